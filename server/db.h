@@ -1,0 +1,35 @@
+/* A bounded pool of asynchronous libpq connections driven by the libevent loop. */
+#ifndef TANDEM_DB_H
+#define TANDEM_DB_H
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+struct db_pool;
+
+/* Called once per query: res is the final result (owned by the pool, cleared after the callback
+ * returns), or NULL when the connection failed, with conn_error describing why. */
+typedef void (*db_result_cb)(const PGresult *res, const char *conn_error, void *arg);
+
+/* Creates a pool of size connections to conninfo, with at most queue_max queries waiting.
+ * Connections are opened asynchronously and re-opened after failures. Caller frees with
+ * db_pool_free. */
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max)
+    __attribute__((warn_unused_result));
+
+enum db_submit { DB_QUEUED, DB_FULL, DB_DOWN };
+
+/* Sends one parameterised query (text parameters, NULL for SQL NULL) on a free connection, or
+ * queues it. Returns DB_FULL (queue full) or DB_DOWN (no live connection) without calling cb. */
+enum db_submit db_query(struct db_pool *pool, const char *sql, int nparams,
+                        const char *const *params, db_result_cb cb, void *arg)
+    __attribute__((warn_unused_result));
+
+/* Number of queries in flight or queued (for graceful shutdown). */
+int db_pool_pending(const struct db_pool *pool);
+
+/* Closes every connection; queued queries are failed with "shutting down". */
+void db_pool_free(struct db_pool *pool);
+
+#endif

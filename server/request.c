@@ -1,0 +1,337 @@
+/* Request context, JSON replies, the one error shape, and database errors mapped to API errors. */
+#include "request.h"
+#include "log.h"
+#include "server.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double
+request_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Marks the request abandoned when its connection closes before the reply. */
+static void
+request_conn_close_cb(struct evhttp_connection *conn, void *arg)
+{
+	struct request *r = arg;
+
+	(void)conn;
+	r->gone = true;
+}
+
+struct request *
+request_new(struct server *srv, struct evhttp_request *ev)
+{
+	struct request *r = calloc(1, sizeof(*r));
+	const char *uri = evhttp_request_get_uri(ev);
+	const struct evhttp_uri *parsed = evhttp_request_get_evhttp_uri(ev);
+	const char *path, *query;
+
+	if (r == NULL)
+		return NULL;
+	r->ev = ev;
+	r->srv = srv;
+	r->start_ms = request_now_ms();
+	TAILQ_INIT(&r->query);
+	switch (evhttp_request_get_command(ev)) {
+	case EVHTTP_REQ_GET:
+		r->method = "GET";
+		break;
+	case EVHTTP_REQ_POST:
+		r->method = "POST";
+		break;
+	case EVHTTP_REQ_PUT:
+		r->method = "PUT";
+		break;
+	case EVHTTP_REQ_PATCH:
+		r->method = "PATCH";
+		break;
+	case EVHTTP_REQ_DELETE:
+		r->method = "DELETE";
+		break;
+	case EVHTTP_REQ_HEAD:
+		r->method = "HEAD";
+		break;
+	case EVHTTP_REQ_OPTIONS:
+		r->method = "OPTIONS";
+		break;
+	default:
+		r->method = "OTHER";
+		break;
+	}
+	path = parsed ? evhttp_uri_get_path(parsed) : NULL;
+	r->path = evhttp_uridecode(path && *path ? path : (uri ? uri : "/"), 0, NULL);
+	query = parsed ? evhttp_uri_get_query(parsed) : NULL;
+	if (query != NULL)
+		evhttp_parse_query_str(query, &r->query);
+	if (r->path == NULL) {
+		free(r);
+		return NULL;
+	}
+	srv->inflight++;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(ev), request_conn_close_cb, r);
+	return r;
+}
+
+/* Releases r and tells the server one request fewer is in flight. */
+static void
+request_free(struct request *r)
+{
+	struct server *srv = r->srv;
+
+	if (!r->gone)
+		evhttp_connection_set_closecb(evhttp_request_get_connection(r->ev), NULL, NULL);
+	evhttp_clear_headers(&r->query);
+	json_decref(r->body);
+	free(r->param);
+	free(r->path);
+	free(r);
+	server_request_done(srv);
+}
+
+/* Sends status with buf as body (when not gone), logs, frees buf and r. */
+static void
+request_send(struct request *r, int status, struct evbuffer *buf)
+{
+	double ms = request_now_ms() - r->start_ms;
+
+	log_access(r->method, r->path, status, ms);
+	if (!r->gone) {
+		struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
+
+		if (r->srv->stopping)
+			evhttp_add_header(out, "Connection", "close");
+		evhttp_send_reply(r->ev, status, NULL, buf);
+	}
+	if (buf != NULL)
+		evbuffer_free(buf);
+	request_free(r);
+}
+
+void
+request_reply_raw(struct request *r, int status, const char *content_type, const char *body,
+                  size_t len)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	if (!r->gone) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Content-Type",
+		                  content_type);
+		if (buf != NULL && body != NULL)
+			evbuffer_add(buf, body, len);
+	}
+	request_send(r, status, buf);
+}
+
+void
+request_reply_json(struct request *r, int status, const char *json_text)
+{
+	request_reply_raw(r, status, "application/json", json_text, strlen(json_text));
+}
+
+void
+request_reply_value(struct request *r, int status, json_t *value)
+{
+	char *text = value ? json_dumps(value, JSON_COMPACT) : NULL;
+
+	json_decref(value);
+	if (text == NULL) {
+		request_reply_error(r, 500, "internal", NULL, "could not encode the response");
+		return;
+	}
+	request_reply_json(r, status, text);
+	free(text);
+}
+
+void
+request_reply_empty(struct request *r)
+{
+	request_send(r, 204, NULL);
+}
+
+void
+request_reply_error(struct request *r, int status, const char *code, const char *field,
+                    const char *fmt, ...)
+{
+	char message[512];
+	json_t *err;
+	char *text;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	err = json_pack("{s:i, s:s, s:s, s:o}", "status", status, "code", code, "message", message,
+	                "field", field ? json_string(field) : json_null());
+	if (err == NULL) /* message was not valid UTF-8 (it echoed client input) */
+		err = json_pack("{s:i, s:s, s:s, s:o}", "status", status, "code", code, "message",
+		                "invalid input", "field", field ? json_string(field) : json_null());
+	if (!r->gone) {
+		struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
+
+		if (status == 401)
+			evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"tandem\"");
+		if (status == 503)
+			evhttp_add_header(out, "Retry-After", "1");
+	}
+	text = err ? json_dumps(err, JSON_COMPACT) : NULL;
+	json_decref(err);
+	request_reply_json(r, status, text ? text : "{\"status\":500,\"code\":\"internal\"}");
+	free(text);
+}
+
+/* One database error that the API explains to the client. */
+struct request_pgmap {
+	const char *sqlstate;
+	const char *constraint; /* NULL matches any */
+	int status;
+	const char *code;
+	const char *field;
+	const char *message;
+};
+
+static const struct request_pgmap request_pgmaps[] = {
+    {"23505", "employees_email_key", 409, "email_taken", "email",
+     "an employee with this email already exists"},
+    {"23505", "skills_pkey", 409, "skill_exists", "slug", "a skill with this slug already exists"},
+    {"23514", "employees_timezone_check", 400, "invalid_timezone", "timezone",
+     "not a known IANA time zone"},
+    {"23514", "employees_manager_not_self", 400, "invalid_value", "manager_email",
+     "an employee cannot be their own manager"},
+    {"23P01", NULL, 400, "overlapping_slots", "slots", "availability slots overlap"},
+    {"23503", "teaching_skill_fkey", 400, "unknown_skill", "skills", "unknown skill"},
+    {"23503", "learning_skill_fkey", 400, "unknown_skill", "goals", "unknown skill"},
+    {"22P02", NULL, 400, "invalid_value", NULL, "invalid value"},
+    {"22003", NULL, 400, "invalid_value", NULL, "number out of range"},
+    {"23514", NULL, 400, "invalid_value", NULL, "a value breaks a rule"},
+};
+
+/* Replies with the API error matching a failed query's SQLSTATE and constraint. */
+static void
+request_reply_pgerror(struct request *r, const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	if (state == NULL)
+		state = "XX000";
+	if (strncmp(state, "TD", 2) == 0) {
+		/* raised by our SQL functions: TDnnn = HTTP status, hint = code, detail = field */
+		const char *code = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+		const char *field = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		int status = atoi(state + 2);
+
+		request_reply_error(r, status >= 400 && status < 600 ? status : 400,
+		                    code ? code : "invalid_value", field && *field ? field : NULL,
+		                    "%s", primary ? primary : "rejected");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(request_pgmaps) / sizeof(request_pgmaps[0]); i++) {
+		const struct request_pgmap *m = &request_pgmaps[i];
+
+		if (strcmp(m->sqlstate, state) != 0)
+			continue;
+		if (m->constraint != NULL &&
+		    (constraint == NULL || strcmp(m->constraint, constraint) != 0))
+			continue;
+		request_reply_error(r, m->status, m->code, m->field, "%s", m->message);
+		return;
+	}
+	if (strcmp(state, "57P01") == 0 || strncmp(state, "08", 2) == 0) {
+		request_reply_error(r, 503, "database_unavailable", NULL,
+		                    "the database is unavailable");
+		return;
+	}
+	log_msg("error", "query failed on %s %s: %s %s", r->method, r->path, state,
+	        primary ? primary : "");
+	request_reply_error(r, 500, "internal", NULL, "internal error");
+}
+
+/* The pending query of a request: what to call with its result. */
+struct request_pending {
+	struct request *r;
+	request_result_fn fn;
+};
+
+/* Database callback: drops abandoned requests, maps failures, passes successes on. */
+static void
+request_query_cb(const PGresult *res, const char *conn_error, void *arg)
+{
+	struct request_pending *p = arg;
+	struct request *r = p->r;
+	request_result_fn fn = p->fn;
+
+	free(p);
+	if (res == NULL) {
+		log_msg("warn", "database unavailable for %s %s: %s", r->method, r->path,
+		        conn_error ? conn_error : "");
+		request_reply_error(r, 503, "database_unavailable", NULL,
+		                    "the database is unavailable, retry shortly");
+		return;
+	}
+	switch (PQresultStatus(res)) {
+	case PGRES_TUPLES_OK:
+	case PGRES_COMMAND_OK:
+		fn(r, res);
+		return;
+	default:
+		request_reply_pgerror(r, res);
+		return;
+	}
+}
+
+void
+request_query(struct request *r, const char *sql, int nparams, const char *const *params,
+              request_result_fn fn)
+{
+	struct request_pending *p = malloc(sizeof(*p));
+
+	if (p == NULL) {
+		request_reply_error(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	p->r = r;
+	p->fn = fn;
+	switch (db_query(r->srv->pool, sql, nparams, params, request_query_cb, p)) {
+	case DB_QUEUED:
+		return;
+	case DB_FULL:
+		free(p);
+		request_reply_error(r, 503, "overloaded", NULL,
+		                    "too many requests waiting, retry shortly");
+		return;
+	case DB_DOWN:
+		free(p);
+		request_reply_error(r, 503, "database_unavailable", NULL,
+		                    "the database is unavailable, retry shortly");
+		return;
+	}
+}
+
+void
+request_reply_first(struct request *r, int status, const PGresult *res)
+{
+	if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0)) {
+		request_reply_error(r, 404, "not_found", NULL, "not found");
+		return;
+	}
+	request_reply_json(r, status, PQgetvalue(res, 0, 0));
+}
+
+const char *
+request_arg(struct request *r, const char *name)
+{
+	return evhttp_find_header(&r->query, name);
+}

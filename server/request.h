@@ -1,0 +1,75 @@
+/* One HTTP request's life: its context, JSON replies and errors, and database queries on its
+ * behalf. */
+#ifndef TANDEM_REQUEST_H
+#define TANDEM_REQUEST_H
+
+#include <sys/queue.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct server;
+struct route;
+
+/* Who is calling, after authentication. */
+enum caller_kind { CALLER_ANONYMOUS, CALLER_EMPLOYEE, CALLER_HR };
+
+struct request {
+	struct evhttp_request *ev;
+	struct server *srv;
+	const char *method;     /* "GET", "POST", ... */
+	char *path;             /* decoded path without query */
+	struct evkeyvalq query; /* parsed query string */
+	char *param;            /* the {id} or {slug} path segment, if the route has one */
+	json_t *body;           /* parsed JSON object, or NULL when no body was sent */
+	double start_ms;
+	bool gone; /* client disconnected: drop the reply */
+	enum caller_kind caller;
+	char caller_id[24];        /* employee or HR id as decimal text */
+	const struct route *route; /* the matched route */
+	void *data;                /* handler-owned state, freed by the handler before replying */
+};
+
+/* Handler continuation receiving a successful query result (tuples or command OK). */
+typedef void (*request_result_fn)(struct request *r, const PGresult *res);
+
+/* Creates the context for an incoming request; the caller frees it through a request_reply_* call.
+ */
+struct request *request_new(struct server *srv, struct evhttp_request *ev)
+    __attribute__((warn_unused_result));
+
+/* Sends a JSON text body with status, logs the access line and frees r. */
+void request_reply_json(struct request *r, int status, const char *json_text);
+
+/* Sends a jansson value (stolen reference) with status and frees r. */
+void request_reply_value(struct request *r, int status, json_t *value);
+
+/* Sends a non-JSON body with the given content type and frees r. */
+void request_reply_raw(struct request *r, int status, const char *content_type, const char *body,
+                       size_t len);
+
+/* Sends 204 No Content and frees r. */
+void request_reply_empty(struct request *r);
+
+/* Sends the one error shape {status, code, message, field} and frees r; field may be NULL. */
+void request_reply_error(struct request *r, int status, const char *code, const char *field,
+                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Runs a parameterised query for r; on success calls fn, on failure replies with the mapped error
+ * (database errors, 503 when overloaded or unavailable). Either way r is eventually replied to. */
+void request_query(struct request *r, const char *sql, int nparams, const char *const *params,
+                   request_result_fn fn);
+
+/* Replies with the JSON text held in row 0, column 0 of res (the SQL builds the body). */
+void request_reply_first(struct request *r, int status, const PGresult *res);
+
+/* Returns the query-string value for name, or NULL. */
+const char *request_arg(struct request *r, const char *name);
+
+/* Milliseconds on the monotonic clock. */
+double request_now_ms(void);
+
+#endif

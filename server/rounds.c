@@ -1,0 +1,450 @@
+/* Matching rounds for HR (create, review, pin/forbid, re-solve, publish, cancel) and the pairs an
+ * employee sees once a round is published, with an iCalendar invitation. */
+#include "handlers.h"
+#include "server.h"
+#include "solver.h"
+#include "validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const rounds_objectives[] = {"max_matched_then_score", "max_score", NULL};
+
+static const struct vrule rounds_filter_rules[] = {
+    {.name = "departments", .type = V_STRING_ARRAY, .min = 0, .max = 100, .unique = true},
+    {.name = "sites", .type = V_STRING_ARRAY, .min = 0, .max = 100, .unique = true},
+};
+
+static const struct vrule rounds_weight_rules[] = {
+    {.name = "skill_gain", .type = V_NUMBER, .min = 0, .max = 100},
+    {.name = "cross_department", .type = V_NUMBER, .min = 0, .max = 1000},
+    {.name = "overlap_per_hour", .type = V_NUMBER, .min = 0, .max = 100},
+    {.name = "overlap_cap_hours", .type = V_NUMBER, .min = 0, .max = 40},
+    {.name = "previously_unmatched", .type = V_NUMBER, .min = 0, .max = 1000},
+};
+
+static const struct vrule rounds_constraint_rules[] = {
+    {.name = "max_mentors_per_team", .type = V_INT, .nullable = true, .min = 1, .max = 10000},
+    {.name = "min_department_share", .type = V_NUMBER, .nullable = true, .min = 0, .max = 1},
+};
+
+#define ROUNDS_PARAM_RULES                                                                         \
+	{.name = "objective", .type = V_STRING, .choices = rounds_objectives},                     \
+	    {.name = "filter", .type = V_OBJECT, .items = rounds_filter_rules, .nitems = 2},       \
+	    {.name = "weights", .type = V_OBJECT, .items = rounds_weight_rules, .nitems = 5},      \
+	    {.name = "constraints",                                                                \
+	     .type = V_OBJECT,                                                                     \
+	     .items = rounds_constraint_rules,                                                     \
+	     .nitems = 2},                                                                         \
+	    {.name = "session_minutes", .type = V_INT, .min = 15, .max = 240},                     \
+	    {.name = "reference_week",                                                             \
+	     .type = V_STRING,                                                                     \
+	     .min = 10,                                                                            \
+	     .max = 10,                                                                            \
+	     .check = validate_date},                                                              \
+	    {.name = "allow_repeat_pairs", .type = V_BOOL},                                        \
+	    {.name = "mentor_capacity_cap", .type = V_INT, .min = 1, .max = 3},                    \
+	    {.name = "time_limit_seconds", .type = V_INT, .min = 1, .max = 600},                   \
+	    {.name = "starts_on", .type = V_STRING, .min = 10, .max = 10, .check = validate_date}, \
+	{                                                                                          \
+		.name = "ends_on", .type = V_STRING, .min = 10, .max = 10, .check = validate_date  \
+	}
+
+static const struct vrule rounds_create_rules[] = {
+    {.name = "name", .type = V_STRING, .required = true, .min = 1, .max = 100},
+    {.name = "solve", .type = V_BOOL},
+    ROUNDS_PARAM_RULES,
+};
+
+static const struct vrule rounds_patch_rules[] = {
+    {.name = "name", .type = V_STRING, .min = 1, .max = 100},
+    ROUNDS_PARAM_RULES,
+};
+
+static const struct vrule rounds_pair_item[] = {
+    {.name = "mentor_id", .type = V_INT, .required = true, .min = 1, .max = 9e15},
+    {.name = "mentee_id", .type = V_INT, .required = true, .min = 1, .max = 9e15},
+};
+static const struct vrule rounds_pins_rules[] = {
+    {.name = "pins",
+     .type = V_OBJECT_ARRAY,
+     .required = true,
+     .min = 0,
+     .max = 1000,
+     .items = rounds_pair_item,
+     .nitems = 2},
+};
+static const struct vrule rounds_forbidden_rules[] = {
+    {.name = "forbidden",
+     .type = V_OBJECT_ARRAY,
+     .required = true,
+     .min = 0,
+     .max = 10000,
+     .items = rounds_pair_item,
+     .nitems = 2},
+};
+static const struct vrule rounds_solve_rules[] = {
+    {.name = "keep_previous", .type = V_BOOL},
+};
+
+#define NRULES(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static long
+rounds_days_from_civil(int y, int m, int d)
+{
+	long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* Formats days since the epoch as YYYY-MM-DD. */
+static void
+rounds_format_day(long days, char *buf, size_t len)
+{
+	time_t t = (time_t)days * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d", &tm);
+}
+
+/* Parses a validated date into days since the epoch. */
+static bool
+rounds_day(const char *s, long *days)
+{
+	int y, m, d;
+
+	if (s == NULL || !validate_parse_date(s, &y, &m, &d))
+		return false;
+	*days = rounds_days_from_civil(y, m, d);
+	return true;
+}
+
+/* Checks dates: the reference week starts on a Monday, the round ends after it starts. */
+static bool
+rounds_check_dates(const json_t *body, struct verr *err)
+{
+	const char *week = json_string_value(json_object_get(body, "reference_week"));
+	const char *start = json_string_value(json_object_get(body, "starts_on"));
+	const char *end = json_string_value(json_object_get(body, "ends_on"));
+	long d, s, e;
+
+	/* 1970-01-01 was a Thursday: Monday is days % 7 == 4 */
+	if (week != NULL && rounds_day(week, &d) && ((d % 7) + 7) % 7 != 4) {
+		err->code = "invalid_value";
+		snprintf(err->field, sizeof(err->field), "reference_week");
+		snprintf(err->message, sizeof(err->message), "reference_week must be a Monday");
+		return false;
+	}
+	if (start != NULL && end != NULL && rounds_day(start, &s) && rounds_day(end, &e) &&
+	    e <= s) {
+		err->code = "invalid_value";
+		snprintf(err->field, sizeof(err->field), "ends_on");
+		snprintf(err->message, sizeof(err->message), "ends_on must be after starts_on");
+		return false;
+	}
+	return true;
+}
+
+/* Builds the full parameter object of a new round: documented defaults overlaid by the body. */
+static json_t *
+rounds_params(const json_t *body)
+{
+	time_t now = time(NULL);
+	long today = (long)(now / 86400), monday, start;
+	char week[16], starts[16], ends[16];
+	json_t *params, *v;
+	const char *key;
+
+	monday = today + ((4 - today % 7) + 7) % 7; /* next Monday, today if Monday */
+	rounds_format_day(monday, week, sizeof(week));
+	if (!rounds_day(json_string_value(json_object_get(body, "starts_on")), &start))
+		start = monday;
+	rounds_format_day(start, starts, sizeof(starts));
+	rounds_format_day(start + 182, ends, sizeof(ends));
+	params =
+	    json_pack("{s:s, s:{s:[], s:[]}, s:{s:f, s:f, s:f, s:f, s:f}, s:{s:n, s:n}, s:i, s:s, "
+	              "s:b, s:i, s:i, s:s, s:s}",
+	              "objective", "max_matched_then_score", "filter", "departments", "sites",
+	              "weights", "skill_gain", 1.0, "cross_department", 4.0, "overlap_per_hour",
+	              0.5, "overlap_cap_hours", 4.0, "previously_unmatched", 2.0, "constraints",
+	              "max_mentors_per_team", "min_department_share", "session_minutes", 60,
+	              "reference_week", week, "allow_repeat_pairs", 0, "mentor_capacity_cap", 3,
+	              "time_limit_seconds", 60, "starts_on", starts, "ends_on", ends);
+	if (params == NULL)
+		return NULL;
+	json_object_foreach((json_t *)body, key, v)
+	{
+		if (strcmp(key, "name") == 0 || strcmp(key, "solve") == 0)
+			continue;
+		if (json_is_object(v))
+			json_object_update(json_object_get(params, key), v);
+		else
+			json_object_set(params, key, v);
+	}
+	return params;
+}
+
+/* Replies 400 with a validation error. */
+static void
+rounds_reply_verr(struct request *r, const struct verr *err)
+{
+	request_reply_error(r, 400, err->code, err->field, "%s", err->message);
+}
+
+static void
+rounds_queued_cb(struct request *r, const PGresult *res)
+{
+	solver_kick(r->srv->solver);
+	request_reply_first(r, 202, res);
+}
+
+static void
+rounds_created_cb(struct request *r, const PGresult *res)
+{
+	if (PQntuples(res) == 1 && strstr(PQgetvalue(res, 0, 0), "\"status\": \"solving\"") != NULL)
+		solver_kick(r->srv->solver);
+	request_reply_first(r, json_is_false(json_object_get(r->body, "solve")) ? 201 : 202, res);
+}
+
+void
+rounds_create(struct request *r)
+{
+	const char *params[4];
+	struct verr err;
+	json_t *p;
+	char *text;
+
+	if (!validate_object(r->body, rounds_create_rules, NRULES(rounds_create_rules), false, "",
+	                     &err) ||
+	    !rounds_check_dates(r->body, &err)) {
+		rounds_reply_verr(r, &err);
+		return;
+	}
+	p = rounds_params(r->body);
+	text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+	json_decref(p);
+	if (text == NULL) {
+		request_reply_error(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	params[0] = json_string_value(json_object_get(r->body, "name"));
+	params[1] = json_is_false(json_object_get(r->body, "solve")) ? "draft" : "solving";
+	params[2] = text;
+	params[3] = r->caller_id;
+	request_query(r,
+	              "INSERT INTO rounds (name, status, params, created_by) "
+	              "VALUES ($1, $2, $3::jsonb, $4::bigint) RETURNING round_json(rounds)",
+	              4, params, rounds_created_cb);
+	free(text);
+}
+
+static void
+rounds_ok_cb(struct request *r, const PGresult *res)
+{
+	request_reply_first(r, 200, res);
+}
+
+void
+rounds_list(struct request *r)
+{
+	request_query(
+	    r,
+	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(round_json(r) ORDER BY "
+	    "r.id DESC), '[]')) FROM rounds r",
+	    0, NULL, rounds_ok_cb);
+}
+
+/* True when the path parameter is a round id; replies 404 otherwise. */
+static bool
+rounds_check_id(struct request *r)
+{
+	const char *s = r->param;
+	size_t n = s ? strlen(s) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			n = 0;
+	if (n == 0 || n > 18 || s[0] == '0') {
+		request_reply_error(r, 404, "not_found", NULL, "no such round");
+		return false;
+	}
+	return true;
+}
+
+void
+rounds_get(struct request *r)
+{
+	const char *params[1] = {r->param};
+
+	if (!rounds_check_id(r))
+		return;
+	request_query(r, "SELECT round_detail($1::bigint)", 1, params, rounds_ok_cb);
+}
+
+void
+rounds_patch(struct request *r)
+{
+	const char *params[3];
+	struct verr err;
+	char *text;
+	json_t *p;
+
+	if (!rounds_check_id(r))
+		return;
+	if (!validate_object(r->body, rounds_patch_rules, NRULES(rounds_patch_rules), true, "",
+	                     &err) ||
+	    !rounds_check_dates(r->body, &err)) {
+		rounds_reply_verr(r, &err);
+		return;
+	}
+	p = json_deep_copy(r->body);
+	json_object_del(p, "name");
+	text = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	params[0] = r->param;
+	params[1] = text;
+	params[2] = json_string_value(json_object_get(r->body, "name"));
+	request_query(r, "SELECT api_round_patch($1::bigint, $2::jsonb, $3)", 3, params,
+	              rounds_ok_cb);
+	free(text);
+}
+
+/* Validates and stores the pins or the forbidden pairs of a round. */
+static void
+rounds_put_pairs(struct request *r, const char *which, const struct vrule *rules)
+{
+	const json_t *list;
+	const char *params[3];
+	struct verr err;
+	char *text;
+
+	if (!rounds_check_id(r))
+		return;
+	if (!validate_object(r->body, rules, 1, false, "", &err)) {
+		rounds_reply_verr(r, &err);
+		return;
+	}
+	list = json_object_get(r->body, which);
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		const json_t *item = json_array_get(list, i);
+
+		if (json_integer_value(json_object_get(item, "mentor_id")) ==
+		    json_integer_value(json_object_get(item, "mentee_id"))) {
+			request_reply_error(r, 400, "invalid_value", NULL,
+			                    "%s[%zu]: a person cannot be paired with themselves",
+			                    which, i);
+			return;
+		}
+	}
+	text = json_dumps(list, JSON_COMPACT);
+	params[0] = r->param;
+	params[1] = which;
+	params[2] = text;
+	request_query(r, "SELECT api_round_set_pairs($1::bigint, $2, $3::jsonb)", 3, params,
+	              rounds_ok_cb);
+	free(text);
+}
+
+void
+rounds_put_pins(struct request *r)
+{
+	rounds_put_pairs(r, "pins", rounds_pins_rules);
+}
+
+void
+rounds_put_forbidden(struct request *r)
+{
+	rounds_put_pairs(r, "forbidden", rounds_forbidden_rules);
+}
+
+void
+rounds_solve(struct request *r)
+{
+	const char *params[2];
+	const json_t *keep;
+	struct verr err;
+
+	if (!rounds_check_id(r))
+		return;
+	if (r->body != NULL && !validate_object(r->body, rounds_solve_rules, 1, true, "", &err)) {
+		rounds_reply_verr(r, &err);
+		return;
+	}
+	keep = r->body ? json_object_get(r->body, "keep_previous") : NULL;
+	params[0] = r->param;
+	params[1] = keep == NULL ? NULL : (json_is_true(keep) ? "true" : "false");
+	request_query(r, "SELECT api_round_solve($1::bigint, $2::boolean)", 2, params,
+	              rounds_queued_cb);
+}
+
+/* Rejects any body on the action endpoints that take none. */
+static bool
+rounds_no_body(struct request *r)
+{
+	if (r->body != NULL && json_object_size(r->body) > 0) {
+		const char *key = json_object_iter_key(json_object_iter(r->body));
+
+		request_reply_error(r, 400, "unknown_field", key, "%s: this action takes no fields",
+		                    key);
+		return false;
+	}
+	return true;
+}
+
+void
+rounds_publish(struct request *r)
+{
+	const char *params[1] = {r->param};
+
+	if (!rounds_check_id(r) || !rounds_no_body(r))
+		return;
+	request_query(r, "SELECT api_round_publish($1::bigint)", 1, params, rounds_ok_cb);
+}
+
+void
+rounds_cancel(struct request *r)
+{
+	const char *params[1] = {r->param};
+
+	if (!rounds_check_id(r) || !rounds_no_body(r))
+		return;
+	request_query(r, "SELECT api_round_cancel($1::bigint)", 1, params, rounds_ok_cb);
+}
+
+void
+pairs_mine(struct request *r)
+{
+	const char *params[1] = {r->caller_id};
+
+	request_query(r, "SELECT api_my_pairs($1::bigint)", 1, params, rounds_ok_cb);
+}
+
+static void
+pairs_invite_cb(struct request *r, const PGresult *res)
+{
+	if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0)) {
+		request_reply_error(r, 404, "not_found", NULL, "no such active pair of yours");
+		return;
+	}
+	request_reply_raw(r, 200, "text/calendar; charset=utf-8", PQgetvalue(res, 0, 0),
+	                  (size_t)PQgetlength(res, 0, 0));
+}
+
+void
+pairs_invite(struct request *r)
+{
+	const char *params[2] = {r->caller_id, r->param};
+
+	if (!rounds_check_id(r))
+		return;
+	request_query(r, "SELECT api_pair_ics($1::bigint, $2::bigint)", 2, params, pairs_invite_cb);
+}

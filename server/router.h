@@ -1,0 +1,11 @@
+/* Routing of HTTP requests to handlers, with authentication and body parsing on the way. */
+#ifndef TANDEM_ROUTER_H
+#define TANDEM_ROUTER_H
+
+#include <event2/http.h>
+
+/* libevent callback for every request: finds the route, checks size, token and body, runs the
+ * handler. */
+void router_dispatch_cb(struct evhttp_request *ev, void *arg);
+
+#endif

@@ -1,0 +1,342 @@
+/* Command-line and environment configuration of tandemd. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#include "settings.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef TANDEM_PG_BINDIR
+#define TANDEM_PG_BINDIR "/usr/lib/postgresql/15/bin"
+#endif
+#ifndef TANDEM_SCHEMA_DIR
+#define TANDEM_SCHEMA_DIR "/usr/local/share/tandem/schema"
+#endif
+
+enum {
+	OPT_LISTEN = 1000,
+	OPT_DATABASE_URL,
+	OPT_STATE_DIR,
+	OPT_PG_USER,
+	OPT_PG_BINDIR,
+	OPT_SCHEMA_DIR,
+	OPT_POOL_SIZE,
+	OPT_QUEUE_MAX,
+	OPT_MAX_BODY,
+	OPT_DOMAINS,
+	OPT_BASE_URL,
+	OPT_DEMO,
+	OPT_EMAIL,
+	OPT_NAME,
+	OPT_HELP,
+};
+
+/* Parses a decimal integer in [min, max]; false on any trailing garbage or overflow. */
+static bool
+settings_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Splits "host:port" into its parts; false if the port is not a valid TCP port. */
+static bool
+settings_parse_listen(const char *s, char **host, int *port)
+{
+	const char *colon = strrchr(s, ':');
+	long p;
+
+	if (colon == NULL || colon == s || !settings_parse_long(colon + 1, 0, 65535, &p))
+		return false;
+	free(*host);
+	*host = strndup(s, (size_t)(colon - s));
+	*port = (int)p;
+	return *host != NULL;
+}
+
+/* Splits a comma-separated domain list into a NULL-terminated lower-case array. */
+static char **
+settings_split_domains(const char *s)
+{
+	size_t n = 1, i = 0;
+	char *copy, *tok, *save = NULL;
+	char **list;
+
+	for (const char *p = s; *p; p++)
+		n += *p == ',';
+	list = calloc(n + 1, sizeof(*list));
+	copy = strdup(s);
+	if (list == NULL || copy == NULL) {
+		free(list);
+		free(copy);
+		return NULL;
+	}
+	for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		for (char *c = tok; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		list[i++] = strdup(tok);
+	}
+	free(copy);
+	return list;
+}
+
+/* Frees a NULL-terminated string array. */
+static void
+settings_free_list(char **list)
+{
+	if (list == NULL)
+		return;
+	for (char **p = list; *p; p++)
+		free(*p);
+	free(list);
+}
+
+/* Replaces *dst by a copy of src. */
+static void
+settings_set(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = src ? strdup(src) : NULL;
+}
+
+/* Applies one option value (from a flag or an environment variable) to cfg. */
+static bool
+settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t errlen)
+{
+	long v;
+
+	switch (opt) {
+	case OPT_LISTEN:
+		if (!settings_parse_listen(val, &cfg->listen_host, &cfg->listen_port)) {
+			snprintf(err, errlen, "--listen: expected HOST:PORT, got \"%s\"", val);
+			return false;
+		}
+		return true;
+	case OPT_DATABASE_URL:
+		settings_set(&cfg->database_url, *val ? val : NULL);
+		return true;
+	case OPT_STATE_DIR:
+		settings_set(&cfg->state_dir, val);
+		return true;
+	case OPT_PG_USER:
+		settings_set(&cfg->pg_user, val);
+		return true;
+	case OPT_PG_BINDIR:
+		settings_set(&cfg->pg_bindir, val);
+		return true;
+	case OPT_SCHEMA_DIR:
+		settings_set(&cfg->schema_dir, val);
+		return true;
+	case OPT_POOL_SIZE:
+		if (!settings_parse_long(val, 1, 64, &v)) {
+			snprintf(err, errlen, "--pool-size: expected 1..64, got \"%s\"", val);
+			return false;
+		}
+		cfg->pool_size = (int)v;
+		return true;
+	case OPT_QUEUE_MAX:
+		if (!settings_parse_long(val, 0, 1000000, &v)) {
+			snprintf(err, errlen, "--queue-max: expected 0..1000000, got \"%s\"", val);
+			return false;
+		}
+		cfg->queue_max = (int)v;
+		return true;
+	case OPT_MAX_BODY:
+		if (!settings_parse_long(val, 1024, 1L << 30, &v)) {
+			snprintf(err, errlen, "--max-body-bytes: expected 1024..2^30, got \"%s\"",
+			         val);
+			return false;
+		}
+		cfg->max_body_bytes = (size_t)v;
+		return true;
+	case OPT_DOMAINS:
+		settings_free_list(cfg->allowed_domains);
+		cfg->allowed_domains = *val ? settings_split_domains(val) : NULL;
+		return true;
+	case OPT_BASE_URL:
+		settings_set(&cfg->public_base_url, val);
+		return true;
+	case OPT_DEMO:
+		cfg->demo = val == NULL || strcmp(val, "0") != 0;
+		return true;
+	case OPT_EMAIL:
+		settings_set(&cfg->admin_email, val);
+		return true;
+	case OPT_NAME:
+		settings_set(&cfg->admin_name, val);
+		return true;
+	default:
+		snprintf(err, errlen, "unknown option");
+		return false;
+	}
+}
+
+static const struct {
+	const char *env;
+	int opt;
+} settings_env[] = {
+    {"TANDEM_LISTEN", OPT_LISTEN},
+    {"TANDEM_DATABASE_URL", OPT_DATABASE_URL},
+    {"TANDEM_STATE_DIR", OPT_STATE_DIR},
+    {"TANDEM_PG_USER", OPT_PG_USER},
+    {"TANDEM_PG_BINDIR", OPT_PG_BINDIR},
+    {"TANDEM_SCHEMA_DIR", OPT_SCHEMA_DIR},
+    {"TANDEM_POOL_SIZE", OPT_POOL_SIZE},
+    {"TANDEM_QUEUE_MAX", OPT_QUEUE_MAX},
+    {"TANDEM_MAX_BODY_BYTES", OPT_MAX_BODY},
+    {"TANDEM_ALLOWED_EMAIL_DOMAINS", OPT_DOMAINS},
+    {"TANDEM_PUBLIC_BASE_URL", OPT_BASE_URL},
+    {"TANDEM_DEMO", OPT_DEMO},
+};
+
+/* Picks the schema directory: the source tree's when it exists (running from a build), else the
+ * installed one. */
+static const char *
+settings_default_schema_dir(void)
+{
+#ifdef TANDEM_SRC_SCHEMA_DIR
+	struct stat st;
+
+	if (stat(TANDEM_SRC_SCHEMA_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+		return TANDEM_SRC_SCHEMA_DIR;
+#endif
+	return TANDEM_SCHEMA_DIR;
+}
+
+enum settings_result
+settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	static const struct option longopts[] = {
+	    {"listen", required_argument, NULL, OPT_LISTEN},
+	    {"database-url", required_argument, NULL, OPT_DATABASE_URL},
+	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	    {"pg-user", required_argument, NULL, OPT_PG_USER},
+	    {"pg-bindir", required_argument, NULL, OPT_PG_BINDIR},
+	    {"schema-dir", required_argument, NULL, OPT_SCHEMA_DIR},
+	    {"pool-size", required_argument, NULL, OPT_POOL_SIZE},
+	    {"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
+	    {"max-body-bytes", required_argument, NULL, OPT_MAX_BODY},
+	    {"allowed-email-domains", required_argument, NULL, OPT_DOMAINS},
+	    {"public-base-url", required_argument, NULL, OPT_BASE_URL},
+	    {"demo", no_argument, NULL, OPT_DEMO},
+	    {"email", required_argument, NULL, OPT_EMAIL},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->listen_host = strdup("127.0.0.1");
+	cfg->listen_port = 8080;
+	cfg->state_dir = strdup(geteuid() == 0 ? "/var/lib/tandem" : "./state");
+	cfg->pg_user = strdup("tandem");
+	cfg->pg_bindir = strdup(TANDEM_PG_BINDIR);
+	cfg->schema_dir = strdup(settings_default_schema_dir());
+	cfg->pool_size = 4;
+	cfg->queue_max = 256;
+	cfg->max_body_bytes = 1048576;
+	cfg->public_base_url = strdup("http://127.0.0.1:8080");
+
+	for (size_t i = 0; i < sizeof(settings_env) / sizeof(settings_env[0]); i++) {
+		const char *val = getenv(settings_env[i].env);
+
+		if (val != NULL && !settings_apply(cfg, settings_env[i].opt, val, err, errlen))
+			return SETTINGS_ERROR;
+	}
+	if (argc > 2 && strcmp(argv[1], "admin") == 0) {
+		cfg->admin_command = strdup(argv[2]);
+		argv += 2;
+		argc -= 2;
+	}
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (opt == 'h' || opt == OPT_HELP)
+			return SETTINGS_HELP;
+		if (opt == '?') {
+			snprintf(err, errlen, "unknown option (see --help)");
+			return SETTINGS_ERROR;
+		}
+		if (!settings_apply(cfg, opt, optarg, err, errlen))
+			return SETTINGS_ERROR;
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
+		return SETTINGS_ERROR;
+	}
+	if (cfg->admin_command != NULL && strcmp(cfg->admin_command, "create-hr") != 0) {
+		snprintf(err, errlen, "unknown admin command \"%s\"", cfg->admin_command);
+		return SETTINGS_ERROR;
+	}
+	return SETTINGS_OK;
+}
+
+void
+settings_usage(const char *argv0)
+{
+	printf("Usage: %s [options]                      run the Tandem API server\n"
+	       "       %s admin create-hr --email E --name N  create an HR account and print its "
+	       "token once\n"
+	       "\n"
+	       "Options (each also read from the environment variable shown; flags win):\n"
+	       "  --listen HOST:PORT          TANDEM_LISTEN           address to serve "
+	       "(127.0.0.1:8080)\n"
+	       "  --database-url URL          TANDEM_DATABASE_URL     external PostgreSQL (libpq "
+	       "URL or conninfo);\n"
+	       "                                                      without it, a private "
+	       "embedded cluster is run\n"
+	       "  --state-dir DIR             TANDEM_STATE_DIR        embedded cluster home "
+	       "(/var/lib/tandem as root,\n"
+	       "                                                      ./state otherwise)\n"
+	       "  --pg-user USER              TANDEM_PG_USER          account running the embedded "
+	       "cluster when root (tandem)\n"
+	       "  --pg-bindir DIR             TANDEM_PG_BINDIR        PostgreSQL server binaries "
+	       "(%s)\n"
+	       "  --schema-dir DIR            TANDEM_SCHEMA_DIR       SQL migrations (%s)\n"
+	       "  --pool-size N               TANDEM_POOL_SIZE        database connections (4)\n"
+	       "  --queue-max N               TANDEM_QUEUE_MAX        requests waiting for a "
+	       "connection before 503 (256)\n"
+	       "  --max-body-bytes N          TANDEM_MAX_BODY_BYTES   request body limit, larger "
+	       "gives 413 (1048576)\n"
+	       "  --allowed-email-domains L   TANDEM_ALLOWED_EMAIL_DOMAINS  comma list of sign-up "
+	       "domains (any)\n"
+	       "  --public-base-url URL       TANDEM_PUBLIC_BASE_URL  base of absolute links "
+	       "(http://127.0.0.1:8080)\n"
+	       "  --demo                      TANDEM_DEMO=1           load the demo company at "
+	       "start (idempotent)\n"
+	       "  -h, --help                                          this text\n",
+	       argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir());
+}
+
+void
+settings_free(struct settings *cfg)
+{
+	free(cfg->listen_host);
+	free(cfg->database_url);
+	free(cfg->state_dir);
+	free(cfg->pg_user);
+	free(cfg->pg_bindir);
+	free(cfg->schema_dir);
+	settings_free_list(cfg->allowed_domains);
+	free(cfg->public_base_url);
+	free(cfg->admin_command);
+	free(cfg->admin_email);
+	free(cfg->admin_name);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,41 @@
+/* Configuration of tandemd from command-line flags and TANDEM_* environment variables. */
+#ifndef TANDEM_SETTINGS_H
+#define TANDEM_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct settings {
+	char *listen_host;      /* address to bind */
+	int listen_port;        /* TCP port */
+	char *database_url;     /* external PostgreSQL, or NULL for the embedded cluster */
+	char *state_dir;        /* embedded cluster location */
+	char *pg_user;          /* system account running the embedded cluster when root */
+	char *pg_bindir;        /* PostgreSQL server binaries */
+	char *schema_dir;       /* numbered SQL migrations */
+	int pool_size;          /* database connections */
+	int queue_max;          /* requests waiting for a connection before 503 */
+	size_t max_body_bytes;  /* request body limit */
+	char **allowed_domains; /* NULL-terminated, or NULL for any */
+	char *public_base_url;  /* base of absolute links */
+	bool demo;              /* load the demo company at start */
+	/* admin sub-command */
+	char *admin_command; /* "create-hr" or NULL when serving */
+	char *admin_email;
+	char *admin_name;
+};
+
+enum settings_result { SETTINGS_OK, SETTINGS_HELP, SETTINGS_ERROR };
+
+/* Fills cfg from defaults, then the environment, then argv; on SETTINGS_ERROR err holds a message.
+ */
+enum settings_result settings_parse(struct settings *cfg, int argc, char **argv, char *err,
+                                    size_t errlen) __attribute__((warn_unused_result));
+
+/* Prints the usage text, listing every flag with its environment variable and default. */
+void settings_usage(const char *argv0);
+
+/* Releases the strings held by cfg. */
+void settings_free(struct settings *cfg);
+
+#endif

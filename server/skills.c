@@ -1,0 +1,89 @@
+/* The skills catalogue: public listing, HR creation and edits (retiring a skill keeps history). */
+#include "handlers.h"
+#include "validate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct vrule skills_create_rules[] = {
+    {.name = "slug",
+     .type = V_STRING,
+     .required = true,
+     .min = 2,
+     .max = 40,
+     .check = validate_slug},
+    {.name = "name", .type = V_STRING, .required = true, .min = 1, .max = 100},
+    {.name = "description", .type = V_STRING, .min = 0, .max = 1000},
+};
+
+static const struct vrule skills_patch_rules[] = {
+    {.name = "name", .type = V_STRING, .min = 1, .max = 100},
+    {.name = "description", .type = V_STRING, .min = 0, .max = 1000},
+    {.name = "active", .type = V_BOOL},
+};
+
+static void
+skills_ok_cb(struct request *r, const PGresult *res)
+{
+	request_reply_first(r, 200, res);
+}
+
+static void
+skills_created_cb(struct request *r, const PGresult *res)
+{
+	request_reply_first(r, 201, res);
+}
+
+void
+skills_list(struct request *r)
+{
+	const char *inactive = request_arg(r, "include_inactive");
+	const char *params[1];
+
+	if (inactive != NULL && strcmp(inactive, "true") != 0 && strcmp(inactive, "false") != 0) {
+		request_reply_error(r, 400, "invalid_parameter", "include_inactive",
+		                    "include_inactive must be true or false");
+		return;
+	}
+	params[0] = inactive ? inactive : "false";
+	request_query(
+	    r,
+	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(skill_json(s) ORDER BY "
+	    "s.slug), '[]')) FROM skills s WHERE s.active OR $1::boolean",
+	    1, params, skills_ok_cb);
+}
+
+void
+skills_create(struct request *r)
+{
+	struct verr err;
+	char *body;
+	const char *params[1];
+
+	if (!validate_object(r->body, skills_create_rules, 3, false, "", &err)) {
+		request_reply_error(r, 400, err.code, err.field, "%s", err.message);
+		return;
+	}
+	body = json_dumps(r->body, JSON_COMPACT);
+	params[0] = body;
+	request_query(r, "SELECT api_create_skill($1::jsonb)", 1, params, skills_created_cb);
+	free(body);
+}
+
+void
+skills_patch(struct request *r)
+{
+	struct verr err;
+	char *body;
+	const char *params[2];
+
+	if (!validate_object(r->body, skills_patch_rules, 3, true, "", &err)) {
+		request_reply_error(r, 400, err.code, err.field, "%s", err.message);
+		return;
+	}
+	body = json_dumps(r->body, JSON_COMPACT);
+	params[0] = r->param;
+	params[1] = body;
+	request_query(r, "SELECT api_patch_skill($1, $2::jsonb)", 2, params, skills_ok_cb);
+	free(body);
+}

@@ -1,0 +1,309 @@
+/* Round solving off the event loop. Across every tandemd on one database only one round solves at
+ * a time: the worker holds a PostgreSQL advisory lock while it solves, and any round left in
+ * "solving" when it takes the lock was orphaned by a crash, so it is simply solved again. */
+#include "solver.h"
+#include "log.h"
+#include "matcher.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SOLVER_LOCK_KEY "7346211"
+#define SOLVER_POLL_SECONDS 2
+
+struct solver {
+	char *conninfo;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool kicked;
+	_Atomic bool stop;
+	pid_t child; /* running matcher process, or 0 */
+};
+
+/* Runs one query on the worker's blocking connection; the caller clears the result. */
+static PGresult *
+solver_exec(PGconn *pg, const char *sql, int n, const char *const *params)
+{
+	return PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
+}
+
+/* True when res is a successful result. */
+static bool
+solver_ok(const PGresult *res)
+{
+	return PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK;
+}
+
+/* Reads everything from fd into a NUL-terminated buffer the caller frees. */
+static char *
+solver_read_all(int fd)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap), *bigger;
+	ssize_t n;
+
+	while (buf != NULL) {
+		if (len + 1 >= cap) {
+			cap *= 2;
+			bigger = realloc(buf, cap);
+			if (bigger == NULL) {
+				free(buf);
+				return NULL;
+			}
+			buf = bigger;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (buf != NULL)
+		buf[len] = '\0';
+	return buf;
+}
+
+/* Writes all of buf to fd. */
+static void
+solver_write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Solves instance in a child process; returns its result JSON or NULL with *error set (caller frees
+ * both). */
+static char *
+solver_run_child(struct solver *s, const char *instance, char **error)
+{
+	int fds[2], status = 0;
+	char *output = NULL;
+	pid_t pid;
+
+	*error = NULL;
+	if (pipe(fds) != 0) {
+		*error = strdup("cannot create a pipe to the solver");
+		return NULL;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		*error = strdup("cannot start the solver process");
+		return NULL;
+	}
+	if (pid == 0) {
+		char *out = NULL, *err = NULL;
+		int rc;
+
+		close(fds[0]);
+		rc = matcher_solve_json(instance, strlen(instance), &out, &err);
+		if (rc == 0 && out != NULL)
+			solver_write_all(fds[1], out, strlen(out));
+		else if (err != NULL)
+			solver_write_all(fds[1], err, strlen(err));
+		close(fds[1]);
+		_exit(rc);
+	}
+	close(fds[1]);
+	pthread_mutex_lock(&s->lock);
+	s->child = pid;
+	pthread_mutex_unlock(&s->lock);
+	output = solver_read_all(fds[0]);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	pthread_mutex_lock(&s->lock);
+	s->child = 0;
+	pthread_mutex_unlock(&s->lock);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && output != NULL)
+		return output;
+	if (WIFSIGNALED(status)) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "the solver process died (signal %d)", WTERMSIG(status));
+		*error = strdup(msg);
+		free(output);
+	} else {
+		*error = output ? output : strdup("the solver failed");
+	}
+	return NULL;
+}
+
+/* Milliseconds on the monotonic clock. */
+static double
+solver_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Solves one round: builds its instance in SQL, runs the matcher, stores the outcome. */
+static void
+solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
+{
+	const char *params[4] = {round_id, NULL, NULL, NULL};
+	char *output = NULL, *error = NULL, ms[32];
+	PGresult *res;
+	double t0;
+
+	res = solver_exec(pg, "SELECT round_instance($1::bigint)::text", 1, params);
+	if (!solver_ok(res) || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		log_msg("error", "round %s: cannot build its instance: %s", round_id,
+		        PQerrorMessage(pg));
+		PQclear(res);
+		return;
+	}
+	log_msg("info", "round %s: solving", round_id);
+	t0 = solver_now_ms();
+	output = solver_run_child(s, PQgetvalue(res, 0, 0), &error);
+	PQclear(res);
+	snprintf(ms, sizeof(ms), "%.0f", solver_now_ms() - t0);
+	if (s->stop) {
+		log_msg("info", "round %s: solve interrupted by shutdown, left queued", round_id);
+		goto out;
+	}
+	params[1] = output;
+	params[2] = error;
+	params[3] = ms;
+	res = solver_exec(pg, "SELECT round_store_result($1::bigint, $2::jsonb, $3, $4::int)", 4,
+	                  params);
+	if (!solver_ok(res))
+		log_msg("error", "round %s: cannot store the result: %s", round_id,
+		        PQerrorMessage(pg));
+	else
+		log_msg("info", "round %s: %s in %s ms", round_id, error ? "failed" : "solved", ms);
+	PQclear(res);
+out:
+	free(output);
+	free(error);
+}
+
+/* Takes the cross-process solve lock if free, then solves every waiting round. */
+static void
+solver_drain(struct solver *s, PGconn *pg)
+{
+	PGresult *res =
+	    solver_exec(pg, "SELECT pg_try_advisory_lock(" SOLVER_LOCK_KEY ")", 0, NULL);
+	bool locked = solver_ok(res) && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+	PQclear(res);
+	if (!locked)
+		return;
+	while (!s->stop) {
+		char id[32];
+
+		res = solver_exec(pg,
+		                  "SELECT id FROM rounds WHERE status = 'solving' "
+		                  "ORDER BY updated_at, id LIMIT 1",
+		                  0, NULL);
+		if (!solver_ok(res) || PQntuples(res) == 0) {
+			PQclear(res);
+			break;
+		}
+		snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
+		solver_solve_round(s, pg, id);
+	}
+	PQclear(solver_exec(pg, "SELECT pg_advisory_unlock(" SOLVER_LOCK_KEY ")", 0, NULL));
+}
+
+/* Worker thread: waits for a kick or the poll period, then drains the queue. */
+static void *
+solver_main(void *arg)
+{
+	struct solver *s = arg;
+	PGconn *pg = NULL;
+
+	for (;;) {
+		struct timespec deadline;
+
+		pthread_mutex_lock(&s->lock);
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += SOLVER_POLL_SECONDS;
+		while (!s->stop && !s->kicked &&
+		       pthread_cond_timedwait(&s->wake, &s->lock, &deadline) != ETIMEDOUT)
+			;
+		s->kicked = false;
+		pthread_mutex_unlock(&s->lock);
+		if (s->stop)
+			break;
+		if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+			PQfinish(pg);
+			pg = PQconnectdb(s->conninfo);
+			if (PQstatus(pg) != CONNECTION_OK)
+				continue;
+		}
+		solver_drain(s, pg);
+	}
+	PQfinish(pg);
+	return NULL;
+}
+
+struct solver *
+solver_new(struct server *srv, const char *conninfo)
+{
+	struct solver *s = calloc(1, sizeof(*s));
+
+	(void)srv;
+	if (s == NULL)
+		return NULL;
+	s->conninfo = strdup(conninfo);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	s->kicked = true; /* look for orphaned or queued rounds at once */
+	if (s->conninfo == NULL || pthread_create(&s->thread, NULL, solver_main, s) != 0) {
+		free(s->conninfo);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+solver_kick(struct solver *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->kicked = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+solver_free(struct solver *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	if (s->child > 0)
+		kill(s->child, SIGKILL);
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->wake);
+	free(s->conninfo);
+	free(s);
+}

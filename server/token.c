@@ -1,0 +1,52 @@
+/* Token generation from getrandom() and shape checks. */
+#include "token.h"
+
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+static const char token_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+bool
+token_generate(char *buf, size_t len)
+{
+	unsigned char raw[33];
+	size_t o = 4;
+
+	if (len < TOKEN_LEN + 1 || getrandom(raw, 32, 0) != 32)
+		return false;
+	raw[32] = 0;
+	memcpy(buf, "tdm_", 4);
+	for (size_t i = 0; i < 33 && o < TOKEN_LEN; i += 3) {
+		unsigned v = (unsigned)raw[i] << 16 | (unsigned)(i + 1 < 33 ? raw[i + 1] : 0) << 8 |
+		             (unsigned)(i + 2 < 33 ? raw[i + 2] : 0);
+
+		for (int k = 3; k >= 0 && o < TOKEN_LEN; k--)
+			buf[o++] = token_alphabet[(v >> (6 * k)) & 63];
+	}
+	buf[TOKEN_LEN] = '\0';
+	return true;
+}
+
+bool
+token_well_formed(const char *s)
+{
+	if (s == NULL || strlen(s) != TOKEN_LEN || strncmp(s, "tdm_", 4) != 0)
+		return false;
+	for (size_t i = 4; i < TOKEN_LEN; i++)
+		if (strchr(token_alphabet, s[i]) == NULL || s[i] == '\0')
+			return false;
+	return true;
+}
+
+const char *
+token_from_header(const char *header)
+{
+	if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
+		return NULL;
+	header += 7;
+	while (*header == ' ')
+		header++;
+	return token_well_formed(header) ? header : NULL;
+}
