@@ -154,18 +154,18 @@ CREATE FUNCTION round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS 
 $$;
 
 -- Stores the solver's outcome if the round is still waiting for it (a cancel wins over a late result).
-CREATE FUNCTION round_store_result(rid bigint, result jsonb, error text, ms integer) RETURNS void
+CREATE FUNCTION round_store_result(rid bigint, p_result jsonb, p_error text, p_ms integer) RETURNS void
 LANGUAGE sql AS $$
     UPDATE rounds SET
-        status = CASE WHEN error IS NOT NULL THEN 'failed'
-                      WHEN result->>'status' = 'infeasible' THEN 'failed'
+        status = CASE WHEN p_error IS NOT NULL THEN 'failed'
+                      WHEN p_result->>'status' = 'infeasible' THEN 'failed'
                       ELSE 'solved' END,
-        solution = result,
-        error = CASE WHEN error IS NOT NULL THEN error
-                     WHEN result->>'status' = 'infeasible'
-                         THEN coalesce(result->>'message', 'no assignment satisfies the pins and constraints')
+        solution = p_result,
+        error = CASE WHEN p_error IS NOT NULL THEN p_error
+                     WHEN p_result->>'status' = 'infeasible'
+                         THEN coalesce(p_result->>'message', 'no assignment satisfies the pins and constraints')
                      ELSE NULL END,
-        solve_ms = ms,
+        solve_ms = p_ms,
         updated_at = now()
     WHERE id = rid AND status = 'solving'
 $$;

@@ -37,7 +37,7 @@ BEGIN
                                manager_email, role, leaderboard_opt_in)
         VALUES (format('manager.%s@demo.tandem.test', i),
                 first_names[1 + (i * 5) % 16] || ' ' || last_names[1 + (i * 3) % 8],
-                depts[d], sites[s], 'Team manager', zones[s], langs[s:s][1:2],
+                depts[d], sites[s], 'Team manager', zones[s], ARRAY[langs[s][1], langs[s][2]],
                 format('director.%s@demo.tandem.test', d), 'mentee', i % 3 = 0)
         RETURNING id INTO eid;
         INSERT INTO learning (employee_id, skill, current_level, priority)
@@ -55,7 +55,7 @@ BEGIN
                                manager_email, role, mentor_capacity, leaderboard_opt_in)
         VALUES (format('junior.%s@demo.tandem.test', i),
                 first_names[1 + (i * 7) % 16] || ' ' || last_names[1 + (i * 5) % 8],
-                depts[d], sites[s], 'Analyst', zones[s], langs[s:s][1:2],
+                depts[d], sites[s], 'Analyst', zones[s], ARRAY[langs[s][1], langs[s][2]],
                 format('manager.%s@demo.tandem.test', 1 + (i - 1) % 16), 'mentor', 1 + i % 2, i % 2 = 0)
         RETURNING id INTO eid;
         INSERT INTO teaching (employee_id, skill, level)

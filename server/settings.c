@@ -280,7 +280,8 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 		snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
 		return SETTINGS_ERROR;
 	}
-	if (cfg->admin_command != NULL && strcmp(cfg->admin_command, "create-hr") != 0) {
+	if (cfg->admin_command != NULL && strcmp(cfg->admin_command, "create-hr") != 0 &&
+	    strcmp(cfg->admin_command, "issue-token") != 0) {
 		snprintf(err, errlen, "unknown admin command \"%s\"", cfg->admin_command);
 		return SETTINGS_ERROR;
 	}
@@ -293,6 +294,8 @@ settings_usage(const char *argv0)
 	printf("Usage: %s [options]                      run the Tandem API server\n"
 	       "       %s admin create-hr --email E --name N  create an HR account and print its "
 	       "token once\n"
+	       "       %s admin issue-token --email E         print a new token for an existing "
+	       "employee\n"
 	       "\n"
 	       "Options (each also read from the environment variable shown; flags win):\n"
 	       "  --listen HOST:PORT          TANDEM_LISTEN           address to serve "
@@ -321,7 +324,7 @@ settings_usage(const char *argv0)
 	       "  --demo                      TANDEM_DEMO=1           load the demo company at "
 	       "start (idempotent)\n"
 	       "  -h, --help                                          this text\n",
-	       argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir());
+	       argv0, argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir());
 }
 
 void
