@@ -353,10 +353,14 @@ db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *
          db_result_cb cb, void *arg)
 {
 	struct db_job *job;
+	int idle = 0;
 
 	if (db_pool_alive(pool) == 0)
 		return DB_DOWN;
-	if (pool->queued >= pool->queue_max)
+	for (int i = 0; i < pool->size; i++)
+		idle += pool->conns[i].state == CONN_IDLE;
+	/* a query that finds an idle connection does not wait, so it does not count against queue_max */
+	if (pool->queued - idle >= pool->queue_max)
 		return DB_FULL;
 	job = db_job_new(sql, nparams, params, cb, arg);
 	if (job == NULL)
