@@ -1,0 +1,126 @@
+"""The authorisation table of design.md, bad tokens, and tokens of erased employees."""
+
+import uuid
+
+import pytest
+
+from conftest import assert_error, employee_body
+
+# (method, path template, body factory) ; {own} = the employee's id, {other} = another employee's, {slug} = a skill
+ENDPOINTS = {
+    "signup": ("POST", "/v1/employees", lambda: employee_body()),
+    "get_me": ("GET", "/v1/me", None),
+    "patch_me": ("PATCH", "/v1/me", lambda: {}),
+    "delete_me": ("DELETE", "/v1/me", None),
+    "get_teaching": ("GET", "/v1/me/teaching", None),
+    "put_teaching": ("PUT", "/v1/me/teaching", lambda: {"skills": []}),
+    "get_learning": ("GET", "/v1/me/learning", None),
+    "put_learning": ("PUT", "/v1/me/learning", lambda: {"goals": []}),
+    "get_availability": ("GET", "/v1/me/availability", None),
+    "put_availability": ("PUT", "/v1/me/availability", lambda: {"slots": []}),
+    "list_employees": ("GET", "/v1/employees", None),
+    "get_employee_own": ("GET", "/v1/employees/{own}", None),
+    "get_employee_other": ("GET", "/v1/employees/{other}", None),
+    "list_skills": ("GET", "/v1/skills", None),
+    "create_skill": ("POST", "/v1/skills", lambda: {"slug": "s_" + uuid.uuid4().hex[:12], "name": "Test skill"}),
+    "patch_skill": ("PATCH", "/v1/skills/{slug}", lambda: {"description": "touched by authz test"}),
+}
+
+# who -> expected status (or (status, code))
+TABLE = {
+    "signup": {"anonymous": 201, "employee": 201, "hr": 201},
+    "get_me": {"anonymous": 401, "employee": 200, "hr": 403},
+    "patch_me": {"anonymous": 401, "employee": 200, "hr": 403},
+    "delete_me": {"anonymous": 401, "employee": 204, "hr": 403},
+    "get_teaching": {"anonymous": 401, "employee": 200, "hr": 403},
+    "put_teaching": {"anonymous": 401, "employee": 200, "hr": 403},
+    "get_learning": {"anonymous": 401, "employee": 200, "hr": 403},
+    "put_learning": {"anonymous": 401, "employee": 200, "hr": 403},
+    "get_availability": {"anonymous": 401, "employee": 200, "hr": 403},
+    "put_availability": {"anonymous": 401, "employee": 200, "hr": 403},
+    "list_employees": {"anonymous": 401, "employee": 403, "hr": 200},
+    "get_employee_own": {"anonymous": 401, "employee": 200, "hr": 200},
+    "get_employee_other": {"anonymous": 401, "employee": 403, "hr": 200},
+    "list_skills": {"anonymous": 200, "employee": 200, "hr": 200},
+    "create_skill": {"anonymous": 401, "employee": 403, "hr": 201},
+    "patch_skill": {"anonymous": 401, "employee": 403, "hr": 200},
+}
+
+CASES = [(ep, who, status) for ep, row in TABLE.items() for who, status in row.items()]
+CODES = {401: "unauthorized", 403: "forbidden"}
+
+
+@pytest.fixture(scope="module")
+def authz_skill(api, hr_token):
+    slug = "authz_" + uuid.uuid4().hex[:10]
+    r = api.post("/v1/skills", {"slug": slug, "name": "Authz skill"}, token=hr_token)
+    assert r.status == 201, r
+    return slug
+
+
+@pytest.mark.parametrize("endpoint,who,expected", CASES, ids=[f"{e}-{w}" for e, w, _ in CASES])
+def test_authorisation_table(api, make_employee, hr_token, authz_skill, endpoint, who, expected):
+    method, template, body_factory = ENDPOINTS[endpoint]
+    me, other = make_employee(), make_employee()
+    path = template.format(own=me.id, other=other.id, slug=authz_skill)
+    token = {"anonymous": None, "employee": me.token, "hr": hr_token}[who]
+    r = api.request(method, path, token=token, json_body=body_factory() if body_factory else None)
+    assert r.status == expected, f"{who} {method} {path}: expected {expected}, got {r}"
+    if expected in CODES:
+        assert r.body["code"] == CODES[expected]
+    if endpoint == "delete_me" and who != "employee":
+        assert api.get("/v1/me", token=me.token).status == 200, "a refused DELETE erased the employee"
+
+
+BAD_AUTH_HEADERS = {
+    "garbage_token": "Bearer tdm_" + "A" * 43,
+    "malformed_token": "Bearer not-a-token",
+    "empty_bearer": "Bearer ",
+    "bearer_only": "Bearer",
+    "basic_scheme": "Basic dXNlcjpwYXNz",
+    "no_scheme": "tdm_" + "B" * 43,
+    "truncated_token": None,  # filled in the test from a real token
+    "token_with_suffix": None,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_AUTH_HEADERS))
+def test_bad_authorization_is_401(api, employee, name):
+    value = BAD_AUTH_HEADERS[name]
+    if name == "truncated_token":
+        value = "Bearer " + employee.token[:-1]
+    elif name == "token_with_suffix":
+        value = "Bearer " + employee.token + "x"
+    r = api.get("/v1/me", headers={"Authorization": value})
+    assert_error(r, 401, "unauthorized", None)
+
+
+def test_bearer_scheme_is_case_insensitive(api, employee):
+    # RFC 7235: the auth-scheme token is case-insensitive
+    r = api.get("/v1/me", headers={"Authorization": "bearer " + employee.token})
+    assert r.status == 200, r
+
+
+def test_missing_token_gives_www_authenticate(api):
+    r = api.get("/v1/me")
+    assert_error(r, 401, "unauthorized")
+    assert r.headers["WWW-Authenticate"].lower().startswith("bearer")
+
+
+def test_hr_token_on_me_subpaths_is_403(api, hr_token):
+    for m, p in [("GET", "/v1/me"), ("GET", "/v1/me/teaching"), ("PUT", "/v1/me/learning")]:
+        r = api.request(m, p, token=hr_token, json_body={"goals": []} if m == "PUT" else None)
+        assert_error(r, 403, "forbidden")
+
+
+def test_token_after_delete_me_is_401_everywhere(api, make_employee):
+    e = make_employee()
+    other = make_employee()
+    assert api.delete("/v1/me", token=e.token).status == 204
+    for m, p, b in [("GET", "/v1/me", None), ("PATCH", "/v1/me", {}), ("GET", "/v1/me/teaching", None),
+                    ("PUT", "/v1/me/availability", {"slots": []}), ("GET", f"/v1/employees/{e.id}", None),
+                    ("GET", f"/v1/employees/{other.id}", None), ("GET", "/v1/employees", None)]:
+        r = api.request(m, p, token=e.token, json_body=b)
+        assert_error(r, 401, "unauthorized")
+    # other employees are untouched
+    assert api.get("/v1/me", token=other.token).status == 200

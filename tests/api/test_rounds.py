@@ -1,0 +1,168 @@
+"""Matching rounds (issue 3, HR only) and /v1/me/pairs: authorisation and the basic life cycle."""
+
+import time
+import uuid
+
+import pytest
+
+from conftest import assert_error
+
+pytestmark = [pytest.mark.rounds, pytest.mark.usefixtures("rounds_available")]
+
+
+def wait_settled(api, hr_token, rid, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = api.get(f"/v1/rounds/{rid}", token=hr_token)
+        assert r.status == 200, r
+        if r.body["status"] not in ("draft", "solving"):
+            return r.body
+        time.sleep(0.2)
+    raise AssertionError(f"round {rid} still solving after {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def a_round(api, hr_token):
+    r = api.post("/v1/rounds", {"name": "Authz round " + uuid.uuid4().hex[:6]}, token=hr_token)
+    assert r.status == 202, r
+    return wait_settled(api, hr_token, r.body["id"])
+
+
+ROUND_ENDPOINTS = [
+    ("GET", "/v1/rounds", None),
+    ("POST", "/v1/rounds", {"name": "x"}),
+    ("GET", "/v1/rounds/{id}", None),
+    ("PATCH", "/v1/rounds/{id}", {"objective": "max_score"}),
+    ("PUT", "/v1/rounds/{id}/pins", {"pins": []}),
+    ("PUT", "/v1/rounds/{id}/forbidden", {"forbidden": []}),
+    ("POST", "/v1/rounds/{id}/solve", {"keep_previous": True}),
+    ("POST", "/v1/rounds/{id}/publish", None),
+    ("POST", "/v1/rounds/{id}/cancel", None),
+]
+
+
+@pytest.mark.parametrize("method,template,body", ROUND_ENDPOINTS, ids=[f"{m} {t}" for m, t, _ in ROUND_ENDPOINTS])
+@pytest.mark.parametrize("who", ["anonymous", "employee"])
+def test_rounds_refuse_non_hr(api, employee, a_round, method, template, body, who):
+    token = None if who == "anonymous" else employee.token
+    r = api.request(method, template.format(id=a_round["id"]), token=token, json_body=body)
+    if who == "anonymous":
+        assert_error(r, 401, "unauthorized")
+    else:
+        assert_error(r, 403, "forbidden")
+
+
+def test_me_pairs_authz(api, employee, hr_token):
+    assert_error(api.get("/v1/me/pairs"), 401, "unauthorized")
+    assert_error(api.get("/v1/me/pairs", token=hr_token), 403, "forbidden")
+    r = api.get("/v1/me/pairs", token=employee.token)
+    assert r.status == 200 and r.body["items"] == []
+
+
+def test_round_defaults(api, hr_token):
+    r = api.post("/v1/rounds", {"name": "Defaults " + uuid.uuid4().hex[:6]}, token=hr_token)
+    assert r.status == 202, r
+    rd = r.body
+    assert rd["status"] == "solving"
+    assert rd["objective"] == "max_matched_then_score"
+    assert rd["weights"] == {"skill_gain": 1.0, "cross_department": 4.0, "overlap_per_hour": 0.5,
+                             "overlap_cap_hours": 4, "previously_unmatched": 2.0}
+    assert rd["session_minutes"] == 60 and rd["allow_repeat_pairs"] is False and rd["mentor_capacity_cap"] == 3
+    assert rd["published_at"] is None
+
+
+def test_round_lifecycle(api, hr_token, a_round):
+    listed = api.get("/v1/rounds", token=hr_token).body["items"]
+    assert a_round["id"] in {x["id"] for x in listed}
+    detail = api.get(f"/v1/rounds/{a_round['id']}", token=hr_token).body
+    assert isinstance(detail["pairs"], list) and isinstance(detail["unmatched"], list)
+
+
+def test_round_validation(api, hr_token):
+    assert_error(api.post("/v1/rounds", {}, token=hr_token), 400, "missing_field", "name")
+    assert_error(api.post("/v1/rounds", {"name": "x", "bogus": 1}, token=hr_token), 400, "unknown_field", "bogus")
+    assert_error(api.post("/v1/rounds", {"name": "x", "objective": "best"}, token=hr_token), 400, "invalid_value",
+                 "objective")
+
+
+def test_unknown_round_is_404(api, hr_token):
+    assert_error(api.get("/v1/rounds/999999999", token=hr_token), 404, "not_found")
+
+
+def test_publish_twice_conflicts(api, hr_token):
+    r = api.post("/v1/rounds", {"name": "Publish " + uuid.uuid4().hex[:6]}, token=hr_token)
+    rd = wait_settled(api, hr_token, r.body["id"])
+    if rd["status"] != "solved":
+        pytest.skip(f"round ended {rd['status']}: {rd.get('error')}")
+    p = api.post(f"/v1/rounds/{rd['id']}/publish", token=hr_token)
+    assert p.status == 200 and p.body["status"] == "published" and p.body["published_at"] is not None
+    assert_error(api.post(f"/v1/rounds/{rd['id']}/publish", token=hr_token), 409, "conflict")
+    assert_error(api.patch(f"/v1/rounds/{rd['id']}", {"objective": "max_score"}, token=hr_token), 409, "conflict")
+
+
+def test_round_matches_publishes_and_employees_see_pairs(api, hr_token):
+    """A mentor teaching what a mentee wants, sharing a language and a slot, in two departments of their own:
+    the round pairs them; once published both see the pair and can fetch an iCalendar invitation."""
+    tag = uuid.uuid4().hex[:8]
+    d1, d2 = f"RndA-{tag}", f"RndB-{tag}"
+    slot = {"day": "tue", "start": "10:00", "end": "12:00"}
+
+    def signup(role, dept):
+        r = api.post("/v1/employees", {"email": f"{role}-{tag}@example.com", "display_name": f"{role} {tag}",
+                                       "department": dept, "timezone": "Europe/Paris", "languages": ["fr"],
+                                       "role": role})
+        assert r.status == 201, r
+        return r.body["employee"]["id"], r.body["token"]
+
+    mentor_id, mentor_tok = signup("mentor", d1)
+    mentee_id, mentee_tok = signup("mentee", d2)
+    assert api.put("/v1/me/teaching", {"skills": [{"skill": "linkedin", "level": 5}]}, token=mentor_tok).status == 200
+    assert api.put("/v1/me/learning", {"goals": [{"skill": "linkedin", "current_level": 0, "priority": 1}]},
+                   token=mentee_tok).status == 200
+    for tok in (mentor_tok, mentee_tok):
+        assert api.put("/v1/me/availability", {"slots": [slot]}, token=tok).status == 200
+
+    r = api.post("/v1/rounds", {"name": f"Pairing {tag}", "filter": {"departments": [d1, d2], "sites": []}},
+                 token=hr_token)
+    assert r.status == 202, r
+    rd = wait_settled(api, hr_token, r.body["id"])
+    assert rd["status"] == "solved", rd
+    detail = api.get(f"/v1/rounds/{rd['id']}", token=hr_token).body
+    pairs = [(p["mentor"]["id"], p["mentee"]["id"]) for p in detail["pairs"]]
+    assert pairs == [(mentor_id, mentee_id)], detail["pairs"]
+    assert detail["unmatched"] == []
+
+    # not visible before publishing
+    assert api.get("/v1/me/pairs", token=mentee_tok).body["items"] == []
+    p = api.post(f"/v1/rounds/{rd['id']}/publish", token=hr_token)
+    assert p.status == 200 and p.body["status"] == "published", p
+
+    mine = api.get("/v1/me/pairs", token=mentee_tok).body["items"]
+    assert len(mine) == 1 and mine[0]["role"] == "mentee" and mine[0]["partner"]["id"] == mentor_id
+    theirs = api.get("/v1/me/pairs", token=mentor_tok).body["items"]
+    assert len(theirs) == 1 and theirs[0]["role"] == "mentor" and theirs[0]["partner"]["id"] == mentee_id
+    assert theirs[0]["pair_id"] == mine[0]["pair_id"] and mine[0]["round_id"] == rd["id"]
+
+    ics = api.get(f"/v1/me/pairs/{mine[0]['pair_id']}/invite.ics", token=mentee_tok)
+    assert ics.status == 200, ics
+    text = ics.raw.content.decode("utf-8")
+    assert text.startswith("BEGIN:VCALENDAR") and "BEGIN:VEVENT" in text and "END:VCALENDAR" in text
+    assert "\r\n" in text, "iCalendar lines must end with CRLF (RFC 5545)"
+
+    # a stranger cannot fetch someone else's invitation
+    other = api.post("/v1/employees", {"email": f"stranger-{tag}@example.com", "display_name": "S",
+                                       "department": d1, "timezone": "UTC", "languages": ["en"], "role": "mentee"})
+    assert_error(api.get(f"/v1/me/pairs/{mine[0]['pair_id']}/invite.ics", token=other.body["token"]), 404, "not_found")
+    assert_error(api.get(f"/v1/me/pairs/{mine[0]['pair_id']}/invite.ics", token=hr_token), 403, "forbidden")
+    assert_error(api.get(f"/v1/me/pairs/{mine[0]['pair_id']}/invite.ics"), 401, "unauthorized")
+
+
+def test_round_draft_without_solving(api, hr_token):
+    r = api.post("/v1/rounds", {"name": "Draft " + uuid.uuid4().hex[:6], "solve": False}, token=hr_token)
+    assert r.status == 201 and r.body["status"] == "draft", r
+
+
+def test_pins_validation(api, hr_token, a_round):
+    assert_error(api.put(f"/v1/rounds/{a_round['id']}/pins", {"pins": [{"mentor_id": 1}]}, token=hr_token),
+                 400, "missing_field", "pins[0].mentee_id")
+    assert_error(api.put(f"/v1/rounds/{a_round['id']}/pins", {}, token=hr_token), 400, "missing_field", "pins")
