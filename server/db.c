@@ -359,7 +359,8 @@ db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *
 		return DB_DOWN;
 	for (int i = 0; i < pool->size; i++)
 		idle += pool->conns[i].state == CONN_IDLE;
-	/* a query that finds an idle connection does not wait, so it does not count against queue_max */
+	/* a query that finds an idle connection does not wait, so it does not count against
+	 * queue_max */
 	if (pool->queued - idle >= pool->queue_max)
 		return DB_FULL;
 	job = db_job_new(sql, nparams, params, cb, arg);

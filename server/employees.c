@@ -222,6 +222,11 @@ employees_list(struct request *r)
 	}
 	params[2] = role;
 	params[3] = request_arg(r, "skill");
+	if (params[3] != NULL && !validate_slug(params[3])) {
+		request_reply_error(r, 400, "invalid_parameter", "skill",
+		                    "skill must be a skill slug");
+		return;
+	}
 	cursor = request_arg(r, "cursor");
 	if (cursor != NULL && !employees_parse_id(cursor, &v)) {
 		request_reply_error(r, 400, "invalid_parameter", "cursor",

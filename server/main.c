@@ -55,13 +55,20 @@ main_signal_cb(evutil_socket_t sig, short what, void *arg)
 
 /* Serves HTTP until a signal asks to stop; returns the process exit code. */
 static int
-main_serve(const struct settings *cfg, const char *conninfo)
+main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 {
 	struct server srv = {0};
+	struct migrate_retry *retry = NULL;
 	struct event *sigterm = NULL, *sigint = NULL;
 	int rc = 1;
 
 	srv.cfg = cfg;
+	atomic_init(&srv.schema_ready, schema_ready);
+	if (!schema_ready) {
+		retry = migrate_retry_new(conninfo, cfg->schema_dir, &srv.schema_ready);
+		if (retry == NULL)
+			return 1;
+	}
 	srv.base = event_base_new();
 	if (srv.base == NULL)
 		goto out;
@@ -100,6 +107,7 @@ main_serve(const struct settings *cfg, const char *conninfo)
 	log_msg("info", "stopped");
 	rc = 0;
 out:
+	migrate_retry_free(retry);
 	solver_free(srv.solver);
 	if (sigterm != NULL)
 		event_free(sigterm);
@@ -120,6 +128,7 @@ main(int argc, char **argv)
 	struct pgcluster *cluster = NULL;
 	const char *conninfo;
 	char err[1024];
+	enum migrate_result migrated;
 	int version, rc = 1;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -147,7 +156,9 @@ main(int argc, char **argv)
 		}
 		conninfo = pgcluster_conninfo(cluster);
 	}
-	if (!migrate_run(conninfo, cfg.schema_dir, &version, err, sizeof(err))) {
+	migrated = migrate_run(conninfo, cfg.schema_dir, &version, err, sizeof(err));
+	if (migrated == MIGRATE_FAILED || (migrated != MIGRATE_OK && cfg.admin_command != NULL) ||
+	    (migrated != MIGRATE_OK && cfg.demo)) {
 		log_msg("error", "%s", err);
 		goto out;
 	}
@@ -155,12 +166,16 @@ main(int argc, char **argv)
 		rc = admin_run(&cfg, conninfo);
 		goto out;
 	}
-	log_msg("info", "database ready, schema version %d", version);
+	if (migrated == MIGRATE_OK)
+		log_msg("info", "database ready, schema version %d", version);
+	else
+		log_msg("warn", "%s; serving anyway, /readyz answers 503 until it is reachable",
+		        err);
 	if (cfg.demo && !demo_load(conninfo, err, sizeof(err))) {
 		log_msg("error", "demo: %s", err);
 		goto out;
 	}
-	rc = main_serve(&cfg, conninfo);
+	rc = main_serve(&cfg, conninfo, migrated == MIGRATE_OK);
 out:
 	pgcluster_stop(cluster);
 	settings_free(&cfg);

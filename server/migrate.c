@@ -4,9 +4,11 @@
 
 #include <dirent.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MIGRATE_LOCK_KEY "7346210"
 
@@ -127,17 +129,19 @@ out:
 	return ok;
 }
 
-bool
+enum migrate_result
 migrate_run(const char *conninfo, const char *schema_dir, int *version, char *err, size_t errlen)
 {
 	struct dirent **names = NULL;
 	PGconn *pg = PQconnectdb(conninfo);
-	bool ok = false, locked = false;
+	enum migrate_result rc = MIGRATE_FAILED;
+	bool locked = false;
 	int n = -1, v;
 
 	*version = 0;
 	if (PQstatus(pg) != CONNECTION_OK) {
 		snprintf(err, errlen, "cannot connect to the database: %s", PQerrorMessage(pg));
+		rc = MIGRATE_UNREACHABLE;
 		goto out;
 	}
 	PQclear(PQexec(pg, "SET client_min_messages = warning"));
@@ -163,7 +167,7 @@ migrate_run(const char *conninfo, const char *schema_dir, int *version, char *er
 		if (v > *version)
 			*version = v;
 	}
-	ok = true;
+	rc = MIGRATE_OK;
 out:
 	if (locked)
 		PQclear(PQexec(pg, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
@@ -171,5 +175,71 @@ out:
 		free(names[i]);
 	free(names);
 	PQfinish(pg);
-	return ok;
+	return rc;
+}
+
+struct migrate_retry {
+	char *conninfo;
+	char *schema_dir;
+	atomic_bool *ready;
+	atomic_bool stop;
+	pthread_t thread;
+};
+
+/* Retry thread body: one attempt every two seconds until success or stop. */
+static void *
+migrate_retry_main(void *arg)
+{
+	struct migrate_retry *m = arg;
+	char err[1024];
+	int version;
+
+	while (!atomic_load(&m->stop)) {
+		enum migrate_result rc =
+		    migrate_run(m->conninfo, m->schema_dir, &version, err, sizeof(err));
+
+		if (rc == MIGRATE_OK) {
+			log_msg("info", "database reachable, schema version %d", version);
+			atomic_store(m->ready, true);
+			break;
+		}
+		if (rc == MIGRATE_FAILED)
+			log_msg("error", "%s", err);
+		for (int i = 0; i < 20 && !atomic_load(&m->stop); i++)
+			usleep(100000);
+	}
+	return NULL;
+}
+
+struct migrate_retry *
+migrate_retry_new(const char *conninfo, const char *schema_dir, atomic_bool *ready)
+{
+	struct migrate_retry *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->conninfo = strdup(conninfo);
+	m->schema_dir = strdup(schema_dir);
+	m->ready = ready;
+	atomic_init(&m->stop, false);
+	if (m->conninfo == NULL || m->schema_dir == NULL ||
+	    pthread_create(&m->thread, NULL, migrate_retry_main, m) != 0) {
+		free(m->conninfo);
+		free(m->schema_dir);
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void
+migrate_retry_free(struct migrate_retry *m)
+{
+	if (m == NULL)
+		return;
+	atomic_store(&m->stop, true);
+	pthread_join(m->thread, NULL);
+	free(m->conninfo);
+	free(m->schema_dir);
+	free(m);
 }

@@ -106,7 +106,8 @@ router_parse_body(struct request *r)
 		                    "a JSON object body is required");
 		return false;
 	}
-	if (ctype != NULL && strncasecmp(ctype, "application/json", 16) != 0) {
+	if (ctype != NULL && !(strncasecmp(ctype, "application/json", 16) == 0 &&
+	                       (ctype[16] == '\0' || ctype[16] == ';' || ctype[16] == ' '))) {
 		request_reply_error(r, 415, "unsupported_media_type", NULL,
 		                    "the body must be application/json");
 		return false;
@@ -210,6 +211,11 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 		} else {
 			request_reply_error(r, 404, "not_found", NULL, "no such endpoint");
 		}
+		return;
+	}
+	if (!atomic_load(&srv->schema_ready) && r->route->handler != health_live) {
+		request_reply_error(r, 503, "not_ready", NULL,
+		                    "the database is not reachable yet, retry shortly");
 		return;
 	}
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(ev)) > srv->cfg->max_body_bytes) {

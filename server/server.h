@@ -4,6 +4,7 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "db.h"
@@ -17,9 +18,10 @@ struct server {
 	struct evhttp_bound_socket *listener;
 	struct db_pool *pool;
 	const struct settings *cfg;
-	struct solver *solver; /* matching rounds worker */
-	int inflight;          /* requests not yet replied to */
-	bool stopping;         /* SIGTERM received: finish in-flight work, then exit */
+	struct solver *solver;    /* matching rounds worker */
+	int inflight;             /* requests not yet replied to */
+	bool stopping;            /* SIGTERM received: finish in-flight work, then exit */
+	atomic_bool schema_ready; /* migrations applied (false while the database is unreachable) */
 };
 
 /* Called whenever a request completes, so shutdown can finish once nothing is in flight. */

@@ -40,6 +40,16 @@ validate_has_control(const char *s)
 	return false;
 }
 
+/* True when s holds only spaces (a required text must say something). */
+static bool
+validate_blank(const char *s)
+{
+	for (; *s; s++)
+		if (*s != ' ')
+			return false;
+	return true;
+}
+
 /* Checks one string value against a rule. */
 static bool
 validate_string(const char *s, const struct vrule *rule, const char *prefix, const char *name,
@@ -69,6 +79,10 @@ validate_string(const char *s, const struct vrule *rule, const char *prefix, con
 		snprintf(msg, sizeof(msg), "length must be between %.0f and %.0f characters",
 		         rule->min, rule->max);
 		validate_fail(err, "invalid_value", prefix, name, msg);
+		return false;
+	}
+	if (rule->min >= 1 && validate_blank(s)) {
+		validate_fail(err, "invalid_value", prefix, name, "must not be blank");
 		return false;
 	}
 	if (rule->check != NULL && !rule->check(s)) {

@@ -94,6 +94,8 @@ test_objects(void)
 	CHECK(
 	    strcmp(check_body("{\"email\":\"a@b.co\",\"name\":\"a\\u0001\"}", false, f, sizeof(f)),
 	           "invalid_value") == 0);
+	CHECK(strcmp(check_body("{\"email\":\"a@b.co\",\"name\":\"   \"}", false, f, sizeof(f)),
+	             "invalid_value") == 0);
 	CHECK(strcmp(check_body("{\"email\":\"a@b.co\",\"role\":\"boss\"}", false, f, sizeof(f)),
 	             "invalid_value") == 0);
 	CHECK(strcmp(check_body("{\"email\":\"a@b.co\",\"langs\":[\"fr\",\"fr\"]}", false, f,
