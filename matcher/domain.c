@@ -1,0 +1,1164 @@
+/* domain: hard rules, scores and explanations for the domain instance form.
+ *
+ * Candidate pairs are enumerated per mentee through a skill index (only mentors teaching one of
+ * the mentee's goals above the current level are visited), then filtered with bit masks
+ * (languages), quarter-hour week bitsets (availability) and an Euler-tour ancestor test
+ * (reporting lines). Rule counts use the first failing rule in the order language, skill,
+ * availability, reporting_line, history, forbidden. */
+#include "domain.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bitset.h"
+#include "common_parse.h"
+#include "jsonget.h"
+#include "pairset.h"
+#include "strmap.h"
+#include "tz.h"
+
+enum rule { R_LANGUAGE, R_SKILL, R_AVAILABILITY, R_REPORTING, R_HISTORY, R_FORBIDDEN, R_COUNT };
+
+static const char *const rule_names[R_COUNT] = {"language",       "skill",   "availability",
+                                                "reporting_line", "history", "forbidden"};
+static const char *const day_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+struct person {
+	const char *id;
+	int emp, dept, team, tz;
+	uint64_t lang;
+	week_t avail, starts;
+	int cap;
+	int n;        /* teaches (mentor) or goals (mentee) */
+	int *skill;   /* mentor: sorted by skill id */
+	int *level;   /* mentor: level; mentee: current level */
+	double *prio; /* mentee: priority */
+	bool prev;
+};
+
+struct domain {
+	int nm, ne, nemp, nzones, k_slots;
+	struct person *mentors, *mentees;
+	struct tz_table *zones;
+	struct strmap *zone_map, *skill_map, *lang_map, *emp_map, *dept_map, *team_map;
+	const char **skill_names;
+	double w_skill, w_cross, w_overlap, cap_hours, w_prev;
+	bool allow_repeat;
+	int *parent, *tin, *tout, *root;
+	bool *oncycle;
+	int *mentor_of_emp;
+	struct pairset *history, *forbidden;
+	int (*counts)[R_COUNT];
+	int *sk_start, *sk_mentor, *sk_level; /* skill index: mentors by level, descending */
+	int ref_y, ref_m, ref_d;
+};
+
+/* Parses "HH:MM" (00:00 .. 24:00) into minutes. */
+static bool
+parse_hhmm(const char *s, int *minutes)
+{
+	int h, m, n = 0;
+
+	if (s == NULL || sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2 || n != 5 || s[n] != '\0')
+		return false;
+	if (h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0))
+		return false;
+	*minutes = h * 60 + m;
+	return true;
+}
+
+/* Parses a day name ("mon" or "monday", any case) into 0..6. */
+static bool
+parse_day(const char *s, int *day)
+{
+	static const char *const full[7] = {"monday", "tuesday",  "wednesday", "thursday",
+	                                    "friday", "saturday", "sunday"};
+
+	for (int i = 0; s != NULL && i < 7; i++)
+		if (strcasecmp(s, day_names[i]) == 0 || strcasecmp(s, full[i]) == 0) {
+			*day = i;
+			return true;
+		}
+	return false;
+}
+
+/* Interns a name case-insensitively (languages, skills) into map; -1 on OOM. */
+static int
+intern_lower(struct strmap *map, const char *s)
+{
+	char buf[128];
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < sizeof(buf); i++)
+		buf[i] = (char)tolower((unsigned char)s[i]);
+	buf[i] = '\0';
+	return strmap_intern(map, buf);
+}
+
+/* Reads the availability list of a person into a UTC week bitset via the zone table. */
+static bool
+parse_availability(json_t *p, const char *ctx, const struct tz_table *tz, week_t *out, char **err)
+{
+	json_t *arr = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (!jsonget_array(p, "availability", true, ctx, &arr, err))
+		return false;
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *it = json_array_get(arr, i);
+		const char *day = NULL, *st = NULL, *en = NULL;
+		int d, a, b;
+		char c2[96];
+
+		snprintf(c2, sizeof(c2), "%s.availability[%zu]", ctx, i);
+		if (!json_is_object(it)) {
+			util_errf(err, "%s: must be an object", c2);
+			return false;
+		}
+		if (!jsonget_string(it, "day", true, c2, &day, err) ||
+		    !jsonget_string(it, "start", true, c2, &st, err) ||
+		    !jsonget_string(it, "end", true, c2, &en, err))
+			return false;
+		if (!parse_day(day, &d)) {
+			util_errf(err, "%s.day: must be mon..sun", c2);
+			return false;
+		}
+		if (!parse_hhmm(st, &a) || !parse_hhmm(en, &b) || a >= b) {
+			util_errf(err, "%s: start/end must be HH:MM with start < end", c2);
+			return false;
+		}
+		/* conservative rounding to the quarter-hour grid */
+		for (int q = (a + 14) / 15; q < b / 15; q++)
+			week_set(out, tz->local_to_utc[d * DAY_SLOTS + q]);
+	}
+	return true;
+}
+
+/* Reads the fields every person has (department, team, zone, languages, availability). */
+static bool
+parse_person(struct domain *d, json_t *p, const char *ctx, struct person *o, char **err)
+{
+	const char *dept = NULL, *team = NULL, *zone = NULL;
+	json_t *langs = NULL;
+	int old;
+
+	o->id = json_string_value(json_object_get(p, "id"));
+	if (!jsonget_string(p, "department", false, ctx, &dept, err) ||
+	    !jsonget_string(p, "team", false, ctx, &team, err) ||
+	    !jsonget_string(p, "timezone", true, ctx, &zone, err) ||
+	    !jsonget_array(p, "languages", true, ctx, &langs, err))
+		return false;
+	o->dept = dept != NULL ? strmap_intern(d->dept_map, dept) : -1;
+	o->team = team != NULL ? strmap_intern(d->team_map, team) : -1;
+	o->emp = strmap_intern(d->emp_map, o->id);
+	if (o->emp < 0)
+		return false;
+	o->tz = strmap_get(d->zone_map, zone);
+	if (o->tz < 0) {
+		struct tz_table *nz;
+
+		if (!tz_zone_valid(zone)) {
+			util_errf(err, "%s.timezone: unknown time zone \"%s\"", ctx, zone);
+			return false;
+		}
+		nz = realloc(d->zones, ((size_t)d->nzones + 1) * sizeof(*nz));
+		if (nz == NULL)
+			return false;
+		d->zones = nz;
+		if (!tz_table_build(zone, d->ref_y, d->ref_m, d->ref_d, &d->zones[d->nzones])) {
+			util_errf(err, "%s.timezone: cannot convert time zone \"%s\"", ctx, zone);
+			return false;
+		}
+		if (!strmap_put(d->zone_map, zone, d->nzones, &old))
+			return false;
+		o->tz = d->nzones++;
+	}
+	for (size_t i = 0; i < json_array_size(langs); i++) {
+		json_t *l = json_array_get(langs, i);
+		int id;
+
+		if (!json_is_string(l)) {
+			util_errf(err, "%s.languages[%zu]: must be a string", ctx, i);
+			return false;
+		}
+		id = intern_lower(d->lang_map, json_string_value(l));
+		if (id < 0)
+			return false;
+		if (id >= 64) {
+			util_errf(err, "%s.languages: more than 64 distinct languages", ctx);
+			return false;
+		}
+		o->lang |= (uint64_t)1 << id;
+	}
+	if (!parse_availability(p, ctx, &d->zones[o->tz], &o->avail, err))
+		return false;
+	week_starts(&o->avail, d->k_slots, &o->starts);
+	return true;
+}
+
+struct sklv {
+	int skill, level;
+};
+
+/* Orders (skill, level) by skill. */
+static int
+cmp_sklv(const void *a, const void *b)
+{
+	const struct sklv *x = a, *y = b;
+
+	return x->skill != y->skill ? (x->skill < y->skill ? -1 : 1) : 0;
+}
+
+/* Reads a mentor's capacity and taught skills (deduplicated, highest level wins). */
+static bool
+parse_mentor(struct domain *d, json_t *p, const char *ctx, long capcap, struct person *o,
+             char **err)
+{
+	json_t *arr = NULL;
+	long cap = 0;
+	struct sklv *v = NULL;
+	size_t n;
+	bool ok = false;
+
+	if (!parse_person(d, p, ctx, o, err) ||
+	    !jsonget_int(p, "capacity", true, 0, 1000000, ctx, &cap, err) ||
+	    !jsonget_array(p, "teaches", true, ctx, &arr, err))
+		goto out;
+	o->cap = (int)(capcap >= 0 && cap > capcap ? capcap : cap);
+	n = json_array_size(arr);
+	v = malloc((n + 1) * sizeof(*v));
+	o->skill = malloc((n + 1) * sizeof(int));
+	o->level = malloc((n + 1) * sizeof(int));
+	if (v == NULL || o->skill == NULL || o->level == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		json_t *it = json_array_get(arr, i);
+		const char *sk = NULL;
+		long lv = 0;
+		char c2[96];
+
+		snprintf(c2, sizeof(c2), "%s.teaches[%zu]", ctx, i);
+		if (!json_is_object(it)) {
+			util_errf(err, "%s: must be an object", c2);
+			goto out;
+		}
+		if (!jsonget_string(it, "skill", true, c2, &sk, err) ||
+		    !jsonget_int(it, "level", true, 0, 100, c2, &lv, err))
+			goto out;
+		v[i].skill = intern_lower(d->skill_map, sk);
+		v[i].level = (int)lv;
+		if (v[i].skill < 0)
+			goto out;
+	}
+	qsort(v, n, sizeof(*v), cmp_sklv);
+	o->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (o->n > 0 && o->skill[o->n - 1] == v[i].skill) {
+			if (v[i].level > o->level[o->n - 1])
+				o->level[o->n - 1] = v[i].level;
+			continue;
+		}
+		o->skill[o->n] = v[i].skill;
+		o->level[o->n++] = v[i].level;
+	}
+	ok = true;
+out:
+	free(v);
+	return ok;
+}
+
+/* Reads a mentee's goals and the previously_unmatched flag. */
+static bool
+parse_mentee(struct domain *d, json_t *p, const char *ctx, struct person *o, char **err)
+{
+	json_t *arr = NULL;
+	size_t n;
+
+	if (!parse_person(d, p, ctx, o, err) || !jsonget_array(p, "goals", true, ctx, &arr, err) ||
+	    !jsonget_bool(p, "previously_unmatched", false, ctx, &o->prev, err))
+		return false;
+	n = json_array_size(arr);
+	o->skill = malloc((n + 1) * sizeof(int));
+	o->level = malloc((n + 1) * sizeof(int));
+	o->prio = malloc((n + 1) * sizeof(double));
+	if (o->skill == NULL || o->level == NULL || o->prio == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		json_t *it = json_array_get(arr, i);
+		const char *sk = NULL;
+		long lv = 0;
+		double pr = 1;
+		char c2[96];
+
+		snprintf(c2, sizeof(c2), "%s.goals[%zu]", ctx, i);
+		if (!json_is_object(it)) {
+			util_errf(err, "%s: must be an object", c2);
+			return false;
+		}
+		if (!jsonget_string(it, "skill", true, c2, &sk, err) ||
+		    !jsonget_int(it, "current_level", true, 0, 100, c2, &lv, err) ||
+		    !jsonget_number(it, "priority", false, c2, &pr, err))
+			return false;
+		if (pr < 0) {
+			util_errf(err, "%s.priority: must be >= 0", c2);
+			return false;
+		}
+		o->skill[i] = intern_lower(d->skill_map, sk);
+		if (o->skill[i] < 0)
+			return false;
+		o->level[i] = (int)lv;
+		o->prio[i] = pr;
+	}
+	o->n = (int)n;
+	return true;
+}
+
+/* Returns the level at which mentor m teaches skill s, or -1. */
+static int
+teach_level(const struct person *m, int s)
+{
+	int lo = 0, hi = m->n - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+
+		if (m->skill[mid] == s)
+			return m->level[mid];
+		if (m->skill[mid] < s)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* Computes the skill gain of a pair; optionally lists the skills to work on. */
+static double
+pair_gain(const struct person *m, const struct person *e, json_t *skills, const char *const *names)
+{
+	double g = 0;
+
+	for (int i = 0; i < e->n; i++) {
+		int lv = teach_level(m, e->skill[i]);
+
+		if (lv > e->level[i]) {
+			g += e->prio[i] * (lv - e->level[i]);
+			if (skills != NULL)
+				json_array_append_new(skills, json_string(names[e->skill[i]]));
+		}
+	}
+	return g;
+}
+
+/* Tells whether the mentor teaches one of the mentee's goals above the current level. */
+static bool
+teaches_any(const struct person *m, const struct person *e)
+{
+	for (int i = 0; i < e->n; i++)
+		if (teach_level(m, e->skill[i]) > e->level[i])
+			return true;
+	return false;
+}
+
+/* Tells whether employee a is a (transitive) manager of employee b. */
+static bool
+is_manager_of(const struct domain *d, int a, int b)
+{
+	if (a == b)
+		return false;
+	if (d->tin[a] <= d->tin[b] && d->tout[b] <= d->tout[a])
+		return true;
+	return d->oncycle[a] && d->root[a] == d->root[b];
+}
+
+/* Returns the first hard rule the pair breaks, R_COUNT if none, or -1 for a self pair. */
+static int
+check_pair(const struct domain *d, int mi, int ei)
+{
+	const struct person *m = &d->mentors[mi], *e = &d->mentees[ei];
+
+	if (m->emp == e->emp)
+		return -1;
+	if ((m->lang & e->lang) == 0)
+		return R_LANGUAGE;
+	if (!teaches_any(m, e))
+		return R_SKILL;
+	if (!week_intersects(&m->starts, &e->starts))
+		return R_AVAILABILITY;
+	if (is_manager_of(d, m->emp, e->emp) || is_manager_of(d, e->emp, m->emp))
+		return R_REPORTING;
+	if (!d->allow_repeat && pairset_has(d->history, m->emp, e->emp))
+		return R_HISTORY;
+	if (pairset_has(d->forbidden, mi, ei))
+		return R_FORBIDDEN;
+	return R_COUNT;
+}
+
+/* Returns the score of a feasible pair and its components. */
+static double
+pair_score(const struct domain *d, int mi, int ei, double *gain, double *cross, double *ov,
+           double *prev)
+{
+	const struct person *m = &d->mentors[mi], *e = &d->mentees[ei];
+	double hours = week_overlap(&m->avail, &e->avail) / 4.0;
+
+	*gain = pair_gain(m, e, NULL, NULL) * d->w_skill;
+	*cross = (m->dept >= 0 && e->dept >= 0 && m->dept != e->dept) ? d->w_cross : 0.0;
+	*ov = (hours < d->cap_hours ? hours : d->cap_hours) * d->w_overlap;
+	*prev = e->prev ? d->w_prev : 0.0;
+	return *gain + *cross + *ov + *prev;
+}
+
+/* Builds parent links, breaks management cycles and numbers the forest (Euler tour). */
+static bool
+build_hierarchy(struct domain *d, json_t *lines, char **err)
+{
+	int n, *state = NULL, *path = NULL, *cstart = NULL, *child = NULL, *stack = NULL,
+	       *fill = NULL;
+	bool ok = false;
+	int clock = 0;
+
+	for (size_t i = 0; lines != NULL && i < json_array_size(lines); i++) {
+		json_t *it = json_array_get(lines, i);
+		const char *a = NULL, *b = NULL;
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "instance.reporting_lines[%zu]", i);
+		if (!json_is_object(it)) {
+			util_errf(err, "%s: must be an object", ctx);
+			goto out;
+		}
+		if (!jsonget_string(it, "id", true, ctx, &a, err) ||
+		    !jsonget_string(it, "manager", true, ctx, &b, err))
+			goto out;
+		if (strmap_intern(d->emp_map, a) < 0 || strmap_intern(d->emp_map, b) < 0)
+			goto out;
+	}
+	n = d->nemp = (int)strmap_size(d->emp_map);
+	d->parent = malloc(((size_t)n + 1) * sizeof(int));
+	d->tin = malloc(((size_t)n + 1) * sizeof(int));
+	d->tout = malloc(((size_t)n + 1) * sizeof(int));
+	d->root = malloc(((size_t)n + 1) * sizeof(int));
+	d->oncycle = calloc((size_t)n + 1, sizeof(bool));
+	state = calloc((size_t)n + 1, sizeof(int));
+	path = malloc(((size_t)n + 1) * sizeof(int));
+	cstart = calloc((size_t)n + 2, sizeof(int));
+	child = malloc(((size_t)n + 1) * sizeof(int));
+	stack = malloc(((size_t)n + 1) * sizeof(int));
+	fill = malloc(((size_t)n + 1) * sizeof(int));
+	if (d->parent == NULL || d->tin == NULL || d->tout == NULL || d->root == NULL ||
+	    d->oncycle == NULL || state == NULL || path == NULL || cstart == NULL ||
+	    child == NULL || stack == NULL || fill == NULL)
+		goto out;
+	for (int i = 0; i < n; i++)
+		d->parent[i] = -1;
+	for (size_t i = 0; lines != NULL && i < json_array_size(lines); i++) {
+		json_t *it = json_array_get(lines, i);
+		int a = strmap_get(d->emp_map, json_string_value(json_object_get(it, "id")));
+		int b = strmap_get(d->emp_map, json_string_value(json_object_get(it, "manager")));
+
+		if (a == b)
+			continue;
+		if (d->parent[a] >= 0 && d->parent[a] != b) {
+			util_errf(err, "instance.reporting_lines: \"%s\" has two managers",
+			          json_string_value(json_object_get(it, "id")));
+			goto out;
+		}
+		d->parent[a] = b;
+	}
+	/* cycle detection along parent pointers; each cycle is cut at its smallest member */
+	for (int s = 0; s < n; s++) {
+		int len = 0, v = s;
+
+		while (v >= 0 && state[v] == 0) {
+			state[v] = 1;
+			path[len++] = v;
+			v = d->parent[v];
+		}
+		if (v >= 0 && state[v] == 1) {
+			int cut = v, u = v;
+
+			do {
+				d->oncycle[u] = true;
+				if (u < cut)
+					cut = u;
+				u = d->parent[u];
+			} while (u != v);
+			d->parent[cut] = -1;
+		}
+		for (int i = 0; i < len; i++)
+			state[path[i]] = 2;
+	}
+	for (int i = 0; i < n; i++)
+		if (d->parent[i] >= 0)
+			cstart[d->parent[i] + 1]++;
+	for (int i = 0; i < n; i++)
+		cstart[i + 1] += cstart[i];
+	memcpy(fill, cstart, (size_t)n * sizeof(int));
+	for (int i = 0; i < n; i++)
+		if (d->parent[i] >= 0)
+			child[fill[d->parent[i]]++] = i;
+	/* iterative DFS numbering: tin on entry, tout after the subtree */
+	for (int r = 0; r < n; r++) {
+		int sp = 0;
+
+		if (d->parent[r] >= 0)
+			continue;
+		stack[sp++] = r;
+		d->tin[r] = clock++;
+		d->root[r] = r;
+		fill[r] = cstart[r];
+		while (sp > 0) {
+			int v = stack[sp - 1];
+
+			if (fill[v] < cstart[v + 1]) {
+				int c = child[fill[v]++];
+
+				d->tin[c] = clock++;
+				d->root[c] = r;
+				fill[c] = cstart[c];
+				stack[sp++] = c;
+			} else {
+				d->tout[v] = clock++;
+				sp--;
+			}
+		}
+	}
+	ok = true;
+out:
+	free(state);
+	free(path);
+	free(cstart);
+	free(child);
+	free(stack);
+	free(fill);
+	return ok;
+}
+
+/* Reads the weights object with defaults. */
+static bool
+parse_weights(struct domain *d, json_t *root, char **err)
+{
+	json_t *w = NULL;
+
+	d->w_skill = 1.0;
+	d->w_cross = 4.0;
+	d->w_overlap = 0.5;
+	d->cap_hours = 4.0;
+	d->w_prev = 2.0;
+	if (!jsonget_object(root, "weights", false, "instance", &w, err))
+		return false;
+	if (w == NULL)
+		return true;
+	return jsonget_number(w, "skill_gain", false, "instance.weights", &d->w_skill, err) &&
+	       jsonget_number(w, "cross_department", false, "instance.weights", &d->w_cross, err) &&
+	       jsonget_number(w, "overlap_per_hour", false, "instance.weights", &d->w_overlap,
+	                      err) &&
+	       jsonget_number(w, "overlap_cap_hours", false, "instance.weights", &d->cap_hours,
+	                      err) &&
+	       jsonget_number(w, "previously_unmatched", false, "instance.weights", &d->w_prev,
+	                      err);
+}
+
+/* Builds the skill index: for each skill, the mentors teaching it by descending level. */
+static bool
+build_skill_index(struct domain *d)
+{
+	int ns = (int)strmap_size(d->skill_map), *fill = NULL;
+	long total = 0;
+	bool ok = false;
+
+	d->sk_start = calloc((size_t)ns + 2, sizeof(int));
+	fill = calloc((size_t)ns + 1, sizeof(int));
+	if (d->sk_start == NULL || fill == NULL)
+		goto out;
+	for (int m = 0; m < d->nm; m++)
+		for (int i = 0; i < d->mentors[m].n; i++) {
+			d->sk_start[d->mentors[m].skill[i] + 1]++;
+			total++;
+		}
+	for (int s = 0; s < ns; s++)
+		d->sk_start[s + 1] += d->sk_start[s];
+	d->sk_mentor = malloc(((size_t)total + 1) * sizeof(int));
+	d->sk_level = malloc(((size_t)total + 1) * sizeof(int));
+	if (d->sk_mentor == NULL || d->sk_level == NULL)
+		goto out;
+	/* counting sort by level (descending) keeps mentors ascending within a level */
+	for (int lv = 100; lv >= 0; lv--)
+		for (int m = 0; m < d->nm; m++) {
+			const struct person *p = &d->mentors[m];
+
+			for (int i = 0; i < p->n; i++)
+				if (p->level[i] == lv) {
+					int s = p->skill[i], at = d->sk_start[s] + fill[s]++;
+
+					d->sk_mentor[at] = m;
+					d->sk_level[at] = lv;
+				}
+		}
+	ok = true;
+out:
+	free(fill);
+	return ok;
+}
+
+struct cand {
+	int mentor;
+	double score;
+};
+
+/* Orders candidates by mentor index. */
+static int
+cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	return x->mentor < y->mentor ? -1 : x->mentor > y->mentor;
+}
+
+/* Enumerates every feasible pair into g (CSR by mentee) and counts eliminated mentors per rule. */
+static bool
+enumerate_pairs(struct domain *d, struct mgraph *g)
+{
+	int *stamp = NULL, *touched = NULL, ngroups = 0;
+	double *gain = NULL;
+	uint64_t *gmask = NULL;
+	int *gcount = NULL;
+	struct cand *cv = NULL;
+	long np = 0, capp = 1024;
+	bool ok = false;
+
+	stamp = calloc((size_t)d->nm + 1, sizeof(int));
+	touched = malloc(((size_t)d->nm + 1) * sizeof(int));
+	gain = malloc(((size_t)d->nm + 1) * sizeof(double));
+	gmask = malloc(((size_t)d->nm + 1) * sizeof(uint64_t));
+	gcount = calloc((size_t)d->nm + 1, sizeof(int));
+	cv = malloc(((size_t)d->nm + 1) * sizeof(*cv));
+	g->mentor = malloc((size_t)capp * sizeof(int));
+	g->score = malloc((size_t)capp * sizeof(double));
+	d->counts = calloc((size_t)d->ne + 1, sizeof(*d->counts));
+	if (stamp == NULL || touched == NULL || gain == NULL || gmask == NULL || gcount == NULL ||
+	    cv == NULL || g->mentor == NULL || g->score == NULL || d->counts == NULL)
+		goto out;
+	/* distinct language masks of mentors, to count language failures per mentee fast */
+	for (int m = 0; m < d->nm; m++) {
+		int i;
+
+		for (i = 0; i < ngroups && gmask[i] != d->mentors[m].lang; i++)
+			;
+		if (i == ngroups) {
+			gmask[ngroups] = d->mentors[m].lang;
+			gcount[ngroups++] = 0;
+		}
+		gcount[i]++;
+	}
+	for (int e = 0; e < d->ne; e++) {
+		const struct person *pe = &d->mentees[e];
+		int nt = 0, nc = 0, self = d->mentor_of_emp[pe->emp], langfail = 0, lang_ok = 0;
+		int *cnt = d->counts[e];
+
+		for (int i = 0; i < pe->n; i++) {
+			int s = pe->skill[i];
+
+			for (int j = d->sk_start[s]; j < d->sk_start[s + 1]; j++) {
+				int m = d->sk_mentor[j];
+
+				if (d->sk_level[j] <= pe->level[i])
+					break;
+				if (stamp[m] != e + 1) {
+					stamp[m] = e + 1;
+					gain[m] = 0;
+					touched[nt++] = m;
+				}
+				gain[m] += pe->prio[i] * (d->sk_level[j] - pe->level[i]);
+			}
+		}
+		for (int i = 0; i < ngroups; i++)
+			if ((gmask[i] & pe->lang) == 0)
+				langfail += gcount[i];
+		if (self >= 0 && (d->mentors[self].lang & pe->lang) == 0)
+			langfail--;
+		cnt[R_LANGUAGE] = langfail;
+		for (int t = 0; t < nt; t++) {
+			int m = touched[t], r;
+			const struct person *pm = &d->mentors[m];
+			double a, b, c, f;
+
+			if (m == self)
+				continue;
+			if ((pm->lang & pe->lang) == 0)
+				continue;
+			lang_ok++;
+			if (!week_intersects(&pm->starts, &pe->starts))
+				r = R_AVAILABILITY;
+			else if (is_manager_of(d, pm->emp, pe->emp) ||
+			         is_manager_of(d, pe->emp, pm->emp))
+				r = R_REPORTING;
+			else if (!d->allow_repeat && pairset_has(d->history, pm->emp, pe->emp))
+				r = R_HISTORY;
+			else if (pairset_has(d->forbidden, m, e))
+				r = R_FORBIDDEN;
+			else
+				r = R_COUNT;
+			if (r != R_COUNT) {
+				cnt[r]++;
+				continue;
+			}
+			cv[nc].mentor = m;
+			cv[nc++].score = pair_score(d, m, e, &a, &b, &c, &f);
+		}
+		cnt[R_SKILL] = d->nm - (self >= 0 ? 1 : 0) - langfail - lang_ok;
+		qsort(cv, (size_t)nc, sizeof(*cv), cmp_cand);
+		if (np + nc > capp) {
+			long nc2 = (np + nc) * 2;
+			int *nm2 = realloc(g->mentor, (size_t)nc2 * sizeof(int));
+			double *ns2;
+
+			if (nm2 == NULL)
+				goto out;
+			g->mentor = nm2;
+			ns2 = realloc(g->score, (size_t)nc2 * sizeof(double));
+			if (ns2 == NULL)
+				goto out;
+			g->score = ns2;
+			capp = nc2;
+		}
+		for (int i = 0; i < nc; i++) {
+			g->mentor[np] = cv[i].mentor;
+			g->score[np++] = cv[i].score;
+		}
+		g->start[e + 1] = np;
+	}
+	ok = true;
+out:
+	free(stamp);
+	free(touched);
+	free(gain);
+	free(gmask);
+	free(gcount);
+	free(cv);
+	return ok;
+}
+
+/* Reads history, forbidden, pins and keep lists. */
+static int
+parse_pair_lists(struct domain *d, json_t *root, struct strmap *mi, struct strmap *ei, char **err)
+{
+	json_t *list = NULL;
+
+	if (!jsonget_array(root, "history", false, "instance", &list, err))
+		return 2;
+	for (size_t i = 0; list != NULL && i < json_array_size(list); i++) {
+		json_t *it = json_array_get(list, i);
+		const char *a = NULL, *b = NULL;
+		char ctx[64];
+		int x, y;
+
+		snprintf(ctx, sizeof(ctx), "instance.history[%zu]", i);
+		if (!json_is_object(it)) {
+			util_errf(err, "%s: must be an object", ctx);
+			return 2;
+		}
+		if (!jsonget_string(it, "mentor", true, ctx, &a, err) ||
+		    !jsonget_string(it, "mentee", true, ctx, &b, err))
+			return 2;
+		x = strmap_get(d->emp_map, a);
+		y = strmap_get(d->emp_map, b);
+		if (x < 0 || y < 0)
+			continue;
+		/* history is symmetric: people who were paired (either way) count as paired */
+		if (!pairset_add(d->history, x, y) || !pairset_add(d->history, y, x))
+			return 1;
+	}
+	if (!jsonget_array(root, "forbidden", false, "instance", &list, err))
+		return 2;
+	for (size_t i = 0; list != NULL && i < json_array_size(list); i++) {
+		int m, e;
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "instance.forbidden[%zu]", i);
+		if (!common_parse_pair(json_array_get(list, i), ctx, mi, ei, false, &m, &e, err))
+			return 2;
+		if (m >= 0 && e >= 0 && !pairset_add(d->forbidden, m, e))
+			return 1;
+	}
+	return 0;
+}
+
+/* Applies pins (which must satisfy every hard rule) and keeps after the pairs are known. */
+static int
+apply_pins(struct domain *d, json_t *root, struct mgraph *g, struct strmap *mi, struct strmap *ei,
+           char **err)
+{
+	json_t *list = NULL;
+
+	if (!jsonget_array(root, "pins", false, "instance", &list, err))
+		return 2;
+	for (size_t i = 0; list != NULL && i < json_array_size(list); i++) {
+		int m, e, r;
+		long p;
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "instance.pins[%zu]", i);
+		if (!common_parse_pair(json_array_get(list, i), ctx, mi, ei, true, &m, &e, err))
+			return 2;
+		if (g->infeasible[0] != '\0')
+			continue;
+		p = graph_find(g, e, m);
+		r = check_pair(d, m, e);
+		if (p < 0 || r != R_COUNT)
+			snprintf(g->infeasible, sizeof(g->infeasible),
+			         "pin %s -> %s breaks hard rule \"%s\"", g->mentor_id[m],
+			         g->mentee_id[e], r < 0 ? "self" : rule_names[r < R_COUNT ? r : 0]);
+		else if (g->pin[e] >= 0 && g->pin[e] != p)
+			snprintf(g->infeasible, sizeof(g->infeasible),
+			         "mentee %s is pinned to two mentors", g->mentee_id[e]);
+		else
+			g->pin[e] = p;
+	}
+	graph_check_pins(g);
+	if (!jsonget_array(root, "keep", false, "instance", &list, err))
+		return 2;
+	for (size_t i = 0; list != NULL && i < json_array_size(list); i++) {
+		int m, e;
+		long p;
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "instance.keep[%zu]", i);
+		if (!common_parse_pair(json_array_get(list, i), ctx, mi, ei, false, &m, &e, err))
+			return 2;
+		if (m >= 0 && e >= 0 && (p = graph_find(g, e, m)) >= 0 && g->keep[e] < 0)
+			g->keep[e] = p;
+	}
+	return 0;
+}
+
+/* Builds the whole domain model and the feasible-pair graph. */
+int
+domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
+{
+	struct domain *d = calloc(1, sizeof(*d));
+	json_t **mentors = NULL, **mentees = NULL, *lines = NULL;
+	struct strmap *mi = NULL, *ei = NULL;
+	const char *week = NULL;
+	long session = 60, capcap = -1;
+	int ret = 1, r;
+
+	*out = NULL;
+	memset(g, 0, sizeof(*g));
+	if (d == NULL)
+		goto fail;
+	d->zone_map = strmap_new(16);
+	d->skill_map = strmap_new(64);
+	d->lang_map = strmap_new(16);
+	d->emp_map = strmap_new(1024);
+	d->dept_map = strmap_new(16);
+	d->team_map = strmap_new(64);
+	d->history = pairset_new(64);
+	d->forbidden = pairset_new(16);
+	if (d->zone_map == NULL || d->skill_map == NULL || d->lang_map == NULL ||
+	    d->emp_map == NULL || d->dept_map == NULL || d->team_map == NULL ||
+	    d->history == NULL || d->forbidden == NULL)
+		goto fail;
+	ret = 2;
+	if (!jsonget_string(root, "reference_week", true, "instance", &week, err))
+		goto out;
+	if (!tz_parse_monday(week, &d->ref_y, &d->ref_m, &d->ref_d)) {
+		util_errf(err, "instance.reference_week: must be a Monday as YYYY-MM-DD");
+		goto out;
+	}
+	if (!jsonget_int(root, "session_minutes", true, 15, 7 * 24 * 60, "instance", &session,
+	                 err) ||
+	    !jsonget_int(root, "mentor_capacity_cap", false, 0, 1000000, "instance", &capcap,
+	                 err) ||
+	    !jsonget_bool(root, "allow_repeat_pairs", false, "instance", &d->allow_repeat, err) ||
+	    !parse_weights(d, root, err) ||
+	    !common_parse_people(root, "mentors", &mentors, &d->nm, err) ||
+	    !common_parse_people(root, "mentees", &mentees, &d->ne, err) ||
+	    !jsonget_array(root, "reporting_lines", false, "instance", &lines, err))
+		goto out;
+	d->k_slots = (int)((session + 14) / 15);
+	ret = 1;
+	if (!graph_init(g, d->ne, d->nm))
+		goto fail;
+	ret = 2;
+	if (!common_parse_settings(root, g, err))
+		goto out;
+	ret = 1;
+	d->mentors = calloc((size_t)d->nm + 1, sizeof(*d->mentors));
+	d->mentees = calloc((size_t)d->ne + 1, sizeof(*d->mentees));
+	g->mentor_id = malloc(((size_t)d->nm + 1) * sizeof(*g->mentor_id));
+	g->mentee_id = malloc(((size_t)d->ne + 1) * sizeof(*g->mentee_id));
+	if (d->mentors == NULL || d->mentees == NULL || g->mentor_id == NULL ||
+	    g->mentee_id == NULL)
+		goto fail;
+	for (int m = 0; m < d->nm; m++) {
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "instance.mentors[id=%.20s]",
+		         json_string_value(json_object_get(mentors[m], "id")));
+		if (!parse_mentor(d, mentors[m], ctx, capcap, &d->mentors[m], err))
+			goto bad_or_oom;
+		g->mentor_id[m] = d->mentors[m].id;
+		g->cap[m] = d->mentors[m].cap;
+	}
+	for (int e = 0; e < d->ne; e++) {
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "instance.mentees[id=%.20s]",
+		         json_string_value(json_object_get(mentees[e], "id")));
+		if (!parse_mentee(d, mentees[e], ctx, &d->mentees[e], err))
+			goto bad_or_oom;
+		g->mentee_id[e] = d->mentees[e].id;
+	}
+	if (!build_hierarchy(d, lines, err))
+		goto bad_or_oom;
+	d->skill_names = calloc(strmap_size(d->skill_map) + 1, sizeof(char *));
+	d->mentor_of_emp = malloc(((size_t)d->nemp + 1) * sizeof(int));
+	mi = common_index(mentors, d->nm);
+	ei = common_index(mentees, d->ne);
+	if (d->skill_names == NULL || d->mentor_of_emp == NULL || mi == NULL || ei == NULL)
+		goto fail;
+	for (int i = 0; i < d->nemp; i++)
+		d->mentor_of_emp[i] = -1;
+	for (int m = 0; m < d->nm; m++)
+		d->mentor_of_emp[d->mentors[m].emp] = m;
+	r = parse_pair_lists(d, root, mi, ei, err);
+	if (r != 0) {
+		ret = r;
+		goto out;
+	}
+	if (!build_skill_index(d) || !enumerate_pairs(d, g))
+		goto fail;
+	r = apply_pins(d, root, g, mi, ei, err);
+	if (r != 0) {
+		ret = r;
+		goto out;
+	}
+	/* skill names for the per-pair "skills" lists */
+	for (int e = 0; e < d->ne; e++) {
+		json_t *goals = json_object_get(mentees[e], "goals");
+
+		for (int i = 0; i < d->mentees[e].n; i++)
+			d->skill_names[d->mentees[e].skill[i]] = json_string_value(
+			    json_object_get(json_array_get(goals, (size_t)i), "skill"));
+	}
+	if (g->max_per_team >= 0) {
+		g->mentor_team = malloc(((size_t)d->nm + 1) * sizeof(int));
+		if (g->mentor_team == NULL)
+			goto fail;
+		for (int m = 0; m < d->nm; m++)
+			g->mentor_team[m] = d->mentors[m].team;
+	}
+	if (g->min_share >= 0) {
+		g->mentee_dept = malloc(((size_t)d->ne + 1) * sizeof(int));
+		if (g->mentee_dept == NULL)
+			goto fail;
+		for (int e = 0; e < d->ne; e++)
+			g->mentee_dept[e] = d->mentees[e].dept;
+		g->n_depts = (int)strmap_size(d->dept_map);
+	}
+	*out = d;
+	d = NULL;
+	ret = 0;
+	goto out;
+bad_or_oom:
+	ret = *err != NULL ? 2 : 1;
+	goto out;
+fail:
+	util_errf(err, "out of memory");
+	ret = 1;
+out:
+	if (ret != 0)
+		graph_clear(g);
+	domain_free(d);
+	strmap_free(mi);
+	strmap_free(ei);
+	free(mentors);
+	free(mentees);
+	return ret;
+}
+
+/* Frees a person's arrays. */
+static void
+person_clear(struct person *p)
+{
+	free(p->skill);
+	free(p->level);
+	free(p->prio);
+}
+
+/* Frees the domain model. */
+void
+domain_free(struct domain *d)
+{
+	if (d == NULL)
+		return;
+	for (int m = 0; d->mentors != NULL && m < d->nm; m++)
+		person_clear(&d->mentors[m]);
+	for (int e = 0; d->mentees != NULL && e < d->ne; e++)
+		person_clear(&d->mentees[e]);
+	free(d->mentors);
+	free(d->mentees);
+	free(d->zones);
+	strmap_free(d->zone_map);
+	strmap_free(d->skill_map);
+	strmap_free(d->lang_map);
+	strmap_free(d->emp_map);
+	strmap_free(d->dept_map);
+	strmap_free(d->team_map);
+	free(d->skill_names);
+	free(d->parent);
+	free(d->tin);
+	free(d->tout);
+	free(d->root);
+	free(d->oncycle);
+	free(d->mentor_of_emp);
+	pairset_free(d->history);
+	pairset_free(d->forbidden);
+	free(d->counts);
+	free(d->sk_start);
+	free(d->sk_mentor);
+	free(d->sk_level);
+	free(d);
+}
+
+/* Formats a slot index within a day as HH:MM. */
+static json_t *
+hhmm(int q)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%02d:%02d", q / 4, (q % 4) * 15);
+	return json_string(buf);
+}
+
+/* Renders a window [s, s+len) given in one clock (slot indices of that clock's week). */
+static json_t *
+window_json(int s, int e, bool full)
+{
+	json_t *o = json_object();
+	int sd = s / DAY_SLOTS, ed = e / DAY_SLOTS;
+
+	json_object_set_new(o, "day", json_string(day_names[sd]));
+	json_object_set_new(o, "start", hhmm(s % DAY_SLOTS));
+	if (!full && e % DAY_SLOTS == 0 && ed == (sd + 1) % 7) {
+		json_object_set_new(o, "end", json_string("24:00"));
+	} else {
+		json_object_set_new(o, "end", hhmm(e % DAY_SLOTS));
+		if (ed != sd || full)
+			json_object_set_new(o, "end_day", json_string(day_names[ed]));
+	}
+	return o;
+}
+
+/* Renders a UTC window with its local equivalents for mentor and mentee. */
+static json_t *
+slot_json(const struct domain *d, const struct person *m, const struct person *e, int s, int len)
+{
+	json_t *o = json_object();
+	int end = (s + len) % WEEK_SLOTS;
+	bool full = len >= WEEK_SLOTS;
+	const struct tz_table *tm = &d->zones[m->tz], *te = &d->zones[e->tz];
+
+	json_object_set_new(o, "utc", window_json(s, end, full));
+	json_object_set_new(o, "mentor_local",
+	                    window_json(tm->utc_to_local[s], tm->utc_to_local[end], full));
+	json_object_set_new(o, "mentee_local",
+	                    window_json(te->utc_to_local[s], te->utc_to_local[end], full));
+	return o;
+}
+
+/* Adds breakdown, skills, overlapping windows and the proposed session slot to a pair object. */
+bool
+domain_pair_json(const struct domain *d, int e, int m, json_t *obj)
+{
+	const struct person *pm = &d->mentors[m], *pe = &d->mentees[e];
+	json_t *bd = json_object(), *skills = json_array(), *slots = json_array();
+	json_t *proposed = NULL;
+	double a, b, c, f;
+	week_t both;
+	int zero = -1;
+
+	if (bd == NULL || skills == NULL || slots == NULL) {
+		json_decref(bd);
+		json_decref(skills);
+		json_decref(slots);
+		return false;
+	}
+	pair_score(d, m, e, &a, &b, &c, &f);
+	json_object_set_new(bd, "skill_gain", json_real(a));
+	json_object_set_new(bd, "cross_department", json_real(b));
+	json_object_set_new(bd, "overlap", json_real(c));
+	json_object_set_new(bd, "previously_unmatched", json_real(f));
+	pair_gain(pm, pe, skills, d->skill_names);
+	for (int i = 0; i < WEEK_WORDS; i++)
+		both.w[i] = pm->avail.w[i] & pe->avail.w[i];
+	for (int i = 0; i < WEEK_SLOTS && zero < 0; i++)
+		if (!week_get(&both, i))
+			zero = i;
+	if (zero < 0) {
+		json_array_append_new(slots, slot_json(d, pm, pe, 0, WEEK_SLOTS));
+		if (d->k_slots <= WEEK_SLOTS)
+			proposed = slot_json(d, pm, pe, 0, d->k_slots);
+	} else {
+		/* windows in order of their UTC start from Monday 00:00; a window that wraps
+		 * Sunday -> Monday starts on Sunday and comes last */
+		int starts[WEEK_SLOTS], lens[WEEK_SLOTS], nw = 0, best = -1;
+
+		for (int i = 1; i <= WEEK_SLOTS; i++) {
+			int s = (zero + i) % WEEK_SLOTS;
+
+			if (!week_get(&both, s))
+				continue;
+			if (!week_get(&both, s - 1)) {
+				starts[nw] = s;
+				lens[nw++] = 0;
+			}
+			lens[nw - 1]++;
+		}
+		for (int i = 0; i < nw; i++) {
+			int j = i;
+
+			for (int k = i + 1; k < nw; k++)
+				if (starts[k] < starts[j])
+					j = k;
+			if (j != i) {
+				int ts = starts[i], tl = lens[i];
+
+				starts[i] = starts[j];
+				lens[i] = lens[j];
+				starts[j] = ts;
+				lens[j] = tl;
+			}
+			json_array_append_new(slots, slot_json(d, pm, pe, starts[i], lens[i]));
+			if (best < 0 && lens[i] >= d->k_slots)
+				best = i;
+		}
+		if (best >= 0)
+			proposed = slot_json(d, pm, pe, starts[best], d->k_slots);
+	}
+	json_object_set_new(obj, "breakdown", bd);
+	json_object_set_new(obj, "skills", skills);
+	json_object_set_new(obj, "slots", slots);
+	json_object_set_new(obj, "proposed_slot", proposed != NULL ? proposed : json_null());
+	return true;
+}
+
+/* Adds the per-rule elimination counts of an unmatched mentee. */
+bool
+domain_unmatched_json(const struct domain *d, int e, json_t *obj)
+{
+	json_t *rc = json_object();
+
+	if (rc == NULL)
+		return false;
+	for (int r = 0; r < R_COUNT; r++)
+		json_object_set_new(rc, rule_names[r], json_integer(d->counts[e][r]));
+	json_object_set_new(obj, "rule_counts", rc);
+	return true;
+}

@@ -1,0 +1,97 @@
+/* graph: allocation and small queries of the feasible-pair graph. */
+#include "graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Allocates the arrays indexed by mentee and mentor, with no pins and no keeps. */
+bool
+graph_init(struct mgraph *g, int n_mentees, int n_mentors)
+{
+	memset(g, 0, sizeof(*g));
+	g->n_mentees = n_mentees;
+	g->n_mentors = n_mentors;
+	g->cap = calloc((size_t)n_mentors + 1, sizeof(*g->cap));
+	g->start = calloc((size_t)n_mentees + 1, sizeof(*g->start));
+	g->pin = malloc(((size_t)n_mentees + 1) * sizeof(*g->pin));
+	g->keep = malloc(((size_t)n_mentees + 1) * sizeof(*g->keep));
+	g->max_per_team = -1;
+	g->min_share = -1;
+	g->time_limit = 60;
+	if (g->cap == NULL || g->start == NULL || g->pin == NULL || g->keep == NULL)
+		return false;
+	for (int e = 0; e < n_mentees; e++)
+		g->pin[e] = g->keep[e] = -1;
+	return true;
+}
+
+/* Frees everything the graph owns. */
+void
+graph_clear(struct mgraph *g)
+{
+	free(g->cap);
+	free(g->start);
+	free(g->mentor);
+	free(g->score);
+	free(g->pin);
+	free(g->keep);
+	free(g->mentor_team);
+	free(g->mentee_dept);
+	free(g->mentee_id);
+	free(g->mentor_id);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Binary-searches the mentee's pairs (mentors are ascending) for the mentor. */
+long
+graph_find(const struct mgraph *g, int mentee, int mentor)
+{
+	long lo = g->start[mentee], hi = g->start[mentee + 1];
+
+	while (lo < hi) {
+		long mid = lo + (hi - lo) / 2;
+
+		if (g->mentor[mid] < mentor)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < g->start[mentee + 1] && g->mentor[lo] == mentor ? lo : -1;
+}
+
+/* Returns the objective coefficient: the score, plus the keep bonus on a kept pair. */
+double
+graph_cost(const struct mgraph *g, int mentee, long p)
+{
+	return g->score[p] + (g->keep[mentee] == p ? g->keep_bonus : 0.0);
+}
+
+/* Rejects pin sets that exceed a mentor's capacity (pins are already known feasible). */
+void
+graph_check_pins(struct mgraph *g)
+{
+	int *load = NULL;
+
+	if (g->infeasible[0] != '\0')
+		return;
+	load = calloc((size_t)g->n_mentors + 1, sizeof(*load));
+	if (load == NULL) {
+		snprintf(g->infeasible, sizeof(g->infeasible), "out of memory checking pins");
+		return;
+	}
+	for (int e = 0; e < g->n_mentees; e++) {
+		int m;
+
+		if (g->pin[e] < 0)
+			continue;
+		m = g->mentor[g->pin[e]];
+		if (++load[m] > g->cap[m]) {
+			snprintf(g->infeasible, sizeof(g->infeasible),
+			         "pins give mentor %s more mentees than its capacity %d",
+			         g->mentor_id[m], g->cap[m]);
+			break;
+		}
+	}
+	free(load);
+}

@@ -1,0 +1,47 @@
+/* graph: the solver's view of an instance, shared by the instance builders and the solver.
+ * Feasible pairs are stored once, grouped by mentee (CSR), mentors ascending inside a mentee. */
+#ifndef TANDEM_MATCHER_GRAPH_H
+#define TANDEM_MATCHER_GRAPH_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+enum objective { OBJ_MAX_MATCHED_THEN_SCORE, OBJ_MAX_SCORE };
+
+struct mgraph {
+	int n_mentees, n_mentors;
+	const char **mentee_id, **mentor_id; /* borrowed from the parsed JSON */
+	int *cap;                            /* effective capacity of each mentor */
+	long *start;                         /* n_mentees + 1 offsets into mentor/score */
+	int *mentor;                         /* mentor of each feasible pair */
+	double *score;                       /* score of each feasible pair */
+	long *pin;                           /* per mentee: pinned pair index or -1 */
+	long *keep;        /* per mentee: pair to keep (minimal disruption) or -1 */
+	double keep_bonus; /* objective bonus of a kept pair (not reported) */
+	enum objective objective;
+	double time_limit; /* seconds */
+	int max_per_team;  /* -1: no limit on used mentors per team */
+	int *mentor_team;  /* team index per mentor or -1 (NULL when no team limit) */
+	double min_share;  /* < 0: no department share constraint */
+	int *mentee_dept;  /* department index per mentee or -1 */
+	int n_depts;
+	char infeasible[512]; /* non-empty: the instance is infeasible for this reason (bad pin) */
+};
+
+/* Allocates the per-mentee and per-mentor arrays (pairs are added by the builder); false on OOM. */
+bool graph_init(struct mgraph *g, int n_mentees, int n_mentors) WUR;
+
+/* Frees the arrays the graph owns (ids are borrowed). */
+void graph_clear(struct mgraph *g);
+
+/* Returns the pair index of (mentee, mentor) or -1 when the pair is not feasible. */
+long graph_find(const struct mgraph *g, int mentee, int mentor);
+
+/* Returns the LP objective coefficient of a pair (score plus keep bonus). */
+double graph_cost(const struct mgraph *g, int mentee, long p);
+
+/* Validates pins against mentee uniqueness and mentor capacities, filling g->infeasible. */
+void graph_check_pins(struct mgraph *g);
+
+#endif

@@ -1,0 +1,239 @@
+/* matcher: parses an instance, builds the pair graph, solves it and renders the result JSON. */
+#include "matcher.h"
+
+#include <glpk.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain.h"
+#include "explicit.h"
+#include "graph.h"
+#include "solve.h"
+#include "util.h"
+
+static jmp_buf glpk_jump;
+
+/* GLPK error hook: leaves the failed call through longjmp instead of aborting the process. */
+static void
+glpk_error(void *info)
+{
+	(void)info;
+	longjmp(glpk_jump, 1);
+}
+
+/* Returns the result status name. */
+static const char *
+status_name(enum sol_status s)
+{
+	switch (s) {
+	case SOL_OPTIMAL:
+		return "optimal";
+	case SOL_FEASIBLE:
+		return "feasible";
+	case SOL_INFEASIBLE:
+		return "infeasible";
+	case SOL_TIME_LIMIT:
+		return "time_limit";
+	}
+	return "feasible";
+}
+
+/* Builds the proof object describing how optimality was established. */
+static json_t *
+proof_json(const struct mgraph *g, const struct solution *s)
+{
+	json_t *p = json_object();
+
+	if (p == NULL)
+		return NULL;
+	json_object_set_new(p, "method", json_string(s->method != NULL ? s->method : "none"));
+	json_object_set_new(p, "optimal_over_all_feasible_pairs", json_boolean(s->proven));
+	json_object_set_new(
+	    p, "objective",
+	    json_string(g->objective == OBJ_MAX_SCORE ? "max_score" : "max_matched_then_score"));
+	if (s->max_matched >= 0)
+		json_object_set_new(p, "max_matched", json_integer(s->max_matched));
+	json_object_set_new(p, "pricing_rounds", json_integer(s->pricing_rounds));
+	json_object_set_new(p, "pairs_added", json_integer(s->pairs_added));
+	json_object_set_new(p, "final_columns", json_integer(s->final_columns));
+	json_object_set_new(p, "max_reduced_cost_outside", json_real(s->max_reduced_cost));
+	json_object_set_new(p, "lp_integral", json_boolean(s->lp_integral));
+	if (s->has_bound) {
+		json_object_set_new(p, "bound", json_real(s->bound));
+		json_object_set_new(p, "gap", json_real(s->gap));
+	}
+	if (s->message[0] != '\0')
+		json_object_set_new(p, "note", json_string(s->message));
+	return p;
+}
+
+/* Renders the result document for a solved (or infeasible) graph. */
+static json_t *
+result_json(const struct mgraph *g, const struct domain *d, const struct solution *s,
+            double build_ms, double solve_ms)
+{
+	json_t *r = json_object(), *pairs = json_array(), *un = json_array(), *st = json_object();
+	double total = 0;
+	int matched = 0;
+	bool ok = r != NULL && pairs != NULL && un != NULL && st != NULL;
+	bool show = s->status != SOL_INFEASIBLE && !(s->status == SOL_TIME_LIMIT && !s->assign);
+
+	for (int e = 0; ok && show && e < g->n_mentees; e++) {
+		long p = s->assign[e];
+		json_t *o = json_object();
+
+		ok = o != NULL;
+		if (!ok)
+			break;
+		json_object_set_new(o, "mentee", json_string(g->mentee_id[e]));
+		if (p >= 0) {
+			json_object_set_new(o, "mentor", json_string(g->mentor_id[g->mentor[p]]));
+			json_object_set_new(o, "score", json_real(g->score[p]));
+			if (g->pin[e] == p)
+				json_object_set_new(o, "pinned", json_true());
+			if (g->keep[e] >= 0)
+				json_object_set_new(o, "kept", json_boolean(g->keep[e] == p));
+			if (d != NULL && !domain_pair_json(d, e, g->mentor[p], o))
+				ok = false;
+			total += g->score[p];
+			matched++;
+			json_array_append_new(pairs, o);
+		} else {
+			json_object_set_new(o, "reason",
+			                    json_string(g->start[e] == g->start[e + 1]
+			                                    ? "no_candidate"
+			                                    : "candidates_taken"));
+			if (d != NULL && !domain_unmatched_json(d, e, o))
+				ok = false;
+			json_array_append_new(un, o);
+		}
+	}
+	if (!ok) {
+		json_decref(r);
+		json_decref(pairs);
+		json_decref(un);
+		json_decref(st);
+		return NULL;
+	}
+	json_object_set_new(r, "status", json_string(status_name(s->status)));
+	if (s->message[0] != '\0')
+		json_object_set_new(r, "message", json_string(s->message));
+	json_object_set_new(r, "objective", json_real(total));
+	json_object_set_new(r, "matched", json_integer(matched));
+	json_object_set_new(r, "pairs", pairs);
+	json_object_set_new(r, "unmatched", un);
+	json_object_set_new(r, "proof", proof_json(g, s));
+	json_object_set_new(st, "mentors", json_integer(g->n_mentors));
+	json_object_set_new(st, "mentees", json_integer(g->n_mentees));
+	json_object_set_new(st, "feasible_pairs", json_integer(g->start[g->n_mentees]));
+	json_object_set_new(st, "candidate_pairs", json_integer(s->candidate_pairs));
+	json_object_set_new(st, "build_ms", json_real(build_ms));
+	json_object_set_new(st, "solve_ms", json_real(solve_ms));
+	json_object_set_new(st, "pricing_rounds", json_integer(s->pricing_rounds));
+	json_object_set_new(r, "stats", st);
+	return r;
+}
+
+/* Runs the solver with GLPK's error hook armed so that a GLPK failure returns -1 instead of
+ * aborting; GLPK memory is released with its environment in that case. */
+static int
+guarded_solve(const struct mgraph *g, struct solution *sol, char **err)
+{
+	volatile int ret = -1;
+
+	glp_term_out(GLP_OFF);
+	if (setjmp(glpk_jump) != 0) {
+		glp_error_hook(NULL, NULL);
+		glp_free_env();
+		util_errf(err, "internal failure: GLPK error");
+		return -1;
+	}
+	glp_error_hook(glpk_error, NULL);
+	if (solve_run(g, NULL, sol) != 0)
+		util_errf(err, "internal failure: %s", sol->message);
+	else
+		ret = 0;
+	glp_error_hook(NULL, NULL);
+	return ret;
+}
+
+/* Parses, builds, solves and renders; GLPK failures jump back here and become exit code 1. */
+int
+matcher_solve_json_opts(const char *input, size_t len, int pretty, char **out, char **err)
+{
+	json_t *root = NULL, *res = NULL;
+	json_error_t jerr;
+	struct mgraph g;
+	struct domain *dom = NULL;
+	struct solution sol;
+	int ret = 1;
+	bool have_graph = false, have_sol = false;
+	double t0 = util_now_ms(), t1, t2;
+
+	*out = NULL;
+	*err = NULL;
+	memset(&sol, 0, sizeof(sol));
+	root = json_loadb(input, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		util_errf(err, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+		          jerr.text);
+		ret = 2;
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		util_errf(err, "instance: must be a JSON object");
+		ret = 2;
+		goto out;
+	}
+	if (json_object_get(root, "edges") != NULL) {
+		ret = explicit_build(root, &g, err);
+	} else {
+		struct domain *dd = NULL;
+
+		ret = domain_build(root, &dd, &g, err);
+		dom = dd;
+	}
+	if (ret != 0) {
+		if (*err == NULL)
+			util_errf(err, ret == 2 ? "invalid instance" : "internal failure");
+		goto out;
+	}
+	have_graph = true;
+	t1 = util_now_ms();
+	ret = 1;
+	have_sol = true;
+	if (guarded_solve(&g, &sol, err) != 0)
+		goto out;
+	t2 = util_now_ms();
+	res = result_json(&g, dom, &sol, t1 - t0, t2 - t1);
+	if (res == NULL) {
+		util_errf(err, "internal failure: out of memory rendering result");
+		goto out;
+	}
+	*out = json_dumps(res, JSON_REAL_PRECISION(15) | (pretty ? JSON_INDENT(2) : JSON_COMPACT));
+	if (*out == NULL) {
+		util_errf(err, "internal failure: out of memory rendering result");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (have_sol)
+		solution_clear(&sol);
+	if (have_graph)
+		graph_clear(&g);
+	domain_free(dom);
+	json_decref(res);
+	json_decref(root);
+	return ret;
+}
+
+/* Solves with compact output (the server's entry point). */
+int
+matcher_solve_json(const char *input, size_t len, char **out, char **err)
+{
+	return matcher_solve_json_opts(input, len, 0, out, err);
+}

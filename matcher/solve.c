@@ -1,0 +1,724 @@
+/* solve: restricted LP over a sparse candidate set + dual pricing over every feasible pair.
+ *
+ * max_matched_then_score: the maximum matching size N* is computed exactly by augmenting paths
+ * (bmatch), then the LP maximises score subject to sum(x) >= N*. That LP is a min-cost flow with
+ * a fixed flow value, so its vertices are integral; integrality is verified anyway. */
+#include "solve.h"
+
+#include <glpk.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bmatch.h"
+
+#define ADD_PER_MENTEE 4
+#define MIP_ALL_PAIRS_LIMIT 200000
+
+struct master {
+	const struct mgraph *g;
+	glp_prob *lp;
+	unsigned char *inlp; /* per pair: column present */
+	long *colpair;       /* column j (1-based) -> pair */
+	long ncols, capcols;
+	int card_row;  /* 0 when absent */
+	int *mentor_y; /* MIP: column of the mentor's "used" binary, or NULL */
+};
+
+/* Returns the pair's first-level tie-break-aware comparison: higher cost first, then lower pair. */
+static bool
+better(const struct mgraph *g, int e1, long p1, int e2, long p2)
+{
+	double c1 = graph_cost(g, e1, p1), c2 = graph_cost(g, e2, p2);
+
+	if (c1 != c2)
+		return c1 > c2;
+	return p1 < p2;
+}
+
+/* Marks the candidate pairs: best k per mentee, best k per mentor, pins, keeps, extra. */
+static bool
+pick_candidates(const struct mgraph *g, int k1, int k2, const long *extra, unsigned char *mark)
+{
+	long *best = NULL, *heap = NULL;
+	int *hn = NULL, *he = NULL;
+	long total = g->start[g->n_mentees];
+	bool ok = false;
+
+	best = malloc(((size_t)k1 + 1) * sizeof(*best));
+	heap = malloc(((size_t)g->n_mentors * k2 + 1) * sizeof(*heap));
+	hn = calloc((size_t)g->n_mentors + 1, sizeof(*hn));
+	he = malloc(((size_t)total + 1) * sizeof(*he));
+	if (best == NULL || heap == NULL || hn == NULL || he == NULL)
+		goto out;
+	for (int e = 0; e < g->n_mentees; e++) {
+		int nb = 0;
+
+		for (long p = g->start[e]; p < g->start[e + 1]; p++) {
+			int i;
+
+			he[p] = e;
+			if (nb == k1 && !better(g, e, p, e, best[nb - 1]))
+				continue;
+			if (nb < k1)
+				nb++;
+			for (i = nb - 1; i > 0 && better(g, e, p, e, best[i - 1]); i--)
+				best[i] = best[i - 1];
+			best[i] = p;
+		}
+		for (int i = 0; i < nb; i++)
+			mark[best[i]] = 1;
+		if (g->pin[e] >= 0)
+			mark[g->pin[e]] = 1;
+		if (g->keep[e] >= 0)
+			mark[g->keep[e]] = 1;
+		if (extra != NULL && extra[e] >= 0)
+			mark[extra[e]] = 1;
+	}
+	/* per mentor: a min-heap (worst on top) of its k2 best pairs */
+	for (long p = 0; p < total && k2 > 0; p++) {
+		int m = g->mentor[p];
+		long *h = heap + (size_t)m * k2;
+		int n = hn[m], i = 0;
+
+		if (n < k2) {
+			i = n++;
+			while (i > 0 && better(g, he[h[(i - 1) / 2]], h[(i - 1) / 2], he[p], p)) {
+				h[i] = h[(i - 1) / 2];
+				i = (i - 1) / 2;
+			}
+			h[i] = p;
+			hn[m] = n;
+			continue;
+		}
+		if (!better(g, he[p], p, he[h[0]], h[0]))
+			continue;
+		for (;;) {
+			int c = 2 * i + 1;
+
+			if (c >= n)
+				break;
+			if (c + 1 < n && better(g, he[h[c]], h[c], he[h[c + 1]], h[c + 1]))
+				c++;
+			if (!better(g, he[p], p, he[h[c]], h[c]))
+				break;
+			h[i] = h[c];
+			i = c;
+		}
+		h[i] = p;
+	}
+	for (int m = 0; m < g->n_mentors; m++)
+		for (int i = 0; i < hn[m]; i++)
+			mark[heap[(size_t)m * k2 + i]] = 1;
+	ok = true;
+out:
+	free(best);
+	free(heap);
+	free(hn);
+	free(he);
+	return ok;
+}
+
+/* Finds the mentee owning pair p by binary search over the CSR offsets. */
+static int
+pair_mentee(const struct mgraph *g, long p)
+{
+	int lo = 0, hi = g->n_mentees - 1;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo + 1) / 2;
+
+		if (g->start[mid] <= p)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* Appends columns for the given pairs (mentee row, mentor row, cardinality row). */
+static bool
+master_add(struct master *ms, const long *pairs, long n, const int *mentees)
+{
+	const struct mgraph *g = ms->g;
+	int first;
+
+	if (n == 0)
+		return true;
+	if (ms->ncols + n + 1 > ms->capcols) {
+		long nc = (ms->ncols + n + 1) * 2;
+		long *np = realloc(ms->colpair, (size_t)nc * sizeof(*np));
+
+		if (np == NULL)
+			return false;
+		ms->colpair = np;
+		ms->capcols = nc;
+	}
+	first = glp_add_cols(ms->lp, (int)n);
+	for (long i = 0; i < n; i++) {
+		long p = pairs[i];
+		int e = mentees[i], j = first + (int)i, m = g->mentor[p];
+		int ind[5];
+		double val[5];
+		int len = 0;
+
+		ind[++len] = e + 1;
+		val[len] = 1;
+		ind[++len] = g->n_mentees + m + 1;
+		val[len] = 1;
+		if (ms->card_row) {
+			ind[++len] = ms->card_row;
+			val[len] = 1;
+		}
+		glp_set_mat_col(ms->lp, j, len, ind, val);
+		glp_set_obj_coef(ms->lp, j, graph_cost(g, e, p));
+		if (g->pin[e] == p)
+			glp_set_col_bnds(ms->lp, j, GLP_FX, 1, 1);
+		else
+			glp_set_col_bnds(ms->lp, j, GLP_LO, 0, 0);
+		ms->colpair[j] = p;
+		ms->inlp[p] = 1;
+	}
+	ms->ncols += n;
+	return true;
+}
+
+/* Creates the rows of the restricted master: mentee <= 1, mentor <= capacity, optional count. */
+static void
+master_rows(struct master *ms, int card)
+{
+	const struct mgraph *g = ms->g;
+	int nr = g->n_mentees + g->n_mentors + (card >= 0 ? 1 : 0);
+
+	glp_set_obj_dir(ms->lp, GLP_MAX);
+	if (nr > 0)
+		glp_add_rows(ms->lp, nr);
+	for (int e = 0; e < g->n_mentees; e++)
+		glp_set_row_bnds(ms->lp, e + 1, GLP_UP, 0, 1);
+	for (int m = 0; m < g->n_mentors; m++)
+		glp_set_row_bnds(ms->lp, g->n_mentees + m + 1, GLP_UP, 0, g->cap[m]);
+	if (card >= 0) {
+		ms->card_row = g->n_mentees + g->n_mentors + 1;
+		glp_set_row_bnds(ms->lp, ms->card_row, GLP_LO, card, 0);
+	}
+}
+
+/* Scans every feasible pair outside the master, returning the largest reduced cost and queueing
+ * the best few positive ones per mentee. */
+static double
+price(struct master *ms, const double *y, double eps, long *add, int *add_e, long *nadd)
+{
+	const struct mgraph *g = ms->g;
+	double ycard = ms->card_row ? y[ms->card_row] : 0.0, worst = -INFINITY;
+
+	*nadd = 0;
+	for (int e = 0; e < g->n_mentees; e++) {
+		long top[ADD_PER_MENTEE];
+		double topd[ADD_PER_MENTEE];
+		int nt = 0;
+
+		for (long p = g->start[e]; p < g->start[e + 1]; p++) {
+			double d;
+			int i;
+
+			if (ms->inlp[p])
+				continue;
+			d = graph_cost(g, e, p) - y[e + 1] - y[g->n_mentees + g->mentor[p] + 1] -
+			    ycard;
+			if (d > worst)
+				worst = d;
+			if (d <= eps * (1.0 + fabs(graph_cost(g, e, p))))
+				continue;
+			if (nt == ADD_PER_MENTEE && d <= topd[nt - 1])
+				continue;
+			if (nt < ADD_PER_MENTEE)
+				nt++;
+			for (i = nt - 1; i > 0 && d > topd[i - 1]; i--) {
+				top[i] = top[i - 1];
+				topd[i] = topd[i - 1];
+			}
+			top[i] = p;
+			topd[i] = d;
+		}
+		for (int i = 0; i < nt; i++) {
+			add[*nadd] = top[i];
+			add_e[*nadd] = e;
+			(*nadd)++;
+		}
+	}
+	return worst;
+}
+
+/* Copies the (integral) LP solution into assign; returns false if some x is fractional. */
+static bool
+read_lp_solution(struct master *ms, long *assign, bool mip)
+{
+	const struct mgraph *g = ms->g;
+	bool integral = true;
+
+	for (int e = 0; e < g->n_mentees; e++)
+		assign[e] = -1;
+	for (long j = 1; j <= ms->ncols; j++) {
+		double x = mip ? glp_mip_col_val(ms->lp, (int)j) : glp_get_col_prim(ms->lp, (int)j);
+		long p = ms->colpair[j];
+
+		if (fabs(x - round(x)) > 1e-6)
+			integral = false;
+		if (x > 0.5)
+			assign[pair_mentee(g, p)] = p;
+	}
+	return integral;
+}
+
+/* Remaining time before the deadline in GLPK's millisecond units (at least 1). */
+static int
+remaining_ms(double deadline)
+{
+	double r = deadline - util_now_ms();
+
+	if (r < 1)
+		return 1;
+	if (r > 2e9)
+		return 2000000000;
+	return (int)r;
+}
+
+struct mip_info {
+	bool has_bound;
+	double bound, gap;
+};
+
+/* GLPK branch-and-cut callback recording the best bound and gap for the report. */
+static void
+mip_callback(glp_tree *tree, void *info)
+{
+	struct mip_info *mi = info;
+	int best = glp_ios_best_node(tree);
+
+	if (best != 0) {
+		mi->has_bound = true;
+		mi->bound = glp_ios_node_bound(tree, best);
+		mi->gap = glp_ios_mip_gap(tree);
+	}
+}
+
+/* Adds the side-constraint structure (mentor-used binaries, team and department rows). */
+static bool
+mip_side_rows(struct master *ms)
+{
+	const struct mgraph *g = ms->g;
+	bool ok = false;
+	int *deptsize = NULL;
+
+	if (g->max_per_team >= 0 && g->mentor_team != NULL) {
+		int nteam = 0, first;
+
+		ms->mentor_y = malloc(((size_t)g->n_mentors + 1) * sizeof(*ms->mentor_y));
+		if (ms->mentor_y == NULL)
+			goto out;
+		for (int m = 0; m < g->n_mentors; m++)
+			if (g->mentor_team[m] + 1 > nteam)
+				nteam = g->mentor_team[m] + 1;
+		first = nteam > 0 ? glp_add_rows(ms->lp, nteam) : 0;
+		for (int t = 0; t < nteam; t++)
+			glp_set_row_bnds(ms->lp, first + t, GLP_UP, 0, g->max_per_team);
+		for (int m = 0; m < g->n_mentors; m++) {
+			int j = glp_add_cols(ms->lp, 1), ind[3], len = 0;
+			double val[3];
+			int row = g->n_mentees + m + 1;
+
+			ms->mentor_y[m] = j;
+			glp_set_col_kind(ms->lp, j, GLP_BV);
+			/* mentor row becomes sum(x) - cap * y <= 0 */
+			glp_set_row_bnds(ms->lp, row, GLP_UP, 0, 0);
+			ind[++len] = row;
+			val[len] = -(double)g->cap[m];
+			if (g->mentor_team[m] >= 0) {
+				ind[++len] = first + g->mentor_team[m];
+				val[len] = 1;
+			}
+			glp_set_mat_col(ms->lp, j, len, ind, val);
+		}
+	}
+	if (g->min_share >= 0 && g->mentee_dept != NULL && g->n_depts > 0) {
+		int first = glp_add_rows(ms->lp, g->n_depts);
+
+		deptsize = calloc((size_t)g->n_depts, sizeof(*deptsize));
+		if (deptsize == NULL)
+			goto out;
+		for (int e = 0; e < g->n_mentees; e++)
+			if (g->mentee_dept[e] >= 0)
+				deptsize[g->mentee_dept[e]]++;
+		for (int d = 0; d < g->n_depts; d++)
+			glp_set_row_bnds(ms->lp, first + d, GLP_LO,
+			                 ceil(g->min_share * deptsize[d] - 1e-9), 0);
+		for (long j = 1; j <= ms->ncols; j++) {
+			long p = ms->colpair[j];
+			int e = pair_mentee(g, p), dep = g->mentee_dept[e];
+			int ind[6], len;
+			double val[6];
+
+			if (dep < 0)
+				continue;
+			len = glp_get_mat_col(ms->lp, (int)j, ind, val);
+			ind[++len] = first + dep;
+			val[len] = 1;
+			glp_set_mat_col(ms->lp, (int)j, len, ind, val);
+		}
+	}
+	ok = true;
+out:
+	free(deptsize);
+	return ok;
+}
+
+/* Runs one branch-and-cut pass; returns the GLPK return code and fills *mi. */
+static int
+mip_pass(struct master *ms, double deadline, struct mip_info *mi)
+{
+	glp_iocp parm;
+
+	glp_init_iocp(&parm);
+	parm.msg_lev = GLP_MSG_OFF;
+	parm.presolve = GLP_ON;
+	parm.tm_lim = remaining_ms(deadline);
+	parm.cb_func = mip_callback;
+	parm.cb_info = mi;
+	mi->has_bound = false;
+	return glp_intopt(ms->lp, &parm);
+}
+
+/* Solves with side constraints as a MIP (two passes for the lexicographic objective). */
+static int
+solve_mip(struct master *ms, const long *matching, double deadline, struct solution *s)
+{
+	const struct mgraph *g = ms->g;
+	long total = g->start[g->n_mentees];
+	long *pairs = NULL;
+	int *mentees = NULL, ret = -1, rc, st;
+	long n = 0;
+	bool all = total <= MIP_ALL_PAIRS_LIMIT;
+	struct mip_info mi = {0};
+	double target = 0;
+
+	s->method = "mip";
+	pairs = malloc(((size_t)total + 1) * sizeof(*pairs));
+	mentees = malloc(((size_t)total + 1) * sizeof(*mentees));
+	if (pairs == NULL || mentees == NULL)
+		goto out;
+	if (!all && !pick_candidates(g, 20, 20, matching, ms->inlp))
+		goto out;
+	for (int e = 0; e < g->n_mentees; e++)
+		for (long p = g->start[e]; p < g->start[e + 1]; p++)
+			if (all || ms->inlp[p]) {
+				pairs[n] = p;
+				mentees[n++] = e;
+			}
+	master_rows(ms, -1);
+	if (!master_add(ms, pairs, n, mentees) || !mip_side_rows(ms))
+		goto out;
+	s->candidate_pairs = s->final_columns = n;
+	for (long j = 1; j <= ms->ncols; j++)
+		glp_set_col_kind(ms->lp, (int)j, GLP_BV);
+	for (long j = 1; j <= ms->ncols; j++)
+		if (g->pin[pair_mentee(g, ms->colpair[j])] == ms->colpair[j])
+			glp_set_col_bnds(ms->lp, (int)j, GLP_FX, 1, 1);
+	if (g->objective == OBJ_MAX_MATCHED_THEN_SCORE) {
+		int row;
+
+		for (int j = 1; j <= glp_get_num_cols(ms->lp); j++)
+			glp_set_obj_coef(ms->lp, j, j <= ms->ncols ? 1.0 : 0.0);
+		rc = mip_pass(ms, (deadline + util_now_ms()) / 2, &mi);
+		st = glp_mip_status(ms->lp);
+		if (st == GLP_NOFEAS || rc == GLP_ENOPFS || rc == GLP_ENODFS) {
+			s->status = SOL_INFEASIBLE;
+			snprintf(s->message, sizeof(s->message),
+			         "side constraints cannot be met by any matching");
+			ret = 0;
+			goto out;
+		}
+		if (st != GLP_OPT && st != GLP_FEAS) {
+			s->status = SOL_TIME_LIMIT;
+			snprintf(s->message, sizeof(s->message),
+			         "no feasible matching found in time");
+			ret = 0;
+			goto out;
+		}
+		target = round(glp_mip_obj_val(ms->lp));
+		s->max_matched = st == GLP_OPT && all ? (int)target : -1;
+		row = glp_add_rows(ms->lp, 1);
+		{
+			int *ind = malloc(((size_t)ms->ncols + 1) * sizeof(*ind));
+			double *val = malloc(((size_t)ms->ncols + 1) * sizeof(*val));
+
+			if (ind == NULL || val == NULL) {
+				free(ind);
+				free(val);
+				goto out;
+			}
+			for (long j = 1; j <= ms->ncols; j++) {
+				ind[j] = (int)j;
+				val[j] = 1;
+			}
+			glp_set_mat_row(ms->lp, row, (int)ms->ncols, ind, val);
+			free(ind);
+			free(val);
+		}
+		glp_set_row_bnds(ms->lp, row, GLP_LO, target, 0);
+		for (long j = 1; j <= ms->ncols; j++)
+			glp_set_obj_coef(
+			    ms->lp, (int)j,
+			    graph_cost(g, pair_mentee(g, ms->colpair[j]), ms->colpair[j]));
+	}
+	rc = mip_pass(ms, deadline, &mi);
+	st = glp_mip_status(ms->lp);
+	if (st == GLP_NOFEAS || rc == GLP_ENOPFS || rc == GLP_ENODFS) {
+		s->status = SOL_INFEASIBLE;
+		snprintf(s->message, sizeof(s->message),
+		         "side constraints cannot be met by any matching");
+		ret = 0;
+		goto out;
+	}
+	if (st != GLP_OPT && st != GLP_FEAS) {
+		s->status = SOL_TIME_LIMIT;
+		snprintf(s->message, sizeof(s->message), "no feasible matching found in time");
+		ret = 0;
+		goto out;
+	}
+	read_lp_solution(ms, s->assign, true);
+	s->lp_integral = true;
+	s->has_bound = mi.has_bound;
+	s->bound = mi.has_bound ? mi.bound : glp_mip_obj_val(ms->lp);
+	s->gap = mi.has_bound ? mi.gap : 0.0;
+	if (st == GLP_OPT) {
+		s->has_bound = true;
+		s->bound = glp_mip_obj_val(ms->lp);
+		s->gap = 0;
+		s->status = all ? SOL_OPTIMAL : SOL_FEASIBLE;
+		s->proven = all;
+		if (!all)
+			snprintf(s->message, sizeof(s->message),
+			         "optimal over %ld candidate pairs, not proven over all %ld", n,
+			         total);
+	} else {
+		s->status = SOL_TIME_LIMIT;
+		snprintf(s->message, sizeof(s->message),
+		         "time limit reached with a feasible matching");
+	}
+	ret = 0;
+out:
+	free(pairs);
+	free(mentees);
+	return ret;
+}
+
+/* Gives the lexicographic master a primal feasible starting basis built from the maximum
+ * matching: its columns basic at 1, their mentee rows nonbasic at 1, every other row slack basic
+ * (the basis matrix is a permuted identity after eliminating the unit columns). */
+static void
+warm_start(struct master *ms, const long *matching)
+{
+	const struct mgraph *g = ms->g;
+	int nrows = glp_get_num_rows(ms->lp);
+
+	for (int i = 1; i <= nrows; i++)
+		glp_set_row_stat(ms->lp, i, GLP_BS);
+	for (long j = 1; j <= ms->ncols; j++) {
+		long p = ms->colpair[j];
+		int e = pair_mentee(g, p);
+
+		if (matching[e] == p) {
+			glp_set_col_stat(ms->lp, (int)j, GLP_BS);
+			glp_set_row_stat(ms->lp, e + 1, GLP_NU);
+		} else {
+			glp_set_col_stat(ms->lp, (int)j, g->pin[e] == p ? GLP_NS : GLP_NL);
+		}
+	}
+}
+
+/* Solves the LP master with column generation until no feasible pair has positive reduced cost. */
+static int
+solve_lp(struct master *ms, const long *matching, int card, double deadline, struct solution *s)
+{
+	const struct mgraph *g = ms->g;
+	long total = g->start[g->n_mentees], n = 0;
+	long *pairs = NULL;
+	int *mentees = NULL, ret = -1;
+	double *y = NULL;
+	glp_smcp parm;
+	int nrows;
+
+	int k1 = getenv("TANDEM_K1") ? atoi(getenv("TANDEM_K1")) : 6;
+	int k2 = (int)ceil((double)k1 * g->n_mentees / (g->n_mentors > 0 ? g->n_mentors : 1));
+
+	if (getenv("TANDEM_K2"))
+		k2 = atoi(getenv("TANDEM_K2"));
+	if (k2 > k1)
+		k2 = k1;
+	if (k2 < 1)
+		k2 = 1;
+	s->method = "lp_column_generation";
+	pairs = malloc(((size_t)total + 1) * sizeof(*pairs));
+	mentees = malloc(((size_t)total + 1) * sizeof(*mentees));
+	if (pairs == NULL || mentees == NULL)
+		goto out;
+	master_rows(ms, card);
+	nrows = glp_get_num_rows(ms->lp);
+	y = calloc((size_t)nrows + 1, sizeof(*y));
+	if (y == NULL || !pick_candidates(g, k1, k2, matching, ms->inlp))
+		goto out;
+	for (int e = 0; e < g->n_mentees; e++)
+		for (long p = g->start[e]; p < g->start[e + 1]; p++)
+			if (ms->inlp[p]) {
+				pairs[n] = p;
+				mentees[n++] = e;
+			}
+	if (!master_add(ms, pairs, n, mentees))
+		goto out;
+	s->candidate_pairs = n;
+	if (card >= 0 && !getenv("TANDEM_NOWARM"))
+		warm_start(ms, matching);
+	glp_init_smcp(&parm);
+	parm.msg_lev = GLP_MSG_OFF;
+	parm.meth = getenv("TANDEM_DUAL") ? GLP_DUALP : GLP_PRIMAL;
+	parm.presolve = GLP_OFF;
+	for (;;) {
+		int rc;
+		double worst;
+
+		parm.tm_lim = remaining_ms(deadline);
+		if (ms->ncols == 0) {
+			worst = -INFINITY;
+		} else {
+			rc = glp_simplex(ms->lp, &parm);
+			if (rc == GLP_ETMLIM) {
+				s->status = SOL_TIME_LIMIT;
+				snprintf(s->message, sizeof(s->message),
+				         "time limit in LP round %d; returning a maximum matching",
+				         s->pricing_rounds);
+				for (int e = 0; e < g->n_mentees; e++)
+					s->assign[e] = matching[e];
+				ret = 0;
+				goto out;
+			}
+			if (rc != 0 || glp_get_status(ms->lp) != GLP_OPT) {
+				snprintf(s->message, sizeof(s->message),
+				         "LP solver failed (code %d, status %d)", rc,
+				         glp_get_status(ms->lp));
+				goto out;
+			}
+			for (int i = 1; i <= nrows; i++)
+				y[i] = glp_get_row_dual(ms->lp, i);
+		}
+		if (getenv("TANDEM_DEBUG") != NULL)
+			fprintf(stderr, "solve: round %d cols %ld t=%.0f ms\n", s->pricing_rounds,
+			        ms->ncols, util_now_ms());
+		worst = price(ms, y, 1e-9, pairs, mentees, &n);
+		s->max_reduced_cost = worst == -INFINITY ? 0 : worst;
+		if (n == 0)
+			break;
+		s->pricing_rounds++;
+		s->pairs_added += n;
+		if (!master_add(ms, pairs, n, mentees))
+			goto out;
+	}
+	s->final_columns = ms->ncols;
+	s->lp_integral = read_lp_solution(ms, s->assign, false);
+	s->proven = s->lp_integral;
+	s->status = SOL_OPTIMAL;
+	if (!s->lp_integral) {
+		/* Not expected (the LP is a network flow); fall back to branch-and-bound on the
+		 * final column set. */
+		glp_iocp ip;
+
+		glp_init_iocp(&ip);
+		ip.msg_lev = GLP_MSG_OFF;
+		ip.tm_lim = remaining_ms(deadline);
+		for (long j = 1; j <= ms->ncols; j++)
+			glp_set_col_kind(ms->lp, (int)j, GLP_IV);
+		if (glp_intopt(ms->lp, &ip) != 0 || glp_mip_status(ms->lp) != GLP_OPT) {
+			s->status = SOL_TIME_LIMIT;
+			for (int e = 0; e < g->n_mentees; e++)
+				s->assign[e] = matching[e];
+		} else {
+			read_lp_solution(ms, s->assign, true);
+			s->status = SOL_FEASIBLE;
+		}
+		snprintf(s->message, sizeof(s->message), "LP optimum was fractional; used MIP");
+	}
+	ret = 0;
+out:
+	free(pairs);
+	free(mentees);
+	free(y);
+	return ret;
+}
+
+/* Solves the instance: exact maximum matching first when lexicographic, then the score LP with
+ * pricing (or the MIP when side constraints exist). */
+int
+solve_run(const struct mgraph *g, const struct solve_opts *o, struct solution *s)
+{
+	struct master ms = {0};
+	long *matching = NULL;
+	long total = g->start[g->n_mentees];
+	int ret = -1, count = 0;
+	double deadline = util_now_ms() + g->time_limit * 1000.0;
+	bool side = (g->max_per_team >= 0 && g->mentor_team != NULL) ||
+	            (g->min_share >= 0 && g->mentee_dept != NULL);
+
+	(void)o;
+	memset(s, 0, sizeof(*s));
+	s->max_matched = -1;
+	s->components = 1;
+	s->assign = malloc(((size_t)g->n_mentees + 1) * sizeof(*s->assign));
+	matching = malloc(((size_t)g->n_mentees + 1) * sizeof(*matching));
+	ms.inlp = calloc((size_t)total + 1, 1);
+	if (s->assign == NULL || matching == NULL || ms.inlp == NULL) {
+		snprintf(s->message, sizeof(s->message), "out of memory");
+		goto out;
+	}
+	for (int e = 0; e < g->n_mentees; e++)
+		s->assign[e] = -1;
+	if (g->infeasible[0] != '\0') {
+		s->status = SOL_INFEASIBLE;
+		snprintf(s->message, sizeof(s->message), "%s", g->infeasible);
+		ret = 0;
+		goto out;
+	}
+	if (getenv("TANDEM_DEBUG") != NULL)
+		fprintf(stderr, "solve: start t=%.0f ms pairs %ld\n", util_now_ms(), total);
+	if (!bmatch_max(g, matching, &count)) {
+		snprintf(s->message, sizeof(s->message), "out of memory");
+		goto out;
+	}
+	if (getenv("TANDEM_DEBUG") != NULL)
+		fprintf(stderr, "solve: bmatch %d t=%.0f ms\n", count, util_now_ms());
+	if (g->objective == OBJ_MAX_MATCHED_THEN_SCORE && !side)
+		s->max_matched = count;
+	ms.g = g;
+	ms.lp = glp_create_prob();
+	if (side)
+		ret = solve_mip(&ms, matching, deadline, s);
+	else
+		ret =
+		    solve_lp(&ms, matching, g->objective == OBJ_MAX_MATCHED_THEN_SCORE ? count : -1,
+		             deadline, s);
+out:
+	if (ms.lp != NULL)
+		glp_delete_prob(ms.lp);
+	free(ms.inlp);
+	free(ms.colpair);
+	free(ms.mentor_y);
+	free(matching);
+	return ret;
+}
+
+/* Frees the assignment array. */
+void
+solution_clear(struct solution *s)
+{
+	free(s->assign);
+	s->assign = NULL;
+}

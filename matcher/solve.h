@@ -1,0 +1,44 @@
+/* solve: optimal b-matching on the feasible-pair graph with GLPK, proving optimality over all
+ * feasible pairs by LP duality (column generation), or a MIP when side constraints are present. */
+#ifndef TANDEM_MATCHER_SOLVE_H
+#define TANDEM_MATCHER_SOLVE_H
+
+#include <stdbool.h>
+
+#include "graph.h"
+#include "util.h"
+
+enum sol_status { SOL_OPTIMAL, SOL_FEASIBLE, SOL_INFEASIBLE, SOL_TIME_LIMIT };
+
+struct solution {
+	enum sol_status status;
+	long *assign;       /* per mentee: chosen pair or -1 (owned; solution_clear frees) */
+	char message[512];  /* why infeasible / time limit, else empty */
+	const char *method; /* "lp_column_generation" or "mip" */
+	bool proven;        /* optimal over all feasible pairs, with a dual certificate */
+	bool lp_integral;   /* the final LP solution was integral (always expected) */
+	int pricing_rounds;
+	long pairs_added;     /* columns added by pricing */
+	long candidate_pairs; /* columns in the first restricted LP */
+	long final_columns;
+	double max_reduced_cost; /* over feasible pairs left out of the final LP */
+	int max_matched;         /* exact maximum matching size (lexicographic objective), or -1 */
+	bool has_bound;
+	double bound, gap; /* MIP: best bound and relative gap */
+	int components;
+};
+
+/* Options tuning the restricted master; zero values pick defaults. */
+struct solve_opts {
+	int k_per_mentee; /* best candidates kept per mentee (default 6) */
+	int k_per_mentor; /* best candidates kept per mentor (default 6) */
+};
+
+/* Solves g: fills s (caller releases with solution_clear). Returns 0, or -1 on internal failure
+ * with s->message set. Calls GLPK: the caller must have installed an error hook. */
+int solve_run(const struct mgraph *g, const struct solve_opts *o, struct solution *s) WUR;
+
+/* Releases what a solution owns. */
+void solution_clear(struct solution *s);
+
+#endif

@@ -1,0 +1,717 @@
+/* Unit tests of the matcher library: hand-made instances with known optima, every hard rule,
+ * DST handling, error codes, and seeded random instances checked against brute force. */
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matcher.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			passed++;                                                                  \
+		} else {                                                                           \
+			failed++;                                                                  \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
+		}                                                                                  \
+	} while (0)
+
+/* Solves a JSON text; returns the parsed result (NULL unless rc 0) and stores the return code. */
+static json_t *
+solve_text(const char *text, int *rc)
+{
+	char *out = NULL, *err = NULL;
+	json_t *r = NULL;
+
+	*rc = matcher_solve_json(text, strlen(text), &out, &err);
+	if (*rc == 0)
+		r = json_loads(out, 0, NULL);
+	else if (getenv("TEST_VERBOSE"))
+		fprintf(stderr, "  (rc %d: %s)\n", *rc, err ? err : "?");
+	if (*rc != 0 && (err == NULL || out != NULL))
+		failed++, fprintf(stderr, "error contract broken (rc %d)\n", *rc);
+	free(out);
+	free(err);
+	return r;
+}
+
+/* Solves a json_t instance (not consumed). */
+static json_t *
+solve_json(json_t *inst, int *rc)
+{
+	char *text = json_dumps(inst, JSON_COMPACT);
+	json_t *r = solve_text(text, rc);
+
+	free(text);
+	return r;
+}
+
+/* Returns the mentor id paired with the mentee in a result, or NULL. */
+static const char *
+mentor_of(json_t *res, const char *mentee)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(json_object_get(res, "pairs"), i, p)
+	{
+		if (strcmp(json_string_value(json_object_get(p, "mentee")), mentee) == 0)
+			return json_string_value(json_object_get(p, "mentor"));
+	}
+	return NULL;
+}
+
+/* Reads a numeric member. */
+static double
+num(json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+/* Tells whether the result status equals s. */
+static bool
+status_is(json_t *r, const char *s)
+{
+	return r != NULL && strcmp(json_string_value(json_object_get(r, "status")), s) == 0;
+}
+
+/* Builds a JSON text from a format string (single quotes become double quotes). */
+static char *
+fmt(const char *f, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, f);
+	if (vasprintf(&s, f, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	for (char *c = s; c && *c; c++)
+		if (*c == '\'')
+			*c = '"';
+	return s;
+}
+
+/* A greedy choice is wrong; lexicographic and max_score optima are known. */
+static void
+test_explicit_basics(void)
+{
+	int rc;
+	const char *base = "{'objective':'%s','mentors':[{'id':'m1','capacity':1},{'id':'m2',"
+	                   "'capacity':1}],'mentees':[{'id':'e1'},{'id':'e2'}],'edges':[{'mentor':"
+	                   "'m1','mentee':'e1','score':10},{'mentor':'m2','mentee':'e1','score':9},"
+	                   "{'mentor':'m1','mentee':'e2','score':9}]}";
+	char *t = fmt(base, "max_score");
+	json_t *r = solve_text(t, &rc);
+
+	/* greedy takes e1-m1 (10) and leaves e2 alone; optimum is 9 + 9 */
+	CHECK(rc == 0 && status_is(r, "optimal"));
+	CHECK(r && num(r, "objective") == 18 && num(r, "matched") == 2);
+	CHECK(r && mentor_of(r, "e1") && strcmp(mentor_of(r, "e1"), "m2") == 0);
+	CHECK(r && json_is_true(json_object_get(json_object_get(r, "proof"),
+	                                        "optimal_over_all_feasible_pairs")));
+	json_decref(r);
+	free(t);
+
+	/* lexicographic vs max_score give different answers */
+	base = "{'objective':'%s','mentors':[{'id':'m1','capacity':1},{'id':'m2','capacity':1}],"
+	       "'mentees':[{'id':'e1'},{'id':'e2'}],'edges':[{'mentor':'m1','mentee':'e1','score':"
+	       "10},{'mentor':'m2','mentee':'e1','score':1},{'mentor':'m1','mentee':'e2','score':"
+	       "1}]}";
+	t = fmt(base, "max_score");
+	r = solve_text(t, &rc);
+	CHECK(rc == 0 && r && num(r, "objective") == 10 && num(r, "matched") == 1);
+	json_decref(r);
+	free(t);
+	t = fmt(base, "max_matched_then_score");
+	r = solve_text(t, &rc);
+	CHECK(rc == 0 && r && num(r, "objective") == 2 && num(r, "matched") == 2);
+	json_decref(r);
+	free(t);
+
+	/* capacity: m1 takes its two best */
+	t = fmt(
+	    "{'mentors':[{'id':'m1','capacity':2}],'mentees':[{'id':'a'},{'id':'b'},{'id':'c'}],"
+	    "'edges':[{'mentor':'m1','mentee':'a','score':3},{'mentor':'m1','mentee':'b','score':"
+	    "5},{'mentor':'m1','mentee':'c','score':4}]}");
+	r = solve_text(t, &rc);
+	CHECK(rc == 0 && r && num(r, "matched") == 2 && num(r, "objective") == 9);
+	CHECK(r && mentor_of(r, "a") == NULL);
+	CHECK(r && strcmp(json_string_value(json_object_get(
+	                      json_array_get(json_object_get(r, "unmatched"), 0), "reason")),
+	                  "candidates_taken") == 0);
+	json_decref(r);
+	free(t);
+}
+
+/* Ties: the same instance in another order gives the same pairs. */
+static void
+test_ties_deterministic(void)
+{
+	int rc1, rc2;
+	char *a = fmt("{'mentors':[{'id':'m1','capacity':1},{'id':'m2','capacity':1},{'id':'m3',"
+	              "'capacity':1}],'mentees':[{'id':'e1'},{'id':'e2'}],'edges':[{'mentor':'m1',"
+	              "'mentee':'e1','score':5},{'mentor':'m2','mentee':'e1','score':5},{'mentor':"
+	              "'m3','mentee':'e1','score':5},{'mentor':'m1','mentee':'e2','score':5},"
+	              "{'mentor':'m2','mentee':'e2','score':5},{'mentor':'m3','mentee':'e2',"
+	              "'score':5}]}");
+	char *b = fmt("{'mentors':[{'id':'m3','capacity':1},{'id':'m2','capacity':1},{'id':'m1',"
+	              "'capacity':1}],'mentees':[{'id':'e2'},{'id':'e1'}],'edges':[{'mentor':'m3',"
+	              "'mentee':'e2','score':5},{'mentor':'m2','mentee':'e2','score':5},{'mentor':"
+	              "'m1','mentee':'e2','score':5},{'mentor':'m3','mentee':'e1','score':5},"
+	              "{'mentor':'m2','mentee':'e1','score':5},{'mentor':'m1','mentee':'e1',"
+	              "'score':5}]}");
+	json_t *r1 = solve_text(a, &rc1), *r2 = solve_text(b, &rc2);
+
+	CHECK(rc1 == 0 && rc2 == 0 && r1 && r2);
+	CHECK(r1 && r2 && json_equal(json_object_get(r1, "pairs"), json_object_get(r2, "pairs")));
+	CHECK(r1 && num(r1, "objective") == 10);
+	json_decref(r1);
+	json_decref(r2);
+	free(a);
+	free(b);
+}
+
+/* Bad instances return 2 with a message and no output. */
+static void
+test_errors(void)
+{
+	static const char *const bad[] = {
+	    "not json",
+	    "[]",
+	    "{'mentors':[{'id':'m1','capacity':1}],'mentees':[{'id':'e1'}],'edges':[{'mentor':'mX',"
+	    "'mentee':'e1','score':1}]}",
+	    "{'mentors':[{'id':'m1','capacity':-1}],'mentees':[],'edges':[]}",
+	    "{'mentors':[{'id':'m1','capacity':1.5}],'mentees':[],'edges':[]}",
+	    "{'mentors':[{'id':'m1','capacity':1},{'id':'m1','capacity':1}],'mentees':[],'edges':[]"
+	    "}",
+	    "{'mentors':[{'id':'m1','capacity':1}],'mentees':[{'id':'e1'}],'edges':[{'mentor':'m1',"
+	    "'mentee':'e1','score':'high'}]}",
+	    "{'mentors':[{'id':'m1'}],'mentees':[],'edges':[]}",
+	    "{'mentors':{},'mentees':[],'edges':[]}",
+	    "{'mentors':[{'id':'m1','capacity':1}],'mentees':[{'id':'e1'}],'edges':[{'mentor':'m1',"
+	    "'mentee':'e1','score':1},{'mentor':'m1','mentee':'e1','score':2}]}",
+	    "{'objective':'best','mentors':[],'mentees':[],'edges':[]}",
+	    "{'mentors':[],'mentees':[],'edges':[],'pins':[{'mentor':'x','mentee':'y'}]}",
+	    "{'reference_week':'2026-12-01','session_minutes':60,'mentors':[],'mentees':[]}",
+	    "{'reference_week':'2026-11-30','session_minutes':60,'mentors':[{'id':'1','timezone':"
+	    "'Mars/Olympus','languages':[],'capacity':1,'teaches':[],'availability':[]}],"
+	    "'mentees':[]}",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *t = fmt("%s", bad[i]);
+		int rc;
+		json_t *r = solve_text(t, &rc);
+
+		if (rc != 2)
+			fprintf(stderr, "  bad instance %zu gave rc %d\n", i, rc);
+		CHECK(rc == 2 && r == NULL);
+		free(t);
+	}
+}
+
+/* Pins that break a rule or capacity give status infeasible; a valid pin is forced. */
+static void
+test_pins_and_side_constraints(void)
+{
+	int rc;
+	char *t = fmt("{'objective':'max_score','mentors':[{'id':'m1','capacity':1},{'id':'m2',"
+	              "'capacity':1}],'mentees':[{'id':'e1'},{'id':'e2'}],'edges':[{'mentor':'m1',"
+	              "'mentee':'e1','score':10},{'mentor':'m2','mentee':'e1','score':1}],'pins':"
+	              "[{'mentor':'m2','mentee':'e1'}]}");
+	json_t *r = solve_text(t, &rc);
+
+	CHECK(rc == 0 && status_is(r, "optimal") && num(r, "objective") == 1);
+	json_decref(r);
+	free(t);
+	t = fmt("{'mentors':[{'id':'m1','capacity':1}],'mentees':[{'id':'e1'}],'edges':[],'pins':"
+	        "[{'mentor':'m1','mentee':'e1'}]}");
+	r = solve_text(t, &rc);
+	CHECK(rc == 0 && status_is(r, "infeasible") && json_object_get(r, "message"));
+	json_decref(r);
+	free(t);
+	t = fmt(
+	    "{'mentors':[{'id':'m1','capacity':1}],'mentees':[{'id':'e1'},{'id':'e2'}],"
+	    "'edges':[{'mentor':'m1','mentee':'e1','score':1},{'mentor':'m1','mentee':'e2',"
+	    "'score':1}],'pins':[{'mentor':'m1','mentee':'e1'},{'mentor':'m1','mentee':'e2'}]}");
+	r = solve_text(t, &rc);
+	CHECK(rc == 0 && status_is(r, "infeasible"));
+	json_decref(r);
+	free(t);
+	/* at most one mentor of team A: e1 and e2 cannot both use A's mentors */
+	t = fmt(
+	    "{'mentors':[{'id':'a1','capacity':1,'team':'A'},{'id':'a2','capacity':1,'team':'A'},"
+	    "{'id':'b1','capacity':1,'team':'B'}],'mentees':[{'id':'e1'},{'id':'e2'}],'edges':["
+	    "{'mentor':'a1','mentee':'e1','score':10},{'mentor':'a2','mentee':'e2','score':10},"
+	    "{'mentor':'b1','mentee':'e2','score':1}],'constraints':{'max_mentors_per_team':1}}");
+	r = solve_text(t, &rc);
+	CHECK(rc == 0 && status_is(r, "optimal") && num(r, "matched") == 2 &&
+	      num(r, "objective") == 11);
+	json_decref(r);
+	free(t);
+	/* min_department_share cannot be met: Sales has a mentee with no edge */
+	t = fmt(
+	    "{'mentors':[{'id':'m1','capacity':1}],'mentees':[{'id':'e1','department':'Sales'},"
+	    "{'id':'e2','department':'Sales'}],'edges':[{'mentor':'m1','mentee':'e1','score':1}],"
+	    "'constraints':{'min_department_share':1.0}}");
+	r = solve_text(t, &rc);
+	CHECK(rc == 0 && status_is(r, "infeasible"));
+	json_decref(r);
+	free(t);
+}
+
+/* Builds a one-mentor, one-mentee domain instance that is feasible; tests mutate it. */
+static json_t *
+domain_pair_instance(void)
+{
+	char *t = fmt(
+	    "{'objective':'max_matched_then_score','reference_week':'2026-11-30','session_minutes':"
+	    "60,"
+	    "'mentors':[{'id':'7','department':'IT','team':'t1','timezone':'Europe/"
+	    "Paris','languages':"
+	    "['fr','en'],'capacity':1,'teaches':[{'skill':'linkedin','level':4}],'availability':[{"
+	    "'day':'mon','start':'15:00','end':'17:00'}]}],"
+	    "'mentees':[{'id':'12','department':'Sales','team':'t2','timezone':'America/New_York',"
+	    "'languages':['en'],'goals':[{'skill':'linkedin','current_level':1,'priority':3}],"
+	    "'availability':[{'day':'mon','start':'09:00','end':'11:00'}],"
+	    "'previously_unmatched':true}],"
+	    "'reporting_lines':[{'id':'12','manager':'3'},{'id':'3','manager':'99'}],"
+	    "'history':[],'pins':[],'forbidden':[],'keep':[]}");
+	json_t *j = json_loads(t, 0, NULL);
+
+	free(t);
+	return j;
+}
+
+/* Returns the rule count of the first unmatched mentee for a rule. */
+static long
+rule_count(json_t *r, const char *rule)
+{
+	json_t *u = json_array_get(json_object_get(r, "unmatched"), 0);
+
+	return (long)json_integer_value(json_object_get(json_object_get(u, "rule_counts"), rule));
+}
+
+/* Each hard rule eliminates the only pair and is reported under its name. */
+static void
+test_domain_rules(void)
+{
+	int rc;
+	json_t *inst = domain_pair_instance(), *r = solve_json(inst, &rc), *p;
+	json_t *m = json_array_get(json_object_get(inst, "mentors"), 0);
+	json_t *e = json_array_get(json_object_get(inst, "mentees"), 0);
+
+	/* Paris 15:00-17:00 CET = 14-16 UTC; New York 09:00-11:00 EST = 14-16 UTC */
+	CHECK(rc == 0 && num(r, "matched") == 1);
+	p = json_array_get(json_object_get(r, "pairs"), 0);
+	CHECK(p && num(json_object_get(p, "breakdown"), "skill_gain") == 9);
+	CHECK(p && num(json_object_get(p, "breakdown"), "cross_department") == 4);
+	CHECK(p && num(json_object_get(p, "breakdown"), "overlap") == 1);
+	CHECK(p && num(json_object_get(p, "breakdown"), "previously_unmatched") == 2);
+	CHECK(p && num(p, "score") == 16);
+	CHECK(p &&
+	      strcmp(json_string_value(json_object_get(
+	                 json_object_get(json_object_get(p, "proposed_slot"), "utc"), "start")),
+	             "14:00") == 0);
+	CHECK(p && strcmp(json_string_value(json_object_get(
+	                      json_object_get(json_object_get(p, "proposed_slot"), "mentee_local"),
+	                      "start")),
+	                  "09:00") == 0);
+	json_decref(r);
+
+	json_object_set_new(e, "languages", json_pack("[s]", "de"));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "language") == 1);
+	json_decref(r);
+	json_object_set_new(e, "languages", json_pack("[s]", "EN"));
+	json_object_set_new(m, "teaches",
+	                    json_pack("[{s:s,s:i}]", "skill", "linkedin", "level", 1));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "skill") == 1);
+	json_decref(r);
+	json_object_set_new(m, "teaches",
+	                    json_pack("[{s:s,s:i}]", "skill", "LinkedIn", "level", 2));
+	json_object_set_new(
+	    e, "availability",
+	    json_pack("[{s:s,s:s,s:s}]", "day", "mon", "start", "10:30", "end", "12:00"));
+	r = solve_json(inst, &rc);
+	/* overlap is only 30 minutes (15:30-16:00 UTC) */
+	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "availability") == 1);
+	json_decref(r);
+	json_object_set_new(
+	    e, "availability",
+	    json_pack("[{s:s,s:s,s:s}]", "day", "mon", "start", "09:00", "end", "10:00"));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 1);
+	json_decref(r);
+	/* reporting line up the chain: 7 -> 5 -> 12 (7's manager is 5, whose manager is 12) */
+	json_object_set_new(inst, "reporting_lines",
+	                    json_pack("[{s:s,s:s},{s:s,s:s}]", "id", "7", "manager", "5", "id", "5",
+	                              "manager", "12"));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "reporting_line") == 1);
+	json_decref(r);
+	/* a management cycle 7 -> 12 -> 7 must not hang and blocks the pair */
+	json_object_set_new(inst, "reporting_lines",
+	                    json_pack("[{s:s,s:s},{s:s,s:s}]", "id", "7", "manager", "12", "id",
+	                              "12", "manager", "7"));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "reporting_line") == 1);
+	json_decref(r);
+	json_object_set_new(inst, "reporting_lines", json_array());
+	json_object_set_new(inst, "history",
+	                    json_pack("[{s:s,s:s}]", "mentor", "7", "mentee", "12"));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "history") == 1);
+	json_decref(r);
+	json_object_set_new(inst, "allow_repeat_pairs", json_true());
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 1);
+	json_decref(r);
+	json_object_set_new(inst, "forbidden",
+	                    json_pack("[{s:s,s:s}]", "mentor", "7", "mentee", "12"));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "forbidden") == 1);
+	json_decref(r);
+	/* pinning a forbidden pair is infeasible, not a crash */
+	json_object_set_new(inst, "pins", json_pack("[{s:s,s:s}]", "mentor", "7", "mentee", "12"));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && status_is(r, "infeasible"));
+	json_decref(r);
+	json_object_set_new(inst, "pins", json_array());
+	json_object_set_new(inst, "forbidden", json_array());
+	/* a person in both lists is never paired with themselves */
+	json_object_set_new(e, "id", json_string("7"));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 0 &&
+	      strcmp(json_string_value(json_object_get(
+	                 json_array_get(json_object_get(r, "unmatched"), 0), "reason")),
+	             "no_candidate") == 0);
+	json_decref(r);
+	json_decref(inst);
+}
+
+/* DST: in the week of 2026-03-09 New York is on EDT but Paris still on CET, so the overlap moves.
+ */
+static void
+test_dst_week(void)
+{
+	int rc;
+	json_t *inst = domain_pair_instance(), *r;
+	json_t *e = json_array_get(json_object_get(inst, "mentees"), 0);
+	json_t *m = json_array_get(json_object_get(inst, "mentors"), 0);
+
+	/* mentor Paris Mon 15:00-16:00 = 14:00 UTC (CET); mentee NY Mon 10:00-11:00 */
+	json_object_set_new(
+	    m, "availability",
+	    json_pack("[{s:s,s:s,s:s}]", "day", "mon", "start", "15:00", "end", "16:00"));
+	json_object_set_new(
+	    e, "availability",
+	    json_pack("[{s:s,s:s,s:s}]", "day", "mon", "start", "10:00", "end", "11:00"));
+	json_object_set_new(inst, "reference_week", json_string("2026-03-09"));
+	r = solve_json(inst, &rc); /* EDT: 10:00 = 14:00 UTC -> overlap */
+	CHECK(rc == 0 && num(r, "matched") == 1);
+	json_decref(r);
+	json_object_set_new(inst, "reference_week", json_string("2026-03-02"));
+	r = solve_json(inst, &rc); /* EST: 10:00 = 15:00 UTC -> none */
+	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "availability") == 1);
+	json_decref(r);
+	/* Tokyo Monday 08:00 is Sunday 23:00 UTC: the week wraps Sunday -> Monday */
+	json_object_set_new(m, "timezone", json_string("Asia/Tokyo"));
+	json_object_set_new(
+	    m, "availability",
+	    json_pack("[{s:s,s:s,s:s}]", "day", "mon", "start", "08:00", "end", "10:00"));
+	json_object_set_new(e, "timezone", json_string("UTC"));
+	json_object_set_new(
+	    e, "availability",
+	    json_pack("[{s:s,s:s,s:s}]", "day", "sun", "start", "23:00", "end", "24:00"));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 1);
+	json_decref(r);
+	json_decref(inst);
+}
+
+/* Deterministic pseudo-random generator for property tests. */
+static unsigned long long rng_state;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)((rng_state >> 33) % n);
+}
+
+struct small {
+	int nm, ne, cap[6];
+	int edge[7][6]; /* score or -1 */
+};
+
+/* Brute force: best (matched, score) lexicographically or best score over all assignments. */
+static void
+brute(const struct small *s, int e, int *load, int cnt, int sc, bool lexi, int *bc, int *bs)
+{
+	if (e == s->ne) {
+		if ((lexi && (cnt > *bc || (cnt == *bc && sc > *bs))) || (!lexi && sc > *bs)) {
+			*bc = cnt;
+			*bs = sc;
+		}
+		return;
+	}
+	brute(s, e + 1, load, cnt, sc, lexi, bc, bs);
+	for (int m = 0; m < s->nm; m++)
+		if (s->edge[e][m] >= 0 && load[m] < s->cap[m]) {
+			load[m]++;
+			brute(s, e + 1, load, cnt + 1, sc + s->edge[e][m], lexi, bc, bs);
+			load[m]--;
+		}
+}
+
+/* Random explicit instances: the solver's optimum equals brute force and is a valid matching. */
+static void
+test_random_vs_brute_force(void)
+{
+	int bad = 0;
+
+	rng_state = 42;
+	for (int it = 0; it < 300; it++) {
+		struct small s;
+		json_t *inst = json_object(), *ms = json_array(), *es = json_array(),
+		       *ed = json_array(), *r;
+		bool lexi = it % 2 == 0;
+		int rc, bc = -1, bs = -1, load[6] = {0}, mload[6] = {0}, seen[7] = {0};
+		double obj = 0;
+		size_t i;
+		json_t *p;
+
+		s.nm = 1 + (int)rnd(5);
+		s.ne = 1 + (int)rnd(6);
+		for (int m = 0; m < s.nm; m++) {
+			char id[16];
+
+			s.cap[m] = (int)rnd(3);
+			snprintf(id, sizeof(id), "m%d", m);
+			json_array_append_new(
+			    ms, json_pack("{s:s,s:i}", "id", id, "capacity", s.cap[m]));
+		}
+		for (int e = 0; e < s.ne; e++) {
+			char id[16];
+
+			snprintf(id, sizeof(id), "e%d", e);
+			json_array_append_new(es, json_pack("{s:s}", "id", id));
+			for (int m = 0; m < s.nm; m++) {
+				s.edge[e][m] = rnd(10) < 6 ? (int)rnd(20) - 3 : -1;
+				if (s.edge[e][m] >= 0) {
+					char mid[16];
+
+					snprintf(mid, sizeof(mid), "m%d", m);
+					json_array_append_new(
+					    ed, json_pack("{s:s,s:s,s:i}", "mentor", mid, "mentee",
+					                  id, "score", s.edge[e][m]));
+				}
+			}
+		}
+		json_object_set_new(inst, "objective",
+		                    json_string(lexi ? "max_matched_then_score" : "max_score"));
+		json_object_set_new(inst, "mentors", ms);
+		json_object_set_new(inst, "mentees", es);
+		json_object_set_new(inst, "edges", ed);
+		brute(&s, 0, load, 0, 0, lexi, &bc, &bs);
+		r = solve_json(inst, &rc);
+		if (rc != 0 || !status_is(r, "optimal")) {
+			bad++;
+			json_decref(r);
+			json_decref(inst);
+			continue;
+		}
+		json_array_foreach(json_object_get(r, "pairs"), i, p)
+		{
+			int m = atoi(json_string_value(json_object_get(p, "mentor")) + 1);
+			int e = atoi(json_string_value(json_object_get(p, "mentee")) + 1);
+
+			if (s.edge[e][m] < 0 || ++mload[m] > s.cap[m] || seen[e]++)
+				bad++;
+			obj += s.edge[e][m];
+		}
+		if (fabs(obj - bs) > 1e-6 || fabs(num(r, "objective") - bs) > 1e-6 ||
+		    (lexi && num(r, "matched") != bc)) {
+			fprintf(stderr, "  random %d: got %g/%g want %d/%d\n", it, obj,
+			        num(r, "matched"), bs, bc);
+			bad++;
+		}
+		json_decref(r);
+		json_decref(inst);
+	}
+	CHECK(bad == 0);
+}
+
+/* Random domain instances with fixed-offset zones: every returned pair obeys the hard rules
+ * checked independently here, and the optimum equals brute force over independently computed
+ * feasible pairs. */
+static void
+test_random_domain(void)
+{
+	static const char *const zones[] = {"UTC", "Etc/GMT-1", "Etc/GMT+5", "Etc/GMT-9"};
+	static const int offs[] = {0, 1, -5, 9};
+	static const char *const langs[] = {"en", "fr", "de"};
+	int bad = 0;
+
+	rng_state = 7;
+	for (int it = 0; it < 120; it++) {
+		int nm = 1 + (int)rnd(4), ne = 1 + (int)rnd(5), rc;
+		int mz[5], ez[6], ml[5], el[6], mlev[5], ecur[6], mh[5], eh[6], mboss[5];
+		struct small s;
+		json_t *inst = json_object(), *ms = json_array(), *es = json_array(),
+		       *lines = json_array(), *r, *p;
+		int bc = -1, bs = -1, load[6] = {0};
+		size_t i;
+		bool lexi = it % 2 == 1;
+
+		s.nm = nm;
+		s.ne = ne;
+		for (int m = 0; m < nm; m++) {
+			char id[16], st[16], en[16];
+
+			mz[m] = (int)rnd(4);
+			ml[m] = 1 + (int)rnd(7); /* language bit mask */
+			mlev[m] = 1 + (int)rnd(4);
+			mh[m] = 8 + (int)rnd(10); /* local start hour on Monday, 2 hours */
+			s.cap[m] = 1 + (int)rnd(2);
+			mboss[m] = rnd(4) == 0 ? (int)rnd((unsigned)ne) : -1;
+			snprintf(id, sizeof(id), "m%d", m);
+			snprintf(st, sizeof(st), "%02d:00", mh[m]);
+			snprintf(en, sizeof(en), "%02d:00", mh[m] + 2);
+			json_t *lv = json_array();
+			for (int b = 0; b < 3; b++)
+				if (ml[m] & (1 << b))
+					json_array_append_new(lv, json_string(langs[b]));
+			json_array_append_new(
+			    ms, json_pack("{s:s,s:s,s:s,s:o,s:i,s:[{s:s,s:i}],s:[{s:s,s:s,s:s}]}",
+			                  "id", id, "department", m % 2 ? "A" : "B", "timezone",
+			                  zones[mz[m]], "languages", lv, "capacity", s.cap[m],
+			                  "teaches", "skill", "x", "level", mlev[m], "availability",
+			                  "day", "mon", "start", st, "end", en));
+			if (mboss[m] >= 0) {
+				char bid[16];
+
+				snprintf(bid, sizeof(bid), "e%d", mboss[m]);
+				json_array_append_new(
+				    lines, json_pack("{s:s,s:s}", "id", id, "manager", bid));
+			}
+		}
+		for (int e = 0; e < ne; e++) {
+			char id[16], st[16], en[16];
+
+			ez[e] = (int)rnd(4);
+			el[e] = 1 + (int)rnd(7);
+			ecur[e] = (int)rnd(3);
+			eh[e] = 8 + (int)rnd(10);
+			snprintf(id, sizeof(id), "e%d", e);
+			snprintf(st, sizeof(st), "%02d:00", eh[e]);
+			snprintf(en, sizeof(en), "%02d:00", eh[e] + 2);
+			json_t *lv = json_array();
+			for (int b = 0; b < 3; b++)
+				if (el[e] & (1 << b))
+					json_array_append_new(lv, json_string(langs[b]));
+			json_array_append_new(
+			    es, json_pack("{s:s,s:s,s:s,s:o,s:[{s:s,s:i,s:i}],s:[{s:s,s:s,s:s}]}",
+			                  "id", id, "department", e % 2 ? "A" : "B", "timezone",
+			                  zones[ez[e]], "languages", lv, "goals", "skill", "x",
+			                  "current_level", ecur[e], "priority", 1, "availability",
+			                  "day", "mon", "start", st, "end", en));
+		}
+		/* independent oracle: feasibility and integer score (weights chosen integral) */
+		for (int e = 0; e < ne; e++)
+			for (int m = 0; m < nm; m++) {
+				int a0 = mh[m] - offs[mz[m]], b0 = eh[e] - offs[ez[e]];
+				int ov = (a0 + 2 < b0 + 2 ? a0 + 2 : b0 + 2) - (a0 > b0 ? a0 : b0);
+				bool ok = (ml[m] & el[e]) && mlev[m] > ecur[e] && ov >= 1 &&
+				          mboss[m] != e;
+
+				s.edge[e][m] =
+				    ok ? (mlev[m] - ecur[e]) * 2 + (m % 2 != e % 2 ? 3 : 0) + ov * 1
+				       : -1;
+			}
+		json_object_set_new(inst, "objective",
+		                    json_string(lexi ? "max_matched_then_score" : "max_score"));
+		json_object_set_new(inst, "reference_week", json_string("2026-06-01"));
+		json_object_set_new(inst, "session_minutes", json_integer(60));
+		json_object_set_new(inst, "weights",
+		                    json_pack("{s:f,s:f,s:f,s:f,s:f}", "skill_gain", 2.0,
+		                              "cross_department", 3.0, "overlap_per_hour", 1.0,
+		                              "overlap_cap_hours", 8.0, "previously_unmatched",
+		                              0.0));
+		json_object_set_new(inst, "mentors", ms);
+		json_object_set_new(inst, "mentees", es);
+		json_object_set_new(inst, "reporting_lines", lines);
+		brute(&s, 0, load, 0, 0, lexi, &bc, &bs);
+		r = solve_json(inst, &rc);
+		if (rc != 0 || !status_is(r, "optimal")) {
+			bad++;
+		} else {
+			double obj = 0;
+			int mload[6] = {0}, seen[7] = {0};
+
+			json_array_foreach(json_object_get(r, "pairs"), i, p)
+			{
+				int m = atoi(json_string_value(json_object_get(p, "mentor")) + 1);
+				int e = atoi(json_string_value(json_object_get(p, "mentee")) + 1);
+
+				if (s.edge[e][m] < 0 || ++mload[m] > s.cap[m] || seen[e]++ ||
+				    fabs(num(p, "score") - s.edge[e][m]) > 1e-9)
+					bad++;
+				obj += s.edge[e][m];
+			}
+			if (fabs(obj - bs) > 1e-6 || (lexi && num(r, "matched") != bc)) {
+				fprintf(stderr, "  domain random %d: got %g want %d\n", it, obj,
+				        bs);
+				bad++;
+			}
+		}
+		json_decref(r);
+		json_decref(inst);
+	}
+	CHECK(bad == 0);
+}
+
+/* Keep: among equal-score optima, the previous pairs are kept. */
+static void
+test_keep(void)
+{
+	int rc;
+	char *t =
+	    fmt("{'mentors':[{'id':'m1','capacity':1},{'id':'m2','capacity':1}],'mentees':["
+	        "{'id':'e1'},{'id':'e2'}],'edges':[{'mentor':'m1','mentee':'e1','score':5},"
+	        "{'mentor':'m2','mentee':'e1','score':5},{'mentor':'m1','mentee':'e2','score':"
+	        "5},{'mentor':'m2','mentee':'e2','score':5}],'keep':[{'mentor':'m2','mentee':"
+	        "'e1'},{'mentor':'m1','mentee':'e2'}]}");
+	json_t *r = solve_text(t, &rc);
+
+	CHECK(rc == 0 && r && mentor_of(r, "e1") && strcmp(mentor_of(r, "e1"), "m2") == 0);
+	CHECK(r && num(r, "objective") == 10);
+	json_decref(r);
+	free(t);
+}
+
+/* Runs every test and reports the totals. */
+int
+main(void)
+{
+	test_explicit_basics();
+	test_ties_deterministic();
+	test_errors();
+	test_pins_and_side_constraints();
+	test_domain_rules();
+	test_dst_week();
+	test_keep();
+	test_random_vs_brute_force();
+	test_random_domain();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed == 0 ? 0 : 1;
+}
