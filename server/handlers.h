@@ -3,6 +3,7 @@
 #define TANDEM_HANDLERS_H
 
 #include "request.h"
+#include "validate.h"
 
 /* health.c */
 void health_live(struct request *r);
@@ -39,5 +40,36 @@ void rounds_publish(struct request *r);
 void rounds_cancel(struct request *r);
 void pairs_mine(struct request *r);
 void pairs_invite(struct request *r);
+
+/* sessions.c */
+void sessions_log(struct request *r);
+void sessions_list(struct request *r);
+void sessions_confirm(struct request *r);
+void sessions_dispute(struct request *r);
+void pairs_get(struct request *r);
+void pairs_end(struct request *r);
+void me_progress(struct request *r);
+
+/* gamification.c */
+void me_achievements(struct request *r);
+void me_ledger(struct request *r);
+void badges_list(struct request *r);
+void badges_create(struct request *r);
+void awards_revoke(struct request *r);
+void leaderboards_get(struct request *r);
+void activity_list(struct request *r);
+void events_list(struct request *r);
+void stats_get(struct request *r);
+
+/* openbadges.c */
+void ob_issuer(struct request *r);
+void ob_badge(struct request *r);
+void ob_badge_image(struct request *r);
+void ob_assertion(struct request *r);
+
+/* webhooks.c */
+void webhooks_create(struct request *r);
+void webhooks_list(struct request *r);
+void webhooks_delete(struct request *r);
 
 #endif

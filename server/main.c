@@ -13,6 +13,7 @@
 #include "server.h"
 #include "settings.h"
 #include "solver.h"
+#include "upkeep.h"
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -59,6 +60,7 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 {
 	struct server srv = {0};
 	struct migrate_retry *retry = NULL;
+	struct upkeep *upkeep = NULL;
 	struct event *sigterm = NULL, *sigint = NULL;
 	int rc = 1;
 
@@ -95,7 +97,8 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 		goto out;
 	}
 	srv.solver = solver_new(&srv, conninfo);
-	if (srv.solver == NULL)
+	upkeep = upkeep_new(&srv);
+	if (srv.solver == NULL || upkeep == NULL)
 		goto out;
 	sigterm = evsignal_new(srv.base, SIGTERM, main_signal_cb, &srv);
 	sigint = evsignal_new(srv.base, SIGINT, main_signal_cb, &srv);
@@ -115,7 +118,9 @@ out:
 		event_free(sigint);
 	if (srv.http != NULL)
 		evhttp_free(srv.http);
-	db_pool_free(srv.pool);
+	db_pool_free(
+	    srv.pool); /* before upkeep: it fails queued upkeep queries into upkeep's callbacks */
+	upkeep_free(upkeep);
 	if (srv.base != NULL)
 		event_base_free(srv.base);
 	return rc;

@@ -335,3 +335,15 @@ request_arg(struct request *r, const char *name)
 {
 	return evhttp_find_header(&r->query, name);
 }
+
+const char *
+request_header(struct request *r, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+}
+
+const char *
+request_employee_id(const struct request *r)
+{
+	return r->caller == CALLER_EMPLOYEE ? r->caller_id : NULL;
+}

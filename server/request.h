@@ -69,6 +69,12 @@ void request_reply_first(struct request *r, int status, const PGresult *res);
 /* Returns the query-string value for name, or NULL. */
 const char *request_arg(struct request *r, const char *name);
 
+/* Returns the request header value for name, or NULL. */
+const char *request_header(struct request *r, const char *name);
+
+/* The caller's employee id as text, or NULL for HR (for SQL functions taking both). */
+const char *request_employee_id(const struct request *r);
+
 /* Milliseconds on the monotonic clock. */
 double request_now_ms(void);
 

@@ -32,6 +32,10 @@ enum {
 	OPT_DOMAINS,
 	OPT_BASE_URL,
 	OPT_DEMO,
+	OPT_ISSUER_NAME,
+	OPT_ISSUER_EMAIL,
+	OPT_STALL_DAYS,
+	OPT_MAINTENANCE,
 	OPT_EMAIL,
 	OPT_NAME,
 	OPT_HELP,
@@ -172,6 +176,27 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 	case OPT_BASE_URL:
 		settings_set(&cfg->public_base_url, val);
 		return true;
+	case OPT_ISSUER_NAME:
+		settings_set(&cfg->issuer_name, val);
+		return true;
+	case OPT_ISSUER_EMAIL:
+		settings_set(&cfg->issuer_email, val);
+		return true;
+	case OPT_STALL_DAYS:
+		if (!settings_parse_long(val, 0, 365, &v)) {
+			snprintf(err, errlen, "--stall-days: expected 0..365, got \"%s\"", val);
+			return false;
+		}
+		cfg->stall_days = (int)v;
+		return true;
+	case OPT_MAINTENANCE:
+		if (!settings_parse_long(val, 1, 86400, &v)) {
+			snprintf(err, errlen,
+			         "--maintenance-seconds: expected 1..86400, got \"%s\"", val);
+			return false;
+		}
+		cfg->maintenance_seconds = (int)v;
+		return true;
 	case OPT_DEMO:
 		cfg->demo = val == NULL || strcmp(val, "0") != 0;
 		return true;
@@ -253,6 +278,10 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	cfg->queue_max = 256;
 	cfg->max_body_bytes = 1048576;
 	cfg->public_base_url = strdup("http://127.0.0.1:8080");
+	cfg->issuer_name = strdup("Tandem reverse mentoring");
+	cfg->issuer_email = strdup("tandem@example.com");
+	cfg->stall_days = 21;
+	cfg->maintenance_seconds = 60;
 
 	for (size_t i = 0; i < sizeof(settings_env) / sizeof(settings_env[0]); i++) {
 		const char *val = getenv(settings_env[i].env);
@@ -323,6 +352,14 @@ settings_usage(const char *argv0)
 	       "(http://127.0.0.1:8080)\n"
 	       "  --demo                      TANDEM_DEMO=1           load the demo company at "
 	       "start (idempotent)\n"
+	       "  --issuer-name NAME          TANDEM_ISSUER_NAME      Open Badges issuer name "
+	       "(Tandem reverse mentoring)\n"
+	       "  --issuer-email EMAIL        TANDEM_ISSUER_EMAIL     Open Badges issuer email "
+	       "(tandem@example.com)\n"
+	       "  --stall-days N              TANDEM_STALL_DAYS       days without a confirmed "
+	       "session before a pair is stalled (21)\n"
+	       "  --maintenance-seconds N     TANDEM_MAINTENANCE_SECONDS  period of the upkeep "
+	       "tick: round ends, stalled pairs (60)\n"
 	       "  -h, --help                                          this text\n",
 	       argv0, argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir());
 }
@@ -338,6 +375,8 @@ settings_free(struct settings *cfg)
 	free(cfg->schema_dir);
 	settings_free_list(cfg->allowed_domains);
 	free(cfg->public_base_url);
+	free(cfg->issuer_name);
+	free(cfg->issuer_email);
 	free(cfg->admin_command);
 	free(cfg->admin_email);
 	free(cfg->admin_name);

@@ -18,7 +18,11 @@ struct settings {
 	size_t max_body_bytes;  /* request body limit */
 	char **allowed_domains; /* NULL-terminated, or NULL for any */
 	char *public_base_url;  /* base of absolute links */
-	bool demo;              /* load the demo company at start */
+	char *issuer_name;      /* Open Badges issuer */
+	char *issuer_email;
+	int stall_days;          /* a pair without confirmed session this long is stalled */
+	int maintenance_seconds; /* period of the upkeep tick */
+	bool demo;               /* load the demo company at start */
 	/* admin sub-command */
 	char *admin_command; /* "create-hr" or NULL when serving */
 	char *admin_email;

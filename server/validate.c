@@ -429,3 +429,37 @@ validate_date(const char *s)
 
 	return validate_parse_date(s, &y, &m, &d);
 }
+
+bool
+validate_timestamp(const char *s)
+{
+	char date[11];
+	const char *t = s + 11, *zone;
+	int y, m, d;
+
+	if (strlen(s) < 20 || s[10] != 'T')
+		return false;
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (!validate_parse_date(date, &y, &m, &d))
+		return false;
+	for (int i = 0; i < 8; i++)
+		if (i == 2 || i == 5 ? t[i] != ':' : (t[i] < '0' || t[i] > '9'))
+			return false;
+	if ((t[0] - '0') * 10 + (t[1] - '0') > 23 || (t[3] - '0') * 10 + (t[4] - '0') > 59 ||
+	    (t[6] - '0') * 10 + (t[7] - '0') > 60)
+		return false;
+	zone = t + 8;
+	if (*zone == '.') {
+		zone++;
+		if (*zone < '0' || *zone > '9')
+			return false;
+		while (*zone >= '0' && *zone <= '9')
+			zone++;
+	}
+	if (strcmp(zone, "Z") == 0)
+		return true;
+	return (zone[0] == '+' || zone[0] == '-') && strlen(zone) == 6 && zone[3] == ':' &&
+	       zone[1] >= '0' && zone[1] <= '2' && zone[2] >= '0' && zone[2] <= '9' &&
+	       zone[4] >= '0' && zone[4] <= '5' && zone[5] >= '0' && zone[5] <= '9';
+}

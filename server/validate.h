@@ -59,6 +59,9 @@ bool validate_unique_member(const json_t *arr, const char *key, const char *pref
 /* Parses a calendar date "YYYY-MM-DD" (a real date) into its parts. */
 bool validate_parse_date(const char *s, int *y, int *m, int *d) __attribute__((warn_unused_result));
 
+/* Checks an RFC 3339 timestamp with a time zone ("2026-11-27T09:30:00Z", "...+01:00"). */
+bool validate_timestamp(const char *s);
+
 /* Checks a date string, used as a vrule check. */
 bool validate_date(const char *s);
 

@@ -148,6 +148,13 @@ test_formats(void)
 	CHECK(!validate_parse_date("2027-02-29", &y, &mo, &da));
 	CHECK(!validate_parse_date("2027-13-01", &y, &mo, &da));
 	CHECK(!validate_parse_date("2027-1-01", &y, &mo, &da));
+	CHECK(validate_timestamp("2026-11-27T09:30:00Z"));
+	CHECK(validate_timestamp("2026-11-27T09:30:00.123+01:00"));
+	CHECK(!validate_timestamp("2026-11-27T09:30:00"));
+	CHECK(!validate_timestamp("2026-11-27 09:30:00Z"));
+	CHECK(!validate_timestamp("2026-02-30T09:30:00Z"));
+	CHECK(!validate_timestamp("2026-11-27T24:30:00Z"));
+	CHECK(!validate_timestamp("2026-11-27T09:30:00+1:00"));
 }
 
 /* Checks a slot list given as JSON text; returns the error code or "ok". */

@@ -1,0 +1,227 @@
+/* Mentoring sessions (logged by the manager, confirmed or disputed by the mentor), pair endings
+ * with closing feedback, and a manager's skill progress. Awards happen in the confirming statement.
+ */
+#include "handlers.h"
+#include "validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct vrule sessions_log_rules[] = {
+    {.name = "occurred_at",
+     .type = V_STRING,
+     .required = true,
+     .min = 20,
+     .max = 40,
+     .check = validate_timestamp},
+    {.name = "duration_minutes", .type = V_INT, .required = true, .min = 15, .max = 240},
+    {.name = "skills",
+     .type = V_STRING_ARRAY,
+     .required = true,
+     .min = 1,
+     .max = 10,
+     .check = validate_slug,
+     .unique = true},
+    {.name = "note", .type = V_STRING, .min = 0, .max = 2000},
+    {.name = "rating", .type = V_INT, .required = true, .min = 1, .max = 5},
+};
+
+static const struct vrule sessions_dispute_rules[] = {
+    {.name = "reason", .type = V_STRING, .required = true, .min = 1, .max = 500},
+};
+
+static const struct vrule sessions_end_rules[] = {
+    {.name = "feedback", .type = V_STRING, .min = 1, .max = 2000},
+    {.name = "rating", .type = V_INT, .min = 1, .max = 5},
+};
+
+static const struct vrule sessions_progress_rules[] = {
+    {.name = "skill",
+     .type = V_STRING,
+     .required = true,
+     .min = 2,
+     .max = 40,
+     .check = validate_slug},
+    {.name = "level", .type = V_INT, .required = true, .min = 0, .max = 5},
+};
+
+#define NRULES(a) (sizeof(a) / sizeof((a)[0]))
+
+/* True when the path parameter is a positive id; replies 404 otherwise. */
+static bool
+sessions_check_id(struct request *r, const char *what)
+{
+	const char *s = r->param;
+	size_t n = s ? strlen(s) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			n = 0;
+	if (n == 0 || n > 18 || s[0] == '0') {
+		request_reply_error(r, 404, "not_found", NULL, "no such %s", what);
+		return false;
+	}
+	return true;
+}
+
+/* Validates a body against rules, replying 400 when it does not fit. */
+static bool
+sessions_validate(struct request *r, const struct vrule *rules, size_t n)
+{
+	struct verr err;
+
+	if (r->body == NULL || validate_object(r->body, rules, n, false, "", &err))
+		return true;
+	request_reply_error(r, 400, err.code, err.field, "%s", err.message);
+	return false;
+}
+
+/* True when an Idempotency-Key header, if any, has a sane shape; replies 400 otherwise. */
+static bool
+sessions_check_key(struct request *r, const char *key)
+{
+	size_t n = key ? strlen(key) : 1;
+
+	for (size_t i = 0; key != NULL && i < n; i++) {
+		char c = key[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == ':' || c == '.'))
+			n = 0;
+	}
+	if (n == 0 || n > 100) {
+		request_reply_error(r, 400, "invalid_value", "Idempotency-Key",
+		                    "Idempotency-Key must be 1 to 100 of [A-Za-z0-9_-:.]");
+		return false;
+	}
+	return true;
+}
+
+/* A logged session: 201 when created, 200 when an Idempotency-Key replayed the first reply. */
+static void
+sessions_logged_cb(struct request *r, const PGresult *res)
+{
+	bool replayed = PQntuples(res) == 1 && strstr(PQgetvalue(res, 0, 0), "\"replayed\": true");
+
+	request_reply_first(r, replayed ? 200 : 201, res);
+}
+
+static void
+sessions_ok_cb(struct request *r, const PGresult *res)
+{
+	request_reply_first(r, 200, res);
+}
+
+void
+sessions_log(struct request *r)
+{
+	const char *key = request_header(r, "Idempotency-Key");
+	const char *params[4];
+	char *body;
+
+	if (!sessions_check_id(r, "pair") ||
+	    !sessions_validate(r, sessions_log_rules, NRULES(sessions_log_rules)) ||
+	    !sessions_check_key(r, key))
+		return;
+	body = json_dumps(r->body, JSON_COMPACT);
+	params[0] = r->caller_id;
+	params[1] = r->param;
+	params[2] = body;
+	params[3] = key;
+	request_query(r, "SELECT api_session_log($1::bigint, $2::bigint, $3::jsonb, $4)", 4, params,
+	              sessions_logged_cb);
+	free(body);
+}
+
+void
+sessions_list(struct request *r)
+{
+	const char *params[3] = {r->param, request_employee_id(r),
+	                         r->caller == CALLER_HR ? "true" : "false"};
+
+	if (!sessions_check_id(r, "pair"))
+		return;
+	request_query(r, "SELECT api_pair_sessions($1::bigint, $2::bigint, $3::boolean)", 3, params,
+	              sessions_ok_cb);
+}
+
+void
+sessions_confirm(struct request *r)
+{
+	const char *params[2] = {r->caller_id, r->param};
+
+	if (!sessions_check_id(r, "session"))
+		return;
+	if (r->body != NULL && json_object_size(r->body) > 0) {
+		request_reply_error(r, 400, "unknown_field",
+		                    json_object_iter_key(json_object_iter(r->body)),
+		                    "confirming takes no fields");
+		return;
+	}
+	request_query(r, "SELECT api_session_decide($1::bigint, $2::bigint, 'confirmed', NULL)", 2,
+	              params, sessions_ok_cb);
+}
+
+void
+sessions_dispute(struct request *r)
+{
+	const char *params[3];
+
+	if (!sessions_check_id(r, "session") ||
+	    !sessions_validate(r, sessions_dispute_rules, NRULES(sessions_dispute_rules)))
+		return;
+	params[0] = r->caller_id;
+	params[1] = r->param;
+	params[2] = json_string_value(json_object_get(r->body, "reason"));
+	request_query(r, "SELECT api_session_decide($1::bigint, $2::bigint, 'disputed', $3)", 3,
+	              params, sessions_ok_cb);
+}
+
+void
+pairs_get(struct request *r)
+{
+	const char *params[3] = {r->param, request_employee_id(r),
+	                         r->caller == CALLER_HR ? "true" : "false"};
+
+	if (!sessions_check_id(r, "pair"))
+		return;
+	request_query(r,
+	              "SELECT CASE WHEN pair_side($1::bigint, $2::bigint, $3::boolean) IS NOT NULL "
+	              "THEN pair_json($1::bigint) END",
+	              3, params, sessions_ok_cb);
+}
+
+void
+pairs_end(struct request *r)
+{
+	const char *params[4];
+	char *body;
+
+	if (!sessions_check_id(r, "pair") ||
+	    !sessions_validate(r, sessions_end_rules, NRULES(sessions_end_rules)))
+		return;
+	body = r->body ? json_dumps(r->body, JSON_COMPACT) : strdup("{}");
+	params[0] = r->param;
+	params[1] = request_employee_id(r);
+	params[2] = r->caller == CALLER_HR ? "true" : "false";
+	params[3] = body;
+	request_query(r, "SELECT api_pair_end($1::bigint, $2::bigint, $3::boolean, $4::jsonb)", 4,
+	              params, sessions_ok_cb);
+	free(body);
+}
+
+void
+me_progress(struct request *r)
+{
+	const char *params[2];
+	char *body;
+
+	if (!sessions_validate(r, sessions_progress_rules, NRULES(sessions_progress_rules)))
+		return;
+	body = json_dumps(r->body, JSON_COMPACT);
+	params[0] = r->caller_id;
+	params[1] = body;
+	request_query(r, "SELECT api_progress($1::bigint, $2::jsonb)", 2, params, sessions_ok_cb);
+	free(body);
+}
