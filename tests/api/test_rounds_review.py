@@ -1,0 +1,225 @@
+"""HR review of a matching round (issue 3): explanations, pins, forbidden pairs, weights, re-solve with
+minimal disruption, cancel, infeasible pins, and recovery of a round left "solving" by a crash."""
+
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import assert_error
+
+pytestmark = [pytest.mark.rounds]
+
+SLOT = {"day": "tue", "start": "10:00", "end": "12:00"}
+
+
+def wait_settled(api, hr_token, rid, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = api.get(f"/v1/rounds/{rid}", token=hr_token)
+        assert r.status == 200, r
+        if r.body["status"] not in ("draft", "solving"):
+            return r.body
+        time.sleep(0.2)
+    raise AssertionError(f"round {rid} still solving after {timeout}s")
+
+
+class Cohort:
+    """Employees in departments of their own, so a round filtered on them sees nobody else."""
+
+    def __init__(self, api):
+        self.api = api
+        self.tag = uuid.uuid4().hex[:8]
+        self.depts = set()
+
+    def person(self, role, dept, teaches=(), learns=(), languages=("fr",), slot=SLOT, tz="Europe/Paris",
+               manager_email=None, capacity=1):
+        dept = f"{dept}-{self.tag}"
+        self.depts.add(dept)
+        email = f"{role}-{uuid.uuid4().hex[:10]}@example.com"
+        body = {"email": email, "display_name": f"{role} {self.tag}", "department": dept, "timezone": tz,
+                "languages": list(languages), "role": role, "mentor_capacity": capacity}
+        if manager_email:
+            body["manager_email"] = manager_email
+        r = self.api.post("/v1/employees", body)
+        assert r.status == 201, r
+        tok = r.body["token"]
+        if teaches:
+            assert self.api.put("/v1/me/teaching", {"skills": [{"skill": s, "level": lv} for s, lv in teaches]},
+                                token=tok).status == 200
+        if learns:
+            assert self.api.put("/v1/me/learning", {"goals": [{"skill": s, "current_level": lv, "priority": p}
+                                                             for s, lv, p in learns]}, token=tok).status == 200
+        if slot:
+            assert self.api.put("/v1/me/availability", {"slots": [slot]}, token=tok).status == 200
+        return {"id": r.body["employee"]["id"], "token": tok, "email": email}
+
+    def round(self, hr_token, **extra):
+        body = {"name": f"Review {self.tag}", "filter": {"departments": sorted(self.depts), "sites": []}}
+        body.update(extra)
+        r = self.api.post("/v1/rounds", body, token=hr_token)
+        assert r.status == 202, r
+        return wait_settled(self.api, hr_token, r.body["id"])
+
+
+def pairs_of(detail):
+    return sorted((p["mentor"]["id"], p["mentee"]["id"]) for p in detail["pairs"])
+
+
+def test_pairs_are_explained_and_unmatched_have_reasons(api, hr_token):
+    c = Cohort(api)
+    m = c.person("mentor", "IT", teaches=[("linkedin", 5)])
+    e = c.person("mentee", "Sales", learns=[("linkedin", 1, 3)])
+    lonely = c.person("mentee", "Sales", learns=[("linkedin", 1, 3)], languages=("de",))
+    rd = c.round(hr_token)
+    assert rd["status"] == "solved" and rd["result"]["solver_status"] == "optimal", rd
+    detail = api.get(f"/v1/rounds/{rd['id']}", token=hr_token).body
+    assert pairs_of(detail) == [(m["id"], e["id"])]
+    pair = detail["pairs"][0]
+    # skill gain: priority 3 x (5 - 1) x weight 1; cross-department bonus 4; 2 h overlap capped at 4 h x 0.5
+    assert pair["breakdown"]["skill_gain"] == pytest.approx(12.0)
+    assert pair["breakdown"]["cross_department"] == pytest.approx(4.0)
+    assert pair["breakdown"]["overlap"] == pytest.approx(1.0)
+    assert pair["score"] == pytest.approx(17.0)
+    assert pair["skills"] == ["linkedin"]
+    assert pair["proposed_slot"]["mentee_local"] == {"day": "tue", "start": "10:00", "end": "11:00"}
+    assert [u["mentee"]["id"] for u in detail["unmatched"]] == [lonely["id"]]
+    reason = detail["unmatched"][0]
+    assert reason["reason"] == "no_candidate" and reason["rule_counts"]["language"] == 1, reason
+
+
+def test_reporting_line_is_never_paired(api, hr_token):
+    c = Cohort(api)
+    boss = c.person("mentee", "Ops", learns=[("ai_assistants", 0, 2)])
+    c.person("mentor", "Ops", teaches=[("ai_assistants", 4)], manager_email=boss["email"])
+    rd = c.round(hr_token)
+    detail = api.get(f"/v1/rounds/{rd['id']}", token=hr_token).body
+    assert detail["pairs"] == []
+    assert detail["unmatched"][0]["rule_counts"]["reporting_line"] == 1, detail["unmatched"]
+
+
+def test_pin_forbid_resolve_and_publish(api, hr_token):
+    c = Cohort(api)
+    strong = c.person("mentor", "IT", teaches=[("linkedin", 5)])
+    weak = c.person("mentor", "Data", teaches=[("linkedin", 3)])
+    e = c.person("mentee", "Sales", learns=[("linkedin", 1, 3)])
+    rd = c.round(hr_token)
+    rid = rd["id"]
+    assert pairs_of(api.get(f"/v1/rounds/{rid}", token=hr_token).body) == [(strong["id"], e["id"])]
+
+    # HR forbids the best pair: the re-solve takes the other mentor
+    r = api.put(f"/v1/rounds/{rid}/forbidden", {"forbidden": [{"mentor_id": strong["id"], "mentee_id": e["id"]}]},
+                token=hr_token)
+    assert r.status == 200 and r.body["status"] == "draft", r
+    assert api.post(f"/v1/rounds/{rid}/solve", {"keep_previous": False}, token=hr_token).status == 202
+    detail = wait_settled(api, hr_token, rid)
+    assert pairs_of(detail) == [(weak["id"], e["id"])]
+
+    # pins win over scores; pins and forbidden lists are replaced as a whole
+    assert api.put(f"/v1/rounds/{rid}/forbidden", {"forbidden": []}, token=hr_token).status == 200
+    assert api.put(f"/v1/rounds/{rid}/pins", {"pins": [{"mentor_id": weak["id"], "mentee_id": e["id"]}]},
+                   token=hr_token).status == 200
+    assert api.post(f"/v1/rounds/{rid}/solve", token=hr_token).status == 202
+    detail = wait_settled(api, hr_token, rid)
+    assert pairs_of(detail) == [(weak["id"], e["id"])]
+
+    # publish: every pair becomes active at once; a published round is frozen
+    p = api.post(f"/v1/rounds/{rid}/publish", token=hr_token)
+    assert p.status == 200 and p.body["status"] == "published"
+    assert [x["partner"]["id"] for x in api.get("/v1/me/pairs", token=e["token"]).body["items"]] == [weak["id"]]
+    assert_error(api.post(f"/v1/rounds/{rid}/solve", token=hr_token), 409, "conflict")
+    assert_error(api.post(f"/v1/rounds/{rid}/cancel", token=hr_token), 409, "conflict")
+
+
+def test_resolve_keeps_previous_pairs_on_ties(api, hr_token):
+    """Two equally good mentors: after a weight change that does not favour either, the re-solve keeps the
+    earlier pair (minimal disruption) rather than flipping on the tie-break."""
+    c = Cohort(api)
+    a = c.person("mentor", "IT", teaches=[("linkedin", 4)])
+    b = c.person("mentor", "IT", teaches=[("linkedin", 4)])
+    e = c.person("mentee", "Sales", learns=[("linkedin", 1, 2)])
+    rd = c.round(hr_token)
+    first = pairs_of(api.get(f"/v1/rounds/{rd['id']}", token=hr_token).body)
+    assert first in ([(a["id"], e["id"])], [(b["id"], e["id"])])
+    # pin the other mentor once, so the previous solution is the one not preferred by ids
+    other = b["id"] if first[0][0] == a["id"] else a["id"]
+    api.put(f"/v1/rounds/{rd['id']}/pins", {"pins": [{"mentor_id": other, "mentee_id": e["id"]}]}, token=hr_token)
+    api.post(f"/v1/rounds/{rd['id']}/solve", token=hr_token)
+    assert pairs_of(wait_settled(api, hr_token, rd["id"])) == [(other, e["id"])]
+    api.put(f"/v1/rounds/{rd['id']}/pins", {"pins": []}, token=hr_token)
+    r = api.patch(f"/v1/rounds/{rd['id']}", {"weights": {"cross_department": 5}}, token=hr_token)
+    assert r.status == 200 and r.body["weights"]["cross_department"] == 5 and r.body["weights"]["skill_gain"] == 1
+    api.post(f"/v1/rounds/{rd['id']}/solve", {"keep_previous": True}, token=hr_token)
+    assert pairs_of(wait_settled(api, hr_token, rd["id"])) == [(other, e["id"])]
+
+
+def test_infeasible_pin_fails_the_round_with_a_reason(api, hr_token):
+    c = Cohort(api)
+    m = c.person("mentor", "IT", teaches=[("linkedin", 5)], languages=("de",))
+    e = c.person("mentee", "Sales", learns=[("linkedin", 1, 3)])
+    r = api.post("/v1/rounds", {"name": "Infeasible", "filter": {"departments": sorted(c.depts), "sites": []},
+                                "solve": False}, token=hr_token)
+    rid = r.body["id"]
+    assert api.put(f"/v1/rounds/{rid}/pins", {"pins": [{"mentor_id": m["id"], "mentee_id": e["id"]}]},
+                   token=hr_token).status == 200
+    assert api.post(f"/v1/rounds/{rid}/solve", token=hr_token).status == 202
+    rd = wait_settled(api, hr_token, rid)
+    assert rd["status"] == "failed" and rd["error"], rd
+    assert_error(api.post(f"/v1/rounds/{rid}/publish", token=hr_token), 409, "conflict")
+    # HR can fix the round and solve again
+    assert api.put(f"/v1/rounds/{rid}/pins", {"pins": []}, token=hr_token).status == 200
+    assert api.post(f"/v1/rounds/{rid}/solve", token=hr_token).status == 202
+    assert wait_settled(api, hr_token, rid)["status"] == "solved"
+
+
+def test_cancel(api, hr_token):
+    c = Cohort(api)
+    c.person("mentor", "IT", teaches=[("linkedin", 5)])
+    rd = c.round(hr_token)
+    r = api.post(f"/v1/rounds/{rd['id']}/cancel", token=hr_token)
+    assert r.status == 200 and r.body["status"] == "cancelled"
+    assert_error(api.post(f"/v1/rounds/{rd['id']}/publish", token=hr_token), 409, "conflict")
+    assert_error(api.post(f"/v1/rounds/{rd['id']}/solve", token=hr_token), 409, "conflict")
+
+
+def test_pins_must_name_employees(api, hr_token):
+    c = Cohort(api)
+    m = c.person("mentor", "IT", teaches=[("linkedin", 5)])
+    rd = c.round(hr_token)
+    assert_error(api.put(f"/v1/rounds/{rd['id']}/pins", {"pins": [{"mentor_id": m["id"], "mentee_id": 999999999}]},
+                         token=hr_token), 400, "invalid_value", "pins[0].mentee_id")
+    assert_error(api.put(f"/v1/rounds/{rd['id']}/pins", {"pins": [{"mentor_id": m["id"], "mentee_id": m["id"]}]},
+                         token=hr_token), 400, "invalid_value")
+
+
+def test_round_left_solving_by_a_crash_is_solved_again(api, hr_token, server):
+    """A solver that died mid-solve leaves the round "solving"; whichever tandemd next holds the solve
+    lock solves it again (never half-published)."""
+    c = Cohort(api)
+    m = c.person("mentor", "IT", teaches=[("linkedin", 5)])
+    e = c.person("mentee", "Sales", learns=[("linkedin", 1, 3)])
+    rd = c.round(hr_token)
+    conninfo = f"host={server.state_dir}/run dbname=tandem user=tandem"
+    out = subprocess.run(["psql", conninfo, "-v", "ON_ERROR_STOP=1", "-Atc",
+                          f"UPDATE rounds SET status = 'solving', solution = NULL WHERE id = {rd['id']} RETURNING id"],
+                         capture_output=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert api.get(f"/v1/rounds/{rd['id']}", token=hr_token).body["status"] == "solving"
+    again = wait_settled(api, hr_token, rd["id"])
+    assert again["status"] == "solved" and pairs_of(again) == [(m["id"], e["id"])]
+
+
+def test_round_validation_errors(api, hr_token):
+    cases = [
+        ({"name": "x", "objective": "most"}, "objective"),
+        ({"name": "x", "reference_week": "2026-12-01"}, "reference_week"),  # a Tuesday
+        ({"name": "x", "starts_on": "2027-01-10", "ends_on": "2027-01-01"}, "ends_on"),
+        ({"name": "x", "weights": {"skill_gain": -1}}, "weights.skill_gain"),
+        ({"name": "x", "constraints": {"min_department_share": 2}}, "constraints.min_department_share"),
+        ({"name": "x", "session_minutes": 5}, "session_minutes"),
+    ]
+    before = len(api.get("/v1/rounds", token=hr_token).body["items"])
+    for body, field in cases:
+        assert_error(api.post("/v1/rounds", body, token=hr_token), 400, {"invalid_value", "invalid_type"}, field)
+    assert len(api.get("/v1/rounds", token=hr_token).body["items"]) == before
