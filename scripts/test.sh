@@ -30,17 +30,18 @@ run_suite --asan || status=1
 # every test program prints "N passed, N failed" (C) or pytest's summary; add them up
 passed=0
 failed=0
-for log in build/tests/*/*.log build-asan/tests/*/*.log build/tests/api/run-api-tests.log build-asan/tests/api/run-api-tests.log; do
+for log in build/tests/*/*.log build-asan/tests/*/*.log; do
 	[[ -f "$log" ]] || continue
 	read -r p f < <(awk '
-		/^[0-9]+ passed, [0-9]+ failed/ { p += $1; f += $3 }
-		/^=+ .*(passed|failed).* in [0-9.]+s/ {
-			for (i = 1; i <= NF; i++) {
+		/(passed|failed|error).* in [0-9.]+s/ { # pytest summary, with or without -q
+			for (i = 2; i <= NF; i++) {
 				if ($(i) ~ /^passed/) p += $(i-1)
 				if ($(i) ~ /^failed/) f += $(i-1)
 				if ($(i) ~ /^error/) f += $(i-1)
 			}
+			next
 		}
+		/^[0-9]+ passed, [0-9]+ failed/ { p += $1; f += $3 }
 		END { print p+0, f+0 }' "$log")
 	passed=$((passed + p))
 	failed=$((failed + f))
