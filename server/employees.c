@@ -128,12 +128,6 @@ employees_check_profile(const json_t *body, struct verr *err)
 	return true;
 }
 
-static void
-employees_created_cb(struct request *r, const PGresult *res)
-{
-	request_reply_first(r, 201, res);
-}
-
 void
 employees_signup(struct request *r)
 {
@@ -159,14 +153,8 @@ employees_signup(struct request *r)
 	}
 	params[0] = body;
 	params[1] = token;
-	request_query(r, "SELECT api_signup($1::jsonb, $2)", 2, params, employees_created_cb);
+	request_query(r, "SELECT api_signup($1::jsonb, $2)", 2, params, request_created_cb);
 	free(body);
-}
-
-static void
-employees_ok_cb(struct request *r, const PGresult *res)
-{
-	request_reply_first(r, 200, res);
 }
 
 /* Parses a positive decimal id; false for anything else. */
@@ -245,25 +233,22 @@ employees_list(struct request *r)
 	}
 	params[5] = limitbuf;
 	request_query(r, "SELECT api_list_employees($1, $2, $3, $4, $5::bigint, $6::int)", 6,
-	              params, employees_ok_cb);
+	              params, request_ok_cb);
 }
 
 void
 employees_get(struct request *r)
 {
 	const char *params[1] = {r->param};
-	long long id;
 
-	if (!employees_parse_id(r->param, &id)) {
-		request_reply_error(r, 404, "not_found", NULL, "no such employee");
+	if (!request_param_id(r, "employee"))
 		return;
-	}
 	if (r->caller == CALLER_EMPLOYEE && strcmp(r->caller_id, r->param) != 0) {
 		request_reply_error(r, 403, "forbidden", NULL,
 		                    "employees can read only their own profile");
 		return;
 	}
-	request_query(r, "SELECT profile_json($1::bigint)", 1, params, employees_ok_cb);
+	request_query(r, "SELECT profile_json($1::bigint)", 1, params, request_ok_cb);
 }
 
 void
@@ -271,7 +256,7 @@ me_get(struct request *r)
 {
 	const char *params[1] = {r->caller_id};
 
-	request_query(r, "SELECT profile_json($1::bigint)", 1, params, employees_ok_cb);
+	request_query(r, "SELECT profile_json($1::bigint)", 1, params, request_ok_cb);
 }
 
 void
@@ -296,7 +281,7 @@ me_patch(struct request *r)
 	body = json_dumps(r->body, JSON_COMPACT);
 	params[1] = body;
 	request_query(r, "SELECT api_patch_employee($1::bigint, $2::jsonb)", 2, params,
-	              employees_ok_cb);
+	              request_ok_cb);
 	free(body);
 }
 
@@ -322,7 +307,7 @@ me_get_teaching(struct request *r)
 	const char *params[1] = {r->caller_id};
 
 	request_query(r, "SELECT jsonb_build_object('skills', teaching_json($1::bigint))", 1,
-	              params, employees_ok_cb);
+	              params, request_ok_cb);
 }
 
 void
@@ -331,7 +316,7 @@ me_get_learning(struct request *r)
 	const char *params[1] = {r->caller_id};
 
 	request_query(r, "SELECT jsonb_build_object('goals', learning_json($1::bigint))", 1, params,
-	              employees_ok_cb);
+	              request_ok_cb);
 }
 
 void
@@ -340,7 +325,7 @@ me_get_availability(struct request *r)
 	const char *params[1] = {r->caller_id};
 
 	request_query(r, "SELECT jsonb_build_object('slots', availability_json($1::bigint))", 1,
-	              params, employees_ok_cb);
+	              params, request_ok_cb);
 }
 
 /* Sends a validated list body to the SQL function that replaces the list in one transaction. */
@@ -350,7 +335,7 @@ employees_put_list(struct request *r, const char *sql)
 	char *body = json_dumps(r->body, JSON_COMPACT);
 	const char *params[2] = {r->caller_id, body};
 
-	request_query(r, sql, 2, params, employees_ok_cb);
+	request_query(r, sql, 2, params, request_ok_cb);
 	free(body);
 }
 

@@ -65,18 +65,6 @@ static const char *const gamification_counters[] = {
 
 #define NRULES(a) (sizeof(a) / sizeof((a)[0]))
 
-static void
-gamification_ok_cb(struct request *r, const PGresult *res)
-{
-	request_reply_first(r, 200, res);
-}
-
-static void
-gamification_created_cb(struct request *r, const PGresult *res)
-{
-	request_reply_first(r, 201, res);
-}
-
 /* True when s is one of the NULL-terminated choices. */
 static bool
 gamification_one_of(const char *s, const char *const *choices)
@@ -133,8 +121,7 @@ me_achievements(struct request *r)
 	const char *params[3] = {r->caller_id, r->srv->cfg->public_base_url,
 	                         r->srv->cfg->issuer_name};
 
-	request_query(r, "SELECT api_achievements($1::bigint, $2, $3)", 3, params,
-	              gamification_ok_cb);
+	request_query(r, "SELECT api_achievements($1::bigint, $2, $3)", 3, params, request_ok_cb);
 }
 
 void
@@ -142,7 +129,7 @@ me_ledger(struct request *r)
 {
 	const char *params[1] = {r->caller_id};
 
-	request_query(r, "SELECT api_ledger($1::bigint)", 1, params, gamification_ok_cb);
+	request_query(r, "SELECT api_ledger($1::bigint)", 1, params, request_ok_cb);
 }
 
 void
@@ -152,7 +139,7 @@ badges_list(struct request *r)
 	    r,
 	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(badge_json(b) ORDER BY "
 	    "b.slug), '[]')) FROM badges b WHERE b.active",
-	    0, NULL, gamification_ok_cb);
+	    0, NULL, request_ok_cb);
 }
 
 void
@@ -197,7 +184,7 @@ badges_create(struct request *r)
 	}
 	body = json_dumps(r->body, JSON_COMPACT);
 	params[0] = body;
-	request_query(r, "SELECT api_create_badge($1::jsonb)", 1, params, gamification_created_cb);
+	request_query(r, "SELECT api_create_badge($1::jsonb)", 1, params, request_created_cb);
 	free(body);
 }
 
@@ -206,19 +193,16 @@ awards_revoke(struct request *r)
 {
 	const char *params[2];
 	struct verr err;
-	size_t n = r->param ? strspn(r->param, "0123456789") : 0;
 
-	if (r->param == NULL || n == 0 || n > 18 || r->param[n] != '\0') {
-		request_reply_error(r, 404, "not_found", NULL, "no such award");
+	if (!request_param_id(r, "award"))
 		return;
-	}
 	if (!validate_object(r->body, gamification_revoke_rules, 1, false, "", &err)) {
 		request_reply_error(r, 400, err.code, err.field, "%s", err.message);
 		return;
 	}
 	params[0] = r->param;
 	params[1] = json_string_value(json_object_get(r->body, "reason"));
-	request_query(r, "SELECT api_revoke_award($1::bigint, $2)", 2, params, gamification_ok_cb);
+	request_query(r, "SELECT api_revoke_award($1::bigint, $2)", 2, params, request_ok_cb);
 }
 
 void
@@ -240,7 +224,7 @@ leaderboards_get(struct request *r)
 		params[0] = period;
 		params[1] = limit;
 		request_query(r, "SELECT api_department_board($1, $2::int)", 2, params,
-		              gamification_ok_cb);
+		              request_ok_cb);
 		return;
 	}
 	if (strcmp(scope, "company") != 0 && value == NULL && r->caller == CALLER_HR) {
@@ -259,7 +243,7 @@ leaderboards_get(struct request *r)
 	    "SELECT api_leaderboard($1, $2, $3, coalesce($4, (SELECT CASE $3 WHEN "
 	    "'department' THEN department WHEN 'site' THEN site END FROM employees WHERE id "
 	    "= $5::bigint)), $5::bigint, $6::int)",
-	    6, params, gamification_ok_cb);
+	    6, params, request_ok_cb);
 }
 
 void
@@ -279,7 +263,7 @@ activity_list(struct request *r)
 	}
 	params[0] = cursor;
 	params[1] = limit;
-	request_query(r, "SELECT api_activity($1::bigint, $2::int)", 2, params, gamification_ok_cb);
+	request_query(r, "SELECT api_activity($1::bigint, $2::int)", 2, params, request_ok_cb);
 }
 
 void
@@ -288,7 +272,7 @@ events_list(struct request *r)
 	const char *params[2] = {request_employee_id(r), r->caller == CALLER_HR ? "true" : "false"};
 
 	request_query(r, "SELECT api_private_events($1::bigint, $2::boolean)", 2, params,
-	              gamification_ok_cb);
+	              request_ok_cb);
 }
 
 /* Writes one CSV field, quoted when it holds a separator, quote or line break. */

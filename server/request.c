@@ -347,3 +347,27 @@ request_employee_id(const struct request *r)
 {
 	return r->caller == CALLER_EMPLOYEE ? r->caller_id : NULL;
 }
+
+void
+request_ok_cb(struct request *r, const PGresult *res)
+{
+	request_reply_first(r, 200, res);
+}
+
+void
+request_created_cb(struct request *r, const PGresult *res)
+{
+	request_reply_first(r, 201, res);
+}
+
+bool
+request_param_id(struct request *r, const char *what)
+{
+	size_t n = r->param ? strspn(r->param, "0123456789") : 0;
+
+	if (n == 0 || n > 18 || r->param[n] != '\0' || r->param[0] == '0') {
+		request_reply_error(r, 404, "not_found", NULL, "no such %s", what);
+		return false;
+	}
+	return true;
+}

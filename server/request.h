@@ -63,6 +63,15 @@ void request_reply_error(struct request *r, int status, const char *code, const 
 void request_query(struct request *r, const char *sql, int nparams, const char *const *params,
                    request_result_fn fn);
 
+/* Result continuation replying 200 with the JSON text the SQL built (404 when it is NULL). */
+void request_ok_cb(struct request *r, const PGresult *res);
+
+/* Result continuation replying 201 with the JSON text the SQL built. */
+void request_created_cb(struct request *r, const PGresult *res);
+
+/* True when the path parameter is a positive decimal id; otherwise replies 404 "no such <what>". */
+bool request_param_id(struct request *r, const char *what) __attribute__((warn_unused_result));
+
 /* Replies with the JSON text held in row 0, column 0 of res (the SQL builds the body). */
 void request_reply_first(struct request *r, int status, const PGresult *res);
 

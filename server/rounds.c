@@ -247,12 +247,6 @@ rounds_create(struct request *r)
 	free(text);
 }
 
-static void
-rounds_ok_cb(struct request *r, const PGresult *res)
-{
-	request_reply_first(r, 200, res);
-}
-
 void
 rounds_list(struct request *r)
 {
@@ -260,24 +254,7 @@ rounds_list(struct request *r)
 	    r,
 	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(round_json(r) ORDER BY "
 	    "r.id DESC), '[]')) FROM rounds r",
-	    0, NULL, rounds_ok_cb);
-}
-
-/* True when the path parameter is a round id; replies 404 otherwise. */
-static bool
-rounds_check_id(struct request *r)
-{
-	const char *s = r->param;
-	size_t n = s ? strlen(s) : 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			n = 0;
-	if (n == 0 || n > 18 || s[0] == '0') {
-		request_reply_error(r, 404, "not_found", NULL, "no such round");
-		return false;
-	}
-	return true;
+	    0, NULL, request_ok_cb);
 }
 
 void
@@ -285,9 +262,9 @@ rounds_get(struct request *r)
 {
 	const char *params[1] = {r->param};
 
-	if (!rounds_check_id(r))
+	if (!request_param_id(r, "round"))
 		return;
-	request_query(r, "SELECT round_detail($1::bigint)", 1, params, rounds_ok_cb);
+	request_query(r, "SELECT round_detail($1::bigint)", 1, params, request_ok_cb);
 }
 
 void
@@ -298,7 +275,7 @@ rounds_patch(struct request *r)
 	char *text;
 	json_t *p;
 
-	if (!rounds_check_id(r))
+	if (!request_param_id(r, "round"))
 		return;
 	if (!validate_object(r->body, rounds_patch_rules, NRULES(rounds_patch_rules), true, "",
 	                     &err) ||
@@ -314,7 +291,7 @@ rounds_patch(struct request *r)
 	params[1] = text;
 	params[2] = json_string_value(json_object_get(r->body, "name"));
 	request_query(r, "SELECT api_round_patch($1::bigint, $2::jsonb, $3)", 3, params,
-	              rounds_ok_cb);
+	              request_ok_cb);
 	free(text);
 }
 
@@ -327,7 +304,7 @@ rounds_put_pairs(struct request *r, const char *which, const struct vrule *rules
 	struct verr err;
 	char *text;
 
-	if (!rounds_check_id(r))
+	if (!request_param_id(r, "round"))
 		return;
 	if (!validate_object(r->body, rules, 1, false, "", &err)) {
 		rounds_reply_verr(r, &err);
@@ -350,7 +327,7 @@ rounds_put_pairs(struct request *r, const char *which, const struct vrule *rules
 	params[1] = which;
 	params[2] = text;
 	request_query(r, "SELECT api_round_set_pairs($1::bigint, $2, $3::jsonb)", 3, params,
-	              rounds_ok_cb);
+	              request_ok_cb);
 	free(text);
 }
 
@@ -373,7 +350,7 @@ rounds_solve(struct request *r)
 	const json_t *keep;
 	struct verr err;
 
-	if (!rounds_check_id(r))
+	if (!request_param_id(r, "round"))
 		return;
 	if (r->body != NULL && !validate_object(r->body, rounds_solve_rules, 1, true, "", &err)) {
 		rounds_reply_verr(r, &err);
@@ -405,9 +382,9 @@ rounds_publish(struct request *r)
 {
 	const char *params[1] = {r->param};
 
-	if (!rounds_check_id(r) || !rounds_no_body(r))
+	if (!request_param_id(r, "round") || !rounds_no_body(r))
 		return;
-	request_query(r, "SELECT api_round_publish($1::bigint)", 1, params, rounds_ok_cb);
+	request_query(r, "SELECT api_round_publish($1::bigint)", 1, params, request_ok_cb);
 }
 
 void
@@ -415,9 +392,9 @@ rounds_cancel(struct request *r)
 {
 	const char *params[1] = {r->param};
 
-	if (!rounds_check_id(r) || !rounds_no_body(r))
+	if (!request_param_id(r, "round") || !rounds_no_body(r))
 		return;
-	request_query(r, "SELECT api_round_cancel($1::bigint)", 1, params, rounds_ok_cb);
+	request_query(r, "SELECT api_round_cancel($1::bigint)", 1, params, request_ok_cb);
 }
 
 void
@@ -425,7 +402,7 @@ pairs_mine(struct request *r)
 {
 	const char *params[1] = {r->caller_id};
 
-	request_query(r, "SELECT api_my_pairs($1::bigint)", 1, params, rounds_ok_cb);
+	request_query(r, "SELECT api_my_pairs($1::bigint)", 1, params, request_ok_cb);
 }
 
 static void
@@ -444,7 +421,7 @@ pairs_invite(struct request *r)
 {
 	const char *params[2] = {r->caller_id, r->param};
 
-	if (!rounds_check_id(r))
+	if (!request_param_id(r, "pair"))
 		return;
 	request_query(r, "SELECT api_pair_ics($1::bigint, $2::bigint)", 2, params, pairs_invite_cb);
 }

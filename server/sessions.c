@@ -48,23 +48,6 @@ static const struct vrule sessions_progress_rules[] = {
 
 #define NRULES(a) (sizeof(a) / sizeof((a)[0]))
 
-/* True when the path parameter is a positive id; replies 404 otherwise. */
-static bool
-sessions_check_id(struct request *r, const char *what)
-{
-	const char *s = r->param;
-	size_t n = s ? strlen(s) : 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			n = 0;
-	if (n == 0 || n > 18 || s[0] == '0') {
-		request_reply_error(r, 404, "not_found", NULL, "no such %s", what);
-		return false;
-	}
-	return true;
-}
-
 /* Validates a body against rules, replying 400 when it does not fit. */
 static bool
 sessions_validate(struct request *r, const struct vrule *rules, size_t n)
@@ -107,12 +90,6 @@ sessions_logged_cb(struct request *r, const PGresult *res)
 	request_reply_first(r, replayed ? 200 : 201, res);
 }
 
-static void
-sessions_ok_cb(struct request *r, const PGresult *res)
-{
-	request_reply_first(r, 200, res);
-}
-
 void
 sessions_log(struct request *r)
 {
@@ -120,7 +97,7 @@ sessions_log(struct request *r)
 	const char *params[4];
 	char *body;
 
-	if (!sessions_check_id(r, "pair") ||
+	if (!request_param_id(r, "pair") ||
 	    !sessions_validate(r, sessions_log_rules, NRULES(sessions_log_rules)) ||
 	    !sessions_check_key(r, key))
 		return;
@@ -140,10 +117,10 @@ sessions_list(struct request *r)
 	const char *params[3] = {r->param, request_employee_id(r),
 	                         r->caller == CALLER_HR ? "true" : "false"};
 
-	if (!sessions_check_id(r, "pair"))
+	if (!request_param_id(r, "pair"))
 		return;
 	request_query(r, "SELECT api_pair_sessions($1::bigint, $2::bigint, $3::boolean)", 3, params,
-	              sessions_ok_cb);
+	              request_ok_cb);
 }
 
 void
@@ -151,7 +128,7 @@ sessions_confirm(struct request *r)
 {
 	const char *params[2] = {r->caller_id, r->param};
 
-	if (!sessions_check_id(r, "session"))
+	if (!request_param_id(r, "session"))
 		return;
 	if (r->body != NULL && json_object_size(r->body) > 0) {
 		request_reply_error(r, 400, "unknown_field",
@@ -160,7 +137,7 @@ sessions_confirm(struct request *r)
 		return;
 	}
 	request_query(r, "SELECT api_session_decide($1::bigint, $2::bigint, 'confirmed', NULL)", 2,
-	              params, sessions_ok_cb);
+	              params, request_ok_cb);
 }
 
 void
@@ -168,14 +145,14 @@ sessions_dispute(struct request *r)
 {
 	const char *params[3];
 
-	if (!sessions_check_id(r, "session") ||
+	if (!request_param_id(r, "session") ||
 	    !sessions_validate(r, sessions_dispute_rules, NRULES(sessions_dispute_rules)))
 		return;
 	params[0] = r->caller_id;
 	params[1] = r->param;
 	params[2] = json_string_value(json_object_get(r->body, "reason"));
 	request_query(r, "SELECT api_session_decide($1::bigint, $2::bigint, 'disputed', $3)", 3,
-	              params, sessions_ok_cb);
+	              params, request_ok_cb);
 }
 
 void
@@ -184,12 +161,12 @@ pairs_get(struct request *r)
 	const char *params[3] = {r->param, request_employee_id(r),
 	                         r->caller == CALLER_HR ? "true" : "false"};
 
-	if (!sessions_check_id(r, "pair"))
+	if (!request_param_id(r, "pair"))
 		return;
 	request_query(r,
 	              "SELECT CASE WHEN pair_side($1::bigint, $2::bigint, $3::boolean) IS NOT NULL "
 	              "THEN pair_json($1::bigint) END",
-	              3, params, sessions_ok_cb);
+	              3, params, request_ok_cb);
 }
 
 void
@@ -198,7 +175,7 @@ pairs_end(struct request *r)
 	const char *params[4];
 	char *body;
 
-	if (!sessions_check_id(r, "pair") ||
+	if (!request_param_id(r, "pair") ||
 	    !sessions_validate(r, sessions_end_rules, NRULES(sessions_end_rules)))
 		return;
 	body = r->body ? json_dumps(r->body, JSON_COMPACT) : strdup("{}");
@@ -207,7 +184,7 @@ pairs_end(struct request *r)
 	params[2] = r->caller == CALLER_HR ? "true" : "false";
 	params[3] = body;
 	request_query(r, "SELECT api_pair_end($1::bigint, $2::bigint, $3::boolean, $4::jsonb)", 4,
-	              params, sessions_ok_cb);
+	              params, request_ok_cb);
 	free(body);
 }
 
@@ -222,6 +199,6 @@ me_progress(struct request *r)
 	body = json_dumps(r->body, JSON_COMPACT);
 	params[0] = r->caller_id;
 	params[1] = body;
-	request_query(r, "SELECT api_progress($1::bigint, $2::jsonb)", 2, params, sessions_ok_cb);
+	request_query(r, "SELECT api_progress($1::bigint, $2::jsonb)", 2, params, request_ok_cb);
 	free(body);
 }

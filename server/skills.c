@@ -22,18 +22,6 @@ static const struct vrule skills_patch_rules[] = {
     {.name = "active", .type = V_BOOL},
 };
 
-static void
-skills_ok_cb(struct request *r, const PGresult *res)
-{
-	request_reply_first(r, 200, res);
-}
-
-static void
-skills_created_cb(struct request *r, const PGresult *res)
-{
-	request_reply_first(r, 201, res);
-}
-
 void
 skills_list(struct request *r)
 {
@@ -50,7 +38,7 @@ skills_list(struct request *r)
 	    r,
 	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(skill_json(s) ORDER BY "
 	    "s.slug), '[]')) FROM skills s WHERE s.active OR $1::boolean",
-	    1, params, skills_ok_cb);
+	    1, params, request_ok_cb);
 }
 
 void
@@ -66,7 +54,7 @@ skills_create(struct request *r)
 	}
 	body = json_dumps(r->body, JSON_COMPACT);
 	params[0] = body;
-	request_query(r, "SELECT api_create_skill($1::jsonb)", 1, params, skills_created_cb);
+	request_query(r, "SELECT api_create_skill($1::jsonb)", 1, params, request_created_cb);
 	free(body);
 }
 
@@ -84,6 +72,6 @@ skills_patch(struct request *r)
 	body = json_dumps(r->body, JSON_COMPACT);
 	params[0] = r->param;
 	params[1] = body;
-	request_query(r, "SELECT api_patch_skill($1, $2::jsonb)", 2, params, skills_ok_cb);
+	request_query(r, "SELECT api_patch_skill($1, $2::jsonb)", 2, params, request_ok_cb);
 	free(body);
 }

@@ -13,18 +13,6 @@ static const struct vrule webhooks_rules[] = {
     {.name = "secret", .type = V_STRING, .required = true, .min = 16, .max = 200},
 };
 
-static void
-webhooks_created_cb(struct request *r, const PGresult *res)
-{
-	request_reply_first(r, 201, res);
-}
-
-static void
-webhooks_ok_cb(struct request *r, const PGresult *res)
-{
-	request_reply_first(r, 200, res);
-}
-
 void
 webhooks_create(struct request *r)
 {
@@ -58,7 +46,7 @@ webhooks_create(struct request *r)
 	request_query(r,
 	              "INSERT INTO webhooks (event_type, url, secret) VALUES ($1, $2, $3) "
 	              "RETURNING webhook_json(webhooks)",
-	              3, params, webhooks_created_cb);
+	              3, params, request_created_cb);
 }
 
 void
@@ -68,7 +56,7 @@ webhooks_list(struct request *r)
 	    r,
 	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(webhook_json(w) ORDER BY "
 	    "w.id), '[]')) FROM webhooks w",
-	    0, NULL, webhooks_ok_cb);
+	    0, NULL, request_ok_cb);
 }
 
 static void
@@ -85,12 +73,9 @@ void
 webhooks_delete(struct request *r)
 {
 	const char *params[1] = {r->param};
-	size_t n = strspn(r->param, "0123456789");
 
-	if (n == 0 || n > 18 || r->param[n] != '\0') {
-		request_reply_error(r, 404, "not_found", NULL, "no such webhook");
+	if (!request_param_id(r, "webhook"))
 		return;
-	}
 	request_query(r, "DELETE FROM webhooks WHERE id = $1::bigint RETURNING id", 1, params,
 	              webhooks_deleted_cb);
 }
