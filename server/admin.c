@@ -1,4 +1,5 @@
-/* Admin commands: creating HR accounts, whose token is printed once and stored only hashed. */
+/* Admin commands run from the shell: creating HR accounts and issuing employee tokens. Each token
+ * is printed once and stored only as its SHA-256. */
 #include "admin.h"
 #include "token.h"
 #include "validate.h"
@@ -9,52 +10,62 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Creates an HR account and prints {"hr_id", "email", "token"} on stdout. */
+/* One token-issuing command: its SQL takes the email ($1), an optional name ($2) and the new token
+ * (last parameter) and returns one row (id, email); the id is printed under id_key. */
+struct admin_token_cmd {
+	const char *name;
+	const char *sql;
+	bool with_name;
+	const char *id_key;
+	const char *exists_message;  /* for a unique violation */
+	const char *missing_message; /* for no row */
+};
+
+/* Runs a token-issuing command and prints {"<id_key>", "email", "token"} on stdout. */
 static int
-admin_create_hr(const struct settings *cfg, const char *conninfo)
+admin_issue(const struct admin_token_cmd *cmd, const struct settings *cfg, const char *conninfo)
 {
 	char token[TOKEN_LEN + 1];
 	const char *params[3];
 	PGconn *pg = NULL;
 	PGresult *res = NULL;
 	json_t *out = NULL;
-	int rc = 1;
+	int rc = 1, n = 0;
 
 	if (cfg->admin_email == NULL || !validate_email(cfg->admin_email) ||
-	    cfg->admin_name == NULL || *cfg->admin_name == '\0') {
-		fprintf(stderr, "admin create-hr: --email EMAIL and --name NAME are required\n");
+	    (cmd->with_name && (cfg->admin_name == NULL || *cfg->admin_name == '\0'))) {
+		fprintf(stderr, "admin %s: --email EMAIL%s required\n", cmd->name,
+		        cmd->with_name ? " and --name NAME are" : " is");
 		return 2;
 	}
 	if (!token_generate(token, sizeof(token))) {
-		fprintf(stderr, "admin create-hr: cannot read random bytes\n");
+		fprintf(stderr, "admin %s: cannot read random bytes\n", cmd->name);
 		return 1;
 	}
 	pg = PQconnectdb(conninfo);
 	if (PQstatus(pg) != CONNECTION_OK) {
-		fprintf(stderr, "admin create-hr: %s", PQerrorMessage(pg));
+		fprintf(stderr, "admin %s: %s", cmd->name, PQerrorMessage(pg));
 		goto out;
 	}
-	params[0] = cfg->admin_email;
-	params[1] = cfg->admin_name;
-	params[2] = token;
-	res = PQexecParams(pg,
-	                   "WITH hr AS (INSERT INTO hr_accounts (email, display_name) "
-	                   "VALUES (lower($1), $2) RETURNING id, email) "
-	                   "INSERT INTO api_tokens (token_hash, hr_id) "
-	                   "SELECT sha256(convert_to($3, 'UTF8')), id FROM hr RETURNING hr_id, "
-	                   "(SELECT email FROM hr)",
-	                   3, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+	params[n++] = cfg->admin_email;
+	if (cmd->with_name)
+		params[n++] = cfg->admin_name;
+	params[n++] = token;
+	res = PQexecParams(pg, cmd->sql, n, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-		if (state != NULL && strcmp(state, "23505") == 0)
-			fprintf(stderr,
-			        "admin create-hr: an HR account with this email already exists\n");
+		if (state != NULL && strcmp(state, "23505") == 0 && cmd->exists_message != NULL)
+			fprintf(stderr, "admin %s: %s\n", cmd->name, cmd->exists_message);
 		else
-			fprintf(stderr, "admin create-hr: %s", PQerrorMessage(pg));
+			fprintf(stderr, "admin %s: %s", cmd->name, PQerrorMessage(pg));
 		goto out;
 	}
-	out = json_pack("{s:I, s:s, s:s}", "hr_id", (json_int_t)atoll(PQgetvalue(res, 0, 0)),
+	if (PQntuples(res) != 1) {
+		fprintf(stderr, "admin %s: %s\n", cmd->name, cmd->missing_message);
+		goto out;
+	}
+	out = json_pack("{s:I, s:s, s:s}", cmd->id_key, (json_int_t)atoll(PQgetvalue(res, 0, 0)),
 	                "email", PQgetvalue(res, 0, 1), "token", token);
 	if (out == NULL || json_dumpf(out, stdout, JSON_COMPACT) != 0)
 		goto out;
@@ -68,67 +79,39 @@ out:
 	return rc;
 }
 
-/* Issues a new token for an existing employee (lost token, or a demo employee); older tokens stay
- * valid. */
-static int
-admin_issue_token(const struct settings *cfg, const char *conninfo)
-{
-	char token[TOKEN_LEN + 1];
-	const char *params[2];
-	PGconn *pg = NULL;
-	PGresult *res = NULL;
-	json_t *out = NULL;
-	int rc = 1;
-
-	if (cfg->admin_email == NULL || !validate_email(cfg->admin_email)) {
-		fprintf(stderr, "admin issue-token: --email EMAIL is required\n");
-		return 2;
-	}
-	if (!token_generate(token, sizeof(token))) {
-		fprintf(stderr, "admin issue-token: cannot read random bytes\n");
-		return 1;
-	}
-	pg = PQconnectdb(conninfo);
-	if (PQstatus(pg) != CONNECTION_OK) {
-		fprintf(stderr, "admin issue-token: %s", PQerrorMessage(pg));
-		goto out;
-	}
-	params[0] = cfg->admin_email;
-	params[1] = token;
-	res = PQexecParams(pg,
-	                   "INSERT INTO api_tokens (token_hash, employee_id) "
-	                   "SELECT sha256(convert_to($2, 'UTF8')), id FROM employees "
-	                   "WHERE lower(email) = lower($1) RETURNING employee_id",
-	                   2, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "admin issue-token: %s", PQerrorMessage(pg));
-		goto out;
-	}
-	if (PQntuples(res) != 1) {
-		fprintf(stderr, "admin issue-token: no employee with this email\n");
-		goto out;
-	}
-	out = json_pack("{s:I, s:s, s:s}", "employee_id", (json_int_t)atoll(PQgetvalue(res, 0, 0)),
-	                "email", cfg->admin_email, "token", token);
-	if (out == NULL || json_dumpf(out, stdout, JSON_COMPACT) != 0)
-		goto out;
-	fputc('\n', stdout);
-	fflush(stdout);
-	rc = 0;
-out:
-	json_decref(out);
-	PQclear(res);
-	PQfinish(pg);
-	return rc;
-}
+static const struct admin_token_cmd admin_commands[] = {
+    {
+        .name = "create-hr",
+        .sql = "WITH hr AS (INSERT INTO hr_accounts (email, display_name) "
+               "VALUES (lower($1), $2) RETURNING id, email) "
+               "INSERT INTO api_tokens (token_hash, hr_id) "
+               "SELECT sha256(convert_to($3, 'UTF8')), id FROM hr RETURNING hr_id, "
+               "(SELECT email FROM hr)",
+        .with_name = true,
+        .id_key = "hr_id",
+        .exists_message = "an HR account with this email already exists",
+        .missing_message = "the account was not created",
+    },
+    {
+        /* a lost token, or a demo employee; older tokens stay valid */
+        .name = "issue-token",
+        .sql = "INSERT INTO api_tokens (token_hash, employee_id) "
+               "SELECT sha256(convert_to($2, 'UTF8')), id FROM employees "
+               "WHERE lower(email) = lower($1) RETURNING employee_id, "
+               "(SELECT email FROM employees WHERE id = employee_id)",
+        .with_name = false,
+        .id_key = "employee_id",
+        .exists_message = NULL,
+        .missing_message = "no employee with this email",
+    },
+};
 
 int
 admin_run(const struct settings *cfg, const char *conninfo)
 {
-	if (strcmp(cfg->admin_command, "create-hr") == 0)
-		return admin_create_hr(cfg, conninfo);
-	if (strcmp(cfg->admin_command, "issue-token") == 0)
-		return admin_issue_token(cfg, conninfo);
+	for (size_t i = 0; i < sizeof(admin_commands) / sizeof(admin_commands[0]); i++)
+		if (strcmp(cfg->admin_command, admin_commands[i].name) == 0)
+			return admin_issue(&admin_commands[i], cfg, conninfo);
 	fprintf(stderr, "unknown admin command %s\n", cfg->admin_command);
 	return 2;
 }
