@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,15 +45,41 @@ solver_ok(const PGresult *res)
 	return PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK;
 }
 
-/* Reads everything from fd into a NUL-terminated buffer the caller frees. */
+/* Milliseconds on the monotonic clock. */
+static double
+solver_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Reads everything from fd into a NUL-terminated buffer the caller frees, giving up (NULL, with
+ * *timed_out set) once deadline_ms on the monotonic clock has passed. */
 static char *
-solver_read_all(int fd)
+solver_read_all(int fd, double deadline_ms, bool *timed_out)
 {
 	size_t cap = 65536, len = 0;
 	char *buf = malloc(cap), *bigger;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	ssize_t n;
+	int ready;
 
+	*timed_out = false;
 	while (buf != NULL) {
+		double left = deadline_ms - solver_now_ms();
+
+		if (left <= 0) {
+			*timed_out = true;
+			free(buf);
+			return NULL;
+		}
+		ready = poll(&pfd, 1, left > 1000 ? 1000 : (int)left + 1);
+		if (ready < 0 && errno != EINTR)
+			break;
+		if (ready <= 0)
+			continue;
 		if (len + 1 >= cap) {
 			cap *= 2;
 			bigger = realloc(buf, cap);
@@ -93,8 +120,9 @@ solver_write_all(int fd, const char *buf, size_t len)
 /* Solves instance in a child process; returns its result JSON or NULL with *error set (caller frees
  * both). */
 static char *
-solver_run_child(struct solver *s, const char *instance, char **error)
+solver_run_child(struct solver *s, const char *instance, int limit_s, char **error)
 {
+	bool timed_out;
 	int fds[2], status = 0;
 	char *output = NULL;
 	pid_t pid;
@@ -128,7 +156,10 @@ solver_run_child(struct solver *s, const char *instance, char **error)
 	pthread_mutex_lock(&s->lock);
 	s->child = pid;
 	pthread_mutex_unlock(&s->lock);
-	output = solver_read_all(fds[0]);
+	/* the solver stops itself at its time limit; the grace covers building candidates */
+	output = solver_read_all(fds[0], solver_now_ms() + (limit_s + 60) * 1000.0, &timed_out);
+	if (timed_out)
+		kill(pid, SIGKILL);
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -137,7 +168,9 @@ solver_run_child(struct solver *s, const char *instance, char **error)
 	pthread_mutex_unlock(&s->lock);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && output != NULL)
 		return output;
-	if (WIFSIGNALED(status)) {
+	if (timed_out) {
+		*error = strdup("the solver did not finish within its time limit");
+	} else if (WIFSIGNALED(status)) {
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "the solver process died (signal %d)", WTERMSIG(status));
@@ -149,16 +182,6 @@ solver_run_child(struct solver *s, const char *instance, char **error)
 	return NULL;
 }
 
-/* Milliseconds on the monotonic clock. */
-static double
-solver_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Solves one round: builds its instance in SQL, runs the matcher, stores the outcome. */
 static void
 solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
@@ -168,7 +191,11 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 	PGresult *res;
 	double t0;
 
-	res = solver_exec(pg, "SELECT round_instance($1::bigint)::text", 1, params);
+	res = solver_exec(
+	    pg,
+	    "SELECT round_instance(id)::text, coalesce((params->>'time_limit_seconds')::int, "
+	    "60) FROM rounds WHERE id = $1::bigint",
+	    1, params);
 	if (!solver_ok(res) || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
 		log_msg("error", "round %s: cannot build its instance: %s", round_id,
 		        PQerrorMessage(pg));
@@ -177,7 +204,7 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 	}
 	log_msg("info", "round %s: solving", round_id);
 	t0 = solver_now_ms();
-	output = solver_run_child(s, PQgetvalue(res, 0, 0), &error);
+	output = solver_run_child(s, PQgetvalue(res, 0, 0), atoi(PQgetvalue(res, 0, 1)), &error);
 	PQclear(res);
 	snprintf(ms, sizeof(ms), "%.0f", solver_now_ms() - t0);
 	if (s->stop) {
