@@ -1,0 +1,117 @@
+"""The tandem-match CLI contract (issue 3): instances and results match api-spec/matcher-*.schema.json,
+bad instances exit 2 with nothing on stdout, and random explicit-edges instances reach the same optimum
+as an independent reference (scipy's linear_sum_assignment, capacities expanded)."""
+
+import json
+import os
+import random
+import subprocess
+
+import jsonschema
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+TANDEM_MATCH = os.path.abspath(os.environ.get("TANDEM_MATCH") or os.path.join(REPO, "tandem-match"))
+
+
+def schema(name):
+    with open(os.path.join(REPO, "api-spec", name), encoding="utf-8") as f:
+        return jsonschema.Draft202012Validator(json.load(f))
+
+
+INSTANCE = schema("matcher-instance.schema.json")
+RESULT = schema("matcher-result.schema.json")
+
+
+def solve(instance, raw=None):
+    data = raw if raw is not None else json.dumps(instance).encode()
+    if raw is None:
+        INSTANCE.validate(instance)
+    return subprocess.run([TANDEM_MATCH], input=data, capture_output=True, timeout=120)
+
+
+def solved(instance):
+    proc = solve(instance)
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = json.loads(proc.stdout)
+    RESULT.validate(out)
+    return out
+
+
+def test_explicit_edges_optimum_and_lexicographic_objective():
+    # greedy on the best edge (m1-e1, 10) leaves e2 alone; most matched first takes m1-e2 + m2-e1
+    inst = {"objective": "max_matched_then_score",
+            "mentors": [{"id": "m1", "capacity": 1}, {"id": "m2", "capacity": 1}],
+            "mentees": [{"id": "e1"}, {"id": "e2"}],
+            "edges": [{"mentor": "m1", "mentee": "e1", "score": 10}, {"mentor": "m1", "mentee": "e2", "score": 3},
+                      {"mentor": "m2", "mentee": "e1", "score": 2}]}
+    out = solved(inst)
+    assert out["status"] == "optimal" and out["matched"] == 2 and out["objective"] == pytest.approx(5)
+    assert sorted((p["mentor"], p["mentee"]) for p in out["pairs"]) == [("m1", "e2"), ("m2", "e1")]
+    inst["objective"] = "max_score"
+    out = solved(inst)
+    assert out["matched"] == 1 and out["objective"] == pytest.approx(10)
+
+
+@pytest.mark.parametrize("raw,why", [
+    (b"not json", "malformed"),
+    (b'{"mentors": [{"id": "m1", "capacity": -1}], "mentees": [], "edges": []}', "negative capacity"),
+    (b'{"mentors": [{"id": "m1", "capacity": 1}, {"id": "m1", "capacity": 1}], "mentees": [], "edges": []}',
+     "duplicate id"),
+    (b'{"mentors": [{"id": "m1", "capacity": 1}], "mentees": [{"id": "e1"}],'
+     b' "edges": [{"mentor": "m9", "mentee": "e1", "score": 1}]}', "unknown id"),
+    (b'{"mentors": [{"id": "m1", "capacity": 1}], "mentees": [{"id": "e1"}],'
+     b' "edges": [{"mentor": "m1", "mentee": "e1", "score": "high"}]}', "non-number"),
+])
+def test_bad_instances_exit_2_with_nothing_on_stdout(raw, why):
+    proc = solve(None, raw=raw)
+    assert proc.returncode == 2, why
+    assert proc.stdout == b"", why
+    assert proc.stderr.strip(), why
+
+
+def reference_optimum(inst):
+    """Best total score and matched count by scipy, capacities expanded into mentor copies."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    copies = [m["id"] for m in inst["mentors"] for _ in range(m["capacity"])]
+    mentees = [e["id"] for e in inst["mentees"]]
+    score = {(e["mentor"], e["mentee"]): e["score"] for e in inst["edges"]}
+    big = 1e6 if inst["objective"] == "max_matched_then_score" else 0.0
+    w = np.full((len(mentees), len(copies)), -1e12)
+    for i, e in enumerate(mentees):
+        for j, m in enumerate(copies):
+            if (m, e) in score:
+                w[i, j] = score[(m, e)] + big
+    # a dummy column per mentee lets a mentee stay unmatched at zero
+    w = np.hstack([w, np.where(np.eye(len(mentees)) > 0, 0.0, -1e12)])
+    rows, cols = linear_sum_assignment(w, maximize=True)
+    matched = [(i, j) for i, j in zip(rows, cols) if j < len(copies) and w[i, j] > -1e11]
+    return sum(score[(copies[j], mentees[i])] for i, j in matched), len(matched)
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("objective", ["max_matched_then_score", "max_score"])
+def test_random_instances_match_the_reference(seed, objective):
+    rng = random.Random(seed)
+    mentors = [{"id": f"m{i}", "capacity": rng.randint(1, 3)} for i in range(rng.randint(3, 12))]
+    mentees = [{"id": f"e{i}"} for i in range(rng.randint(3, 20))]
+    edges = [{"mentor": m["id"], "mentee": e["id"], "score": round(rng.uniform(0, 20), 2)}
+             for m in mentors for e in mentees if rng.random() < 0.35]
+    inst = {"objective": objective, "mentors": mentors, "mentees": mentees, "edges": edges}
+    out = solved(inst)
+    ref_objective, ref_matched = reference_optimum(inst)
+    assert out["status"] == "optimal"
+    assert out["objective"] == pytest.approx(ref_objective, abs=1e-6)
+    if objective == "max_matched_then_score":
+        assert out["matched"] == ref_matched
+    load = {}
+    for p in out["pairs"]:
+        load[p["mentor"]] = load.get(p["mentor"], 0) + 1
+    caps = {m["id"]: m["capacity"] for m in mentors}
+    assert all(load[m] <= caps[m] for m in load)
+    assert len({p["mentee"] for p in out["pairs"]}) == len(out["pairs"])
+    allowed = {(e["mentor"], e["mentee"]) for e in edges}
+    assert all((p["mentor"], p["mentee"]) in allowed for p in out["pairs"])
