@@ -1,7 +1,9 @@
 #!/bin/sh
 # Benchmarks tandem-match. usage: bench/run.sh [SIZES...]   (default: S M; add L explicitly)
+# Figures and commands: bench/README.md.
 # Needs a built ./tandem-match (TANDEM_MATCH=path to override). Prints per size: build time,
-# solve time, peak RSS, matched, objective, status; then explicit-edges instances vs scipy.
+# solve time (matching / LP / pricing), peak RSS, matched, objective, status; then explicit-edges
+# instances vs scipy linear_sum_assignment (both objectives, both times).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 exe=${TANDEM_MATCH:-$here/../tandem-match}
@@ -16,10 +18,13 @@ for s in $sizes; do
 import json, sys
 r = json.load(open(sys.argv[1])); wall, rss = open(sys.argv[2]).read().split()[-2:]
 st, p = r["stats"], r["proof"]
-print("size %s: mentors %d mentees %d feasible_pairs %d candidates %d | build %.0f ms solve %.0f ms "
-      "wall %s s peak %.0f MB | matched %d objective %.3f status %s proven %s rounds %d added %d"
+print("size %s: mentors %d mentees %d feasible_pairs %d first_lp_columns %d\n"
+      "  build (parse + pair enumeration) %.0f ms | solve %.0f ms = matching %.0f + lp %.0f + pricing %.0f"
+      " | wall %s s peak %.0f MB\n"
+      "  matched %d objective %.3f status %s proven %s rounds %d added %d"
       % (sys.argv[3], st["mentors"], st["mentees"], st["feasible_pairs"], st["candidate_pairs"],
-         st["build_ms"], st["solve_ms"], wall, int(rss) / 1024, r["matched"], r["objective"],
+         st["build_ms"], st["solve_ms"], st.get("matching_ms", 0), st.get("lp_ms", 0),
+         st.get("pricing_ms", 0), wall, int(rss) / 1024, r["matched"], r["objective"],
          r["status"], p["optimal_over_all_feasible_pairs"], p["pricing_rounds"], p["pairs_added"]))
 PY
 done

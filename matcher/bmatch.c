@@ -96,10 +96,10 @@ dfs(struct hk *h, int e)
 	return false;
 }
 
-/* Computes a maximum b-matching that keeps the pins: greedy start, then shortest augmenting
- * path phases until no free mentor is reachable. */
+/* Computes a maximum b-matching that keeps the pins: the given start (or first-fit), then
+ * shortest augmenting path phases until no free mentor is reachable. */
 bool
-bmatch_max(const struct mgraph *g, long *assign, int *count)
+bmatch_max(const struct mgraph *g, const long *init, long *assign, int *count)
 {
 	struct hk h = {0};
 	bool ok = false;
@@ -132,6 +132,18 @@ bmatch_max(const struct mgraph *g, long *assign, int *count)
 				assign[e] = g->pin[e];
 				n++;
 			}
+		}
+	}
+	for (int e = 0; init != NULL && e < g->n_mentees; e++) {
+		int m;
+
+		if (assign[e] >= 0 || g->pin[e] >= 0 || init[e] < 0)
+			continue;
+		m = g->mentor[init[e]];
+		if (h.load[m] < g->cap[m]) {
+			h.slots[h.soff[m] + h.load[m]++] = e;
+			assign[e] = init[e];
+			n++;
 		}
 	}
 	for (int e = 0; e < g->n_mentees; e++) {

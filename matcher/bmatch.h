@@ -7,8 +7,9 @@
 #include "graph.h"
 #include "util.h"
 
-/* Finds a maximum matching containing every pin: assign[e] = pair index or -1, *count = size.
- * assign must hold g->n_mentees entries. False on OOM. */
-bool bmatch_max(const struct mgraph *g, long *assign, int *count) WUR;
+/* Finds a maximum matching containing every pin, grown from init (a valid matching, or NULL):
+ * assign[e] = pair index or -1, *count = size. assign must hold g->n_mentees entries. False on
+ * OOM. */
+bool bmatch_max(const struct mgraph *g, const long *init, long *assign, int *count) WUR;
 
 #endif

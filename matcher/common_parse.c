@@ -11,8 +11,8 @@ bool
 common_parse_settings(json_t *root, struct mgraph *g, char **err)
 {
 	const char *obj = "max_matched_then_score";
-	json_t *cons = NULL;
-	long k = -1;
+	json_t *cons = NULL, *solver = NULL;
+	long k = -1, ke = GRAPH_CAND_MENTEE, km = GRAPH_CAND_MENTOR;
 	double share = -1, tl = 60, kb = 1e-3;
 
 	if (!jsonget_string(root, "objective", false, "instance", &obj, err))
@@ -58,6 +58,15 @@ common_parse_settings(json_t *root, struct mgraph *g, char **err)
 	}
 	g->max_per_team = (int)k;
 	g->min_share = share;
+	if (!jsonget_object(root, "solver", false, "instance", &solver, err))
+		return false;
+	if (solver != NULL && (!jsonget_int(solver, "candidates_per_mentee", false, 1, 1000,
+	                                    "instance.solver", &ke, err) ||
+	                       !jsonget_int(solver, "candidates_per_mentor", false, 0, 1000,
+	                                    "instance.solver", &km, err)))
+		return false;
+	g->cand_mentee = (int)ke;
+	g->cand_mentor = (int)km;
 	return true;
 }
 

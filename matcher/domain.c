@@ -52,6 +52,8 @@ struct domain {
 	bool *oncycle;
 	int *mentor_of_emp;
 	struct pairset *history, *forbidden;
+	unsigned char *hist_emp;    /* per employee: appears in some history entry */
+	unsigned char *forb_mentee; /* per mentee: appears in some forbidden entry */
 	int (*counts)[R_COUNT];
 	int *sk_start, *sk_mentor, *sk_level; /* skill index: mentors by level, descending */
 	int ref_y, ref_m, ref_d;
@@ -398,19 +400,28 @@ check_pair(const struct domain *d, int mi, int ei)
 	return R_COUNT;
 }
 
+/* Returns the score of a feasible pair and its components, given its raw skill gain. */
+static double
+pair_score_gain(const struct domain *d, int mi, int ei, double raw, double *gain, double *cross,
+                double *ov, double *prev)
+{
+	const struct person *m = &d->mentors[mi], *e = &d->mentees[ei];
+	double hours = week_overlap(&m->avail, &e->avail) / 4.0;
+
+	*gain = raw * d->w_skill;
+	*cross = (m->dept >= 0 && e->dept >= 0 && m->dept != e->dept) ? d->w_cross : 0.0;
+	*ov = (hours < d->cap_hours ? hours : d->cap_hours) * d->w_overlap;
+	*prev = e->prev ? d->w_prev : 0.0;
+	return *gain + *cross + *ov + *prev;
+}
+
 /* Returns the score of a feasible pair and its components. */
 static double
 pair_score(const struct domain *d, int mi, int ei, double *gain, double *cross, double *ov,
            double *prev)
 {
-	const struct person *m = &d->mentors[mi], *e = &d->mentees[ei];
-	double hours = week_overlap(&m->avail, &e->avail) / 4.0;
-
-	*gain = pair_gain(m, e, NULL, NULL) * d->w_skill;
-	*cross = (m->dept >= 0 && e->dept >= 0 && m->dept != e->dept) ? d->w_cross : 0.0;
-	*ov = (hours < d->cap_hours ? hours : d->cap_hours) * d->w_overlap;
-	*prev = e->prev ? d->w_prev : 0.0;
-	return *gain + *cross + *ov + *prev;
+	return pair_score_gain(d, mi, ei, pair_gain(&d->mentors[mi], &d->mentees[ei], NULL, NULL),
+	                       gain, cross, ov, prev);
 }
 
 /* Builds parent links, breaks management cycles and numbers the forest (Euler tour). */
@@ -606,48 +617,80 @@ out:
 	return ok;
 }
 
-struct cand {
-	int mentor;
-	double score;
-};
-
-/* Orders candidates by mentor index. */
+/* Returns the first rule after language and skill that the pair breaks, or R_COUNT. */
 static int
-cmp_cand(const void *a, const void *b)
+check_rest(const struct domain *d, int m, int e)
 {
-	const struct cand *x = a, *y = b;
+	const struct person *pm = &d->mentors[m], *pe = &d->mentees[e];
 
-	return x->mentor < y->mentor ? -1 : x->mentor > y->mentor;
+	if (!week_intersects(&pm->starts, &pe->starts))
+		return R_AVAILABILITY;
+	if (is_manager_of(d, pm->emp, pe->emp) || is_manager_of(d, pe->emp, pm->emp))
+		return R_REPORTING;
+	if (!d->allow_repeat && d->hist_emp[pe->emp] && pairset_has(d->history, pm->emp, pe->emp))
+		return R_HISTORY;
+	if (d->forb_mentee[e] && pairset_has(d->forbidden, m, e))
+		return R_FORBIDDEN;
+	return R_COUNT;
 }
 
-/* Enumerates every feasible pair into g (CSR by mentee) and counts eliminated mentors per rule. */
+/* Grows the pair arrays of g to hold at least need pairs; false on OOM. */
+static bool
+grow_pairs(struct mgraph *g, long need, long *capp)
+{
+	long nc = need > *capp * 3 / 2 ? need : *capp * 3 / 2;
+	int *nm = NULL;
+	double *ns = NULL;
+	bool ok = need <= *capp;
+
+	if (ok)
+		goto out;
+	nm = realloc(g->mentor, (size_t)nc * sizeof(int));
+	if (nm == NULL)
+		goto out;
+	g->mentor = nm;
+	ns = realloc(g->score, (size_t)nc * sizeof(double));
+	if (ns == NULL)
+		goto out;
+	g->score = ns;
+	*capp = nc;
+	ok = true;
+out:
+	return ok;
+}
+
+/* Enumerates every feasible pair into g (CSR by mentee) and counts eliminated mentors per rule.
+ * Per mentee: skill gains accumulate over the skill index for mentors sharing a language, the
+ * remaining rules mark a mentor bitmap, which is read back in mentor order (no sort). */
 static bool
 enumerate_pairs(struct domain *d, struct mgraph *g)
 {
-	int *stamp = NULL, *touched = NULL, ngroups = 0;
+	int *stamp = NULL, *touched = NULL, ngroups = 0, *gcount = NULL;
 	double *gain = NULL;
-	uint64_t *gmask = NULL;
-	int *gcount = NULL;
-	struct cand *cv = NULL;
+	uint64_t *gmask = NULL, *mlang = NULL, *bits = NULL;
 	long np = 0, capp = 1024;
+	size_t nwords = ((size_t)d->nm + 63) / 64;
 	bool ok = false;
 
 	stamp = calloc((size_t)d->nm + 1, sizeof(int));
 	touched = malloc(((size_t)d->nm + 1) * sizeof(int));
 	gain = malloc(((size_t)d->nm + 1) * sizeof(double));
 	gmask = malloc(((size_t)d->nm + 1) * sizeof(uint64_t));
+	mlang = malloc(((size_t)d->nm + 1) * sizeof(uint64_t));
+	bits = calloc(nwords + 1, sizeof(uint64_t));
 	gcount = calloc((size_t)d->nm + 1, sizeof(int));
-	cv = malloc(((size_t)d->nm + 1) * sizeof(*cv));
 	g->mentor = malloc((size_t)capp * sizeof(int));
 	g->score = malloc((size_t)capp * sizeof(double));
 	d->counts = calloc((size_t)d->ne + 1, sizeof(*d->counts));
-	if (stamp == NULL || touched == NULL || gain == NULL || gmask == NULL || gcount == NULL ||
-	    cv == NULL || g->mentor == NULL || g->score == NULL || d->counts == NULL)
+	if (stamp == NULL || touched == NULL || gain == NULL || gmask == NULL || mlang == NULL ||
+	    bits == NULL || gcount == NULL || g->mentor == NULL || g->score == NULL ||
+	    d->counts == NULL)
 		goto out;
 	/* distinct language masks of mentors, to count language failures per mentee fast */
 	for (int m = 0; m < d->nm; m++) {
 		int i;
 
+		mlang[m] = d->mentors[m].lang;
 		for (i = 0; i < ngroups && gmask[i] != d->mentors[m].lang; i++)
 			;
 		if (i == ngroups) {
@@ -658,80 +701,67 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 	}
 	for (int e = 0; e < d->ne; e++) {
 		const struct person *pe = &d->mentees[e];
-		int nt = 0, nc = 0, self = d->mentor_of_emp[pe->emp], langfail = 0, lang_ok = 0;
+		int nt = 0, self = d->mentor_of_emp[pe->emp], langfail = 0;
 		int *cnt = d->counts[e];
+		uint64_t lang = pe->lang;
 
 		for (int i = 0; i < pe->n; i++) {
-			int s = pe->skill[i];
+			int s = pe->skill[i], cur = pe->level[i];
+			double prio = pe->prio[i];
 
 			for (int j = d->sk_start[s]; j < d->sk_start[s + 1]; j++) {
 				int m = d->sk_mentor[j];
 
-				if (d->sk_level[j] <= pe->level[i])
+				if (d->sk_level[j] <= cur)
 					break;
+				if ((mlang[m] & lang) == 0 || m == self)
+					continue;
 				if (stamp[m] != e + 1) {
 					stamp[m] = e + 1;
 					gain[m] = 0;
 					touched[nt++] = m;
 				}
-				gain[m] += pe->prio[i] * (d->sk_level[j] - pe->level[i]);
+				gain[m] += prio * (d->sk_level[j] - cur);
 			}
 		}
 		for (int i = 0; i < ngroups; i++)
-			if ((gmask[i] & pe->lang) == 0)
+			if ((gmask[i] & lang) == 0)
 				langfail += gcount[i];
-		if (self >= 0 && (d->mentors[self].lang & pe->lang) == 0)
+		if (self >= 0 && (mlang[self] & lang) == 0)
 			langfail--;
 		cnt[R_LANGUAGE] = langfail;
+		cnt[R_SKILL] = d->nm - (self >= 0 ? 1 : 0) - langfail - nt;
 		for (int t = 0; t < nt; t++) {
-			int m = touched[t], r;
-			const struct person *pm = &d->mentors[m];
-			double a, b, c, f;
+			int m = touched[t], r = check_rest(d, m, e);
 
-			if (m == self)
-				continue;
-			if ((pm->lang & pe->lang) == 0)
-				continue;
-			lang_ok++;
-			if (!week_intersects(&pm->starts, &pe->starts))
-				r = R_AVAILABILITY;
-			else if (is_manager_of(d, pm->emp, pe->emp) ||
-			         is_manager_of(d, pe->emp, pm->emp))
-				r = R_REPORTING;
-			else if (!d->allow_repeat && pairset_has(d->history, pm->emp, pe->emp))
-				r = R_HISTORY;
-			else if (pairset_has(d->forbidden, m, e))
-				r = R_FORBIDDEN;
-			else
-				r = R_COUNT;
-			if (r != R_COUNT) {
+			if (r != R_COUNT)
 				cnt[r]++;
-				continue;
-			}
-			cv[nc].mentor = m;
-			cv[nc++].score = pair_score(d, m, e, &a, &b, &c, &f);
+			else
+				bits[m / 64] |= (uint64_t)1 << (m % 64);
 		}
-		cnt[R_SKILL] = d->nm - (self >= 0 ? 1 : 0) - langfail - lang_ok;
-		qsort(cv, (size_t)nc, sizeof(*cv), cmp_cand);
-		if (np + nc > capp) {
-			long nc2 = (np + nc) * 2;
-			int *nm2 = realloc(g->mentor, (size_t)nc2 * sizeof(int));
-			double *ns2;
+		if (!grow_pairs(g, np + nt, &capp))
+			goto out;
+		for (size_t w = 0; w < nwords; w++) {
+			while (bits[w] != 0) {
+				int m = (int)(w * 64) + __builtin_ctzll(bits[w]);
+				double a, b, c, f;
 
-			if (nm2 == NULL)
-				goto out;
-			g->mentor = nm2;
-			ns2 = realloc(g->score, (size_t)nc2 * sizeof(double));
-			if (ns2 == NULL)
-				goto out;
-			g->score = ns2;
-			capp = nc2;
-		}
-		for (int i = 0; i < nc; i++) {
-			g->mentor[np] = cv[i].mentor;
-			g->score[np++] = cv[i].score;
+				bits[w] &= bits[w] - 1;
+				g->mentor[np] = m;
+				g->score[np++] = pair_score_gain(d, m, e, gain[m], &a, &b, &c, &f);
+			}
 		}
 		g->start[e + 1] = np;
+	}
+	/* give back the growth slack */
+	if (np + 1 < capp) {
+		int *nm = realloc(g->mentor, ((size_t)np + 1) * sizeof(int));
+		double *ns = realloc(g->score, ((size_t)np + 1) * sizeof(double));
+
+		if (nm != NULL)
+			g->mentor = nm;
+		if (ns != NULL)
+			g->score = ns;
 	}
 	ok = true;
 out:
@@ -739,8 +769,9 @@ out:
 	free(touched);
 	free(gain);
 	free(gmask);
+	free(mlang);
+	free(bits);
 	free(gcount);
-	free(cv);
 	return ok;
 }
 
@@ -750,6 +781,10 @@ parse_pair_lists(struct domain *d, json_t *root, struct strmap *mi, struct strma
 {
 	json_t *list = NULL;
 
+	d->hist_emp = calloc((size_t)d->nemp + 1, 1);
+	d->forb_mentee = calloc((size_t)d->ne + 1, 1);
+	if (d->hist_emp == NULL || d->forb_mentee == NULL)
+		return 1;
 	if (!jsonget_array(root, "history", false, "instance", &list, err))
 		return 2;
 	for (size_t i = 0; list != NULL && i < json_array_size(list); i++) {
@@ -773,6 +808,7 @@ parse_pair_lists(struct domain *d, json_t *root, struct strmap *mi, struct strma
 		/* history is symmetric: people who were paired (either way) count as paired */
 		if (!pairset_add(d->history, x, y) || !pairset_add(d->history, y, x))
 			return 1;
+		d->hist_emp[x] = d->hist_emp[y] = 1;
 	}
 	if (!jsonget_array(root, "forbidden", false, "instance", &list, err))
 		return 2;
@@ -785,6 +821,8 @@ parse_pair_lists(struct domain *d, json_t *root, struct strmap *mi, struct strma
 			return 2;
 		if (m >= 0 && e >= 0 && !pairset_add(d->forbidden, m, e))
 			return 1;
+		if (m >= 0 && e >= 0)
+			d->forb_mentee[e] = 1;
 	}
 	return 0;
 }
@@ -1020,6 +1058,8 @@ domain_free(struct domain *d)
 	free(d->mentor_of_emp);
 	pairset_free(d->history);
 	pairset_free(d->forbidden);
+	free(d->hist_emp);
+	free(d->forb_mentee);
 	free(d->counts);
 	free(d->sk_start);
 	free(d->sk_mentor);

@@ -19,6 +19,8 @@ graph_init(struct mgraph *g, int n_mentees, int n_mentors)
 	g->max_per_team = -1;
 	g->min_share = -1;
 	g->time_limit = 60;
+	g->cand_mentee = GRAPH_CAND_MENTEE;
+	g->cand_mentor = GRAPH_CAND_MENTOR;
 	if (g->cap == NULL || g->start == NULL || g->pin == NULL || g->keep == NULL)
 		return false;
 	for (int e = 0; e < n_mentees; e++)

@@ -7,6 +7,10 @@
 
 #include "util.h"
 
+/* Default sizes of the first restricted LP (instance field "solver" overrides them). */
+#define GRAPH_CAND_MENTEE 4
+#define GRAPH_CAND_MENTOR 0
+
 enum objective { OBJ_MAX_MATCHED_THEN_SCORE, OBJ_MAX_SCORE };
 
 struct mgraph {
@@ -21,6 +25,8 @@ struct mgraph {
 	double keep_bonus; /* objective bonus of a kept pair (not reported) */
 	enum objective objective;
 	double time_limit; /* seconds */
+	int cand_mentee;   /* first restricted LP: best pairs per mentee */
+	int cand_mentor;   /* first restricted LP: best pairs per mentor */
 	int max_per_team;  /* -1: no limit on used mentors per team */
 	int *mentor_team;  /* team index per mentor or -1 (NULL when no team limit) */
 	double min_share;  /* < 0: no department share constraint */

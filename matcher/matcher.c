@@ -133,6 +133,9 @@ result_json(const struct mgraph *g, const struct domain *d, const struct solutio
 	json_object_set_new(st, "candidate_pairs", json_integer(s->candidate_pairs));
 	json_object_set_new(st, "build_ms", json_real(build_ms));
 	json_object_set_new(st, "solve_ms", json_real(solve_ms));
+	json_object_set_new(st, "matching_ms", json_real(s->match_ms));
+	json_object_set_new(st, "lp_ms", json_real(s->lp_ms));
+	json_object_set_new(st, "pricing_ms", json_real(s->price_ms));
 	json_object_set_new(st, "pricing_rounds", json_integer(s->pricing_rounds));
 	json_object_set_new(r, "stats", st);
 	return r;
@@ -153,7 +156,7 @@ guarded_solve(const struct mgraph *g, struct solution *sol, char **err)
 		return -1;
 	}
 	glp_error_hook(glpk_error, NULL);
-	if (solve_run(g, NULL, sol) != 0)
+	if (solve_run(g, sol) != 0)
 		util_errf(err, "internal failure: %s", sol->message);
 	else
 		ret = 0;

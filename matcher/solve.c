@@ -24,7 +24,77 @@ struct master {
 	long ncols, capcols;
 	int card_row;  /* 0 when absent */
 	int *mentor_y; /* MIP: column of the mentor's "used" binary, or NULL */
+	int *mrow;     /* per mentor: its capacity row, 0 while it has none (dual 0) */
+	int *mcols;    /* per mentor: columns in the master */
+	bool lazy;     /* a mentor's row is created once its columns exceed its capacity */
 };
+
+/* Creates the capacity rows of mentors whose column count now exceeds their capacity (until then
+ * the row is implied by the mentee rows), filling them with the mentors' existing columns. */
+static bool
+master_mentor_rows(struct master *ms, const long *pairs, long n)
+{
+	const struct mgraph *g = ms->g;
+	int nnew = 0, row, *ind = NULL, *len = NULL, *first = NULL;
+	double *val = NULL;
+	bool ok = false;
+
+	for (long i = 0; i < n; i++) {
+		int m = g->mentor[pairs[i]];
+
+		if (++ms->mcols[m] > g->cap[m] && ms->mrow[m] == 0) {
+			ms->mrow[m] = -1;
+			nnew++;
+		}
+	}
+	if (nnew == 0) {
+		ok = true;
+		goto out;
+	}
+	row = glp_add_rows(ms->lp, nnew);
+	for (long i = 0; i < n; i++) {
+		int m = g->mentor[pairs[i]];
+
+		if (ms->mrow[m] == -1) {
+			ms->mrow[m] = row;
+			glp_set_row_bnds(ms->lp, row++, GLP_UP, 0, g->cap[m]);
+		}
+	}
+	/* existing columns of the new rows, grouped by row (counting sort) */
+	first = calloc((size_t)nnew + 2, sizeof(*first));
+	len = calloc((size_t)nnew + 1, sizeof(*len));
+	ind = malloc(((size_t)ms->ncols + 1) * sizeof(*ind));
+	val = malloc(((size_t)ms->ncols + 2) * sizeof(*val));
+	if (first == NULL || len == NULL || ind == NULL || val == NULL)
+		goto out;
+	row -= nnew;
+	for (long j = 1; j <= ms->ncols; j++) {
+		int r = ms->mrow[g->mentor[ms->colpair[j]]] - row;
+
+		if (r >= 0)
+			first[r + 1]++;
+	}
+	for (int r = 0; r < nnew; r++)
+		first[r + 1] += first[r];
+	for (long j = 1; j <= ms->ncols; j++) {
+		int r = ms->mrow[g->mentor[ms->colpair[j]]] - row;
+
+		if (r >= 0)
+			ind[1 + first[r] + len[r]++] = (int)j;
+	}
+	for (long j = 0; j <= ms->ncols; j++)
+		val[j + 1] = 1;
+	for (int r = 0; r < nnew; r++)
+		if (len[r] > 0)
+			glp_set_mat_row(ms->lp, row + r, len[r], ind + first[r], val);
+	ok = true;
+out:
+	free(first);
+	free(len);
+	free(ind);
+	free(val);
+	return ok;
+}
 
 /* Returns the pair's first-level tie-break-aware comparison: higher cost first, then lower pair. */
 static bool
@@ -155,6 +225,8 @@ master_add(struct master *ms, const long *pairs, long n, const int *mentees)
 		ms->colpair = np;
 		ms->capcols = nc;
 	}
+	if (ms->lazy && !master_mentor_rows(ms, pairs, n))
+		return false;
 	first = glp_add_cols(ms->lp, (int)n);
 	for (long i = 0; i < n; i++) {
 		long p = pairs[i];
@@ -165,8 +237,10 @@ master_add(struct master *ms, const long *pairs, long n, const int *mentees)
 
 		ind[++len] = e + 1;
 		val[len] = 1;
-		ind[++len] = g->n_mentees + m + 1;
-		val[len] = 1;
+		if (ms->mrow[m] > 0) {
+			ind[++len] = ms->mrow[m];
+			val[len] = 1;
+		}
 		if (ms->card_row) {
 			ind[++len] = ms->card_row;
 			val[len] = 1;
@@ -184,23 +258,28 @@ master_add(struct master *ms, const long *pairs, long n, const int *mentees)
 	return true;
 }
 
-/* Creates the rows of the restricted master: mentee <= 1, mentor <= capacity, optional count. */
+/* Creates the rows of the restricted master: mentee <= 1, optional count, and mentor <= capacity
+ * (now, or with each mentor's first column when lazy). */
 static void
-master_rows(struct master *ms, int card)
+master_rows(struct master *ms, int card, bool lazy)
 {
 	const struct mgraph *g = ms->g;
-	int nr = g->n_mentees + g->n_mentors + (card >= 0 ? 1 : 0);
+	int nr = g->n_mentees + (card >= 0 ? 1 : 0) + (lazy ? 0 : g->n_mentors);
 
+	ms->lazy = lazy;
 	glp_set_obj_dir(ms->lp, GLP_MAX);
 	if (nr > 0)
 		glp_add_rows(ms->lp, nr);
 	for (int e = 0; e < g->n_mentees; e++)
 		glp_set_row_bnds(ms->lp, e + 1, GLP_UP, 0, 1);
-	for (int m = 0; m < g->n_mentors; m++)
-		glp_set_row_bnds(ms->lp, g->n_mentees + m + 1, GLP_UP, 0, g->cap[m]);
 	if (card >= 0) {
-		ms->card_row = g->n_mentees + g->n_mentors + 1;
+		ms->card_row = g->n_mentees + 1;
 		glp_set_row_bnds(ms->lp, ms->card_row, GLP_LO, card, 0);
+	}
+	for (int m = 0; m < g->n_mentors; m++) {
+		ms->mrow[m] = lazy ? 0 : g->n_mentees + (card >= 0 ? 1 : 0) + m + 1;
+		if (!lazy)
+			glp_set_row_bnds(ms->lp, ms->mrow[m], GLP_UP, 0, g->cap[m]);
 	}
 }
 
@@ -224,8 +303,7 @@ price(struct master *ms, const double *y, double eps, long *add, int *add_e, lon
 
 			if (ms->inlp[p])
 				continue;
-			d = graph_cost(g, e, p) - y[e + 1] - y[g->n_mentees + g->mentor[p] + 1] -
-			    ycard;
+			d = graph_cost(g, e, p) - y[e + 1] - y[ms->mrow[g->mentor[p]]] - ycard;
 			if (d > worst)
 				worst = d;
 			if (d <= eps * (1.0 + fabs(graph_cost(g, e, p))))
@@ -326,7 +404,7 @@ mip_side_rows(struct master *ms)
 		for (int m = 0; m < g->n_mentors; m++) {
 			int j = glp_add_cols(ms->lp, 1), ind[3], len = 0;
 			double val[3];
-			int row = g->n_mentees + m + 1;
+			int row = ms->mrow[m];
 
 			ms->mentor_y[m] = j;
 			glp_set_col_kind(ms->lp, j, GLP_BV);
@@ -415,7 +493,7 @@ solve_mip(struct master *ms, const long *matching, double deadline, struct solut
 				pairs[n] = p;
 				mentees[n++] = e;
 			}
-	master_rows(ms, -1);
+	master_rows(ms, -1, false);
 	if (!master_add(ms, pairs, n, mentees) || !mip_side_rows(ms))
 		goto out;
 	s->candidate_pairs = s->final_columns = n;
@@ -537,68 +615,169 @@ warm_start(struct master *ms, const long *matching)
 	}
 }
 
-/* Solves the LP master with column generation until no feasible pair has positive reduced cost. */
+struct gpair {
+	double cost;
+	long p;
+	int e;
+};
+
+/* Orders greedy pairs by cost descending, then by pair index. */
 static int
-solve_lp(struct master *ms, const long *matching, int card, double deadline, struct solution *s)
+cmp_gpair(const void *a, const void *b)
+{
+	const struct gpair *x = a, *y = b;
+
+	if (x->cost != y->cost)
+		return x->cost > y->cost ? -1 : 1;
+	return (x->p > y->p) - (x->p < y->p);
+}
+
+/* Builds a greedy matching into init: pins, then marked pairs by cost, then each mentee left
+ * out takes its best pair with a free mentor (only positive costs unless all); false on OOM. */
+static bool
+greedy_init(const struct mgraph *g, const unsigned char *mark, bool all, long *init)
+{
+	long total = g->start[g->n_mentees], n = 0;
+	struct gpair *v = NULL;
+	int *load = NULL;
+	bool ok = false;
+
+	load = calloc((size_t)g->n_mentors + 1, sizeof(*load));
+	for (long p = 0; p < total; p++)
+		n += mark[p];
+	v = malloc(((size_t)n + 1) * sizeof(*v));
+	if (load == NULL || v == NULL)
+		goto out;
+	n = 0;
+	for (int e = 0; e < g->n_mentees; e++) {
+		init[e] = -1;
+		if (g->pin[e] >= 0) {
+			init[e] = g->pin[e];
+			load[g->mentor[g->pin[e]]]++;
+			continue;
+		}
+		for (long p = g->start[e]; p < g->start[e + 1]; p++)
+			if (mark[p] && (all || graph_cost(g, e, p) > 0)) {
+				v[n].cost = graph_cost(g, e, p);
+				v[n].p = p;
+				v[n++].e = e;
+			}
+	}
+	qsort(v, (size_t)n, sizeof(*v), cmp_gpair);
+	for (long i = 0; i < n; i++) {
+		int m = g->mentor[v[i].p];
+
+		if (init[v[i].e] < 0 && load[m] < g->cap[m]) {
+			init[v[i].e] = v[i].p;
+			load[m]++;
+		}
+	}
+	/* mentees whose candidates were all taken: their best pair with a free mentor */
+	for (int e = 0; e < g->n_mentees; e++) {
+		long best = -1;
+
+		if (init[e] >= 0)
+			continue;
+		for (long p = g->start[e]; p < g->start[e + 1]; p++)
+			if (load[g->mentor[p]] < g->cap[g->mentor[p]] &&
+			    (all || graph_cost(g, e, p) > 0) &&
+			    (best < 0 || graph_cost(g, e, p) > graph_cost(g, e, best)))
+				best = p;
+		if (best >= 0) {
+			init[e] = best;
+			load[g->mentor[best]]++;
+		}
+	}
+	ok = true;
+out:
+	free(load);
+	free(v);
+	return ok;
+}
+
+/* Copies the LP's row duals into a buffer grown to the current row count (y[0] stays 0, the
+ * dual of a mentor without a row); false on OOM. */
+static bool
+read_duals(struct master *ms, double **y, int *ycap)
+{
+	int nrows = glp_get_num_rows(ms->lp);
+	bool ok = false;
+
+	if (nrows + 1 > *ycap) {
+		double *ny = realloc(*y, ((size_t)nrows + 1) * 2 * sizeof(*ny));
+
+		if (ny == NULL)
+			goto out;
+		*y = ny;
+		*ycap = (nrows + 1) * 2;
+	}
+	(*y)[0] = 0;
+	for (int i = 1; i <= nrows; i++)
+		(*y)[i] = glp_get_row_dual(ms->lp, i);
+	ok = true;
+out:
+	return ok;
+}
+
+/* Solves the LP master over the marked candidates plus the warm matching with column generation
+ * until no feasible pair has positive reduced cost. */
+static int
+solve_lp(struct master *ms, const long *warm, int card, double deadline, struct solution *s)
 {
 	const struct mgraph *g = ms->g;
 	long total = g->start[g->n_mentees], n = 0;
 	long *pairs = NULL;
-	int *mentees = NULL, ret = -1;
-	double *y = NULL;
+	int *mentees = NULL, ret = -1, ycap = 0;
+	double *y = NULL, t;
 	glp_smcp parm;
-	int nrows;
 
-	int k1 = getenv("TANDEM_K1") ? atoi(getenv("TANDEM_K1")) : 6;
-	int k2 = (int)ceil((double)k1 * g->n_mentees / (g->n_mentors > 0 ? g->n_mentors : 1));
-
-	if (getenv("TANDEM_K2"))
-		k2 = atoi(getenv("TANDEM_K2"));
-	if (k2 > k1)
-		k2 = k1;
-	if (k2 < 1)
-		k2 = 1;
 	s->method = "lp_column_generation";
-	pairs = malloc(((size_t)total + 1) * sizeof(*pairs));
-	mentees = malloc(((size_t)total + 1) * sizeof(*mentees));
+	for (int e = 0; e < g->n_mentees; e++)
+		if (warm[e] >= 0)
+			ms->inlp[warm[e]] = 1;
+	for (long p = 0; p < total; p++)
+		n += ms->inlp[p];
+	/* room for the first columns and for one pricing round */
+	if (n < (long)g->n_mentees * ADD_PER_MENTEE)
+		n = (long)g->n_mentees * ADD_PER_MENTEE;
+	pairs = malloc(((size_t)n + 1) * sizeof(*pairs));
+	mentees = malloc(((size_t)n + 1) * sizeof(*mentees));
+	n = 0;
 	if (pairs == NULL || mentees == NULL)
 		goto out;
-	master_rows(ms, card);
-	nrows = glp_get_num_rows(ms->lp);
-	y = calloc((size_t)nrows + 1, sizeof(*y));
-	if (y == NULL || !pick_candidates(g, k1, k2, matching, ms->inlp))
-		goto out;
-	for (int e = 0; e < g->n_mentees; e++)
+	master_rows(ms, card, true);
+	for (int e = 0; e < g->n_mentees; e++) {
 		for (long p = g->start[e]; p < g->start[e + 1]; p++)
 			if (ms->inlp[p]) {
 				pairs[n] = p;
 				mentees[n++] = e;
 			}
+	}
+	memset(ms->inlp, 0, (size_t)total);
 	if (!master_add(ms, pairs, n, mentees))
 		goto out;
 	s->candidate_pairs = n;
-	if (card >= 0 && !getenv("TANDEM_NOWARM"))
-		warm_start(ms, matching);
+	warm_start(ms, warm);
 	glp_init_smcp(&parm);
 	parm.msg_lev = GLP_MSG_OFF;
-	parm.meth = getenv("TANDEM_DUAL") ? GLP_DUALP : GLP_PRIMAL;
+	parm.meth = GLP_PRIMAL;
 	parm.presolve = GLP_OFF;
 	for (;;) {
 		int rc;
 		double worst;
 
 		parm.tm_lim = remaining_ms(deadline);
-		if (ms->ncols == 0) {
-			worst = -INFINITY;
-		} else {
+		t = util_now_ms();
+		if (ms->ncols > 0) {
 			rc = glp_simplex(ms->lp, &parm);
 			if (rc == GLP_ETMLIM) {
 				s->status = SOL_TIME_LIMIT;
-				snprintf(s->message, sizeof(s->message),
-				         "time limit in LP round %d; returning a maximum matching",
-				         s->pricing_rounds);
+				snprintf(
+				    s->message, sizeof(s->message),
+				    "time limit in LP round %d; returning the starting matching",
+				    s->pricing_rounds);
 				for (int e = 0; e < g->n_mentees; e++)
-					s->assign[e] = matching[e];
+					s->assign[e] = warm[e];
 				ret = 0;
 				goto out;
 			}
@@ -608,13 +787,13 @@ solve_lp(struct master *ms, const long *matching, int card, double deadline, str
 				         glp_get_status(ms->lp));
 				goto out;
 			}
-			for (int i = 1; i <= nrows; i++)
-				y[i] = glp_get_row_dual(ms->lp, i);
 		}
-		if (getenv("TANDEM_DEBUG") != NULL)
-			fprintf(stderr, "solve: round %d cols %ld t=%.0f ms\n", s->pricing_rounds,
-			        ms->ncols, util_now_ms());
+		if (!read_duals(ms, &y, &ycap))
+			goto out;
+		s->lp_ms += util_now_ms() - t;
+		t = util_now_ms();
 		worst = price(ms, y, 1e-9, pairs, mentees, &n);
+		s->price_ms += util_now_ms() - t;
 		s->max_reduced_cost = worst == -INFINITY ? 0 : worst;
 		if (n == 0)
 			break;
@@ -640,7 +819,7 @@ solve_lp(struct master *ms, const long *matching, int card, double deadline, str
 		if (glp_intopt(ms->lp, &ip) != 0 || glp_mip_status(ms->lp) != GLP_OPT) {
 			s->status = SOL_TIME_LIMIT;
 			for (int e = 0; e < g->n_mentees; e++)
-				s->assign[e] = matching[e];
+				s->assign[e] = warm[e];
 		} else {
 			read_lp_solution(ms, s->assign, true);
 			s->status = SOL_FEASIBLE;
@@ -655,27 +834,31 @@ out:
 	return ret;
 }
 
-/* Solves the instance: exact maximum matching first when lexicographic, then the score LP with
- * pricing (or the MIP when side constraints exist). */
+/* Solves the instance: candidates and a greedy matching, the exact maximum matching grown from
+ * it, then the score LP with pricing (or the MIP when side constraints exist). */
 int
-solve_run(const struct mgraph *g, const struct solve_opts *o, struct solution *s)
+solve_run(const struct mgraph *g, struct solution *s)
 {
 	struct master ms = {0};
-	long *matching = NULL;
+	long *matching = NULL, *init = NULL;
 	long total = g->start[g->n_mentees];
 	int ret = -1, count = 0;
-	double deadline = util_now_ms() + g->time_limit * 1000.0;
+	double deadline = util_now_ms() + g->time_limit * 1000.0, t = util_now_ms();
 	bool side = (g->max_per_team >= 0 && g->mentor_team != NULL) ||
 	            (g->min_share >= 0 && g->mentee_dept != NULL);
+	bool lexi = g->objective == OBJ_MAX_MATCHED_THEN_SCORE;
 
-	(void)o;
 	memset(s, 0, sizeof(*s));
 	s->max_matched = -1;
 	s->components = 1;
 	s->assign = malloc(((size_t)g->n_mentees + 1) * sizeof(*s->assign));
 	matching = malloc(((size_t)g->n_mentees + 1) * sizeof(*matching));
+	init = malloc(((size_t)g->n_mentees + 1) * sizeof(*init));
 	ms.inlp = calloc((size_t)total + 1, 1);
-	if (s->assign == NULL || matching == NULL || ms.inlp == NULL) {
+	ms.mrow = calloc((size_t)g->n_mentors + 1, sizeof(*ms.mrow));
+	ms.mcols = calloc((size_t)g->n_mentors + 1, sizeof(*ms.mcols));
+	if (s->assign == NULL || matching == NULL || init == NULL || ms.inlp == NULL ||
+	    ms.mrow == NULL || ms.mcols == NULL) {
 		snprintf(s->message, sizeof(s->message), "out of memory");
 		goto out;
 	}
@@ -687,31 +870,34 @@ solve_run(const struct mgraph *g, const struct solve_opts *o, struct solution *s
 		ret = 0;
 		goto out;
 	}
-	if (getenv("TANDEM_DEBUG") != NULL)
-		fprintf(stderr, "solve: start t=%.0f ms pairs %ld\n", util_now_ms(), total);
-	if (!bmatch_max(g, matching, &count)) {
+	if (!side && (!pick_candidates(g, g->cand_mentee, g->cand_mentor, NULL, ms.inlp) ||
+	              !greedy_init(g, ms.inlp, lexi, init))) {
 		snprintf(s->message, sizeof(s->message), "out of memory");
 		goto out;
 	}
-	if (getenv("TANDEM_DEBUG") != NULL)
-		fprintf(stderr, "solve: bmatch %d t=%.0f ms\n", count, util_now_ms());
-	if (g->objective == OBJ_MAX_MATCHED_THEN_SCORE && !side)
+	if (!bmatch_max(g, side ? NULL : init, matching, &count)) {
+		snprintf(s->message, sizeof(s->message), "out of memory");
+		goto out;
+	}
+	s->match_ms = util_now_ms() - t;
+	if (lexi && !side)
 		s->max_matched = count;
 	ms.g = g;
 	ms.lp = glp_create_prob();
 	if (side)
 		ret = solve_mip(&ms, matching, deadline, s);
 	else
-		ret =
-		    solve_lp(&ms, matching, g->objective == OBJ_MAX_MATCHED_THEN_SCORE ? count : -1,
-		             deadline, s);
+		ret = solve_lp(&ms, lexi ? matching : init, lexi ? count : -1, deadline, s);
 out:
 	if (ms.lp != NULL)
 		glp_delete_prob(ms.lp);
 	free(ms.inlp);
 	free(ms.colpair);
 	free(ms.mentor_y);
+	free(ms.mrow);
+	free(ms.mcols);
 	free(matching);
+	free(init);
 	return ret;
 }
 

@@ -26,17 +26,12 @@ struct solution {
 	bool has_bound;
 	double bound, gap; /* MIP: best bound and relative gap */
 	int components;
-};
-
-/* Options tuning the restricted master; zero values pick defaults. */
-struct solve_opts {
-	int k_per_mentee; /* best candidates kept per mentee (default 6) */
-	int k_per_mentor; /* best candidates kept per mentor (default 6) */
+	double match_ms, lp_ms, price_ms; /* candidates + matchings, simplex, pricing scans */
 };
 
 /* Solves g: fills s (caller releases with solution_clear). Returns 0, or -1 on internal failure
  * with s->message set. Calls GLPK: the caller must have installed an error hook. */
-int solve_run(const struct mgraph *g, const struct solve_opts *o, struct solution *s) WUR;
+int solve_run(const struct mgraph *g, struct solution *s) WUR;
 
 /* Releases what a solution owns. */
 void solution_clear(struct solution *s);

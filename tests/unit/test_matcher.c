@@ -699,6 +699,99 @@ test_keep(void)
 	free(t);
 }
 
+/* Builds a random explicit instance of ne mentees and nm mentors with a few edges each. */
+static json_t *
+random_explicit(int ne, int nm, int deg, bool lexi)
+{
+	json_t *inst = json_object(), *ms = json_array(), *es = json_array(), *ed = json_array();
+
+	for (int m = 0; m < nm; m++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "m%d", m);
+		json_array_append_new(ms, json_pack("{s:s,s:i}", "id", id, "capacity", rnd(3)));
+	}
+	for (int e = 0; e < ne; e++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "e%d", e);
+		json_array_append_new(es, json_pack("{s:s}", "id", id));
+		bool used[64] = {false};
+
+		for (int k = 0; k < deg && k < nm && nm <= 64; k++) {
+			char mid[16];
+			int m = (int)rnd((unsigned)nm);
+
+			while (used[m])
+				m = (m + 1) % nm;
+			used[m] = true;
+			snprintf(mid, sizeof(mid), "m%d", m);
+			json_array_append_new(ed,
+			                      json_pack("{s:s,s:s,s:f}", "mentor", mid, "mentee",
+			                                id, "score", rnd(400) / 8.0 - 5));
+		}
+	}
+	json_object_set_new(inst, "objective",
+	                    json_string(lexi ? "max_matched_then_score" : "max_score"));
+	json_object_set_new(inst, "mentors", ms);
+	json_object_set_new(inst, "mentees", es);
+	json_object_set_new(inst, "edges", ed);
+	return inst;
+}
+
+/* The solver knobs change only the restricted LP, never the proven optimum: one candidate per
+ * mentee (many pricing rounds, lazily created mentor rows) and all candidates agree; bad knob
+ * values are rejected. */
+static void
+test_solver_knobs(void)
+{
+	int bad = 0, rc, priced = 0;
+	json_t *r;
+
+	rng_state = 7;
+	for (int it = 0; it < 40; it++) {
+		json_t *inst = random_explicit(40 + (int)rnd(60), 20 + (int)rnd(40),
+		                               1 + (int)rnd(12), it % 2 == 0);
+		json_t *ref = solve_json(inst, &rc);
+		int knobs[3][2] = {{1, 0}, {1, 3}, {1000, 1000}};
+
+		if (rc != 0 || !status_is(ref, "optimal")) {
+			bad++;
+			json_decref(ref);
+			json_decref(inst);
+			continue;
+		}
+		for (int k = 0; k < 3; k++) {
+			json_object_set_new(inst, "solver",
+			                    json_pack("{s:i,s:i}", "candidates_per_mentee",
+			                              knobs[k][0], "candidates_per_mentor",
+			                              knobs[k][1]));
+			r = solve_json(inst, &rc);
+			if (rc != 0 || !status_is(r, "optimal") ||
+			    fabs(num(r, "objective") - num(ref, "objective")) > 1e-6 ||
+			    num(r, "matched") != num(ref, "matched") ||
+			    !json_is_true(json_object_get(json_object_get(r, "proof"),
+			                                  "optimal_over_all_feasible_pairs")))
+				bad++;
+			if (r && num(json_object_get(r, "proof"), "pricing_rounds") > 0)
+				priced++;
+			json_decref(r);
+		}
+		json_decref(ref);
+		json_decref(inst);
+	}
+	CHECK(bad == 0);
+	CHECK(priced > 0);
+	r = solve_text("{\"mentors\":[],\"mentees\":[],\"edges\":[],\"solver\":"
+	               "{\"candidates_per_mentee\":0}}",
+	               &rc);
+	CHECK(rc == 2 && r == NULL);
+	r = solve_text("{\"mentors\":[],\"mentees\":[],\"edges\":[],\"solver\":"
+	               "{\"candidates_per_mentor\":\"x\"}}",
+	               &rc);
+	CHECK(rc == 2 && r == NULL);
+}
+
 /* Runs every test and reports the totals. */
 int
 main(void)
@@ -712,6 +805,7 @@ main(void)
 	test_keep();
 	test_random_vs_brute_force();
 	test_random_domain();
+	test_solver_knobs();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
 }
