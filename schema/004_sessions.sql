@@ -11,7 +11,7 @@ ALTER TABLE pairs ADD COLUMN stalled_notified_at timestamptz;
 
 CREATE TABLE pair_feedback (
     pair_id     bigint NOT NULL REFERENCES pairs (id) ON DELETE CASCADE,
-    side        text NOT NULL CHECK (side IN ('mentor', 'mentee')),
+    side        text NOT NULL CHECK (side IN ('mentor', 'mentee', 'hr')),
     feedback    text NOT NULL,
     rating      smallint CHECK (rating BETWEEN 1 AND 5),
     created_at  timestamptz NOT NULL DEFAULT now(),
@@ -30,6 +30,7 @@ CREATE TABLE sessions (
     dispute_reason  text,
     decided_at      timestamptz,
     idempotency_key text,
+    request_hash    text,                             -- md5 of the first body sent with the key
     response        jsonb,                            -- the first reply, replayed for a retried key
     created_at      timestamptz NOT NULL DEFAULT now(),
     UNIQUE (pair_id, idempotency_key)
@@ -215,10 +216,23 @@ BEGIN
     SELECT w.id, eid FROM webhooks w WHERE w.active AND w.event_type = p_type;
 END $$;
 
--- How a person is named in public: by name only with their leaderboard consent.
+-- How a person is named in public: by name only with their leaderboard consent, as it stands when
+-- the feed is read (withdrawing consent, or erasure, takes effect on past events too).
 CREATE FUNCTION public_name(eid bigint) RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN e.leaderboard_opt_in THEN e.display_name ELSE 'A colleague from ' || e.department END
-    FROM employees e WHERE e.id = eid
+    SELECT coalesce((SELECT CASE WHEN e.leaderboard_opt_in THEN e.display_name
+                                 ELSE 'A colleague from ' || e.department END
+                     FROM employees e WHERE e.id = eid), 'A former colleague')
+$$;
+
+-- The public face of an event: people's ids replaced by their public names.
+CREATE FUNCTION event_view(ev events) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT CASE ev.type
+        WHEN 'badge_earned' THEN (ev.payload - 'employee_id')
+             || jsonb_build_object('who', public_name((ev.payload->>'employee_id')::bigint))
+        WHEN 'pair_completed' THEN (ev.payload - 'mentor_id' - 'manager_id')
+             || jsonb_build_object('mentor', public_name((ev.payload->>'mentor_id')::bigint),
+                                   'manager', public_name((ev.payload->>'manager_id')::bigint))
+        ELSE ev.payload END
 $$;
 
 CREATE FUNCTION session_json(s sessions, with_note boolean) RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -291,7 +305,7 @@ BEGIN
             IF new_id IS NOT NULL THEN
                 n := n + 1;
                 PERFORM event_emit('badge_earned', true, eid, NULL, jsonb_build_object(
-                    'badge', b.slug, 'badge_name', b.name, 'who', public_name(eid), 'award_id', new_id));
+                    'badge', b.slug, 'badge_name', b.name, 'employee_id', eid, 'award_id', new_id));
                 new_id := NULL;
             END IF;
         END IF;
@@ -364,6 +378,10 @@ BEGIN
         PERFORM pg_advisory_xact_lock(hashtextextended('session:' || pid || ':' || idem, 0));
         SELECT * INTO s FROM sessions WHERE pair_id = pid AND idempotency_key = idem;
         IF FOUND THEN
+            IF s.request_hash IS DISTINCT FROM md5(p::text) THEN
+                PERFORM api_fail(409, 'conflict', 'Idempotency-Key',
+                                 'this Idempotency-Key was already used for a different session');
+            END IF;
             RETURN s.response || jsonb_build_object('replayed', true);
         END IF;
     END IF;
@@ -385,9 +403,9 @@ BEGIN
                          format('skills: "%s" is not one of this pair''s skills (%s)', bad,
                                 (SELECT string_agg(x, ', ') FROM jsonb_array_elements_text(pr.detail->'skills') x)));
     END IF;
-    INSERT INTO sessions (pair_id, occurred_at, duration_min, skills, note, rating, idempotency_key)
+    INSERT INTO sessions (pair_id, occurred_at, duration_min, skills, note, rating, idempotency_key, request_hash)
     VALUES (pid, at, (p->>'duration_minutes')::smallint, json_text_array(p->'skills'),
-            coalesce(p->>'note', ''), (p->>'rating')::smallint, idem)
+            coalesce(p->>'note', ''), (p->>'rating')::smallint, idem, CASE WHEN idem IS NOT NULL THEN md5(p::text) END)
     RETURNING * INTO s;
     UPDATE sessions SET response = session_json(s, true) WHERE id = s.id;
     RETURN session_json(s, true);
@@ -461,13 +479,13 @@ BEGIN
             PERFORM points_for_event(pr.mentor_id, 'mentor', 'pair_completed', 1, NULL, pid, 'pair completed');
             PERFORM points_for_event(pr.mentee_id, 'mentee', 'pair_completed', 1, NULL, pid, 'pair completed');
             PERFORM event_emit('pair_completed', true, NULL, pid, jsonb_build_object(
-                'pair_id', pid, 'mentor', public_name(pr.mentor_id), 'manager', public_name(pr.mentee_id),
+                'pair_id', pid, 'mentor_id', pr.mentor_id, 'manager_id', pr.mentee_id,
                 'sessions', confirmed));
             PERFORM badges_evaluate(pr.mentor_id, NULL);
             PERFORM badges_evaluate(pr.mentee_id, NULL);
         END IF;
     END IF;
-    IF p_feedback IS NOT NULL AND who IN ('mentor', 'mentee') THEN
+    IF p_feedback IS NOT NULL AND who IN ('mentor', 'mentee', 'hr') THEN
         INSERT INTO pair_feedback (pair_id, side, feedback, rating) VALUES (pid, who, p_feedback, p_rating)
         ON CONFLICT (pair_id, side) DO UPDATE SET feedback = EXCLUDED.feedback, rating = EXCLUDED.rating;
     END IF;
@@ -696,11 +714,12 @@ $$;
 -- Public activity feed, newest first, with keyset pagination.
 CREATE FUNCTION api_activity(before_id bigint, lim integer) RETURNS jsonb LANGUAGE sql STABLE AS $$
     WITH page AS (
-        SELECT * FROM events WHERE public AND id < coalesce(before_id, 9223372036854775807)
-        ORDER BY id DESC LIMIT lim + 1
+        SELECT ev.id, ev.type, ev.created_at, event_view(ev) AS view FROM events ev
+        WHERE ev.public AND ev.id < coalesce(before_id, 9223372036854775807)
+        ORDER BY ev.id DESC LIMIT lim + 1
     ), numbered AS (SELECT *, row_number() OVER (ORDER BY id DESC) AS n FROM page)
     SELECT jsonb_build_object(
-        'items', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'type', type, 'payload', payload,
+        'items', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'type', type, 'payload', view,
                                                                'created_at', ts_text(created_at)) ORDER BY id DESC)
                            FROM numbered WHERE n <= lim), '[]'),
         'next_cursor', (SELECT id::text FROM numbered WHERE n = lim AND EXISTS (SELECT 1 FROM numbered WHERE n = lim + 1)))
@@ -750,7 +769,7 @@ END $$;
 
 -- HR statistics per department and site over a period: participation, pairs, time given, ratings,
 -- skill levels gained, badges.
-CREATE FUNCTION api_stats(period text) RETURNS jsonb LANGUAGE sql STABLE AS $$
+CREATE FUNCTION api_stats(period text, stall_days integer) RETURNS jsonb LANGUAGE sql STABLE AS $$
     WITH since AS (SELECT period_start(period) AS t),
     groups AS (SELECT DISTINCT department, site FROM employees),
     mgr AS (SELECT * FROM employees WHERE role IN ('mentee', 'both')),
@@ -771,7 +790,8 @@ CREATE FUNCTION api_stats(period text) RETURNS jsonb LANGUAGE sql STABLE AS $$
             (SELECT count(*) FROM active_pair ap JOIN employees e ON e.id = ap.mentee_id
              WHERE e.department = g.department AND e.site = g.site) AS active_pairs,
             (SELECT count(*) FROM active_pair ap JOIN employees e ON e.id = ap.mentee_id
-             WHERE e.department = g.department AND e.site = g.site AND ap.last_activity < now() - interval '21 days') AS stalled_pairs,
+             WHERE e.department = g.department AND e.site = g.site
+               AND ap.last_activity < now() - make_interval(days => stall_days)) AS stalled_pairs,
             (SELECT count(*) FROM conf WHERE conf.mentor_department = g.department AND conf.mentor_site = g.site) AS sessions_given,
             (SELECT coalesce(round(sum(duration_min) / 60.0, 2), 0) FROM conf
              WHERE conf.mentor_department = g.department AND conf.mentor_site = g.site) AS hours_given,
@@ -846,7 +866,7 @@ LANGUAGE sql AS $$
     ), bodies AS (
         SELECT l.id, w.url, w.secret,
                jsonb_build_object('event_id', e.id, 'type', e.type, 'created_at', ts_text(e.created_at),
-                                  'payload', e.payload)::text AS body
+                                  'payload', event_view(e))::text AS body
         FROM leased l JOIN webhooks w ON w.id = l.webhook_id JOIN events e ON e.id = l.event_id
     )
     SELECT id, url, body, 'sha256=' || encode(hmac(convert_to(body, 'UTF8'), convert_to(secret, 'UTF8'), 'sha256'), 'hex')
@@ -860,7 +880,7 @@ CREATE FUNCTION webhook_done(did bigint, ok boolean, err text) RETURNS void LANG
         delivered_at = CASE WHEN ok THEN now() END,
         last_error = CASE WHEN ok THEN NULL ELSE err END,
         next_attempt_at = CASE WHEN ok THEN next_attempt_at
-                               ELSE now() + least(interval '1 second' * power(2, attempts), interval '1 hour') END
+                               ELSE now() + least(interval '1 second' * power(2, attempts - 1), interval '1 hour') END
     WHERE id = did
 $$;
 

@@ -359,11 +359,14 @@ stats_get(struct request *r)
 	static const char *const periods[] = {"week", "month", "quarter", "all", NULL};
 	static const char *const formats[] = {"json", "csv", NULL};
 	const char *period, *format;
-	const char *params[1];
+	const char *params[2];
+	char days[16];
 
 	if (!gamification_choice(r, "period", periods, "all", &period) ||
 	    !gamification_choice(r, "format", formats, "json", &format))
 		return;
+	snprintf(days, sizeof(days), "%d", r->srv->cfg->stall_days);
 	params[0] = period;
-	request_query(r, "SELECT api_stats($1)", 1, params, gamification_stats_cb);
+	params[1] = days;
+	request_query(r, "SELECT api_stats($1, $2::int)", 2, params, gamification_stats_cb);
 }

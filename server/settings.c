@@ -228,6 +228,10 @@ static const struct {
     {"TANDEM_ALLOWED_EMAIL_DOMAINS", OPT_DOMAINS},
     {"TANDEM_PUBLIC_BASE_URL", OPT_BASE_URL},
     {"TANDEM_DEMO", OPT_DEMO},
+    {"TANDEM_ISSUER_NAME", OPT_ISSUER_NAME},
+    {"TANDEM_ISSUER_EMAIL", OPT_ISSUER_EMAIL},
+    {"TANDEM_STALL_DAYS", OPT_STALL_DAYS},
+    {"TANDEM_MAINTENANCE_SECONDS", OPT_MAINTENANCE},
 };
 
 /* Picks the schema directory: the source tree's when it exists (running from a build), else the
@@ -260,6 +264,10 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"allowed-email-domains", required_argument, NULL, OPT_DOMAINS},
 	    {"public-base-url", required_argument, NULL, OPT_BASE_URL},
 	    {"demo", no_argument, NULL, OPT_DEMO},
+	    {"issuer-name", required_argument, NULL, OPT_ISSUER_NAME},
+	    {"issuer-email", required_argument, NULL, OPT_ISSUER_EMAIL},
+	    {"stall-days", required_argument, NULL, OPT_STALL_DAYS},
+	    {"maintenance-seconds", required_argument, NULL, OPT_MAINTENANCE},
 	    {"email", required_argument, NULL, OPT_EMAIL},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"help", no_argument, NULL, OPT_HELP},

@@ -1,5 +1,6 @@
 """Every request-body example in api-spec/openapi.yaml is accepted by the server as it stands."""
 
+import datetime
 import time
 import uuid
 
@@ -28,11 +29,51 @@ def wait_round_settled(api, hr_token, round_id, timeout=30):
     raise AssertionError(f"round {round_id} still solving after {timeout}s")
 
 
+ISSUE4_TAGS = {"sessions", "gamification", "openbadges", "leaderboards", "activity", "stats", "webhooks"}
+
+
+def issue4_prerequisites(api, hr_token, template, example):
+    """(token, path params, cleanup) so that an issue-4 example is acceptable as it stands: a published pair
+    that started on 2026-01-01 (before the example's occurred_at), the caller on the right side of it, a
+    pending session to dispute, an award to revoke, a learning goal to progress on."""
+    from conftest import build_pairs, confirmed_session, log_session
+    cleanup = None
+    if template == "/v1/badges":
+        return hr_token, {}, None
+    if template == "/v1/webhooks":
+        def cleanup(resp):
+            assert api.delete(f"/v1/webhooks/{resp.body['id']}", token=hr_token).status == 204
+        return hr_token, {}, cleanup
+    pair = build_pairs(api, hr_token, [{"skills": ["linkedin"]}], starts_on=datetime.date(2026, 1, 1))[0]
+    if template == "/v1/pairs/{pair_id}/sessions":
+        return pair.mentee.token, {"pair_id": pair.id}, None
+    if template == "/v1/pairs/{pair_id}/end":
+        return pair.mentee.token, {"pair_id": pair.id}, None
+    if template == "/v1/sessions/{id}/dispute":
+        return pair.mentor.token, {"id": log_session(api, pair).body["id"]}, None
+    if template == "/v1/me/progress":
+        return pair.mentee.token, {}, None
+    if template == "/v1/awards/{award_id}/revoke":
+        confirmed_session(api, pair)
+        award = api.get("/v1/me/achievements", token=pair.mentee.token).body["badges"][0]
+        return hr_token, {"award_id": award["award_id"]}, None
+    raise AssertionError(f"no prerequisites known for the example of {template}: add them here")
+
+
 @pytest.mark.parametrize("method,template,op,example", EXAMPLES, ids=IDS)
 def test_server_accepts_example(request, api, hr_token, make_employee, method, template, op, example):
     tags = op.get("tags", [])
     if "rounds" in tags:
         request.getfixturevalue("rounds_available")
+    if ISSUE4_TAGS & set(tags):
+        request.getfixturevalue("issue4_available")
+        token, params, cleanup = issue4_prerequisites(api, hr_token, template, example)
+        path = template.format(**params)
+        r = api.request(method, path, token=token, json_body=example)
+        assert 200 <= r.status < 300, f"{method} {path} rejected the spec example: {r}"
+        if cleanup:
+            cleanup(r)
+        return
     token = None
     params = {}
     if template == "/v1/employees":

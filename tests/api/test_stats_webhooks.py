@@ -1,0 +1,300 @@
+"""Issue 4 — HR statistics (JSON and CSV), webhooks (HMAC signature, retries with back-off, CRUD), and the
+upkeep tick of a second tandemd (--stall-days 0 --maintenance-seconds 1): pair_stalled events visible to HR
+and to the pair only, and pairs past their round's end ended by "round_end"."""
+
+import csv
+import datetime as dt
+import io
+import json
+import time
+import uuid
+
+import pytest
+
+from conftest import (SPEC, Client, Tandemd, assert_error, build_pairs, confirmed_session, log_session,
+                      make_state_dir, today_utc, webhook_signature)
+
+pytestmark = pytest.mark.usefixtures("issue4_available")
+
+STATS_FIELDS = ["department", "site", "managers_signed_up", "managers_matched", "participation_rate", "active_pairs",
+                "stalled_pairs", "sessions_given", "hours_given", "average_rating", "levels_gained", "badges_awarded"]
+
+
+# ---- stats ----
+
+@pytest.fixture(scope="module")
+def stats_world(api, hr_token, issue4_available):
+    """One pair (mentor in MD/MS, manager in ED/ES), a second manager in ED/ES left unmatched (nobody teaches
+    their goal), two confirmed sessions (60 min rated 4, 30 min rated 5), one disputed, two levels gained."""
+    tag = uuid.uuid4().hex[:8]
+    md, ms, ed, es = f"StM-{tag}", f"StMs-{tag}", f"StE-{tag}", f"StEs-{tag}"
+    loner = api.post("/v1/employees", {"email": f"loner-{tag}@example.com", "display_name": "Loner",
+                                       "department": ed, "site": es, "timezone": "UTC", "languages": ["en"],
+                                       "role": "mentee"})
+    assert loner.status == 201, loner
+    assert api.put("/v1/me/learning", {"goals": [{"skill": "data_visualisation", "current_level": 0,
+                                                   "priority": 1}]},
+                   token=loner.body["token"]).status == 200
+    pair = build_pairs(api, hr_token, [{"mentor": {"department": md, "site": ms},
+                                        "mentee": {"department": ed, "site": es}}], tag=tag)[0]
+    confirmed_session(api, pair, duration_minutes=60, rating=4, minutes_ago=3)
+    confirmed_session(api, pair, duration_minutes=30, rating=5, minutes_ago=2)
+    s = log_session(api, pair, duration_minutes=120, rating=1, minutes_ago=1).body
+    assert api.post(f"/v1/sessions/{s['id']}/dispute", {"reason": "no"}, token=pair.mentor.token).status == 200
+    r = api.post("/v1/me/progress", {"skill": "linkedin", "level": 2}, token=pair.mentee.token)
+    assert r.status == 200 and r.body["counted"] is True, r
+    return {"pair": pair, "md": md, "ms": ms, "ed": ed, "es": es}
+
+
+def stats_json(api, hr_token, period="week"):
+    r = api.get("/v1/stats", token=hr_token, params={"period": period})
+    assert r.status == 200, r
+    return r.body
+
+
+def row_of(stats, dept, site):
+    rows = [x for x in stats["rows"] if x["department"] == dept and x["site"] == site]
+    assert len(rows) == 1, (dept, site, len(rows))
+    return rows[0]
+
+
+def test_stats_json(api, hr_token, stats_world):
+    st = stats_json(api, hr_token)
+    assert st["period"] == "week" and st["since"]
+    w = stats_world
+    mentor_row = row_of(st, w["md"], w["ms"])
+    assert mentor_row["sessions_given"] == 2 and mentor_row["hours_given"] == 1.5
+    assert mentor_row["average_rating"] == 4.5
+    assert mentor_row["managers_signed_up"] == 0 and mentor_row["participation_rate"] is None
+    assert mentor_row["badges_awarded"] == 2  # first_step + bridge_builder
+    mgr = row_of(st, w["ed"], w["es"])
+    assert mgr["managers_signed_up"] == 2 and mgr["managers_matched"] == 1 and mgr["participation_rate"] == 0.5
+    assert mgr["active_pairs"] == 1 and mgr["stalled_pairs"] == 0
+    assert mgr["sessions_given"] == 0 and mgr["hours_given"] == 0 and mgr["average_rating"] is None
+    assert mgr["levels_gained"] == 2 and mgr["badges_awarded"] == 1
+    by_skill = {x["skill"]: x["levels_gained"] for x in st["levels_gained_by_skill"]}
+    assert by_skill.get("linkedin", 0) >= 2
+    keys = [(x["department"], x["site"]) for x in st["rows"]]
+    assert keys == sorted(keys)
+    for period in ("month", "quarter", "all"):
+        assert row_of(stats_json(api, hr_token, period), w["md"], w["ms"])["sessions_given"] == 2
+
+
+def test_stats_csv_matches_json(api, hr_token, stats_world):
+    r = api.get("/v1/stats", token=hr_token, params={"period": "week", "format": "csv"})
+    assert r.status == 200, r
+    assert r.headers["Content-Type"].split(";")[0].strip() == "text/csv"
+    text = r.raw.content.decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == STATS_FIELDS, rows[0]
+    js = stats_json(api, hr_token)
+    body = [x for x in rows[1:] if x]
+    assert len(body) == len(js["rows"])
+    w = stats_world
+    line = [x for x in body if x[0] == w["md"] and x[1] == w["ms"]]
+    assert len(line) == 1
+    rec = dict(zip(STATS_FIELDS, line[0]))
+    assert int(rec["sessions_given"]) == 2 and float(rec["hours_given"]) == 1.5 and float(rec["average_rating"]) == 4.5
+    assert rec["participation_rate"] == ""  # null -> empty field
+    mgr = dict(zip(STATS_FIELDS, [x for x in body if x[0] == w["ed"] and x[1] == w["es"]][0]))
+    assert int(mgr["managers_signed_up"]) == 2 and float(mgr["participation_rate"]) == 0.5
+    assert int(mgr["levels_gained"]) == 2
+
+
+def test_stats_csv_quotes_awkward_names(api, hr_token):
+    dept = f'Sales, "North" {uuid.uuid4().hex[:6]}'
+    assert api.post("/v1/employees", {"email": f"q-{uuid.uuid4().hex[:8]}@example.com", "display_name": "Q",
+                                      "department": dept, "timezone": "UTC", "languages": ["en"],
+                                      "role": "mentee"}).status == 201
+    r = api.get("/v1/stats", token=hr_token, params={"format": "csv", "period": "all"})
+    rows = list(csv.reader(io.StringIO(r.raw.content.decode("utf-8"))))
+    assert [x for x in rows if x and x[0] == dept], "a department with a comma and quotes must survive CSV"
+
+
+def test_stats_authz_and_parameters(api, hr_token, make_employee):
+    assert_error(api.get("/v1/stats"), 401, "unauthorized")
+    assert_error(api.get("/v1/stats", token=make_employee().token), 403, "forbidden")
+    assert_error(api.get("/v1/stats", token=hr_token, params={"period": "decade"}), 400, "invalid_parameter",
+                 "period")
+    assert_error(api.get("/v1/stats", token=hr_token, params={"format": "xml"}), 400, "invalid_parameter", "format")
+
+
+# ---- webhooks ----
+
+SECRET = "s3cret-for-tests-0123456789"
+
+
+def register(api, hr_token, event_type, url, secret=SECRET):
+    r = api.post("/v1/webhooks", {"event_type": event_type, "url": url, "secret": secret}, token=hr_token)
+    assert r.status == 201, r
+    return r.body
+
+
+def webhook(api, hr_token, wid):
+    items = [w for w in api.get("/v1/webhooks", token=hr_token).body["items"] if w["id"] == wid]
+    return items[0] if items else None
+
+
+def test_webhook_crud_and_validation(api, hr_token, make_employee):
+    emp = make_employee()
+    body = {"event_type": "pair_completed", "url": "http://127.0.0.1:9/none", "secret": "x" * 16}
+    assert_error(api.post("/v1/webhooks", body), 401, "unauthorized")
+    assert_error(api.post("/v1/webhooks", body, token=emp.token), 403, "forbidden")
+    assert_error(api.get("/v1/webhooks", token=emp.token), 403, "forbidden")
+    for over, code, field in ((dict(url="ftp://example.com/x"), "invalid_value", "url"),
+                              (dict(url="not a url"), "invalid_value", "url"),
+                              (dict(secret="x" * 15), "invalid_value", "secret"),
+                              (dict(secret="x" * 201), "invalid_value", "secret"),
+                              (dict(event_type="session_logged"), "invalid_value", "event_type"),
+                              (dict(active=True), "unknown_field", "active")):
+        assert_error(api.post("/v1/webhooks", dict(body, **over), token=hr_token), 400, code, field)
+    w = register(api, hr_token, "pair_completed", "http://127.0.0.1:9/none", "x" * 16)
+    assert w["event_type"] == "pair_completed" and w["url"] == "http://127.0.0.1:9/none" and w["active"] is True
+    assert w["deliveries"] == {"pending": 0, "delivered": 0, "failed": 0}
+    assert "secret" not in w
+    assert webhook(api, hr_token, w["id"]) == w
+    assert_error(api.delete(f"/v1/webhooks/{w['id']}", token=emp.token), 403, "forbidden")
+    assert api.delete(f"/v1/webhooks/{w['id']}", token=hr_token).status == 204
+    assert webhook(api, hr_token, w["id"]) is None
+    assert_error(api.delete(f"/v1/webhooks/{w['id']}", token=hr_token), 404, "not_found")
+
+
+def test_badge_earned_webhook_is_signed(api, hr_token, hook_receiver):
+    rec = hook_receiver()
+    w = register(api, hr_token, "badge_earned", rec.url)
+    try:
+        pair = build_pairs(api, hr_token, [{}])[0]
+        confirmed_session(api, pair)
+        awards = {b["award_id"] for e in (pair.mentor, pair.mentee)
+                  for b in api.get("/v1/me/achievements", token=e.token).body["badges"]}
+        assert len(awards) == 3  # mentor first_step + bridge_builder, manager first_step
+        got = rec.wait_for(lambda xs: len({json.loads(x["body"])["payload"]["award_id"] for x in xs} & awards) == 3)
+        ours = [x for x in got if json.loads(x["body"])["payload"]["award_id"] in awards]
+        assert len({json.loads(x["body"])["event_id"] for x in ours}) == 3, got
+        for x in ours:
+            h = {k.lower(): v for k, v in x["headers"].items()}
+            assert h["x-tandem-event"] == "badge_earned"
+            assert h["x-tandem-signature"] == webhook_signature(x["body"], SECRET), "HMAC-SHA256 of the raw body"
+            assert h["content-type"].split(";")[0].strip() == "application/json"
+            d = json.loads(x["body"])
+            SPEC.validate_instance({"$ref": "#/components/schemas/WebhookDelivery"}, d, "webhook delivery")
+            assert d["type"] == "badge_earned" and d["payload"]["badge"] in ("first_step", "bridge_builder")
+            assert x["path"] == "/hook"
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and webhook(api, hr_token, w["id"])["deliveries"]["delivered"] < 3:
+            time.sleep(0.1)
+        assert webhook(api, hr_token, w["id"])["deliveries"] == {"pending": 0, "delivered": 3, "failed": 0}
+    finally:
+        api.delete(f"/v1/webhooks/{w['id']}", token=hr_token)
+
+
+def test_failed_delivery_is_retried(api, hr_token, hook_receiver):
+    """The receiver answers 500 first, then 200: the same signed body arrives again after the back-off."""
+    rec = hook_receiver(statuses=(500, 200))
+    w = register(api, hr_token, "session_confirmed", rec.url)
+    try:
+        pair = build_pairs(api, hr_token, [{}])[0]
+        s = confirmed_session(api, pair)
+        got = rec.wait_for(lambda xs: len(xs) >= 2, timeout=12)
+        assert len(got) >= 2, f"no retry within 12 s: {len(got)} request(s)"
+        assert got[0]["body"] == got[1]["body"]
+        first = json.loads(got[0]["body"])
+        assert first["type"] == "session_confirmed" and first["payload"]["session_id"] == s["id"]
+        assert first["payload"]["pair_id"] == pair.id
+        sig = {k.lower(): v for k, v in got[1]["headers"].items()}["x-tandem-signature"]
+        assert sig == webhook_signature(got[1]["body"], SECRET)
+        # design: back-off 1 s, 2 s, 4 s...; deliveries are polled every second -> first retry within ~2 s
+        gap = got[1]["at"] - got[0]["at"]
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and webhook(api, hr_token, w["id"])["deliveries"]["delivered"] < 1:
+            time.sleep(0.1)
+        assert webhook(api, hr_token, w["id"])["deliveries"] == {"pending": 0, "delivered": 1, "failed": 0}
+        time.sleep(1.2)
+        assert len(rec.received) == 2, "a delivered event is not sent again"
+        assert 0.5 <= gap <= 2.6, f"first retry after {gap:.1f} s; the design's back-off starts at 1 s"
+    finally:
+        api.delete(f"/v1/webhooks/{w['id']}", token=hr_token)
+
+
+# ---- upkeep tick: stalled pairs, round end ----
+
+@pytest.fixture(scope="module")
+def upkeep(api, server, hr_token, issue4_available):
+    """A quiet pair (no session), plus a pair whose round ended yesterday with one confirmed session; then a
+    second tandemd on the same cluster with --stall-days 0 --maintenance-seconds 1."""
+    from test_external_db import conninfo
+    quiet = build_pairs(api, hr_token, [{}])[0]
+    over = build_pairs(api, hr_token, [{}], starts_on=today_utc() - dt.timedelta(days=30),
+                       ends_on=today_utc() - dt.timedelta(days=1))[0]
+    confirmed_session(api, over)
+    d = make_state_dir("tandem-api-upkeep-")
+    srv = Tandemd(["--database-url", conninfo(server.state_dir), "--state-dir", d, "--stall-days", "0",
+                   "--maintenance-seconds", "1"], d, name="tandemd-upkeep")
+    yield {"quiet": quiet, "over": over, "srv": srv}
+    code = srv.terminate()
+    assert code == 0, f"upkeep tandemd exited {code} after SIGTERM\n{srv.tail()}"
+    srv.cleanup()
+
+
+def wait_events(api, token, pred, timeout=10):
+    deadline = time.monotonic() + timeout
+    while True:
+        r = api.get("/v1/events", token=token)
+        assert r.status == 200, r
+        hit = [e for e in r.body["items"] if pred(e)]
+        if hit or time.monotonic() > deadline:
+            return hit
+        time.sleep(0.2)
+
+
+def test_stalled_pair_event(api, hr_token, upkeep, make_employee):
+    quiet = upkeep["quiet"]
+    hits = wait_events(api, hr_token, lambda e: e["payload"]["pair_id"] == quiet.id)
+    assert len(hits) == 1, "one pair_stalled event for the quiet pair within 10 s (once per silence)"
+    e = hits[0]
+    assert e["type"] == "pair_stalled"
+    assert e["payload"]["mentor_id"] == quiet.mentor.id and e["payload"]["manager_id"] == quiet.mentee.id
+    assert e["payload"]["days"] == 0 and e["payload"]["last_activity"]
+    time.sleep(1.5)  # more ticks: still one event for this silence
+    assert len(wait_events(api, hr_token, lambda x: x["payload"]["pair_id"] == quiet.id, timeout=0)) == 1
+    for side in (quiet.mentor, quiet.mentee):
+        mine = api.get("/v1/events", token=side.token).body["items"]
+        assert quiet.id in [x["payload"]["pair_id"] for x in mine]
+        assert all(x["payload"]["mentor_id"] == side.id or x["payload"]["manager_id"] == side.id for x in mine)
+    outsider = make_employee()
+    assert api.get("/v1/events", token=outsider.token).body["items"] == []
+    assert_error(api.get("/v1/events"), 401, "unauthorized")
+    # private: never in the public feed
+    feed = api.get("/v1/activity", token=hr_token, params={"limit": 100}).body["items"]
+    assert all(x["type"] != "pair_stalled" for x in feed)
+
+
+def test_round_end_ends_pairs(api, hr_token, upkeep):
+    over = upkeep["over"]
+    deadline = time.monotonic() + 10
+    while True:
+        p = api.get(f"/v1/pairs/{over.id}", token=hr_token).body
+        if p["status"] == "ended" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert p["status"] == "ended" and p["ended_by"] == "round_end" and p["completed"] is True, p
+    lg = api.get("/v1/me/ledger", token=over.mentor.token).body
+    assert [x["points"] for x in lg["items"] if x["rule"] == "mentor_pair_completed"] == [30]
+
+
+
+def test_stats_count_the_stalled_pair(api, hr_token, upkeep):
+    """A server running with --stall-days 0 flags the quiet pair as stalled; its statistics agree with it
+    (stalled_pairs follows --stall-days rather than a fixed 21 days)."""
+    quiet = upkeep["quiet"]
+    assert wait_events(api, hr_token, lambda e: e["payload"]["pair_id"] == quiet.id)
+    r = Client(upkeep["srv"].base_url).get("/v1/stats", token=hr_token, params={"period": "all"})
+    assert r.status == 200, r
+    row = row_of(r.body, quiet.mentee.profile["department"], quiet.mentee.profile["site"])
+    assert row["active_pairs"] == 1
+    assert row["stalled_pairs"] == 1, row
+
+
+def test_stats_default_period(api, hr_token):
+    r = api.get("/v1/stats", token=hr_token)
+    assert r.status == 200 and r.body["period"] == "all" and r.body["since"] is None, r
