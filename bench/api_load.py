@@ -91,6 +91,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--pool-size", type=int, default=4)
     args = ap.parse_args()
+    args.tandemd = os.path.abspath(args.tandemd)
 
     state = tempfile.mkdtemp(prefix="tandem-bench-")
     os.chmod(state, 0o755)
