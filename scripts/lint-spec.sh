@@ -10,7 +10,7 @@ if [ ! -x "$redocly" ]; then
 	command -v npm >/dev/null 2>&1 || { echo "lint-spec: npm not found (need Node.js >= 20)" >&2; exit 2; }
 	echo "lint-spec: installing @redocly/cli into $tools" >&2
 	mkdir -p "$tools"
-	npm install --no-save --no-audit --no-fund --prefix "$tools" @redocly/cli >&2
+	npm install --no-save --no-audit --no-fund --prefix "$tools" @redocly/cli@2.77.0 >&2
 fi
 cd "$repo/api-spec"
 export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
