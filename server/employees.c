@@ -301,6 +301,26 @@ me_delete(struct request *r)
 	              employees_deleted_cb);
 }
 
+/* The export is a download: it carries an attachment name. */
+static void
+employees_export_cb(struct request *r, const PGresult *res)
+{
+	if (!r->gone && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Content-Disposition",
+		                  "attachment; filename=\"tandem-export.json\"");
+	request_reply_first(r, 200, res);
+}
+
+/* Everything held about the caller, for data portability. */
+void
+me_export(struct request *r)
+{
+	const char *params[3] = {r->caller_id, r->srv->cfg->public_base_url,
+	                         r->srv->cfg->issuer_name};
+
+	request_query(r, "SELECT api_export($1::bigint, $2, $3)", 3, params, employees_export_cb);
+}
+
 void
 me_get_teaching(struct request *r)
 {

@@ -16,6 +16,7 @@ void employees_get(struct request *r);
 void me_get(struct request *r);
 void me_patch(struct request *r);
 void me_delete(struct request *r);
+void me_export(struct request *r);
 void me_get_teaching(struct request *r);
 void me_put_teaching(struct request *r);
 void me_get_learning(struct request *r);

@@ -60,6 +60,7 @@ static const struct route router_routes[] = {
     {"POST", "/v1/me/progress", AUTH_EMPLOYEE, BODY_REQUIRED, me_progress},
     {"GET", "/v1/me/achievements", AUTH_EMPLOYEE, BODY_NONE, me_achievements},
     {"GET", "/v1/me/ledger", AUTH_EMPLOYEE, BODY_NONE, me_ledger},
+    {"GET", "/v1/me/export", AUTH_EMPLOYEE, BODY_NONE, me_export},
     {"GET", "/v1/badges", AUTH_NONE, BODY_NONE, badges_list},
     {"POST", "/v1/badges", AUTH_HR, BODY_REQUIRED, badges_create},
     {"POST", "/v1/awards/{}/revoke", AUTH_HR, BODY_REQUIRED, awards_revoke},
