@@ -219,6 +219,10 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM api_fail(404, 'not_found', NULL, 'employee not found');
     END IF;
+    -- a mentor cannot take on fewer mentees than they already mentor (rounds publish against it)
+    IF p ? 'mentor_capacity' AND to_regclass('pairs') IS NOT NULL THEN
+        PERFORM employee_check_capacity(eid);
+    END IF;
     RETURN profile_json(eid);
 END $$;
 

@@ -278,7 +278,9 @@ BEGIN
     WHERE EXISTS (SELECT 1 FROM employees e WHERE e.id = (p->>'mentor')::bigint)
       AND EXISTS (SELECT 1 FROM employees e WHERE e.id = (p->>'mentee')::bigint);
     SELECT p.mentor_id INTO clash FROM pairs p JOIN employees e ON e.id = p.mentor_id
-    WHERE p.status = 'active' GROUP BY p.mentor_id, e.mentor_capacity
+    WHERE p.status = 'active'
+      AND p.mentor_id IN (SELECT (x->>'mentor')::bigint FROM jsonb_array_elements(r.solution->'pairs') x)
+    GROUP BY p.mentor_id, e.mentor_capacity
     HAVING count(*) > e.mentor_capacity LIMIT 1;
     IF FOUND THEN
         PERFORM api_fail(409, 'conflict', 'pairs',
@@ -353,3 +355,18 @@ CREATE FUNCTION api_pair_ics(eid bigint, pid bigint) RETURNS text LANGUAGE sql S
         'END:VEVENT', 'END:VCALENDAR') || E'\r\n'
     FROM f
 $$;
+
+-- Refuses a mentor capacity below the number of mentees the employee mentors now.
+CREATE FUNCTION employee_check_capacity(eid bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    active integer;
+    cap smallint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(7346212); -- the lock publications take
+    SELECT count(*) INTO active FROM pairs WHERE mentor_id = eid AND status = 'active';
+    SELECT mentor_capacity INTO cap FROM employees WHERE id = eid;
+    IF active > cap THEN
+        PERFORM api_fail(409, 'conflict', 'mentor_capacity',
+                         format('mentor_capacity: you mentor %s people now; end a pair first', active));
+    END IF;
+END $$;

@@ -45,6 +45,7 @@ CREATE TABLE skill_progress (
     skill       text NOT NULL REFERENCES skills (slug),
     level_before smallint NOT NULL,
     level_after  smallint NOT NULL,
+    gain         smallint NOT NULL DEFAULT 0,   -- what counts: levels above the best ever reached, after mentoring
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX skill_progress_employee_idx ON skill_progress (employee_id);
@@ -271,8 +272,7 @@ CREATE FUNCTION employee_counters(eid bigint) RETURNS jsonb LANGUAGE sql STABLE 
                                SELECT k, count(*) AS n FROM s, unnest(s.skills) k WHERE mentor_id = eid GROUP BY k) t),
         'streak_weeks', (SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM runs GROUP BY grp) t),
         'pairs_completed', (SELECT count(*) FROM pairs p WHERE p.completed AND (p.mentor_id = eid OR p.mentee_id = eid)),
-        'skill_levels_gained', (SELECT coalesce(sum(greatest(level_after - level_before, 0)), 0)
-                                FROM skill_progress WHERE employee_id = eid))
+        'skill_levels_gained', (SELECT coalesce(sum(gain), 0) FROM skill_progress WHERE employee_id = eid))
 $$;
 
 -- Value of one criterion's counter for a person.
@@ -296,7 +296,12 @@ DECLARE
     n integer := 0;
     new_id bigint;
 BEGIN
-    FOR b IN SELECT * FROM badges WHERE active ORDER BY slug LOOP
+    FOR b IN SELECT * FROM badges
+             WHERE active
+               AND (role = 'any'
+                    OR (role = 'mentor' AND EXISTS (SELECT 1 FROM pairs WHERE mentor_id = eid))
+                    OR (role = 'mentee' AND EXISTS (SELECT 1 FROM pairs WHERE mentee_id = eid)))
+             ORDER BY slug LOOP
         IF badge_progress(b.criteria, counters) >= 1 THEN
             INSERT INTO badge_awards (employee_id, badge_slug, recipient_email, session_id)
             SELECT eid, b.slug, e.email, sid FROM employees e WHERE e.id = eid
@@ -452,6 +457,15 @@ BEGIN
         END IF;
         PERFORM event_emit('session_confirmed', false, pr.mentor_id, pr.id,
                            jsonb_build_object('session_id', sid, 'pair_id', pr.id, 'minutes', s.duration_min));
+        -- a session confirmed after its pair ended makes that pair completed after all
+        SELECT * INTO pr FROM pairs WHERE id = pr.id FOR UPDATE;
+        IF pr.status = 'ended' AND NOT pr.completed THEN
+            UPDATE pairs SET completed = true WHERE id = pr.id;
+            PERFORM points_for_event(pr.mentor_id, 'mentor', 'pair_completed', 1, NULL, pr.id, 'pair completed');
+            PERFORM points_for_event(pr.mentee_id, 'mentee', 'pair_completed', 1, NULL, pr.id, 'pair completed');
+            PERFORM event_emit('pair_completed', true, NULL, pr.id, jsonb_build_object(
+                'pair_id', pr.id, 'mentor_id', pr.mentor_id, 'manager_id', pr.mentee_id, 'sessions', 1));
+        END IF;
         PERFORM badges_evaluate(pr.mentor_id, sid);
         PERFORM badges_evaluate(pr.mentee_id, sid);
     END IF;
@@ -533,31 +547,40 @@ BEGIN
         FROM sessions s WHERE s.pair_id = pid), '[]'));
 END $$;
 
--- A manager records a new level on a skill they learn; the gain is kept and earns points once
--- mentoring on that skill was confirmed (so nobody scores by editing a number alone).
+-- A manager records a new level on a skill they learn. Every change is kept (before/after); what
+-- counts (badges, points, statistics) is only the rise above the best level ever recorded for that
+-- skill, and only once mentoring on it was confirmed: nobody scores by editing a number up and down.
 CREATE FUNCTION api_progress(eid bigint, p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     before smallint;
     after smallint := (p->>'level')::smallint;
     slug text := p->>'skill';
+    best smallint;
     mentored boolean;
+    counted smallint := 0;
 BEGIN
     PERFORM lock_people(eid, eid);
     SELECT current_level INTO before FROM learning WHERE employee_id = eid AND skill = slug;
     IF NOT FOUND THEN
         PERFORM api_fail(400, 'invalid_value', 'skill', format('skill: "%s" is not one of your learning goals', slug));
     END IF;
-    INSERT INTO skill_progress (employee_id, skill, level_before, level_after) VALUES (eid, slug, before, after);
-    UPDATE learning SET current_level = after WHERE employee_id = eid AND skill = slug;
+    SELECT greatest(before, max(greatest(level_before, level_after))) INTO best
+    FROM skill_progress WHERE employee_id = eid AND skill = slug;
     SELECT EXISTS (SELECT 1 FROM sessions s JOIN pairs pr ON pr.id = s.pair_id
                    WHERE pr.mentee_id = eid AND s.status = 'confirmed' AND slug = ANY (s.skills)) INTO mentored;
-    IF after > before AND mentored THEN
-        PERFORM points_for_event(eid, 'mentee', 'skill_level_gained', after - before, NULL, NULL,
+    IF mentored THEN
+        counted := greatest(after - coalesce(best, before), 0);
+    END IF;
+    INSERT INTO skill_progress (employee_id, skill, level_before, level_after, gain)
+    VALUES (eid, slug, before, after, counted);
+    UPDATE learning SET current_level = after WHERE employee_id = eid AND skill = slug;
+    IF counted > 0 THEN
+        PERFORM points_for_event(eid, 'mentee', 'skill_level_gained', counted, NULL, NULL,
                                  format('%s: level %s to %s', slug, before, after));
     END IF;
     PERFORM badges_evaluate(eid, NULL);
     RETURN jsonb_build_object('skill', slug, 'level_before', before, 'level_after', after,
-                              'counted', after > before AND mentored);
+                              'counted', counted > 0);
 END $$;
 
 -- Public base URL is passed by the server; documents follow Open Badges 2.0 (hosted verification).
@@ -797,7 +820,7 @@ CREATE FUNCTION api_stats(period text, stall_days integer) RETURNS jsonb LANGUAG
              WHERE conf.mentor_department = g.department AND conf.mentor_site = g.site) AS hours_given,
             (SELECT round(avg(rating), 2) FROM conf
              WHERE conf.mentor_department = g.department AND conf.mentor_site = g.site) AS average_rating,
-            (SELECT coalesce(sum(greatest(sp.level_after - sp.level_before, 0)), 0) FROM skill_progress sp
+            (SELECT coalesce(sum(sp.gain), 0) FROM skill_progress sp
              JOIN employees e ON e.id = sp.employee_id
              WHERE e.department = g.department AND e.site = g.site AND sp.created_at >= (SELECT t FROM since)) AS levels_gained,
             (SELECT count(*) FROM badge_awards a JOIN employees e ON e.id = a.employee_id
@@ -816,7 +839,7 @@ CREATE FUNCTION api_stats(period text, stall_days integer) RETURNS jsonb LANGUAG
                 'average_rating', average_rating, 'levels_gained', levels_gained,
                 'badges_awarded', badges_awarded) ORDER BY department, site) FROM rows), '[]'),
         'levels_gained_by_skill', coalesce((SELECT jsonb_agg(jsonb_build_object('skill', skill, 'levels_gained', n) ORDER BY skill)
-            FROM (SELECT skill, sum(greatest(level_after - level_before, 0)) AS n FROM skill_progress
+            FROM (SELECT skill, sum(gain) AS n FROM skill_progress
                   WHERE created_at >= (SELECT t FROM since) GROUP BY skill) t), '[]'))
 $$;
 

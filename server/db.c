@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define DB_CONNECT_TIMEOUT_S 10
+
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_IDLE, CONN_BUSY };
 
 struct db_job {
@@ -23,7 +25,8 @@ struct db_conn {
 	PGconn *pg;
 	enum conn_state state;
 	struct event *io;    /* socket readiness */
-	struct event *retry; /* reconnect timer */
+	struct event *retry; /* reconnect timer; connect timeout while connecting */
+	bool failed_connect; /* the last attempt to connect failed */
 	int backoff_ms;
 	struct db_job *job; /* in flight */
 	PGresult *last;     /* last result of the job in flight */
@@ -93,15 +96,15 @@ db_conn_watch(struct db_conn *c, short what)
 		event_add(c->io, NULL);
 }
 
-/* Number of connections that can take work now or soon. */
+/* Number of connections that can take work now or soon (all but those whose last attempt to
+ * connect failed). */
 static int
 db_pool_alive(const struct db_pool *pool)
 {
 	int n = 0;
 
 	for (int i = 0; i < pool->size; i++)
-		n += pool->conns[i].state == CONN_IDLE || pool->conns[i].state == CONN_BUSY ||
-		     pool->conns[i].state == CONN_CONNECTING;
+		n += pool->conns[i].state != CONN_DOWN || !pool->conns[i].failed_connect;
 	return n;
 }
 
@@ -156,6 +159,9 @@ db_conn_broken(struct db_conn *c, const char *why)
 		PQfinish(c->pg);
 		c->pg = NULL;
 	}
+	/* a connection lost under a query reconnects at once and queued work waits for it; only a
+	 * failed attempt to connect means the database is really out of reach */
+	c->failed_connect = c->state == CONN_CONNECTING || c->state == CONN_DOWN;
 	c->state = CONN_DOWN;
 	db_conn_finish(c, NULL, msg);
 	if (db_pool_alive(c->pool) == 0)
@@ -243,6 +249,8 @@ db_conn_poll(struct db_conn *c)
 		db_conn_watch(c, EV_WRITE);
 		break;
 	case PGRES_POLLING_OK:
+		evtimer_del(c->retry);
+		c->failed_connect = false;
 		if (PQsetnonblocking(c->pg, 1) != 0) {
 			db_conn_broken(c, PQerrorMessage(c->pg));
 			break;
@@ -296,15 +304,22 @@ db_conn_io_cb(evutil_socket_t fd, short what, void *arg)
 static void
 db_conn_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct db_conn *c = arg;
+
 	(void)fd;
 	(void)what;
-	db_conn_start(arg);
+	if (c->state == CONN_CONNECTING)
+		db_conn_broken(c, "timed out connecting to the database");
+	else
+		db_conn_start(c);
 }
 
 /* Begins a non-blocking connection attempt. */
 static void
 db_conn_start(struct db_conn *c)
 {
+	struct timeval timeout = {DB_CONNECT_TIMEOUT_S, 0};
+
 	c->pg = PQconnectStart(c->pool->conninfo);
 	if (c->pg == NULL) {
 		db_conn_broken(c, "out of memory");
@@ -316,6 +331,7 @@ db_conn_start(struct db_conn *c)
 	}
 	c->state = CONN_CONNECTING;
 	db_conn_watch(c, EV_WRITE);
+	evtimer_add(c->retry, &timeout); /* PQconnectPoll itself never times out */
 }
 
 struct db_pool *

@@ -21,7 +21,9 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
 enum db_submit { DB_QUEUED, DB_FULL, DB_DOWN };
 
 /* Sends one parameterised query (text parameters, NULL for SQL NULL) on a free connection, or
- * queues it. Returns DB_FULL (queue full) or DB_DOWN (no live connection) without calling cb. */
+ * queues it. With DB_QUEUED, cb may already have run (a send that fails at once) before this
+ * returns, so callers must not touch state the callback frees. Returns DB_FULL (queue full) or
+ * DB_DOWN (no live connection) without calling cb. */
 enum db_submit db_query(struct db_pool *pool, const char *sql, int nparams,
                         const char *const *params, db_result_cb cb, void *arg)
     __attribute__((warn_unused_result));

@@ -156,7 +156,8 @@ badges_create(struct request *r)
 		return;
 	}
 	color = json_object_get(r->body, "color");
-	if (color != NULL && strspn(json_string_value(color) + 1, "0123456789abcdef") != 6) {
+	if (color != NULL && (json_string_value(color)[0] != '#' ||
+	                      strspn(json_string_value(color) + 1, "0123456789abcdef") != 6)) {
 		request_reply_error(r, 400, "invalid_value", "color",
 		                    "color must be #rrggbb in lower case");
 		return;

@@ -27,11 +27,13 @@ log_msg(const char *level, const char *fmt, ...)
 	va_list ap;
 
 	log_now(ts, sizeof(ts));
+	flockfile(stderr); /* the solver and migration threads log too: keep lines whole */
 	fprintf(stderr, "%s tandemd %s: ", ts, level);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void

@@ -20,7 +20,9 @@ request_now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Marks the request abandoned when its connection closes before the reply. */
+/* Marks the request abandoned when its connection is freed before the reply: with libevent 2.1
+ * this happens only when the server itself shuts down (it does not read while a request is
+ * being handled, so a client's early close is seen at reply time). */
 static void
 request_conn_close_cb(struct evhttp_connection *conn, void *arg)
 {
@@ -70,11 +72,12 @@ request_new(struct server *srv, struct evhttp_request *ev)
 		r->method = "OTHER";
 		break;
 	}
+	/* routes match the raw path: decoding first would let %2F and %00 change its shape */
 	path = parsed ? evhttp_uri_get_path(parsed) : NULL;
-	r->path = evhttp_uridecode(path && *path ? path : (uri ? uri : "/"), 0, NULL);
+	r->path = strdup(path && *path ? path : (uri ? uri : "/"));
 	query = parsed ? evhttp_uri_get_query(parsed) : NULL;
-	if (query != NULL)
-		evhttp_parse_query_str(query, &r->query);
+	if (query != NULL && evhttp_parse_query_str(query, &r->query) != 0)
+		r->bad_query = true;
 	if (r->path == NULL) {
 		free(r);
 		return NULL;
@@ -84,9 +87,18 @@ request_new(struct server *srv, struct evhttp_request *ev)
 	return r;
 }
 
-/* Releases r and tells the server one request fewer is in flight. */
+/* The reply has been written out (or its connection failed): one request fewer in flight, so a
+ * shutdown never closes a socket with a reply still in its buffer. */
 static void
-request_free(struct request *r)
+request_complete_cb(struct evhttp_request *ev, void *arg)
+{
+	(void)ev;
+	server_request_done(arg);
+}
+
+/* Releases r; the in-flight count drops when the reply is out (or at once if none is sent). */
+static void
+request_free(struct request *r, bool sent)
 {
 	struct server *srv = r->srv;
 
@@ -97,7 +109,8 @@ request_free(struct request *r)
 	free(r->param);
 	free(r->path);
 	free(r);
-	server_request_done(srv);
+	if (!sent)
+		server_request_done(srv);
 }
 
 /* Sends status with buf as body (when not gone), logs, frees buf and r. */
@@ -112,11 +125,12 @@ request_send(struct request *r, int status, struct evbuffer *buf)
 
 		if (r->srv->stopping)
 			evhttp_add_header(out, "Connection", "close");
+		evhttp_request_set_on_complete_cb(r->ev, request_complete_cb, r->srv);
 		evhttp_send_reply(r->ev, status, NULL, buf);
 	}
 	if (buf != NULL)
 		evbuffer_free(buf);
-	request_free(r);
+	request_free(r, !r->gone);
 }
 
 void
@@ -225,8 +239,12 @@ request_reply_pgerror(struct request *r, const PGresult *res)
 	const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
-	if (state == NULL)
-		state = "XX000";
+	if (state == NULL) {
+		/* no SQLSTATE: libpq's own error, the connection broke under the query */
+		request_reply_error(r, 503, "database_unavailable", NULL,
+		                    "the database is unavailable, retry shortly");
+		return;
+	}
 	if (strncmp(state, "TD", 2) == 0) {
 		/* raised by our SQL functions: TDnnn = HTTP status, hint = code, detail = field */
 		const char *code = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);

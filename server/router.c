@@ -112,6 +112,24 @@ fail:
 	return false;
 }
 
+/* Percent-decodes the captured path segment; false when it would hide a NUL or a '/'. */
+static bool
+router_decode_param(struct request *r)
+{
+	size_t len = 0;
+	char *decoded = evhttp_uridecode(r->param, 0, &len);
+
+	if (decoded == NULL)
+		return false;
+	if (len != strlen(decoded) || strchr(decoded, '/') != NULL || len == 0) {
+		free(decoded);
+		return false;
+	}
+	free(r->param);
+	r->param = decoded;
+	return true;
+}
+
 /* Parses the request body into r->body as a JSON object, replying 4xx when it is not one. */
 static bool
 router_parse_body(struct request *r)
@@ -204,6 +222,8 @@ router_allowed(const char *path, char *allow, size_t len)
 			strncat(allow, ", ", len - strlen(allow) - 1);
 		strncat(allow, router_routes[i].method, len - strlen(allow) - 1);
 	}
+	if (strstr(allow, "GET") != NULL)
+		strncat(allow, ", HEAD", len - strlen(allow) - 1);
 	return allow[0] != '\0';
 }
 
@@ -220,11 +240,23 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 		return;
 	}
 	for (size_t i = 0; i < ROUTER_NROUTES; i++) {
-		if (strcmp(router_routes[i].method, r->method) == 0 &&
+		/* HEAD is GET without a body (libevent leaves the body out) */
+		const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+
+		if (strcmp(router_routes[i].method, method) == 0 &&
 		    router_match(router_routes[i].pattern, r->path, &r->param)) {
 			r->route = &router_routes[i];
 			break;
 		}
+	}
+	if (r->route != NULL && r->param != NULL && !router_decode_param(r)) {
+		request_reply_error(r, 404, "not_found", NULL, "no such endpoint");
+		return;
+	}
+	if (r->bad_query) {
+		request_reply_error(r, 400, "invalid_parameter", NULL,
+		                    "the query string is malformed");
+		return;
 	}
 	if (r->route == NULL) {
 		if (router_allowed(r->path, allow, sizeof(allow))) {

@@ -143,7 +143,14 @@ solver_run_child(struct solver *s, const char *instance, int limit_s, char **err
 		char *out = NULL, *err = NULL;
 		int rc;
 
-		close(fds[0]);
+		/* keep only stdio and the pipe: inherited client and database sockets would stay
+		 * open (no FIN to clients the server closed) for as long as the solve runs */
+		if (fds[1] != 3) {
+			dup2(fds[1], 3);
+			close(fds[1]);
+			fds[1] = 3;
+		}
+		close_range(4, ~0U, 0);
 		rc = matcher_solve_json(instance, strlen(instance), &out, &err);
 		if (rc == 0 && out != NULL)
 			solver_write_all(fds[1], out, strlen(out));
@@ -278,7 +285,9 @@ solver_main(void *arg)
 			break;
 		if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
 			PQfinish(pg);
-			pg = PQconnectdb(s->conninfo);
+			pg = PQconnectdbParams(
+			    (const char *const[]){"dbname", "connect_timeout", NULL},
+			    (const char *const[]){s->conninfo, "5", NULL}, 1);
 			if (PQstatus(pg) != CONNECTION_OK)
 				continue;
 		}

@@ -169,12 +169,13 @@ upkeep_delivery_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (u->polling || u->srv->stopping || !atomic_load(&u->srv->schema_ready))
 		return;
+	u->polling = true; /* set first: the callback may run inside db_query */
 	if (db_query(
 	        u->srv->pool,
 	        "SELECT delivery_id, url, body, signature FROM webhook_due(" UPKEEP_DELIVERY_BATCH
 	        ")",
-	        0, NULL, upkeep_due_cb, u) == DB_QUEUED)
-		u->polling = true;
+	        0, NULL, upkeep_due_cb, u) != DB_QUEUED)
+		u->polling = false;
 }
 
 /* Every maintenance period: end finished pairs, flag stalled ones. */
