@@ -193,14 +193,11 @@ void
 awards_revoke(struct request *r)
 {
 	const char *params[2];
-	struct verr err;
 
 	if (!request_param_id(r, "award"))
 		return;
-	if (!validate_object(r->body, gamification_revoke_rules, 1, false, "", &err)) {
-		request_reply_error(r, 400, err.code, err.field, "%s", err.message);
+	if (!request_validate(r, gamification_revoke_rules, 1, false))
 		return;
-	}
 	params[0] = r->param;
 	params[1] = json_string_value(json_object_get(r->body, "reason"));
 	request_query(r, "SELECT api_revoke_award($1::bigint, $2)", 2, params, request_ok_cb);

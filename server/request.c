@@ -2,6 +2,7 @@
 #include "request.h"
 #include "log.h"
 #include "server.h"
+#include "validate.h"
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
@@ -388,4 +389,18 @@ request_param_id(struct request *r, const char *what)
 		return false;
 	}
 	return true;
+}
+
+bool
+request_validate(struct request *r, const struct vrule *rules, size_t nrules, bool partial)
+{
+	json_t *empty = r->body == NULL ? json_object() : NULL; /* an optional body left out */
+	struct verr err;
+	bool ok = validate_object(r->body ? r->body : empty, rules, nrules, partial, "", &err);
+
+	json_decref(empty);
+	if (ok)
+		return true;
+	request_reply_error(r, 400, err.code, err.field, "%s", err.message);
+	return false;
 }

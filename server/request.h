@@ -79,6 +79,13 @@ void request_reply_first(struct request *r, int status, const PGresult *res);
 /* Returns the query-string value for name, or NULL. */
 const char *request_arg(struct request *r, const char *name);
 
+struct vrule;
+
+/* Validates the body against rules (all required ones present unless partial); on failure
+ * replies 400 with the first problem and returns false. */
+bool request_validate(struct request *r, const struct vrule *rules, size_t nrules, bool partial)
+    __attribute__((warn_unused_result));
+
 /* Returns the request header value for name, or NULL. */
 const char *request_header(struct request *r, const char *name);
 

@@ -301,15 +301,12 @@ rounds_put_pairs(struct request *r, const char *which, const struct vrule *rules
 {
 	const json_t *list;
 	const char *params[3];
-	struct verr err;
 	char *text;
 
 	if (!request_param_id(r, "round"))
 		return;
-	if (!validate_object(r->body, rules, 1, false, "", &err)) {
-		rounds_reply_verr(r, &err);
+	if (!request_validate(r, rules, 1, false))
 		return;
-	}
 	list = json_object_get(r->body, which);
 	for (size_t i = 0; i < json_array_size(list); i++) {
 		const json_t *item = json_array_get(list, i);
@@ -348,14 +345,11 @@ rounds_solve(struct request *r)
 {
 	const char *params[2];
 	const json_t *keep;
-	struct verr err;
 
 	if (!request_param_id(r, "round"))
 		return;
-	if (r->body != NULL && !validate_object(r->body, rounds_solve_rules, 1, true, "", &err)) {
-		rounds_reply_verr(r, &err);
+	if (!request_validate(r, rounds_solve_rules, 1, true))
 		return;
-	}
 	keep = r->body ? json_object_get(r->body, "keep_previous") : NULL;
 	params[0] = r->param;
 	params[1] = keep == NULL ? NULL : (json_is_true(keep) ? "true" : "false");

@@ -48,18 +48,6 @@ static const struct vrule sessions_progress_rules[] = {
 
 #define NRULES(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Validates a body against rules, replying 400 when it does not fit. */
-static bool
-sessions_validate(struct request *r, const struct vrule *rules, size_t n)
-{
-	struct verr err;
-
-	if (r->body == NULL || validate_object(r->body, rules, n, false, "", &err))
-		return true;
-	request_reply_error(r, 400, err.code, err.field, "%s", err.message);
-	return false;
-}
-
 /* True when an Idempotency-Key header, if any, has a sane shape; replies 400 otherwise. */
 static bool
 sessions_check_key(struct request *r, const char *key)
@@ -98,7 +86,7 @@ sessions_log(struct request *r)
 	char *body;
 
 	if (!request_param_id(r, "pair") ||
-	    !sessions_validate(r, sessions_log_rules, NRULES(sessions_log_rules)) ||
+	    !request_validate(r, sessions_log_rules, NRULES(sessions_log_rules), false) ||
 	    !sessions_check_key(r, key))
 		return;
 	body = json_dumps(r->body, JSON_COMPACT);
@@ -146,7 +134,7 @@ sessions_dispute(struct request *r)
 	const char *params[3];
 
 	if (!request_param_id(r, "session") ||
-	    !sessions_validate(r, sessions_dispute_rules, NRULES(sessions_dispute_rules)))
+	    !request_validate(r, sessions_dispute_rules, NRULES(sessions_dispute_rules), false))
 		return;
 	params[0] = r->caller_id;
 	params[1] = r->param;
@@ -176,7 +164,7 @@ pairs_end(struct request *r)
 	char *body;
 
 	if (!request_param_id(r, "pair") ||
-	    !sessions_validate(r, sessions_end_rules, NRULES(sessions_end_rules)))
+	    !request_validate(r, sessions_end_rules, NRULES(sessions_end_rules), false))
 		return;
 	body = r->body ? json_dumps(r->body, JSON_COMPACT) : strdup("{}");
 	params[0] = r->param;
@@ -194,7 +182,7 @@ me_progress(struct request *r)
 	const char *params[2];
 	char *body;
 
-	if (!sessions_validate(r, sessions_progress_rules, NRULES(sessions_progress_rules)))
+	if (!request_validate(r, sessions_progress_rules, NRULES(sessions_progress_rules), false))
 		return;
 	body = json_dumps(r->body, JSON_COMPACT);
 	params[0] = r->caller_id;

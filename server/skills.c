@@ -44,14 +44,11 @@ skills_list(struct request *r)
 void
 skills_create(struct request *r)
 {
-	struct verr err;
 	char *body;
 	const char *params[1];
 
-	if (!validate_object(r->body, skills_create_rules, 3, false, "", &err)) {
-		request_reply_error(r, 400, err.code, err.field, "%s", err.message);
+	if (!request_validate(r, skills_create_rules, 3, false))
 		return;
-	}
 	body = json_dumps(r->body, JSON_COMPACT);
 	params[0] = body;
 	request_query(r, "SELECT api_create_skill($1::jsonb)", 1, params, request_created_cb);
@@ -61,14 +58,11 @@ skills_create(struct request *r)
 void
 skills_patch(struct request *r)
 {
-	struct verr err;
 	char *body;
 	const char *params[2];
 
-	if (!validate_object(r->body, skills_patch_rules, 3, true, "", &err)) {
-		request_reply_error(r, 400, err.code, err.field, "%s", err.message);
+	if (!request_validate(r, skills_patch_rules, 3, true))
 		return;
-	}
 	body = json_dumps(r->body, JSON_COMPACT);
 	params[0] = r->param;
 	params[1] = body;

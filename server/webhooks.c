@@ -19,13 +19,10 @@ webhooks_create(struct request *r)
 	const char *params[3];
 	const char *url;
 	struct evhttp_uri *uri;
-	struct verr err;
 	bool ok;
 
-	if (!validate_object(r->body, webhooks_rules, 3, false, "", &err)) {
-		request_reply_error(r, 400, err.code, err.field, "%s", err.message);
+	if (!request_validate(r, webhooks_rules, 3, false))
 		return;
-	}
 	url = json_string_value(json_object_get(r->body, "url"));
 	uri = evhttp_uri_parse(url);
 	ok = uri != NULL && evhttp_uri_get_scheme(uri) != NULL &&
