@@ -472,7 +472,7 @@ start_server(const struct pgcluster *c, char *errbuf, size_t errlen)
 	const char *fast = getenv("TANDEM_PG_FAST");
 	bool is_fast = fast != NULL && strcmp(fast, "1") == 0;
 	char *opts = format_string("-c listen_addresses='' -k '%s' -p %d "
-	                           "-c unix_socket_permissions=0777 -c max_connections=50 %s",
+	                           "-c unix_socket_permissions=0700 -c max_connections=50 %s",
 	                           c->sockdir, c->port,
 	                           is_fast ? "-c fsync=off -c synchronous_commit=off "
 	                                     "-c full_page_writes=off"
@@ -733,7 +733,7 @@ prepare_directories(const struct pgcluster *c, char *errbuf, size_t errlen)
 		goto out;
 	if (!ensure_dir(c, c->state_dir, 0755, false, errbuf, errlen) ||
 	    !ensure_dir(c, c->pgdata, 0700, false, errbuf, errlen) ||
-	    !ensure_dir(c, c->sockdir, 0755, true, errbuf, errlen))
+	    !ensure_dir(c, c->sockdir, 0700, true, errbuf, errlen))
 		goto out;
 	ok = true;
 out:

@@ -52,14 +52,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Runs psql against conninfo as an unprivileged OS user when root (checks socket permissions).
+# Runs psql against conninfo as the caller (root, or the account that owns the cluster).
 sql() {
-	if [[ $(id -u) -eq 0 ]]; then
-		setpriv --reuid=nobody --regid=nogroup --clear-groups \
-			"$BINDIR/psql" -X -q -At -d "$1" -c "$2"
-	else
-		"$BINDIR/psql" -X -q -At -d "$1" -c "$2"
-	fi
+	"$BINDIR/psql" -X -q -At -d "$1" -c "$2"
+}
+
+# True when an unrelated unprivileged account can connect (the socket must refuse it: trust auth).
+sql_as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$BINDIR/psql" -X -q -At -d "$1" -c "SELECT 1" >/dev/null 2>&1
 }
 
 # Starts "driver run" in the background holding the cluster until stop_held; sets CI.
@@ -95,6 +96,9 @@ CI="$("$DRIVER" leak "$STATE")" || fail "first start"
 [[ "$(initdb_count)" == 1 ]] || fail "initdb did not run once"
 [[ "$(stat -c %a "$STATE/pgdata")" == 700 ]] || fail "pgdata mode"
 sql "$CI" "CREATE TABLE probe(x int); INSERT INTO probe VALUES (42);" || fail "psql write"
+if [[ $(id -u) -eq 0 ]] && sql_as_nobody "$CI"; then
+	fail "an unrelated account could connect to the private cluster"
+fi
 
 echo "2. attach to the running cluster: stop must leave it running"
 "$DRIVER" run "$STATE" </dev/null >/dev/null || fail "attach"
