@@ -68,6 +68,10 @@ void ob_badge(struct request *r);
 void ob_badge_image(struct request *r);
 void ob_assertion(struct request *r);
 
+/* tokens.c */
+void tokens_issue(struct request *r);
+void tokens_revoke_current(struct request *r);
+
 /* webhooks.c */
 void webhooks_create(struct request *r);
 void webhooks_list(struct request *r);

@@ -28,6 +28,7 @@ struct request {
 	double start_ms;
 	bool gone;      /* connection freed (server shutdown): drop the reply */
 	bool bad_query; /* the query string could not be parsed */
+	const char *token; /* the bearer token of an authenticated request (header storage) */
 	enum caller_kind caller;
 	char caller_id[24];        /* employee or HR id as decimal text */
 	const struct route *route; /* the matched route */

@@ -61,6 +61,8 @@ static const struct route router_routes[] = {
     {"GET", "/v1/me/achievements", AUTH_EMPLOYEE, BODY_NONE, me_achievements},
     {"GET", "/v1/me/ledger", AUTH_EMPLOYEE, BODY_NONE, me_ledger},
     {"GET", "/v1/me/export", AUTH_EMPLOYEE, BODY_NONE, me_export},
+    {"POST", "/v1/tokens", AUTH_ANY, BODY_OPTIONAL, tokens_issue},
+    {"DELETE", "/v1/tokens/current", AUTH_ANY, BODY_NONE, tokens_revoke_current},
     {"GET", "/v1/badges", AUTH_NONE, BODY_NONE, badges_list},
     {"POST", "/v1/badges", AUTH_HR, BODY_REQUIRED, badges_create},
     {"POST", "/v1/awards/{}/revoke", AUTH_HR, BODY_REQUIRED, awards_revoke},
@@ -291,6 +293,7 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 		                    "a valid \"Authorization: Bearer <token>\" header is required");
 		return;
 	}
+	r->token = token;
 	request_query(r, "SELECT employee_id, hr_id FROM api_authenticate($1)", 1, &token,
 	              router_auth_cb);
 }
