@@ -5,9 +5,9 @@ set -euo pipefail
 
 PACKAGES=(
 	build-essential autoconf automake pkg-config
-	libevent-dev libpq-dev libjansson-dev libglpk-dev
+	libevent-dev libssl-dev libpq-dev libjansson-dev libglpk-dev
 	postgresql-15 postgresql-client-15
-	tzdata curl ca-certificates
+	tzdata curl ca-certificates openssl
 	python3 python3-pytest python3-requests python3-jsonschema python3-yaml python3-scipy
 	python3-numpy
 	nodejs npm

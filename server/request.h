@@ -26,8 +26,8 @@ struct request {
 	char *param;            /* the {id} or {slug} path segment, if the route has one */
 	json_t *body;           /* parsed JSON object, or NULL when no body was sent */
 	double start_ms;
-	bool gone;      /* connection freed (server shutdown): drop the reply */
-	bool bad_query; /* the query string could not be parsed */
+	bool gone;         /* connection freed (server shutdown): drop the reply */
+	bool bad_query;    /* the query string could not be parsed */
 	const char *token; /* the bearer token of an authenticated request (header storage) */
 	enum caller_kind caller;
 	char caller_id[24];        /* employee or HR id as decimal text */

@@ -35,6 +35,7 @@ enum {
 	OPT_ISSUER_NAME,
 	OPT_ISSUER_EMAIL,
 	OPT_STALL_DAYS,
+	OPT_WEBHOOK_CA,
 	OPT_MAINTENANCE,
 	OPT_EMAIL,
 	OPT_NAME,
@@ -182,6 +183,9 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 	case OPT_ISSUER_EMAIL:
 		settings_set(&cfg->issuer_email, val);
 		return true;
+	case OPT_WEBHOOK_CA:
+		settings_set(&cfg->webhook_ca_file, *val ? val : NULL);
+		return true;
 	case OPT_STALL_DAYS:
 		if (!settings_parse_long(val, 0, 365, &v)) {
 			snprintf(err, errlen, "--stall-days: expected 0..365, got \"%s\"", val);
@@ -231,6 +235,7 @@ static const struct {
     {"TANDEM_ISSUER_NAME", OPT_ISSUER_NAME},
     {"TANDEM_ISSUER_EMAIL", OPT_ISSUER_EMAIL},
     {"TANDEM_STALL_DAYS", OPT_STALL_DAYS},
+    {"TANDEM_WEBHOOK_CA_FILE", OPT_WEBHOOK_CA},
     {"TANDEM_MAINTENANCE_SECONDS", OPT_MAINTENANCE},
 };
 
@@ -267,6 +272,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"issuer-name", required_argument, NULL, OPT_ISSUER_NAME},
 	    {"issuer-email", required_argument, NULL, OPT_ISSUER_EMAIL},
 	    {"stall-days", required_argument, NULL, OPT_STALL_DAYS},
+	    {"webhook-ca-file", required_argument, NULL, OPT_WEBHOOK_CA},
 	    {"maintenance-seconds", required_argument, NULL, OPT_MAINTENANCE},
 	    {"email", required_argument, NULL, OPT_EMAIL},
 	    {"name", required_argument, NULL, OPT_NAME},
@@ -328,48 +334,51 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 void
 settings_usage(const char *argv0)
 {
-	printf("Usage: %s [options]                      run the Tandem API server\n"
-	       "       %s admin create-hr --email E --name N  create an HR account and print its "
-	       "token once\n"
-	       "       %s admin issue-token --email E         print a new token for an existing "
-	       "employee\n"
-	       "\n"
-	       "Options (each also read from the environment variable shown; flags win):\n"
-	       "  --listen HOST:PORT          TANDEM_LISTEN           address to serve "
-	       "(127.0.0.1:8080)\n"
-	       "  --database-url URL          TANDEM_DATABASE_URL     external PostgreSQL (libpq "
-	       "URL or conninfo);\n"
-	       "                                                      without it, a private "
-	       "embedded cluster is run\n"
-	       "  --state-dir DIR             TANDEM_STATE_DIR        embedded cluster home "
-	       "(/var/lib/tandem as root,\n"
-	       "                                                      ./state otherwise)\n"
-	       "  --pg-user USER              TANDEM_PG_USER          account running the embedded "
-	       "cluster when root (tandem)\n"
-	       "  --pg-bindir DIR             TANDEM_PG_BINDIR        PostgreSQL server binaries "
-	       "(%s)\n"
-	       "  --schema-dir DIR            TANDEM_SCHEMA_DIR       SQL migrations (%s)\n"
-	       "  --pool-size N               TANDEM_POOL_SIZE        database connections (4)\n"
-	       "  --queue-max N               TANDEM_QUEUE_MAX        requests waiting for a "
-	       "connection before 503 (256)\n"
-	       "  --max-body-bytes N          TANDEM_MAX_BODY_BYTES   request body limit, larger "
-	       "gives 413 (1048576)\n"
-	       "  --allowed-email-domains L   TANDEM_ALLOWED_EMAIL_DOMAINS  comma list of sign-up "
-	       "domains (any)\n"
-	       "  --public-base-url URL       TANDEM_PUBLIC_BASE_URL  base of absolute links "
-	       "(http://127.0.0.1:8080)\n"
-	       "  --demo                      TANDEM_DEMO=1           load the demo company at "
-	       "start (idempotent)\n"
-	       "  --issuer-name NAME          TANDEM_ISSUER_NAME      Open Badges issuer name "
-	       "(Tandem reverse mentoring)\n"
-	       "  --issuer-email EMAIL        TANDEM_ISSUER_EMAIL     Open Badges issuer email "
-	       "(tandem@example.com)\n"
-	       "  --stall-days N              TANDEM_STALL_DAYS       days without a confirmed "
-	       "session before a pair is stalled (21)\n"
-	       "  --maintenance-seconds N     TANDEM_MAINTENANCE_SECONDS  period of the upkeep "
-	       "tick: round ends, stalled pairs (60)\n"
-	       "  -h, --help                                          this text\n",
-	       argv0, argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir());
+	printf(
+	    "Usage: %s [options]                      run the Tandem API server\n"
+	    "       %s admin create-hr --email E --name N  create an HR account and print its "
+	    "token once\n"
+	    "       %s admin issue-token --email E         print a new token for an existing "
+	    "employee\n"
+	    "\n"
+	    "Options (each also read from the environment variable shown; flags win):\n"
+	    "  --listen HOST:PORT          TANDEM_LISTEN           address to serve "
+	    "(127.0.0.1:8080)\n"
+	    "  --database-url URL          TANDEM_DATABASE_URL     external PostgreSQL (libpq "
+	    "URL or conninfo);\n"
+	    "                                                      without it, a private "
+	    "embedded cluster is run\n"
+	    "  --state-dir DIR             TANDEM_STATE_DIR        embedded cluster home "
+	    "(/var/lib/tandem as root,\n"
+	    "                                                      ./state otherwise)\n"
+	    "  --pg-user USER              TANDEM_PG_USER          account running the embedded "
+	    "cluster when root (tandem)\n"
+	    "  --pg-bindir DIR             TANDEM_PG_BINDIR        PostgreSQL server binaries "
+	    "(%s)\n"
+	    "  --schema-dir DIR            TANDEM_SCHEMA_DIR       SQL migrations (%s)\n"
+	    "  --pool-size N               TANDEM_POOL_SIZE        database connections (4)\n"
+	    "  --queue-max N               TANDEM_QUEUE_MAX        requests waiting for a "
+	    "connection before 503 (256)\n"
+	    "  --max-body-bytes N          TANDEM_MAX_BODY_BYTES   request body limit, larger "
+	    "gives 413 (1048576)\n"
+	    "  --allowed-email-domains L   TANDEM_ALLOWED_EMAIL_DOMAINS  comma list of sign-up "
+	    "domains (any)\n"
+	    "  --public-base-url URL       TANDEM_PUBLIC_BASE_URL  base of absolute links "
+	    "(http://127.0.0.1:8080)\n"
+	    "  --demo                      TANDEM_DEMO=1           load the demo company at "
+	    "start (idempotent)\n"
+	    "  --issuer-name NAME          TANDEM_ISSUER_NAME      Open Badges issuer name "
+	    "(Tandem reverse mentoring)\n"
+	    "  --issuer-email EMAIL        TANDEM_ISSUER_EMAIL     Open Badges issuer email "
+	    "(tandem@example.com)\n"
+	    "  --webhook-ca-file PATH      TANDEM_WEBHOOK_CA_FILE  extra trusted CA certificates "
+	    "for https webhooks (system store)\n"
+	    "  --stall-days N              TANDEM_STALL_DAYS       days without a confirmed "
+	    "session before a pair is stalled (21)\n"
+	    "  --maintenance-seconds N     TANDEM_MAINTENANCE_SECONDS  period of the upkeep "
+	    "tick: round ends, stalled pairs (60)\n"
+	    "  -h, --help                                          this text\n",
+	    argv0, argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir());
 }
 
 void
@@ -385,6 +394,7 @@ settings_free(struct settings *cfg)
 	free(cfg->public_base_url);
 	free(cfg->issuer_name);
 	free(cfg->issuer_email);
+	free(cfg->webhook_ca_file);
 	free(cfg->admin_command);
 	free(cfg->admin_email);
 	free(cfg->admin_name);

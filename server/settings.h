@@ -20,6 +20,7 @@ struct settings {
 	char *public_base_url;  /* base of absolute links */
 	char *issuer_name;      /* Open Badges issuer */
 	char *issuer_email;
+	char *webhook_ca_file;   /* extra trusted CAs for https webhooks, or NULL */
 	int stall_days;          /* a pair without confirmed session this long is stalled */
 	int maintenance_seconds; /* period of the upkeep tick */
 	bool demo;               /* load the demo company at start */

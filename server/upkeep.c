@@ -4,7 +4,12 @@
 #include "log.h"
 #include "server.h"
 
+#include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <event2/dns.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -19,6 +24,7 @@ struct upkeep {
 	struct event *tick;     /* maintenance_tick every maintenance_seconds */
 	struct event *delivery; /* webhook deliveries every second */
 	struct evdns_base *dns;
+	SSL_CTX *tls;                    /* client context for https:// webhooks */
 	struct upkeep_delivery *sending; /* deliveries awaiting an answer */
 	bool polling;                    /* a webhook_due query is running */
 };
@@ -78,6 +84,39 @@ upkeep_response_cb(struct evhttp_request *req, void *arg)
 	upkeep_delivery_done(d, false, why);
 }
 
+/* A TLS client bufferevent for host: the certificate must chain to a trusted CA (the system's, or
+ * --webhook-ca-file) and name the host (DNS name or IP address); SNI is sent for names. */
+static struct bufferevent *
+upkeep_tls_bufferevent(struct upkeep *u, const char *host)
+{
+	struct bufferevent *bev = NULL;
+	X509_VERIFY_PARAM *param;
+	unsigned char ip[16];
+	bool is_ip;
+	SSL *ssl;
+
+	if (u->tls == NULL)
+		return NULL;
+	ssl = SSL_new(u->tls);
+	if (ssl == NULL)
+		return NULL;
+	param = SSL_get0_param(ssl);
+	is_ip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
+	if ((is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host)
+	           : X509_VERIFY_PARAM_set1_host(param, host, 0) &&
+	                 SSL_set_tlsext_host_name(ssl, host)) != 1)
+		goto fail;
+	bev = bufferevent_openssl_socket_new(u->srv->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+	                                     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL)
+		goto fail;
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev; /* the bufferevent owns ssl now */
+fail:
+	SSL_free(ssl);
+	return NULL;
+}
+
 /* Starts one signed POST of body to url; failures are recorded at once. */
 static void
 upkeep_send(struct upkeep *u, const char *id, const char *url, const char *body, const char *sig,
@@ -87,9 +126,10 @@ upkeep_send(struct upkeep *u, const char *id, const char *url, const char *body,
 	struct evhttp_uri *uri = evhttp_uri_parse(url);
 	struct evhttp_connection *conn = NULL;
 	struct evhttp_request *req = NULL;
-	const char *host, *path, *query;
+	const char *host, *path, *query, *scheme;
 	char target[2048], hostport[300];
 	struct evkeyvalq *h;
+	bool tls;
 	int port;
 
 	if (d == NULL)
@@ -99,17 +139,29 @@ upkeep_send(struct upkeep *u, const char *id, const char *url, const char *body,
 	d->next = u->sending;
 	u->sending = d;
 	host = uri ? evhttp_uri_get_host(uri) : NULL;
-	if (host == NULL || strcmp(evhttp_uri_get_scheme(uri), "http") != 0) {
-		upkeep_delivery_done(d, false, "only http:// URLs can be delivered");
+	scheme = uri ? evhttp_uri_get_scheme(uri) : NULL;
+	tls = scheme != NULL && strcmp(scheme, "https") == 0;
+	if (host == NULL || scheme == NULL || (!tls && strcmp(scheme, "http") != 0)) {
+		upkeep_delivery_done(d, false, "only http:// and https:// URLs can be delivered");
 		goto out;
 	}
-	port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : 80;
+	port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : (tls ? 443 : 80);
 	path = evhttp_uri_get_path(uri);
 	query = evhttp_uri_get_query(uri);
 	snprintf(target, sizeof(target), "%s%s%s", path && *path ? path : "/", query ? "?" : "",
 	         query ? query : "");
 	snprintf(hostport, sizeof(hostport), "%s:%d", host, port);
-	conn = evhttp_connection_base_new(u->srv->base, u->dns, host, (ev_uint16_t)port);
+	if (tls) {
+		struct bufferevent *bev = upkeep_tls_bufferevent(u, host);
+
+		conn = bev ? evhttp_connection_base_bufferevent_new(u->srv->base, u->dns, bev, host,
+		                                                    (ev_uint16_t)port)
+		           : NULL;
+		if (conn == NULL && bev != NULL)
+			bufferevent_free(bev);
+	} else {
+		conn = evhttp_connection_base_new(u->srv->base, u->dns, host, (ev_uint16_t)port);
+	}
 	req = conn ? evhttp_request_new(upkeep_response_cb, d) : NULL;
 	if (req == NULL) {
 		if (conn != NULL)
@@ -208,6 +260,18 @@ upkeep_new(struct server *srv)
 	u->dns = evdns_base_new(srv->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (u->dns == NULL) /* no resolv.conf: IP literals and /etc/hosts-free names only */
 		u->dns = evdns_base_new(srv->base, 0);
+	u->tls = SSL_CTX_new(TLS_client_method());
+	if (u->tls != NULL) {
+		SSL_CTX_set_verify(u->tls, SSL_VERIFY_PEER, NULL);
+		SSL_CTX_set_min_proto_version(u->tls, TLS1_2_VERSION);
+		if (SSL_CTX_set_default_verify_paths(u->tls) != 1 ||
+		    (srv->cfg->webhook_ca_file != NULL &&
+		     SSL_CTX_load_verify_locations(u->tls, srv->cfg->webhook_ca_file, NULL) != 1)) {
+			log_msg("error", "cannot load the CA certificates for https webhooks");
+			upkeep_free(u);
+			return NULL;
+		}
+	}
 	u->tick = event_new(srv->base, -1, EV_PERSIST, upkeep_tick_cb, u);
 	u->delivery = event_new(srv->base, -1, EV_PERSIST, upkeep_delivery_cb, u);
 	if (u->dns == NULL || u->tick == NULL || u->delivery == NULL) {
@@ -239,5 +303,7 @@ upkeep_free(struct upkeep *u)
 		event_free(u->delivery);
 	if (u->dns != NULL)
 		evdns_base_free(u->dns, 0);
+	if (u->tls != NULL)
+		SSL_CTX_free(u->tls);
 	free(u);
 }

@@ -26,15 +26,14 @@ webhooks_create(struct request *r)
 	url = json_string_value(json_object_get(r->body, "url"));
 	uri = evhttp_uri_parse(url);
 	ok = uri != NULL && evhttp_uri_get_scheme(uri) != NULL &&
-	     strcmp(evhttp_uri_get_scheme(uri), "http") == 0 && evhttp_uri_get_host(uri) != NULL &&
-	     *evhttp_uri_get_host(uri) != '\0';
+	     (strcmp(evhttp_uri_get_scheme(uri), "http") == 0 ||
+	      strcmp(evhttp_uri_get_scheme(uri), "https") == 0) &&
+	     evhttp_uri_get_host(uri) != NULL && *evhttp_uri_get_host(uri) != '\0';
 	if (uri != NULL)
 		evhttp_uri_free(uri);
 	if (!ok) {
-		request_reply_error(
-		    r, 400, "invalid_value", "url",
-		    "url must be an http:// URL (https delivery is not supported yet: "
-		    "point it at an internal relay)");
+		request_reply_error(r, 400, "invalid_value", "url",
+		                    "url must be an http:// or https:// URL with a host");
 		return;
 	}
 	params[0] = json_string_value(json_object_get(r->body, "event_type"));
