@@ -877,7 +877,8 @@ END $$;
 
 -- Deliveries due now, leased for 30 s so that another tandemd does not send them too; the body
 -- and its HMAC-SHA256 signature (hex, with the webhook's secret) are computed here.
-CREATE FUNCTION webhook_due(lim integer) RETURNS TABLE (delivery_id bigint, url text, body text, signature text)
+CREATE FUNCTION webhook_due(lim integer)
+RETURNS TABLE (delivery_id bigint, url text, body text, signature text, event_type text)
 LANGUAGE sql AS $$
     WITH due AS (
         SELECT d.id FROM webhook_deliveries d
@@ -887,12 +888,13 @@ LANGUAGE sql AS $$
         UPDATE webhook_deliveries d SET next_attempt_at = now() + interval '30 seconds', attempts = attempts + 1
         FROM due WHERE d.id = due.id RETURNING d.id, d.webhook_id, d.event_id
     ), bodies AS (
-        SELECT l.id, w.url, w.secret,
+        SELECT l.id, w.url, w.secret, e.type,
                jsonb_build_object('event_id', e.id, 'type', e.type, 'created_at', ts_text(e.created_at),
                                   'payload', event_view(e))::text AS body
         FROM leased l JOIN webhooks w ON w.id = l.webhook_id JOIN events e ON e.id = l.event_id
     )
-    SELECT id, url, body, 'sha256=' || encode(hmac(convert_to(body, 'UTF8'), convert_to(secret, 'UTF8'), 'sha256'), 'hex')
+    SELECT id, url, body, 'sha256=' || encode(hmac(convert_to(body, 'UTF8'), convert_to(secret, 'UTF8'), 'sha256'), 'hex'),
+           type
     FROM bodies
 $$;
 

@@ -210,9 +210,11 @@ rounds_queued_cb(struct request *r, const PGresult *res)
 static void
 rounds_created_cb(struct request *r, const PGresult *res)
 {
-	if (PQntuples(res) == 1 && strstr(PQgetvalue(res, 0, 0), "\"status\": \"solving\"") != NULL)
+	bool draft = json_is_false(json_object_get(r->body, "solve"));
+
+	if (!draft)
 		solver_kick(r->srv->solver);
-	request_reply_first(r, json_is_false(json_object_get(r->body, "solve")) ? 201 : 202, res);
+	request_reply_first(r, draft ? 201 : 202, res);
 }
 
 void

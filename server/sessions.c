@@ -73,7 +73,7 @@ sessions_check_key(struct request *r, const char *key)
 static void
 sessions_logged_cb(struct request *r, const PGresult *res)
 {
-	bool replayed = PQntuples(res) == 1 && strstr(PQgetvalue(res, 0, 0), "\"replayed\": true");
+	bool replayed = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 
 	request_reply_first(r, replayed ? 200 : 201, res);
 }
@@ -94,8 +94,10 @@ sessions_log(struct request *r)
 	params[1] = r->param;
 	params[2] = body;
 	params[3] = key;
-	request_query(r, "SELECT api_session_log($1::bigint, $2::bigint, $3::jsonb, $4)", 4, params,
-	              sessions_logged_cb);
+	request_query(r,
+	              "SELECT s, s ? 'replayed' FROM api_session_log($1::bigint, $2::bigint, "
+	              "$3::jsonb, $4) AS s",
+	              4, params, sessions_logged_cb);
 	free(body);
 }
 

@@ -200,14 +200,8 @@ upkeep_due_cb(const PGresult *res, const char *conn_error, void *arg)
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 		return;
 	for (int i = 0; i < PQntuples(res); i++) {
-		const char *body = PQgetvalue(res, i, 2);
-		const char *type = strstr(body, "\"type\": \"");
-		char event[40] = "event";
-
-		if (type != NULL)
-			sscanf(type + 9, "%39[a-z_]", event);
-		upkeep_send(u, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), body,
-		            PQgetvalue(res, i, 3), event);
+		upkeep_send(u, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+		            PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
 	}
 }
 
@@ -222,11 +216,10 @@ upkeep_delivery_cb(evutil_socket_t fd, short what, void *arg)
 	if (u->polling || u->srv->stopping || !atomic_load(&u->srv->schema_ready))
 		return;
 	u->polling = true; /* set first: the callback may run inside db_query */
-	if (db_query(
-	        u->srv->pool,
-	        "SELECT delivery_id, url, body, signature FROM webhook_due(" UPKEEP_DELIVERY_BATCH
-	        ")",
-	        0, NULL, upkeep_due_cb, u) != DB_QUEUED)
+	if (db_query(u->srv->pool,
+	             "SELECT delivery_id, url, body, signature, event_type FROM "
+	             "webhook_due(" UPKEEP_DELIVERY_BATCH ")",
+	             0, NULL, upkeep_due_cb, u) != DB_QUEUED)
 		u->polling = false;
 }
 
