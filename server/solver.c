@@ -198,6 +198,8 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 	PGresult *res;
 	double t0;
 
+	PQclear(solver_exec(
+	    pg, "UPDATE rounds SET solve_started_at = clock_timestamp() WHERE id = $1", 1, params));
 	res = solver_exec(
 	    pg,
 	    "SELECT round_instance(id)::text, coalesce((params->>'time_limit_seconds')::int, "
