@@ -115,3 +115,30 @@ def test_random_instances_match_the_reference(seed, objective):
     assert len({p["mentee"] for p in out["pairs"]}) == len(out["pairs"])
     allowed = {(e["mentor"], e["mentee"]) for e in edges}
     assert all((p["mentor"], p["mentee"]) in allowed for p in out["pairs"])
+
+
+def test_domain_form_explains_pairs_and_converts_time_zones():
+    """A Paris mentor free Monday 09:00-11:00 and a New York manager free Monday 03:00-05:00 (each in
+    their own time) overlap at 08:00-10:00 UTC in a winter week; the result shows each side's local slot."""
+    slot_m = [{"day": "mon", "start": "09:00", "end": "11:00"}]
+    slot_e = [{"day": "mon", "start": "03:00", "end": "05:00"}]
+    inst = {"objective": "max_matched_then_score", "reference_week": "2026-11-30", "session_minutes": 60,
+            "weights": {"skill_gain": 1, "cross_department": 4, "overlap_per_hour": 0.5, "overlap_cap_hours": 4,
+                        "previously_unmatched": 2},
+            "mentors": [{"id": "m", "department": "IT", "team": "t1", "timezone": "Europe/Paris",
+                         "languages": ["en", "fr"], "capacity": 1, "teaches": [{"skill": "linkedin", "level": 4}],
+                         "availability": slot_m}],
+            "mentees": [{"id": "e", "department": "Sales", "team": "t2", "timezone": "America/New_York",
+                         "languages": ["en"], "goals": [{"skill": "linkedin", "current_level": 1, "priority": 2}],
+                         "availability": slot_e, "previously_unmatched": True}],
+            "reporting_lines": [], "history": [], "pins": [], "forbidden": [], "keep": []}
+    out = solved(inst)
+    assert out["status"] == "optimal" and out["matched"] == 1
+    pair = out["pairs"][0]
+    # gain 2 x (4 - 1) = 6, cross-department 4, 2 h overlap (08:00-10:00 UTC) x 0.5, previously unmatched 2
+    assert pair["breakdown"] == pytest.approx({"skill_gain": 6, "cross_department": 4, "overlap": 1,
+                                               "previously_unmatched": 2})
+    assert pair["score"] == pytest.approx(13)
+    assert pair["proposed_slot"]["utc"] == {"day": "mon", "start": "08:00", "end": "09:00"}
+    assert pair["proposed_slot"]["mentor_local"] == {"day": "mon", "start": "09:00", "end": "10:00"}
+    assert pair["proposed_slot"]["mentee_local"] == {"day": "mon", "start": "03:00", "end": "04:00"}
