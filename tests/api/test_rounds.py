@@ -6,19 +6,11 @@ import uuid
 import pytest
 
 from conftest import assert_error
+from conftest import wait_round as wait_settled
 
 pytestmark = [pytest.mark.rounds, pytest.mark.usefixtures("rounds_available")]
 
 
-def wait_settled(api, hr_token, rid, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r = api.get(f"/v1/rounds/{rid}", token=hr_token)
-        assert r.status == 200, r
-        if r.body["status"] not in ("draft", "solving"):
-            return r.body
-        time.sleep(0.2)
-    raise AssertionError(f"round {rid} still solving after {timeout}s")
 
 
 @pytest.fixture(scope="module")
