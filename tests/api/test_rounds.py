@@ -1,6 +1,5 @@
 """Matching rounds (issue 3, HR only) and /v1/me/pairs: authorisation and the basic life cycle."""
 
-import time
 import uuid
 
 import pytest

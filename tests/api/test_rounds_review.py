@@ -2,7 +2,6 @@
 minimal disruption, cancel, infeasible pins, and recovery of a round left "solving" by a crash."""
 
 import subprocess
-import time
 import uuid
 
 import pytest
