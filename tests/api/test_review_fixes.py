@@ -1,6 +1,5 @@
 """Regression tests for defects found in review: each test failed before its fix."""
 
-import os
 import socket
 import subprocess
 import threading
