@@ -57,7 +57,7 @@ def availability(rng, nslots):
 
 def domain(n_mgr, n_jr, seed):
     rng = random.Random(seed)
-    people, lines = [], []
+    lines = []
     # managers: a tree (CEO, VPs per department, then managers) with emails as team keys
     mentees, mentors = [], []
     next_id = 1
