@@ -261,6 +261,13 @@ BEGIN
                          format('goals[%s].skill: "%s" is not an active skill of the catalogue', bad.idx, bad.slug));
     END IF;
     PERFORM 1 FROM employees WHERE id = eid FOR UPDATE;
+    -- a level changed here is history too: progress is measured above the best level ever held
+    IF to_regclass('skill_progress') IS NOT NULL THEN
+        INSERT INTO skill_progress (employee_id, skill, level_before, level_after, gain)
+        SELECT eid, l.skill, l.current_level, (x->>'current_level')::smallint, 0
+        FROM learning l JOIN jsonb_array_elements(p->'goals') AS t(x) ON x->>'skill' = l.skill
+        WHERE l.employee_id = eid AND l.current_level <> (x->>'current_level')::smallint;
+    END IF;
     DELETE FROM learning WHERE employee_id = eid;
     INSERT INTO learning (employee_id, skill, current_level, priority)
     SELECT eid, x->>'skill', (x->>'current_level')::smallint, (x->>'priority')::smallint

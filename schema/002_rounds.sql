@@ -23,8 +23,10 @@ CREATE INDEX rounds_status_idx ON rounds (status);
 CREATE TABLE pairs (
     id            bigserial PRIMARY KEY,
     round_id      bigint NOT NULL REFERENCES rounds (id),
-    mentor_id     bigint NOT NULL REFERENCES employees (id) ON DELETE CASCADE,
-    mentee_id     bigint NOT NULL REFERENCES employees (id) ON DELETE CASCADE,
+    -- NULL once that person erased their account: the partner keeps the pair's history
+    mentor_id     bigint REFERENCES employees (id) ON DELETE SET NULL,
+    mentee_id     bigint REFERENCES employees (id) ON DELETE SET NULL,
+    cross_department boolean NOT NULL DEFAULT false,  -- as it was at publication
     score         double precision NOT NULL,
     detail        jsonb NOT NULL,              -- breakdown, skills, slots, proposed slot
     status        text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'ended')),
@@ -131,7 +133,7 @@ CREATE FUNCTION round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS 
         FROM employees e JOIN employees m ON lower(m.email) = lower(e.manager_email)),
     history AS (
         SELECT jsonb_agg(DISTINCT jsonb_build_object('mentor', mentor_id::text, 'mentee', mentee_id::text)) AS j
-        FROM pairs WHERE round_id <> rid)
+        FROM pairs WHERE round_id <> rid AND mentor_id IS NOT NULL AND mentee_id IS NOT NULL)
     SELECT jsonb_build_object(
         'objective', r.params->'objective',
         'reference_week', r.params->'reference_week',
@@ -270,10 +272,12 @@ BEGIN
         PERFORM api_fail(409, 'conflict', 'pairs',
                          format('employee %s got an active mentor since this round was solved: re-solve it', clash));
     END IF;
-    INSERT INTO pairs (round_id, mentor_id, mentee_id, score, detail, starts_on, ends_on)
+    INSERT INTO pairs (round_id, mentor_id, mentee_id, score, detail, starts_on, ends_on, cross_department)
     SELECT rid, (p->>'mentor')::bigint, (p->>'mentee')::bigint, (p->>'score')::double precision,
            p - 'mentor' - 'mentee' - 'score',
-           (r.params->>'starts_on')::date, (r.params->>'ends_on')::date
+           (r.params->>'starts_on')::date, (r.params->>'ends_on')::date,
+           (SELECT m.department <> e.department FROM employees m, employees e
+            WHERE m.id = (p->>'mentor')::bigint AND e.id = (p->>'mentee')::bigint)
     FROM jsonb_array_elements(r.solution->'pairs') p
     WHERE EXISTS (SELECT 1 FROM employees e WHERE e.id = (p->>'mentor')::bigint)
       AND EXISTS (SELECT 1 FROM employees e WHERE e.id = (p->>'mentee')::bigint);

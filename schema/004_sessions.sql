@@ -218,10 +218,13 @@ BEGIN
 END $$;
 
 -- How a person is named in public: by name only with their leaderboard consent, as it stands when
--- the feed is read (withdrawing consent, or erasure, takes effect on past events too).
+-- the feed is read (withdrawing consent, or erasure, takes effect on past events too). Without
+-- consent the department is named only when it has at least 5 people, so nobody is singled out.
 CREATE FUNCTION public_name(eid bigint) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT coalesce((SELECT CASE WHEN e.leaderboard_opt_in THEN e.display_name
-                                 ELSE 'A colleague from ' || e.department END
+                                 WHEN (SELECT count(*) FROM employees d WHERE d.department = e.department) >= 5
+                                     THEN 'A colleague from ' || e.department
+                                 ELSE 'A colleague' END
                      FROM employees e WHERE e.id = eid), 'A former colleague')
 $$;
 
@@ -248,9 +251,7 @@ $$;
 -- Counters badges are judged on, from confirmed sessions only.
 CREATE FUNCTION employee_counters(eid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
     WITH s AS (
-        SELECT s.*, p.mentor_id, p.mentee_id,
-               (SELECT m.department FROM employees m WHERE m.id = p.mentor_id) <>
-               (SELECT e.department FROM employees e WHERE e.id = p.mentee_id) AS cross_dept
+        SELECT s.*, p.mentor_id, p.mentee_id, p.cross_department AS cross_dept
         FROM sessions s JOIN pairs p ON p.id = s.pair_id
         WHERE s.status = 'confirmed' AND (p.mentor_id = eid OR p.mentee_id = eid)
     ), weeks AS (
@@ -372,11 +373,11 @@ DECLARE
     at timestamptz;
     bad text;
 BEGIN
-    SELECT * INTO pr FROM pairs WHERE id = pid;
-    IF NOT FOUND OR (pr.mentor_id <> eid AND pr.mentee_id <> eid) THEN
+    SELECT * INTO pr FROM pairs WHERE id = pid FOR SHARE;
+    IF NOT FOUND OR (pr.mentor_id IS DISTINCT FROM eid AND pr.mentee_id IS DISTINCT FROM eid) THEN
         PERFORM api_fail(404, 'not_found', NULL, 'no such pair of yours');
     END IF;
-    IF pr.mentee_id <> eid THEN
+    IF pr.mentee_id IS DISTINCT FROM eid THEN
         PERFORM api_fail(403, 'forbidden', NULL, 'the manager of the pair logs sessions; the mentor confirms them');
     END IF;
     IF idem IS NOT NULL THEN
@@ -408,6 +409,12 @@ BEGIN
                          format('skills: "%s" is not one of this pair''s skills (%s)', bad,
                                 (SELECT string_agg(x, ', ') FROM jsonb_array_elements_text(pr.detail->'skills') x)));
     END IF;
+    -- sessions of one pair cannot overlap: hours cannot be stacked on one moment
+    IF EXISTS (SELECT 1 FROM sessions x WHERE x.pair_id = pid AND x.status <> 'disputed'
+               AND tstzrange(x.occurred_at, x.occurred_at + x.duration_min * interval '1 minute')
+                   && tstzrange(at, at + (p->>'duration_minutes')::int * interval '1 minute')) THEN
+        PERFORM api_fail(409, 'conflict', 'occurred_at', 'occurred_at: another session of this pair covers that time');
+    END IF;
     INSERT INTO sessions (pair_id, occurred_at, duration_min, skills, note, rating, idempotency_key, request_hash)
     VALUES (pid, at, (p->>'duration_minutes')::smallint, json_text_array(p->'skills'),
             coalesce(p->>'note', ''), (p->>'rating')::smallint, idem, CASE WHEN idem IS NOT NULL THEN md5(p::text) END)
@@ -430,11 +437,12 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM api_fail(404, 'not_found', NULL, 'no such session');
     END IF;
-    SELECT * INTO pr FROM pairs WHERE id = s.pair_id;
-    IF pr.mentor_id <> eid AND pr.mentee_id <> eid THEN
+    -- lock order everywhere: the pair, then its people (pair_end does the same)
+    SELECT * INTO pr FROM pairs WHERE id = s.pair_id FOR UPDATE;
+    IF pr.mentor_id IS DISTINCT FROM eid AND pr.mentee_id IS DISTINCT FROM eid THEN
         PERFORM api_fail(404, 'not_found', NULL, 'no such session');
     END IF;
-    IF pr.mentor_id <> eid THEN
+    IF pr.mentor_id IS DISTINCT FROM eid THEN
         PERFORM api_fail(403, 'forbidden', NULL, 'only the mentor of the pair confirms or disputes its sessions');
     END IF;
     PERFORM lock_people(pr.mentor_id, pr.mentee_id);
@@ -446,8 +454,7 @@ BEGIN
     END IF;
     IF decision = 'confirmed' THEN
         SELECT count(*) = 1 INTO first_confirmed FROM sessions WHERE pair_id = pr.id AND status = 'confirmed';
-        SELECT m.department <> e.department INTO cross_dept
-        FROM employees m, employees e WHERE m.id = pr.mentor_id AND e.id = pr.mentee_id;
+        cross_dept := pr.cross_department;
         PERFORM points_for_event(pr.mentor_id, 'mentor', 'session_confirmed', 1, sid, pr.id, 'session confirmed');
         PERFORM points_for_event(pr.mentor_id, 'mentor', 'session_half_hours', s.duration_min / 30, sid, pr.id, 'time given');
         PERFORM points_for_event(pr.mentee_id, 'mentee', 'session_confirmed', 1, sid, pr.id, 'session confirmed');
@@ -503,10 +510,12 @@ BEGIN
         INSERT INTO pair_feedback (pair_id, side, feedback, rating) VALUES (pid, who, p_feedback, p_rating)
         ON CONFLICT (pair_id, side) DO UPDATE SET feedback = EXCLUDED.feedback, rating = EXCLUDED.rating;
     END IF;
-    RETURN pair_json(pid);
+    RETURN pair_json(pid, who = 'hr');
 END $$;
 
-CREATE FUNCTION pair_json(pid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
+-- A pair as its two sides see it (HR's own closing feedback only for HR); a side that erased
+-- their account shows as null.
+CREATE FUNCTION pair_json(pid bigint, for_hr boolean) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'id', p.id, 'round_id', p.round_id, 'status', p.status, 'completed', p.completed,
         'mentor', person_card(p.mentor_id), 'mentee', person_card(p.mentee_id),
@@ -515,7 +524,7 @@ CREATE FUNCTION pair_json(pid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
         'confirmed_sessions', (SELECT count(*) FROM sessions s WHERE s.pair_id = p.id AND s.status = 'confirmed'),
         'feedback', (SELECT coalesce(jsonb_agg(jsonb_build_object('side', f.side, 'feedback', f.feedback,
                                                                   'rating', f.rating) ORDER BY f.side), '[]')
-                     FROM pair_feedback f WHERE f.pair_id = p.id))
+                     FROM pair_feedback f WHERE f.pair_id = p.id AND (for_hr OR f.side <> 'hr')))
     FROM pairs p WHERE p.id = pid
 $$;
 
@@ -716,7 +725,8 @@ $$;
 
 -- Department leaderboard: confirmed mentoring hours given per head, no consent needed (teams, not people).
 CREATE FUNCTION api_department_board(period text, lim integer) RETURNS jsonb LANGUAGE sql STABLE AS $$
-    WITH heads AS (SELECT department, count(*) AS n FROM employees GROUP BY department),
+    -- departments under 5 people are left out: their figures would single people out
+    WITH heads AS (SELECT department, count(*) AS n FROM employees GROUP BY department HAVING count(*) >= 5),
     given AS (
         SELECT m.department, sum(s.duration_min) / 60.0 AS hours
         FROM sessions s JOIN pairs p ON p.id = s.pair_id JOIN employees m ON m.id = p.mentor_id
@@ -918,3 +928,22 @@ CREATE FUNCTION webhook_json(w webhooks) RETURNS jsonb LANGUAGE sql STABLE AS $$
                                   'failed', count(*) FILTER (WHERE status = 'failed'))
                                FROM webhook_deliveries d WHERE d.webhook_id = w.id))
 $$;
+
+-- Erasure of an employee (DELETE /v1/me): their active pairs end, their own words (session notes
+-- they wrote as the manager, their closing feedback) go; the partner keeps the pair's history,
+-- with this side shown as null.
+CREATE FUNCTION employee_erase() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE pairs p SET status = 'ended', ended_at = now(),
+        ended_by = CASE WHEN p.mentor_id = OLD.id THEN 'mentor' ELSE 'mentee' END,
+        completed = EXISTS (SELECT 1 FROM sessions s WHERE s.pair_id = p.id AND s.status = 'confirmed')
+    WHERE p.status = 'active' AND (p.mentor_id = OLD.id OR p.mentee_id = OLD.id);
+    UPDATE sessions SET note = '', response = NULL, request_hash = NULL
+    WHERE pair_id IN (SELECT id FROM pairs WHERE mentee_id = OLD.id);
+    DELETE FROM pair_feedback f USING pairs p
+    WHERE f.pair_id = p.id AND ((p.mentor_id = OLD.id AND f.side = 'mentor')
+                                OR (p.mentee_id = OLD.id AND f.side = 'mentee'));
+    RETURN OLD;
+END $$;
+CREATE TRIGGER employees_erase BEFORE DELETE ON employees
+    FOR EACH ROW EXECUTE FUNCTION employee_erase();

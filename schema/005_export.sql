@@ -5,7 +5,7 @@ CREATE FUNCTION api_export(eid bigint, base text, org text) RETURNS jsonb LANGUA
     SELECT jsonb_build_object(
         'exported_at', ts_text(now()),
         'profile', profile_json(eid),
-        'pairs', coalesce((SELECT jsonb_agg(pair_json(p.id) ORDER BY p.id) FROM pairs p
+        'pairs', coalesce((SELECT jsonb_agg(pair_json(p.id, false) ORDER BY p.id) FROM pairs p
                            WHERE p.mentor_id = eid OR p.mentee_id = eid), '[]'),
         'sessions', coalesce((SELECT jsonb_agg(session_json(s, true) ORDER BY s.id)
                               FROM sessions s JOIN pairs p ON p.id = s.pair_id

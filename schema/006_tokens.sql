@@ -10,6 +10,8 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM api_fail(401, 'unauthorized', NULL, 'unknown or revoked token');
     END IF;
+    -- serialise per identity so the cap holds under concurrent calls
+    PERFORM pg_advisory_xact_lock(hashtextextended(coalesce(t.employee_id::text, 'hr' || t.hr_id), 6));
     IF (SELECT count(*) FROM api_tokens WHERE employee_id IS NOT DISTINCT FROM t.employee_id
                                           AND hr_id IS NOT DISTINCT FROM t.hr_id) >= 20 THEN
         PERFORM api_fail(409, 'conflict', NULL, 'too many tokens: revoke one first');
@@ -18,3 +20,10 @@ BEGIN
     VALUES (sha256(convert_to(new_token, 'UTF8')), t.employee_id, t.hr_id);
     RETURN jsonb_build_object('token', new_token, 'created_at', ts_text(now()));
 END $$;
+
+-- Revokes every token of the caller's identity (a leaked token: sign out everywhere).
+CREATE FUNCTION api_token_revoke_all(caller_token text) RETURNS void LANGUAGE sql AS $$
+    DELETE FROM api_tokens a USING api_tokens t
+    WHERE t.token_hash = sha256(convert_to(caller_token, 'UTF8'))
+      AND a.employee_id IS NOT DISTINCT FROM t.employee_id AND a.hr_id IS NOT DISTINCT FROM t.hr_id
+$$;

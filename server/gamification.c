@@ -278,6 +278,7 @@ static void
 gamification_csv_field(FILE *f, const json_t *v)
 {
 	const char *s;
+	bool formula, quote;
 
 	if (json_is_integer(v)) {
 		fprintf(f, "%lld", (long long)json_integer_value(v));
@@ -288,17 +289,20 @@ gamification_csv_field(FILE *f, const json_t *v)
 		return;
 	}
 	s = json_is_string(v) ? json_string_value(v) : "";
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
+	/* a spreadsheet must not run employee-chosen text as a formula: prefix it with a quote */
+	formula = s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+	quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		fputc('"', f);
+	if (formula)
+		fputc('\'', f);
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', f);
 		fputc(*s, f);
 	}
-	fputc('"', f);
+	if (quote)
+		fputc('"', f);
 }
 
 /* Statistics result: JSON as built by SQL, or its rows rendered as CSV. */

@@ -71,6 +71,7 @@ void ob_assertion(struct request *r);
 /* tokens.c */
 void tokens_issue(struct request *r);
 void tokens_revoke_current(struct request *r);
+void tokens_revoke_all(struct request *r);
 
 /* webhooks.c */
 void webhooks_create(struct request *r);

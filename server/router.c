@@ -63,6 +63,7 @@ static const struct route router_routes[] = {
     {"GET", "/v1/me/export", AUTH_EMPLOYEE, BODY_NONE, me_export},
     {"POST", "/v1/tokens", AUTH_ANY, BODY_OPTIONAL, tokens_issue},
     {"DELETE", "/v1/tokens/current", AUTH_ANY, BODY_NONE, tokens_revoke_current},
+    {"DELETE", "/v1/tokens/all", AUTH_ANY, BODY_NONE, tokens_revoke_all},
     {"GET", "/v1/badges", AUTH_NONE, BODY_NONE, badges_list},
     {"POST", "/v1/badges", AUTH_HR, BODY_REQUIRED, badges_create},
     {"POST", "/v1/awards/{}/revoke", AUTH_HR, BODY_REQUIRED, awards_revoke},

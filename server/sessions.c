@@ -155,7 +155,7 @@ pairs_get(struct request *r)
 		return;
 	request_query(r,
 	              "SELECT CASE WHEN pair_side($1::bigint, $2::bigint, $3::boolean) IS NOT NULL "
-	              "THEN pair_json($1::bigint) END",
+	              "THEN pair_json($1::bigint, $3::boolean) END",
 	              3, params, request_ok_cb);
 }
 

@@ -209,6 +209,13 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 		log_msg("error", "round %s: cannot build its instance: %s", round_id,
 		        PQerrorMessage(pg));
 		PQclear(res);
+		/* fail the round, or the queue would pick it again at once, forever */
+		params[1] = "the round's instance could not be built from the database";
+		PQclear(solver_exec(
+		    pg,
+		    "UPDATE rounds SET status = 'failed', error = $2, updated_at = now() "
+		    "WHERE id = $1::bigint AND status = 'solving'",
+		    2, params));
 		return;
 	}
 	log_msg("info", "round %s: solving", round_id);

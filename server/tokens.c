@@ -33,6 +33,14 @@ tokens_revoked_cb(struct request *r, const PGresult *res)
 }
 
 void
+tokens_revoke_all(struct request *r)
+{
+	const char *params[1] = {r->token};
+
+	request_query(r, "SELECT api_token_revoke_all($1)", 1, params, tokens_revoked_cb);
+}
+
+void
 tokens_revoke_current(struct request *r)
 {
 	const char *params[1] = {r->token};

@@ -597,8 +597,18 @@ def make_pair(make_pairs):
     return make
 
 
-def session_body(pair=None, minutes_ago=5, **overrides):
-    body = {"occurred_at": rfc3339(utc_now() - _dt.timedelta(minutes=minutes_ago)), "duration_minutes": 60,
+def session_body(pair=None, minutes_ago=None, **overrides):
+    """A valid session body. Sessions of one pair may not overlap, so unless occurred_at is given each
+    new body of a pair ends a minute before the previous one began (going back from now, in call
+    order); minutes_ago is kept for older callers and only orders nothing."""
+    minutes = overrides.get("duration_minutes", 60)
+    if pair is not None and isinstance(minutes, int) and 15 <= minutes <= 240:
+        cursor = getattr(pair, "_session_cursor", utc_now() - _dt.timedelta(minutes=5))
+        start = cursor - _dt.timedelta(minutes=minutes)
+        pair._session_cursor = start - _dt.timedelta(minutes=1)
+    else:
+        start = utc_now() - _dt.timedelta(minutes=5)
+    body = {"occurred_at": rfc3339(start), "duration_minutes": 60,
             "skills": [pair.skills[0]] if pair is not None else ["linkedin"], "note": "Private note", "rating": 4}
     for k, v in overrides.items():
         if v is _DROP:

@@ -33,7 +33,10 @@ def test_erasure_after_export(api, make_pair):
     assert api.get("/v1/me/export", token=pair.mentor.token).status == 200
     assert api.delete("/v1/me", token=pair.mentor.token).status == 204
     assert_error(api.get("/v1/me/export", token=pair.mentor.token), 401, "unauthorized")
-    # the partner keeps their own history; the erased person is gone from it
+    # the partner keeps their own history (the pair ends; the erased side shows as null)
     doc = api.get("/v1/me/export", token=pair.mentee.token).body
-    assert doc["pairs"] == [] and doc["sessions"] == []
+    assert [(p["id"], p["mentor"], p["status"], p["ended_by"], p["completed"]) for p in doc["pairs"]] == \
+        [(pair.id, None, "ended", "mentor", True)]
+    assert len(doc["sessions"]) == 1 and doc["sessions"][0]["note"]  # the manager's own note stays
     assert doc["ledger"]["total"] > 0
+    assert pair.mentor.email not in api.get("/v1/me/export", token=pair.mentee.token).text

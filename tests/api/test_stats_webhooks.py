@@ -46,7 +46,7 @@ def stats_world(api, hr_token, issue4_available):
     return {"pair": pair, "md": md, "ms": ms, "ed": ed, "es": es}
 
 
-def stats_json(api, hr_token, period="week"):
+def stats_json(api, hr_token, period="quarter"):
     r = api.get("/v1/stats", token=hr_token, params={"period": period})
     assert r.status == 200, r
     return r.body
@@ -60,7 +60,7 @@ def row_of(stats, dept, site):
 
 def test_stats_json(api, hr_token, stats_world):
     st = stats_json(api, hr_token)
-    assert st["period"] == "week" and st["since"]
+    assert st["period"] == "quarter" and st["since"]
     w = stats_world
     mentor_row = row_of(st, w["md"], w["ms"])
     assert mentor_row["sessions_given"] == 2 and mentor_row["hours_given"] == 1.5
