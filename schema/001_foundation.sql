@@ -220,7 +220,7 @@ BEGIN
         PERFORM api_fail(404, 'not_found', NULL, 'employee not found');
     END IF;
     -- a mentor cannot take on fewer mentees than they already mentor (rounds publish against it)
-    IF p ? 'mentor_capacity' AND to_regclass('pairs') IS NOT NULL THEN
+    IF p ? 'mentor_capacity' THEN
         PERFORM employee_check_capacity(eid);
     END IF;
     RETURN profile_json(eid);
@@ -262,12 +262,10 @@ BEGIN
     END IF;
     PERFORM 1 FROM employees WHERE id = eid FOR UPDATE;
     -- a level changed here is history too: progress is measured above the best level ever held
-    IF to_regclass('skill_progress') IS NOT NULL THEN
-        INSERT INTO skill_progress (employee_id, skill, level_before, level_after, gain)
-        SELECT eid, l.skill, l.current_level, (x->>'current_level')::smallint, 0
-        FROM learning l JOIN jsonb_array_elements(p->'goals') AS t(x) ON x->>'skill' = l.skill
-        WHERE l.employee_id = eid AND l.current_level <> (x->>'current_level')::smallint;
-    END IF;
+    INSERT INTO skill_progress (employee_id, skill, level_before, level_after, gain)
+    SELECT eid, l.skill, l.current_level, (x->>'current_level')::smallint, 0
+    FROM learning l JOIN jsonb_array_elements(p->'goals') AS t(x) ON x->>'skill' = l.skill
+    WHERE l.employee_id = eid AND l.current_level <> (x->>'current_level')::smallint;
     DELETE FROM learning WHERE employee_id = eid;
     INSERT INTO learning (employee_id, skill, current_level, priority)
     SELECT eid, x->>'skill', (x->>'current_level')::smallint, (x->>'priority')::smallint

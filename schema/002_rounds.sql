@@ -12,6 +12,8 @@ CREATE TABLE rounds (
     previous         jsonb,                    -- pairs of the solution replaced by a re-solve
     solution         jsonb,                    -- the matcher's full result
     solve_ms         integer,
+    solve_started_at timestamptz,              -- when the solver worker took it (wall clock)
+    solved_at        timestamptz,              -- when its result was stored
     error            text,
     created_by       bigint REFERENCES hr_accounts (id) ON DELETE SET NULL,
     created_at       timestamptz NOT NULL DEFAULT now(),
@@ -53,6 +55,8 @@ CREATE FUNCTION round_json(r rounds) RETURNS jsonb LANGUAGE sql STABLE AS $$
             'mentors', (r.solution->'stats'->'mentors'),
             'kept_from_previous', (r.solution->'stats'->'kept'),
             'solve_ms', r.solve_ms,
+            'solve_started_at', ts_text(r.solve_started_at),
+            'solved_at', ts_text(r.solved_at),
             'proof', r.solution->'proof') END,
         'error', r.error,
         'created_at', ts_text(r.created_at), 'updated_at', ts_text(r.updated_at),
@@ -168,6 +172,7 @@ LANGUAGE sql AS $$
                          THEN coalesce(p_result->>'message', 'no assignment satisfies the pins and constraints')
                      ELSE NULL END,
         solve_ms = p_ms,
+        solved_at = clock_timestamp(),
         updated_at = now()
     WHERE id = rid AND status = 'solving'
 $$;

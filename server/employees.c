@@ -86,15 +86,6 @@ static const struct vrule employees_avail_rules[] = {
      .nitems = 3},
 };
 
-#define NRULES(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Replies 400 with the validation error. */
-static void
-employees_reply_verr(struct request *r, const struct verr *err)
-{
-	request_reply_error(r, 400, err->code, err->field, "%s", err->message);
-}
-
 /* True when the email's domain is in the configured allow-list (or there is none). */
 static bool
 employees_domain_allowed(const struct settings *cfg, const char *email)
@@ -137,7 +128,7 @@ employees_signup(struct request *r)
 
 	if (!validate_object(r->body, employees_rules, NRULES(employees_rules), false, "", &err) ||
 	    !employees_check_profile(r->body, &err)) {
-		employees_reply_verr(r, &err);
+		request_reply_verr(r, &err);
 		return;
 	}
 	if (!employees_domain_allowed(r->srv->cfg,
@@ -157,31 +148,13 @@ employees_signup(struct request *r)
 	free(body);
 }
 
-/* Parses a positive decimal id; false for anything else. */
-static bool
-employees_parse_id(const char *s, long long *out)
-{
-	char *end;
-	long long v;
-
-	if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 18)
-		return false;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0')
-		return false;
-	*out = v;
-	return true;
-}
-
 void
 employees_list(struct request *r)
 {
 	static const char *const names[] = {"department", "site",   "role",
 	                                    "skill",      "cursor", "limit"};
 	const char *params[6] = {NULL};
-	const char *role, *limit, *cursor;
-	char limitbuf[24] = "50";
-	long long v;
+	char limitbuf[24];
 	const char *key;
 	struct evkeyval *kv;
 
@@ -201,36 +174,17 @@ employees_list(struct request *r)
 	}
 	params[0] = request_arg(r, "department");
 	params[1] = request_arg(r, "site");
-	role = request_arg(r, "role");
-	if (role != NULL && strcmp(role, "mentor") != 0 && strcmp(role, "mentee") != 0 &&
-	    strcmp(role, "both") != 0) {
-		request_reply_error(r, 400, "invalid_parameter", "role",
-		                    "role must be mentor, mentee or both");
+	if (!request_arg_choice(r, "role", employees_roles, NULL, &params[2]))
 		return;
-	}
-	params[2] = role;
 	params[3] = request_arg(r, "skill");
 	if (params[3] != NULL && !validate_slug(params[3])) {
 		request_reply_error(r, 400, "invalid_parameter", "skill",
 		                    "skill must be a skill slug");
 		return;
 	}
-	cursor = request_arg(r, "cursor");
-	if (cursor != NULL && !employees_parse_id(cursor, &v)) {
-		request_reply_error(r, 400, "invalid_parameter", "cursor",
-		                    "cursor is not one this server issued");
+	if (!request_arg_cursor(r, &params[4]) ||
+	    !request_arg_limit(r, 50, 200, limitbuf, sizeof(limitbuf)))
 		return;
-	}
-	params[4] = cursor;
-	limit = request_arg(r, "limit");
-	if (limit != NULL) {
-		if (!employees_parse_id(limit, &v) || v > 200) {
-			request_reply_error(r, 400, "invalid_parameter", "limit",
-			                    "limit must be 1 to 200");
-			return;
-		}
-		snprintf(limitbuf, sizeof(limitbuf), "%lld", v);
-	}
 	params[5] = limitbuf;
 	request_query(r, "SELECT api_list_employees($1, $2, $3, $4, $5::bigint, $6::int)", 6,
 	              params, request_ok_cb);
@@ -268,7 +222,7 @@ me_patch(struct request *r)
 
 	if (!validate_object(r->body, employees_rules, NRULES(employees_rules), true, "", &err) ||
 	    !employees_check_profile(r->body, &err)) {
-		employees_reply_verr(r, &err);
+		request_reply_verr(r, &err);
 		return;
 	}
 	if (json_object_get(r->body, "email") != NULL &&
@@ -366,7 +320,7 @@ me_put_teaching(struct request *r)
 
 	if (!validate_object(r->body, employees_teach_rules, 1, false, "", &err) ||
 	    !validate_unique_member(json_object_get(r->body, "skills"), "skill", "skills", &err)) {
-		employees_reply_verr(r, &err);
+		request_reply_verr(r, &err);
 		return;
 	}
 	employees_put_list(r, "SELECT api_put_teaching($1::bigint, $2::jsonb)");
@@ -379,7 +333,7 @@ me_put_learning(struct request *r)
 
 	if (!validate_object(r->body, employees_learn_rules, 1, false, "", &err) ||
 	    !validate_unique_member(json_object_get(r->body, "goals"), "skill", "goals", &err)) {
-		employees_reply_verr(r, &err);
+		request_reply_verr(r, &err);
 		return;
 	}
 	employees_put_list(r, "SELECT api_put_learning($1::bigint, $2::jsonb)");
@@ -392,7 +346,7 @@ me_put_availability(struct request *r)
 
 	if (!validate_object(r->body, employees_avail_rules, 1, false, "", &err) ||
 	    !validate_slots(json_object_get(r->body, "slots"), &err)) {
-		employees_reply_verr(r, &err);
+		request_reply_verr(r, &err);
 		return;
 	}
 	employees_put_list(r, "SELECT api_put_availability($1::bigint, $2::jsonb)");

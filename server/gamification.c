@@ -63,8 +63,6 @@ static const char *const gamification_counters[] = {
     NULL,
 };
 
-#define NRULES(a) (sizeof(a) / sizeof((a)[0]))
-
 /* True when s is one of the NULL-terminated choices. */
 static bool
 gamification_one_of(const char *s, const char *const *choices)
@@ -73,46 +71,6 @@ gamification_one_of(const char *s, const char *const *choices)
 		if (strcmp(s, *choices) == 0)
 			return true;
 	return false;
-}
-
-/* Parses an optional limit query parameter in 1..max; replies 400 and returns false when bad. */
-static bool
-gamification_limit(struct request *r, long def, long max, char *buf, size_t len)
-{
-	const char *s = request_arg(r, "limit");
-	char *end;
-	long v = def;
-
-	if (s != NULL) {
-		v = strtol(s, &end, 10);
-		if (*s == '\0' || *end != '\0' || v < 1 || v > max) {
-			request_reply_error(r, 400, "invalid_parameter", "limit",
-			                    "limit must be 1 to %ld", max);
-			return false;
-		}
-	}
-	snprintf(buf, len, "%ld", v);
-	return true;
-}
-
-/* Checks an optional query parameter against its allowed values; replies 400 when it is not one. */
-static bool
-gamification_choice(struct request *r, const char *name, const char *const *choices,
-                    const char *def, const char **out)
-{
-	const char *s = request_arg(r, name);
-
-	if (s == NULL) {
-		*out = def;
-		return true;
-	}
-	if (!gamification_one_of(s, choices)) {
-		request_reply_error(r, 400, "invalid_parameter", name, "%s has an unknown value",
-		                    name);
-		return false;
-	}
-	*out = s;
-	return true;
 }
 
 void
@@ -211,12 +169,12 @@ leaderboards_get(struct request *r)
 	static const char *const scopes[] = {"company", "department", "site", NULL};
 	const char *board, *period, *scope, *value = request_arg(r, "scope_value");
 	const char *params[6];
-	char limit[16];
+	char limit[24];
 
-	if (!gamification_choice(r, "board", boards, "mentors", &board) ||
-	    !gamification_choice(r, "period", periods, "week", &period) ||
-	    !gamification_choice(r, "scope", scopes, "company", &scope) ||
-	    !gamification_limit(r, 20, 100, limit, sizeof(limit)))
+	if (!request_arg_choice(r, "board", boards, "mentors", &board) ||
+	    !request_arg_choice(r, "period", periods, "week", &period) ||
+	    !request_arg_choice(r, "scope", scopes, "company", &scope) ||
+	    !request_arg_limit(r, 20, 100, limit, sizeof(limit)))
 		return;
 	if (strcmp(board, "departments") == 0) {
 		params[0] = period;
@@ -247,19 +205,12 @@ leaderboards_get(struct request *r)
 void
 activity_list(struct request *r)
 {
-	const char *cursor = request_arg(r, "cursor");
 	const char *params[2];
-	char limit[16];
+	char limit[24];
 
-	if (!gamification_limit(r, 50, 100, limit, sizeof(limit)))
+	if (!request_arg_limit(r, 50, 100, limit, sizeof(limit)) ||
+	    !request_arg_cursor(r, &params[0]))
 		return;
-	if (cursor != NULL && (strspn(cursor, "0123456789") != strlen(cursor) || *cursor == '\0' ||
-	                       strlen(cursor) > 18)) {
-		request_reply_error(r, 400, "invalid_parameter", "cursor",
-		                    "cursor is not one this server issued");
-		return;
-	}
-	params[0] = cursor;
 	params[1] = limit;
 	request_query(r, "SELECT api_activity($1::bigint, $2::int)", 2, params, request_ok_cb);
 }
@@ -364,8 +315,8 @@ stats_get(struct request *r)
 	const char *params[2];
 	char days[16];
 
-	if (!gamification_choice(r, "period", periods, "all", &period) ||
-	    !gamification_choice(r, "format", formats, "json", &format))
+	if (!request_arg_choice(r, "period", periods, "all", &period) ||
+	    !request_arg_choice(r, "format", formats, "json", &format))
 		return;
 	snprintf(days, sizeof(days), "%d", r->srv->cfg->stall_days);
 	params[0] = period;

@@ -382,9 +382,9 @@ request_created_cb(struct request *r, const PGresult *res)
 bool
 request_param_id(struct request *r, const char *what)
 {
-	size_t n = r->param ? strspn(r->param, "0123456789") : 0;
+	long long id;
 
-	if (n == 0 || n > 18 || r->param[n] != '\0' || r->param[0] == '0') {
+	if (r->param == NULL || !validate_parse_id(r->param, &id)) {
 		request_reply_error(r, 404, "not_found", NULL, "no such %s", what);
 		return false;
 	}
@@ -399,8 +399,60 @@ request_validate(struct request *r, const struct vrule *rules, size_t nrules, bo
 	bool ok = validate_object(r->body ? r->body : empty, rules, nrules, partial, "", &err);
 
 	json_decref(empty);
-	if (ok)
+	if (!ok)
+		request_reply_verr(r, &err);
+	return ok;
+}
+
+void
+request_reply_verr(struct request *r, const struct verr *err)
+{
+	request_reply_error(r, 400, err->code, err->field, "%s", err->message);
+}
+
+bool
+request_arg_choice(struct request *r, const char *name, const char *const *choices, const char *def,
+                   const char **out)
+{
+	const char *s = request_arg(r, name);
+
+	*out = def;
+	if (s == NULL)
 		return true;
-	request_reply_error(r, 400, err.code, err.field, "%s", err.message);
+	for (; *choices; choices++) {
+		if (strcmp(s, *choices) == 0) {
+			*out = s;
+			return true;
+		}
+	}
+	request_reply_error(r, 400, "invalid_parameter", name, "%s has an unknown value", name);
+	return false;
+}
+
+bool
+request_arg_limit(struct request *r, long long def, long long max, char *buf, size_t len)
+{
+	const char *s = request_arg(r, "limit");
+	long long v = def;
+
+	if (s != NULL && (!validate_parse_id(s, &v) || v > max)) {
+		request_reply_error(r, 400, "invalid_parameter", "limit", "limit must be 1 to %lld",
+		                    max);
+		return false;
+	}
+	snprintf(buf, len, "%lld", v);
+	return true;
+}
+
+bool
+request_arg_cursor(struct request *r, const char **out)
+{
+	long long id;
+
+	*out = request_arg(r, "cursor");
+	if (*out == NULL || validate_parse_id(*out, &id))
+		return true;
+	request_reply_error(r, 400, "invalid_parameter", "cursor",
+	                    "cursor is not one this server issued");
 	return false;
 }

@@ -81,11 +81,29 @@ void request_reply_first(struct request *r, int status, const PGresult *res);
 const char *request_arg(struct request *r, const char *name);
 
 struct vrule;
+struct verr;
 
 /* Validates the body against rules (all required ones present unless partial); on failure
  * replies 400 with the first problem and returns false. */
 bool request_validate(struct request *r, const struct vrule *rules, size_t nrules, bool partial)
     __attribute__((warn_unused_result));
+
+/* Replies 400 with a validation error (code, field, message). */
+void request_reply_verr(struct request *r, const struct verr *err);
+
+/* Reads an optional query parameter that must be one of choices (NULL-terminated); *out gets it,
+ * or def when absent. Replies 400 and returns false for any other value. */
+bool request_arg_choice(struct request *r, const char *name, const char *const *choices,
+                        const char *def, const char **out) __attribute__((warn_unused_result));
+
+/* Reads the optional "limit" parameter (1..max, default def) as decimal text into buf; replies 400
+ * and returns false when it is not one. */
+bool request_arg_limit(struct request *r, long long def, long long max, char *buf, size_t len)
+    __attribute__((warn_unused_result));
+
+/* Reads the optional "cursor" parameter (an id this server issued) into *out, NULL when absent;
+ * replies 400 and returns false when it is malformed. */
+bool request_arg_cursor(struct request *r, const char **out) __attribute__((warn_unused_result));
 
 /* Returns the request header value for name, or NULL. */
 const char *request_header(struct request *r, const char *name);

@@ -89,8 +89,6 @@ static const struct vrule rounds_solve_rules[] = {
     {.name = "keep_previous", .type = V_BOOL},
 };
 
-#define NRULES(a) (sizeof(a) / sizeof((a)[0]))
-
 /* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
 static long
 rounds_days_from_civil(int y, int m, int d)
@@ -193,13 +191,6 @@ rounds_params(const json_t *body)
 	return params;
 }
 
-/* Replies 400 with a validation error. */
-static void
-rounds_reply_verr(struct request *r, const struct verr *err)
-{
-	request_reply_error(r, 400, err->code, err->field, "%s", err->message);
-}
-
 static void
 rounds_queued_cb(struct request *r, const PGresult *res)
 {
@@ -228,7 +219,7 @@ rounds_create(struct request *r)
 	if (!validate_object(r->body, rounds_create_rules, NRULES(rounds_create_rules), false, "",
 	                     &err) ||
 	    !rounds_check_dates(r->body, &err)) {
-		rounds_reply_verr(r, &err);
+		request_reply_verr(r, &err);
 		return;
 	}
 	p = rounds_params(r->body);
@@ -282,7 +273,7 @@ rounds_patch(struct request *r)
 	if (!validate_object(r->body, rounds_patch_rules, NRULES(rounds_patch_rules), true, "",
 	                     &err) ||
 	    !rounds_check_dates(r->body, &err)) {
-		rounds_reply_verr(r, &err);
+		request_reply_verr(r, &err);
 		return;
 	}
 	p = json_deep_copy(r->body);

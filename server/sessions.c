@@ -46,8 +46,6 @@ static const struct vrule sessions_progress_rules[] = {
     {.name = "level", .type = V_INT, .required = true, .min = 0, .max = 5},
 };
 
-#define NRULES(a) (sizeof(a) / sizeof((a)[0]))
-
 /* True when an Idempotency-Key header, if any, has a sane shape; replies 400 otherwise. */
 static bool
 sessions_check_key(struct request *r, const char *key)

@@ -25,15 +25,11 @@ static const struct vrule skills_patch_rules[] = {
 void
 skills_list(struct request *r)
 {
-	const char *inactive = request_arg(r, "include_inactive");
+	static const char *const booleans[] = {"true", "false", NULL};
 	const char *params[1];
 
-	if (inactive != NULL && strcmp(inactive, "true") != 0 && strcmp(inactive, "false") != 0) {
-		request_reply_error(r, 400, "invalid_parameter", "include_inactive",
-		                    "include_inactive must be true or false");
+	if (!request_arg_choice(r, "include_inactive", booleans, "false", &params[0]))
 		return;
-	}
-	params[0] = inactive ? inactive : "false";
 	request_query(
 	    r,
 	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(skill_json(s) ORDER BY "

@@ -2,6 +2,7 @@
 #include "validate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const validate_days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
@@ -462,4 +463,15 @@ validate_timestamp(const char *s)
 	return (zone[0] == '+' || zone[0] == '-') && strlen(zone) == 6 && zone[3] == ':' &&
 	       zone[1] >= '0' && zone[1] <= '2' && zone[2] >= '0' && zone[2] <= '9' &&
 	       zone[4] >= '0' && zone[4] <= '5' && zone[5] >= '0' && zone[5] <= '9';
+}
+
+bool
+validate_parse_id(const char *s, long long *out)
+{
+	size_t n = s ? strspn(s, "0123456789") : 0;
+
+	if (n == 0 || n > 18 || s[n] != '\0' || s[0] == '0')
+		return false;
+	*out = strtoll(s, NULL, 10);
+	return true;
 }

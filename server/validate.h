@@ -56,6 +56,12 @@ bool validate_slots(const json_t *slots, struct verr *err) __attribute__((warn_u
 bool validate_unique_member(const json_t *arr, const char *key, const char *prefix,
                             struct verr *err) __attribute__((warn_unused_result));
 
+/* Number of rules in a static rule table. */
+#define NRULES(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Parses a positive decimal id (1 to 18 digits, no sign, no leading zero). */
+bool validate_parse_id(const char *s, long long *out) __attribute__((warn_unused_result));
+
 /* Parses a calendar date "YYYY-MM-DD" (a real date) into its parts. */
 bool validate_parse_date(const char *s, int *y, int *m, int *d) __attribute__((warn_unused_result));
 
