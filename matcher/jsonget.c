@@ -17,6 +17,57 @@ member(json_t *obj, const char *key, bool required, const char *ctx, json_t **v,
 	return true;
 }
 
+static bool
+is_string(const json_t *v)
+{
+	return json_is_string(v);
+}
+
+static bool
+is_integer(const json_t *v)
+{
+	return json_is_integer(v);
+}
+
+static bool
+is_finite_number(const json_t *v)
+{
+	return json_is_number(v) && isfinite(json_number_value(v));
+}
+
+static bool
+is_boolean(const json_t *v)
+{
+	return json_is_boolean(v);
+}
+
+static bool
+is_array(const json_t *v)
+{
+	return json_is_array(v);
+}
+
+static bool
+is_object(const json_t *v)
+{
+	return json_is_object(v);
+}
+
+/* Looks a member up like member() and checks its type, reporting "ctx.key: must be <what>";
+ * *v is NULL when an optional member is absent. */
+static bool
+typed_member(json_t *obj, const char *key, bool required, const char *ctx,
+             bool (*ok)(const json_t *), const char *what, json_t **v, char **err)
+{
+	if (!member(obj, key, required, ctx, v, err))
+		return false;
+	if (*v != NULL && !ok(*v)) {
+		util_errf(err, "%s.%s: must be %s", ctx, key, what);
+		return false;
+	}
+	return true;
+}
+
 /* Reads a string member. */
 bool
 jsonget_string(json_t *obj, const char *key, bool required, const char *ctx, const char **out,
@@ -24,15 +75,10 @@ jsonget_string(json_t *obj, const char *key, bool required, const char *ctx, con
 {
 	json_t *v;
 
-	if (!member(obj, key, required, ctx, &v, err))
+	if (!typed_member(obj, key, required, ctx, is_string, "a string", &v, err))
 		return false;
-	if (v == NULL)
-		return true;
-	if (!json_is_string(v)) {
-		util_errf(err, "%s.%s: must be a string", ctx, key);
-		return false;
-	}
-	*out = json_string_value(v);
+	if (v != NULL)
+		*out = json_string_value(v);
 	return true;
 }
 
@@ -44,14 +90,10 @@ jsonget_int(json_t *obj, const char *key, bool required, long min, long max, con
 	json_t *v;
 	long x;
 
-	if (!member(obj, key, required, ctx, &v, err))
+	if (!typed_member(obj, key, required, ctx, is_integer, "an integer", &v, err))
 		return false;
 	if (v == NULL)
 		return true;
-	if (!json_is_integer(v)) {
-		util_errf(err, "%s.%s: must be an integer", ctx, key);
-		return false;
-	}
 	x = (long)json_integer_value(v);
 	if (x < min || x > max) {
 		util_errf(err, "%s.%s: %ld out of range [%ld, %ld]", ctx, key, x, min, max);
@@ -68,15 +110,10 @@ jsonget_number(json_t *obj, const char *key, bool required, const char *ctx, dou
 {
 	json_t *v;
 
-	if (!member(obj, key, required, ctx, &v, err))
+	if (!typed_member(obj, key, required, ctx, is_finite_number, "a number", &v, err))
 		return false;
-	if (v == NULL)
-		return true;
-	if (!json_is_number(v) || !isfinite(json_number_value(v))) {
-		util_errf(err, "%s.%s: must be a number", ctx, key);
-		return false;
-	}
-	*out = json_number_value(v);
+	if (v != NULL)
+		*out = json_number_value(v);
 	return true;
 }
 
@@ -86,15 +123,10 @@ jsonget_bool(json_t *obj, const char *key, bool required, const char *ctx, bool 
 {
 	json_t *v;
 
-	if (!member(obj, key, required, ctx, &v, err))
+	if (!typed_member(obj, key, required, ctx, is_boolean, "true or false", &v, err))
 		return false;
-	if (v == NULL)
-		return true;
-	if (!json_is_boolean(v)) {
-		util_errf(err, "%s.%s: must be true or false", ctx, key);
-		return false;
-	}
-	*out = json_is_true(v);
+	if (v != NULL)
+		*out = json_is_true(v);
 	return true;
 }
 
@@ -103,17 +135,11 @@ bool
 jsonget_array(json_t *obj, const char *key, bool required, const char *ctx, json_t **out,
               char **err)
 {
-	json_t *v;
+	bool ok = typed_member(obj, key, required, ctx, is_array, "an array", out, err);
 
-	*out = NULL;
-	if (!member(obj, key, required, ctx, &v, err))
-		return false;
-	if (v != NULL && !json_is_array(v)) {
-		util_errf(err, "%s.%s: must be an array", ctx, key);
-		return false;
-	}
-	*out = v;
-	return true;
+	if (!ok)
+		*out = NULL;
+	return ok;
 }
 
 /* Reads an object member. */
@@ -121,15 +147,9 @@ bool
 jsonget_object(json_t *obj, const char *key, bool required, const char *ctx, json_t **out,
                char **err)
 {
-	json_t *v;
+	bool ok = typed_member(obj, key, required, ctx, is_object, "an object", out, err);
 
-	*out = NULL;
-	if (!member(obj, key, required, ctx, &v, err))
-		return false;
-	if (v != NULL && !json_is_object(v)) {
-		util_errf(err, "%s.%s: must be an object", ctx, key);
-		return false;
-	}
-	*out = v;
-	return true;
+	if (!ok)
+		*out = NULL;
+	return ok;
 }

@@ -10,17 +10,7 @@
 
 #include "matcher.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			passed++;                                                                  \
-		} else {                                                                           \
-			failed++;                                                                  \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 /* Solves a JSON text; returns the parsed result (NULL unless rc 0) and stores the return code. */
 static json_t *
@@ -35,7 +25,7 @@ solve_text(const char *text, int *rc)
 	else if (getenv("TEST_VERBOSE"))
 		fprintf(stderr, "  (rc %d: %s)\n", *rc, err ? err : "?");
 	if (*rc != 0 && (err == NULL || out != NULL))
-		failed++, fprintf(stderr, "error contract broken (rc %d)\n", *rc);
+		check_failed++, fprintf(stderr, "error contract broken (rc %d)\n", *rc);
 	free(out);
 	free(err);
 	return r;
@@ -806,6 +796,5 @@ main(void)
 	test_random_vs_brute_force();
 	test_random_domain();
 	test_solver_knobs();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed == 0 ? 0 : 1;
+	return CHECK_SUMMARY();
 }

@@ -1,21 +1,10 @@
 /* Unit tests of the server's pure code: request-body validation and token shapes. */
 #include "token.h"
 #include "validate.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			passed++;                                                                  \
-		} else {                                                                           \
-			failed++;                                                                  \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
-	} while (0)
 
 static const char *const roles[] = {"mentor", "mentee", NULL};
 static const struct vrule item_rules[] = {
@@ -234,6 +223,5 @@ main(void)
 	test_formats();
 	test_slots();
 	test_tokens();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed == 0 ? 0 : 1;
+	return CHECK_SUMMARY();
 }
