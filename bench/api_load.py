@@ -11,22 +11,13 @@ Bounded: every phase stops after --seconds; nothing leaves 127.0.0.1.
 import argparse
 import json
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
 import threading
 import time
+
+from benchlib import running_tandemd
 import http.client
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(conn, method, path, token=None, body=None):
@@ -93,22 +84,8 @@ def main():
     args = ap.parse_args()
     args.tandemd = os.path.abspath(args.tandemd)
 
-    state = tempfile.mkdtemp(prefix="tandem-bench-")
-    os.chmod(state, 0o755)
-    port = free_port()
-    env = dict(os.environ, TANDEM_PG_FAST="1")
-    proc = subprocess.Popen([args.tandemd, "--listen", f"127.0.0.1:{port}", "--state-dir", state,
-                             "--pool-size", str(args.pool_size), "--queue-max", "100000"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=state)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                if request(conn, "GET", "/readyz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+    with running_tandemd(args.tandemd, "--pool-size", str(args.pool_size), "--queue-max", "100000") as (
+            port, _, proc):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         tokens = []
         for i in range(args.clients):
@@ -130,13 +107,6 @@ def main():
                     args.clients, args.seconds)
         print(f"relative to /healthz: GET /v1/me {me / ref:.2f}x, PUT availability {put / ref:.2f}x")
         print(f"tandemd peak RSS {peak_rss_kb(proc.pid) / 1024:.1f} MB")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(state, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,24 +13,16 @@ import argparse
 import http.client
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
-import tempfile
 import threading
 import time
+
+from benchlib import running_tandemd
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 SIZES = {"S": (200, 800), "M": (1000, 4000), "L": (10000, 40000)}
 
 SQL = os.path.join(REPO, "bench", "synthetic_company.sql")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(port, method, path, token=None, body=None, timeout=30):
@@ -81,21 +73,8 @@ def main():
     tandemd = os.path.abspath(args.tandemd)
     mentees, mentors = SIZES[args.size]
 
-    state = tempfile.mkdtemp(prefix="tandem-round-bench-")
-    os.chmod(state, 0o755)
-    port = free_port()
     env = dict(os.environ, TANDEM_PG_FAST="1")
-    proc = subprocess.Popen([tandemd, "--listen", f"127.0.0.1:{port}", "--state-dir", state],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=state)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if call(port, "GET", "/readyz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
+    with running_tandemd(tandemd, prefix="tandem-round-bench-") as (port, state, _):
         conninfo = f"host={state}/run dbname=tandem user=tandem"
         t0 = time.monotonic()
         gen = subprocess.run(["psql", conninfo, "-q", "-v", "ON_ERROR_STOP=1", "-v", f"seed={args.seed}",
@@ -141,13 +120,6 @@ def main():
             print(f"{path:9s} idle (reference): p50 {pct(a, .5):6.2f} ms p99 {pct(a, .99):6.2f} ms ({len(a)} samples)"
                   f" | during the solve: p50 {pct(b, .5):6.2f} ms p99 {pct(b, .99):6.2f} ms max {max(b or [0]):6.2f} ms"
                   f" ({len(b)} samples)")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(state, ignore_errors=True)
 
 
 if __name__ == "__main__":
