@@ -423,6 +423,16 @@ BEGIN
     RETURN session_json(s, true);
 END $$;
 
+-- Awards what completing a pair earns: both sides' points and the public event (badges follow
+-- from the callers' badges_evaluate).
+CREATE FUNCTION pair_award_completion(pr pairs, confirmed integer) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM points_for_event(pr.mentor_id, 'mentor', 'pair_completed', 1, NULL, pr.id, 'pair completed');
+    PERFORM points_for_event(pr.mentee_id, 'mentee', 'pair_completed', 1, NULL, pr.id, 'pair completed');
+    PERFORM event_emit('pair_completed', true, NULL, pr.id, jsonb_build_object(
+        'pair_id', pr.id, 'mentor_id', pr.mentor_id, 'manager_id', pr.mentee_id, 'sessions', confirmed));
+END $$;
+
 -- The mentor confirms or disputes a pending session; a confirmation awards points and badges in
 -- this same transaction, exactly once (the pending → confirmed update is the gate).
 CREATE FUNCTION api_session_decide(eid bigint, sid bigint, decision text, why text) RETURNS jsonb
@@ -430,7 +440,6 @@ LANGUAGE plpgsql AS $$
 DECLARE
     s sessions;
     pr pairs;
-    cross_dept boolean;
     first_confirmed boolean;
 BEGIN
     SELECT * INTO s FROM sessions WHERE id = sid;
@@ -454,24 +463,19 @@ BEGIN
     END IF;
     IF decision = 'confirmed' THEN
         SELECT count(*) = 1 INTO first_confirmed FROM sessions WHERE pair_id = pr.id AND status = 'confirmed';
-        cross_dept := pr.cross_department;
         PERFORM points_for_event(pr.mentor_id, 'mentor', 'session_confirmed', 1, sid, pr.id, 'session confirmed');
         PERFORM points_for_event(pr.mentor_id, 'mentor', 'session_half_hours', s.duration_min / 30, sid, pr.id, 'time given');
         PERFORM points_for_event(pr.mentee_id, 'mentee', 'session_confirmed', 1, sid, pr.id, 'session confirmed');
-        IF first_confirmed AND cross_dept THEN
+        IF first_confirmed AND pr.cross_department THEN
             PERFORM points_for_event(pr.mentor_id, 'mentor', 'cross_department_pair', 1, sid, pr.id, 'cross-department pair');
             PERFORM points_for_event(pr.mentee_id, 'mentee', 'cross_department_pair', 1, sid, pr.id, 'cross-department pair');
         END IF;
         PERFORM event_emit('session_confirmed', false, pr.mentor_id, pr.id,
                            jsonb_build_object('session_id', sid, 'pair_id', pr.id, 'minutes', s.duration_min));
-        -- a session confirmed after its pair ended makes that pair completed after all
-        SELECT * INTO pr FROM pairs WHERE id = pr.id FOR UPDATE;
+        -- a session confirmed after its pair ended (the pair is locked above) completes it after all
         IF pr.status = 'ended' AND NOT pr.completed THEN
             UPDATE pairs SET completed = true WHERE id = pr.id;
-            PERFORM points_for_event(pr.mentor_id, 'mentor', 'pair_completed', 1, NULL, pr.id, 'pair completed');
-            PERFORM points_for_event(pr.mentee_id, 'mentee', 'pair_completed', 1, NULL, pr.id, 'pair completed');
-            PERFORM event_emit('pair_completed', true, NULL, pr.id, jsonb_build_object(
-                'pair_id', pr.id, 'mentor_id', pr.mentor_id, 'manager_id', pr.mentee_id, 'sessions', 1));
+            PERFORM pair_award_completion(pr, 1);
         END IF;
         PERFORM badges_evaluate(pr.mentor_id, sid);
         PERFORM badges_evaluate(pr.mentee_id, sid);
@@ -497,11 +501,7 @@ BEGIN
             completed = confirmed > 0
         WHERE id = pid RETURNING * INTO pr;
         IF pr.completed THEN
-            PERFORM points_for_event(pr.mentor_id, 'mentor', 'pair_completed', 1, NULL, pid, 'pair completed');
-            PERFORM points_for_event(pr.mentee_id, 'mentee', 'pair_completed', 1, NULL, pid, 'pair completed');
-            PERFORM event_emit('pair_completed', true, NULL, pid, jsonb_build_object(
-                'pair_id', pid, 'mentor_id', pr.mentor_id, 'manager_id', pr.mentee_id,
-                'sessions', confirmed));
+            PERFORM pair_award_completion(pr, confirmed);
             PERFORM badges_evaluate(pr.mentor_id, NULL);
             PERFORM badges_evaluate(pr.mentee_id, NULL);
         END IF;
