@@ -122,8 +122,8 @@ employees_check_profile(const json_t *body, struct verr *err)
 void
 employees_signup(struct request *r)
 {
-	char token[TOKEN_LEN + 1], *body = NULL;
-	const char *params[2];
+	char token[TOKEN_LEN + 1];
+	const char *params[1];
 	struct verr err;
 
 	if (!validate_object(r->body, employees_rules, NRULES(employees_rules), false, "", &err) ||
@@ -137,15 +137,12 @@ employees_signup(struct request *r)
 		                    "sign-up is restricted to the company's email domains");
 		return;
 	}
-	if (!token_generate(token, sizeof(token)) ||
-	    (body = json_dumps(r->body, JSON_COMPACT)) == NULL) {
+	if (!token_generate(token, sizeof(token))) {
 		request_reply_error(r, 500, "internal", NULL, "could not create a token");
 		return;
 	}
-	params[0] = body;
-	params[1] = token;
-	request_query(r, "SELECT api_signup($1::jsonb, $2)", 2, params, request_created_cb);
-	free(body);
+	params[0] = token;
+	request_query_body(r, "SELECT api_signup($2::jsonb, $1)", 1, params, request_created_cb);
 }
 
 void
@@ -216,9 +213,8 @@ me_get(struct request *r)
 void
 me_patch(struct request *r)
 {
-	const char *params[2] = {r->caller_id, NULL};
+	const char *params[1] = {r->caller_id};
 	struct verr err;
-	char *body;
 
 	if (!validate_object(r->body, employees_rules, NRULES(employees_rules), true, "", &err) ||
 	    !employees_check_profile(r->body, &err)) {
@@ -232,11 +228,8 @@ me_patch(struct request *r)
 		                    "emails are restricted to the company's domains");
 		return;
 	}
-	body = json_dumps(r->body, JSON_COMPACT);
-	params[1] = body;
-	request_query(r, "SELECT api_patch_employee($1::bigint, $2::jsonb)", 2, params,
-	              request_ok_cb);
-	free(body);
+	request_query_body(r, "SELECT api_patch_employee($1::bigint, $2::jsonb)", 1, params,
+	                   request_ok_cb);
 }
 
 static void
@@ -306,11 +299,9 @@ me_get_availability(struct request *r)
 static void
 employees_put_list(struct request *r, const char *sql)
 {
-	char *body = json_dumps(r->body, JSON_COMPACT);
-	const char *params[2] = {r->caller_id, body};
+	const char *params[1] = {r->caller_id};
 
-	request_query(r, sql, 2, params, request_ok_cb);
-	free(body);
+	request_query_body(r, sql, 1, params, request_ok_cb);
 }
 
 void

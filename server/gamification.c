@@ -104,9 +104,7 @@ void
 badges_create(struct request *r)
 {
 	const json_t *all, *color;
-	const char *params[1];
 	struct verr err;
-	char *body;
 
 	if (!validate_object(r->body, gamification_badge_rules, NRULES(gamification_badge_rules),
 	                     false, "", &err)) {
@@ -141,10 +139,7 @@ badges_create(struct request *r)
 			return;
 		}
 	}
-	body = json_dumps(r->body, JSON_COMPACT);
-	params[0] = body;
-	request_query(r, "SELECT api_create_badge($1::jsonb)", 1, params, request_created_cb);
-	free(body);
+	request_query_body(r, "SELECT api_create_badge($1::jsonb)", 0, NULL, request_created_cb);
 }
 
 void

@@ -456,3 +456,22 @@ request_arg_cursor(struct request *r, const char **out)
 	                    "cursor is not one this server issued");
 	return false;
 }
+
+void
+request_query_body(struct request *r, const char *sql, int nparams, const char *const *params,
+                   request_result_fn fn)
+{
+	char *body = r->body ? json_dumps(r->body, JSON_COMPACT) : strdup("{}");
+	const char *all[8];
+
+	if (body == NULL || nparams >= (int)(sizeof(all) / sizeof(all[0]))) {
+		free(body);
+		request_reply_error(r, 500, "internal", NULL, "could not encode the request");
+		return;
+	}
+	for (int i = 0; i < nparams; i++)
+		all[i] = params[i];
+	all[nparams] = body;
+	request_query(r, sql, nparams + 1, all, fn);
+	free(body);
+}

@@ -74,6 +74,11 @@ void request_created_cb(struct request *r, const PGresult *res);
 /* True when the path parameter is a positive decimal id; otherwise replies 404 "no such <what>". */
 bool request_param_id(struct request *r, const char *what) __attribute__((warn_unused_result));
 
+/* Like request_query, with the request body as JSON text ("{}" when none was sent) appended as
+ * the last parameter, the way every write hands its validated body to its SQL function. */
+void request_query_body(struct request *r, const char *sql, int nparams, const char *const *params,
+                        request_result_fn fn);
+
 /* Replies with the JSON text held in row 0, column 0 of res (the SQL builds the body). */
 void request_reply_first(struct request *r, int status, const PGresult *res);
 

@@ -80,23 +80,19 @@ void
 sessions_log(struct request *r)
 {
 	const char *key = request_header(r, "Idempotency-Key");
-	const char *params[4];
-	char *body;
+	const char *params[3];
 
 	if (!request_param_id(r, "pair") ||
 	    !request_validate(r, sessions_log_rules, NRULES(sessions_log_rules), false) ||
 	    !sessions_check_key(r, key))
 		return;
-	body = json_dumps(r->body, JSON_COMPACT);
 	params[0] = r->caller_id;
 	params[1] = r->param;
-	params[2] = body;
-	params[3] = key;
-	request_query(r,
-	              "SELECT s, s ? 'replayed' FROM api_session_log($1::bigint, $2::bigint, "
-	              "$3::jsonb, $4) AS s",
-	              4, params, sessions_logged_cb);
-	free(body);
+	params[2] = key;
+	request_query_body(r,
+	                   "SELECT s, s ? 'replayed' FROM api_session_log($1::bigint, $2::bigint, "
+	                   "$4::jsonb, $3) AS s",
+	                   3, params, sessions_logged_cb);
 }
 
 void
@@ -160,33 +156,26 @@ pairs_get(struct request *r)
 void
 pairs_end(struct request *r)
 {
-	const char *params[4];
-	char *body;
+	const char *params[3];
 
 	if (!request_param_id(r, "pair") ||
 	    !request_validate(r, sessions_end_rules, NRULES(sessions_end_rules), false))
 		return;
-	body = r->body ? json_dumps(r->body, JSON_COMPACT) : strdup("{}");
 	params[0] = r->param;
 	params[1] = request_employee_id(r);
 	params[2] = r->caller == CALLER_HR ? "true" : "false";
-	params[3] = body;
-	request_query(r, "SELECT api_pair_end($1::bigint, $2::bigint, $3::boolean, $4::jsonb)", 4,
-	              params, request_ok_cb);
-	free(body);
+	request_query_body(r, "SELECT api_pair_end($1::bigint, $2::bigint, $3::boolean, $4::jsonb)",
+	                   3, params, request_ok_cb);
 }
 
 void
 me_progress(struct request *r)
 {
-	const char *params[2];
-	char *body;
+	const char *params[1];
 
 	if (!request_validate(r, sessions_progress_rules, NRULES(sessions_progress_rules), false))
 		return;
-	body = json_dumps(r->body, JSON_COMPACT);
 	params[0] = r->caller_id;
-	params[1] = body;
-	request_query(r, "SELECT api_progress($1::bigint, $2::jsonb)", 2, params, request_ok_cb);
-	free(body);
+	request_query_body(r, "SELECT api_progress($1::bigint, $2::jsonb)", 1, params,
+	                   request_ok_cb);
 }

@@ -40,28 +40,18 @@ skills_list(struct request *r)
 void
 skills_create(struct request *r)
 {
-	char *body;
-	const char *params[1];
-
 	if (!request_validate(r, skills_create_rules, 3, false))
 		return;
-	body = json_dumps(r->body, JSON_COMPACT);
-	params[0] = body;
-	request_query(r, "SELECT api_create_skill($1::jsonb)", 1, params, request_created_cb);
-	free(body);
+	request_query_body(r, "SELECT api_create_skill($1::jsonb)", 0, NULL, request_created_cb);
 }
 
 void
 skills_patch(struct request *r)
 {
-	char *body;
-	const char *params[2];
+	const char *params[1];
 
 	if (!request_validate(r, skills_patch_rules, 3, true))
 		return;
-	body = json_dumps(r->body, JSON_COMPACT);
 	params[0] = r->param;
-	params[1] = body;
-	request_query(r, "SELECT api_patch_skill($1, $2::jsonb)", 2, params, request_ok_cb);
-	free(body);
+	request_query_body(r, "SELECT api_patch_skill($1, $2::jsonb)", 1, params, request_ok_cb);
 }
