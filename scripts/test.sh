@@ -27,27 +27,40 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite --asan || status=1
 
-# every test program prints "N passed, N failed" (C) or pytest's summary; add them up
+# Every C test program prints "N passed, N failed"; pytest prints its own summary. Count them apart,
+# per build, then close with one line for CI. A skip pytest did not find declared is already a failure
+# (tests/api/conftest.py); declared skips are counted and shown.
+count_logs() { # $1 = glob of logs, prints "passed failed skipped"
+	local p=0 f=0 s=0 log a b c
+	for log in $1; do
+		[[ -f "$log" ]] || continue
+		read -r a b c < <(awk '
+			/(passed|failed|error|skipped).* in [0-9.]+s/ { # pytest summary, with or without -q
+				for (i = 2; i <= NF; i++) {
+					if ($(i) ~ /^passed/) p += $(i-1)
+					if ($(i) ~ /^failed/) f += $(i-1)
+					if ($(i) ~ /^error/) f += $(i-1)
+					if ($(i) ~ /^skipped/) s += $(i-1)
+				}
+				next
+			}
+			/^[0-9]+ passed, [0-9]+ failed/ { p += $1; f += $3 }
+			END { print p+0, f+0, s+0 }' "$log")
+		p=$((p + a)) f=$((f + b)) s=$((s + c))
+	done
+	echo "$p $f $s"
+}
 passed=0
 failed=0
-for log in build/tests/*/*.log build-asan/tests/*/*.log; do
-	[[ -f "$log" ]] || continue
-	read -r p f < <(awk '
-		/(passed|failed|error).* in [0-9.]+s/ { # pytest summary, with or without -q
-			for (i = 2; i <= NF; i++) {
-				if ($(i) ~ /^passed/) p += $(i-1)
-				if ($(i) ~ /^failed/) f += $(i-1)
-				if ($(i) ~ /^error/) f += $(i-1)
-			}
-			next
-		}
-		/^[0-9]+ passed, [0-9]+ failed/ { p += $1; f += $3 }
-		END { print p+0, f+0 }' "$log")
-	passed=$((passed + p))
-	failed=$((failed + f))
+skipped=0
+for build in build build-asan; do
+	read -r cp cf _ < <(count_logs "$build/tests/unit/*.log")
+	read -r ap af as < <(count_logs "$build/tests/api/*.log")
+	echo "== $build: C checks $cp passed, $cf failed; API tests (pytest) $ap passed, $af failed, $as skipped (declared)"
+	passed=$((passed + cp + ap)) failed=$((failed + cf + af)) skipped=$((skipped + as))
 done
 if [[ $status -ne 0 && $failed -eq 0 ]]; then
 	failed=1 # a step failed outside the counted tests (build, lint, harness)
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -21,6 +21,27 @@ request_now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Marks the query bad when a decoded name or value is not UTF-8 text PostgreSQL would accept,
+ * remembering the parameter's name to report it. */
+static void
+request_check_args(struct request *r)
+{
+	struct evkeyval *kv;
+
+	TAILQ_FOREACH(kv, &r->query, next)
+	{
+		if (!validate_utf8(kv->key)) {
+			r->bad_query = true;
+			return;
+		}
+		if (!validate_utf8(kv->value)) {
+			r->bad_query = true;
+			r->bad_arg = kv->key;
+			return;
+		}
+	}
+}
+
 /* Marks the request abandoned when its connection is freed before the reply: with libevent 2.1
  * this happens only when the server itself shuts down (it does not read while a request is
  * being handled, so a client's early close is seen at reply time). */
@@ -79,6 +100,8 @@ request_new(struct server *srv, struct evhttp_request *ev)
 	query = parsed ? evhttp_uri_get_query(parsed) : NULL;
 	if (query != NULL && evhttp_parse_query_str(query, &r->query) != 0)
 		r->bad_query = true;
+	else
+		request_check_args(r);
 	if (r->path == NULL) {
 		free(r);
 		return NULL;
@@ -208,7 +231,7 @@ request_reply_error(struct request *r, int status, const char *code, const char 
 
 /* One database error that the API explains to the client. */
 struct request_pgmap {
-	const char *sqlstate;
+	const char *sqlstate;   /* five characters, or two for a whole class */
 	const char *constraint; /* NULL matches any */
 	int status;
 	const char *code;
@@ -229,7 +252,22 @@ static const struct request_pgmap request_pgmaps[] = {
     {"23503", "learning_skill_fkey", 400, "unknown_skill", "goals", "unknown skill"},
     {"22P02", NULL, 400, "invalid_value", NULL, "invalid value"},
     {"22003", NULL, 400, "invalid_value", NULL, "number out of range"},
+    {"22021", NULL, 400, "invalid_encoding", NULL, "text is not valid UTF-8"},
+    {"22P05", NULL, 400, "invalid_value", NULL, "text cannot hold a NUL character"},
+    {"22009", NULL, 400, "invalid_value", NULL, "time zone offset out of range"},
+    {"22007", NULL, 400, "invalid_value", NULL, "invalid date or time"},
+    {"22008", NULL, 400, "invalid_value", NULL, "date or time out of range"},
+    {"22001", NULL, 400, "invalid_value", NULL, "value too long"},
     {"23514", NULL, 400, "invalid_value", NULL, "a value breaks a rule"},
+    {"23505", NULL, 409, "conflict", NULL, "this already exists"},
+    {"23503", NULL, 409, "conflict", NULL, "this refers to something missing or still in use"},
+    {"40001", NULL, 503, "retry", NULL, "a concurrent change got in the way, retry"},
+    {"40P01", NULL, 503, "retry", NULL, "a concurrent change got in the way, retry"},
+    {"57014", NULL, 503, "timeout", NULL, "the request took too long"},
+    /* whole classes, after the exact states above: data exceptions and program limits are
+     * caused by what the client sent */
+    {"22", NULL, 400, "invalid_value", NULL, "invalid value"},
+    {"54", NULL, 400, "invalid_value", NULL, "a value is too large"},
 };
 
 /* Replies with the API error matching a failed query's SQLSTATE and constraint. */
@@ -260,7 +298,7 @@ request_reply_pgerror(struct request *r, const PGresult *res)
 	for (size_t i = 0; i < sizeof(request_pgmaps) / sizeof(request_pgmaps[0]); i++) {
 		const struct request_pgmap *m = &request_pgmaps[i];
 
-		if (strcmp(m->sqlstate, state) != 0)
+		if (strncmp(m->sqlstate, state, strlen(m->sqlstate)) != 0)
 			continue;
 		if (m->constraint != NULL &&
 		    (constraint == NULL || strcmp(m->constraint, constraint) != 0))

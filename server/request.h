@@ -26,9 +26,10 @@ struct request {
 	char *param;            /* the {id} or {slug} path segment, if the route has one */
 	json_t *body;           /* parsed JSON object, or NULL when no body was sent */
 	double start_ms;
-	bool gone;         /* connection freed (server shutdown): drop the reply */
-	bool bad_query;    /* the query string could not be parsed */
-	const char *token; /* the bearer token of an authenticated request (header storage) */
+	bool gone;           /* connection freed (server shutdown): drop the reply */
+	bool bad_query;      /* the query string could not be parsed, or is not UTF-8 */
+	const char *bad_arg; /* the parameter whose value is not UTF-8 (query storage), or NULL */
+	const char *token;   /* the bearer token of an authenticated request (header storage) */
 	enum caller_kind caller;
 	char caller_id[24];        /* employee or HR id as decimal text */
 	const struct route *route; /* the matched route */

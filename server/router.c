@@ -4,6 +4,7 @@
 #include "request.h"
 #include "server.h"
 #include "token.h"
+#include "validate.h"
 
 #include <event2/buffer.h>
 #include <stdio.h>
@@ -256,9 +257,18 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 		request_reply_error(r, 404, "not_found", NULL, "no such endpoint");
 		return;
 	}
+	if (r->route != NULL && r->param != NULL && !validate_utf8(r->param)) {
+		request_reply_error(r, 400, "invalid_parameter", "path",
+		                    "the path parameter is not valid UTF-8");
+		return;
+	}
 	if (r->bad_query) {
-		request_reply_error(r, 400, "invalid_parameter", NULL,
-		                    "the query string is malformed");
+		if (r->bad_arg != NULL)
+			request_reply_error(r, 400, "invalid_parameter", r->bad_arg,
+			                    "%s: not valid UTF-8", r->bad_arg);
+		else
+			request_reply_error(r, 400, "invalid_parameter", NULL,
+			                    "the query string is malformed");
 		return;
 	}
 	if (r->route == NULL) {

@@ -31,6 +31,43 @@ validate_utf8_len(const char *s)
 	return n;
 }
 
+/* Checks that s is well-formed UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF), the way PostgreSQL's UTF8 encoding will read it. */
+bool
+validate_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned c = *p;
+		int n;
+		unsigned cp;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			n = 1, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			n = 2, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			n = 3, cp = c & 0x07;
+		else
+			return false;
+		for (int i = 1; i <= n; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3F);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
 /* True when s contains an ASCII control character. */
 static bool
 validate_has_control(const char *s)
@@ -460,9 +497,14 @@ validate_timestamp(const char *s)
 	}
 	if (strcmp(zone, "Z") == 0)
 		return true;
-	return (zone[0] == '+' || zone[0] == '-') && strlen(zone) == 6 && zone[3] == ':' &&
-	       zone[1] >= '0' && zone[1] <= '2' && zone[2] >= '0' && zone[2] <= '9' &&
-	       zone[4] >= '0' && zone[4] <= '5' && zone[5] >= '0' && zone[5] <= '9';
+	if (!((zone[0] == '+' || zone[0] == '-') && strlen(zone) == 6 && zone[3] == ':' &&
+	      zone[1] >= '0' && zone[1] <= '9' && zone[2] >= '0' && zone[2] <= '9' &&
+	      zone[4] >= '0' && zone[4] <= '5' && zone[5] >= '0' && zone[5] <= '9'))
+		return false;
+	/* real offsets lie within UTC-12:00 .. UTC+14:00; PostgreSQL refuses 16:00 and beyond */
+	return ((zone[1] - '0') * 10 + (zone[2] - '0')) * 60 + (zone[4] - '0') * 10 +
+	           (zone[5] - '0') <=
+	       VALIDATE_MAX_UTC_OFFSET_MINUTES;
 }
 
 bool

@@ -65,6 +65,12 @@ bool validate_parse_id(const char *s, long long *out) __attribute__((warn_unused
 /* Parses a calendar date "YYYY-MM-DD" (a real date) into its parts. */
 bool validate_parse_date(const char *s, int *y, int *m, int *d) __attribute__((warn_unused_result));
 
+/* Largest UTC offset a timestamp may carry, in minutes (UTC+14:00, Kiribati). */
+#define VALIDATE_MAX_UTC_OFFSET_MINUTES (14 * 60)
+
+/* Checks that s is well-formed UTF-8 (what PostgreSQL accepts as text). */
+bool validate_utf8(const char *s);
+
 /* Checks an RFC 3339 timestamp with a time zone ("2026-11-27T09:30:00Z", "...+01:00"). */
 bool validate_timestamp(const char *s);
 

@@ -1,6 +1,7 @@
 """Sign-up, own profile (GET/PATCH/DELETE /v1/me), GET /v1/employees/{id}, and their validation rules."""
 
 import re
+import time
 import uuid
 
 import pytest
@@ -290,3 +291,27 @@ def test_timezone_wrong_case_is_rejected_or_canonicalised(api):
         assert r.body["employee"]["timezone"] == "Europe/Paris", "non-canonical IANA name stored as given"
     else:
         assert_error(r, 400, "invalid_timezone", "timezone")
+
+
+def test_mentor_capacity_cannot_drop_below_active_pairs(api, hr_token, make_pairs):
+    """A mentor lowering their capacity under their active pairs used to block every later publication."""
+    pair = make_pairs([{"mentor": {"mentor_capacity": 2}}])[0]
+    mentor = api.get("/v1/me", token=pair.mentor.token).body
+    # a second manager for the same mentor, in a second round
+    dept = f"Second-{uuid.uuid4().hex[:8]}"
+    r = api.post("/v1/employees", employee_body(department=dept, timezone="UTC", languages=["en"], role="mentee"))
+    tok = r.body["token"]
+    api.put("/v1/me/learning", {"goals": [{"skill": pair.skills[0], "current_level": 0, "priority": 1}]}, token=tok)
+    api.put("/v1/me/availability", {"slots": mentor["availability"]}, token=tok)
+    r = api.post("/v1/rounds", {"name": "second", "filter": {"departments": [mentor["department"], dept], "sites": []}},
+                 token=hr_token)
+    rid = r.body["id"]
+    deadline = time.monotonic() + 30
+    while api.get(f"/v1/rounds/{rid}", token=hr_token).body["status"] == "solving" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert api.post(f"/v1/rounds/{rid}/publish", token=hr_token).status == 200
+    assert len(api.get("/v1/me/pairs", token=pair.mentor.token).body["items"]) == 2
+    assert_error(api.patch("/v1/me", {"mentor_capacity": 1}, token=pair.mentor.token), 409, "conflict",
+                 "mentor_capacity")
+    assert api.get("/v1/me", token=pair.mentor.token).body["mentor_capacity"] == 2
+    assert api.patch("/v1/me", {"mentor_capacity": 3}, token=pair.mentor.token).status == 200

@@ -1,13 +1,13 @@
 """Issue 4 — points, levels and badges: rules and the append-only ledger, weekly caps, first_step and
 bridge_builder, badges from counters, HR-created badges, revocation, the badge catalogue."""
 
+import subprocess
 import uuid
 
 import pytest
 
 from conftest import (achievements, assert_error, badge_slugs, confirmed_session, ledger, log_session)
 
-pytestmark = pytest.mark.usefixtures("issue4_available")
 
 SEEDED_BADGES = ["ambassador", "bridge_builder", "first_step", "generous_time", "lead_by_example",
                  "master_ai_assistants", "master_esn_posting", "master_linkedin", "open_door", "streak"]
@@ -294,3 +294,76 @@ def test_withdrawn_consent_unnames_past_activity(api, make_pair):
     items = api.get("/v1/activity", token=pair.mentee.token, params={"limit": 100}).body["items"]
     assert f"Consenting Carla {tag}" not in str(items), \
         "after withdrawing consent the person must not be named in the public feed any more"
+
+
+def psql(state_dir, sql):
+    return subprocess.run(["psql", f"host={state_dir}/run dbname=tandem user=tandem", "-v", "ON_ERROR_STOP=1",
+                           "-Atc", sql], capture_output=True, timeout=30)
+
+
+def test_levels_gained_count_only_real_progress_after_mentoring(api, make_pair):
+    """Setting a level up and down used to inflate skill_levels_gained (and lead_by_example)."""
+    pair = make_pair()
+    skill = pair.skills[0]
+    tok = pair.mentee.token
+    # before any confirmed session nothing counts
+    r = api.post("/v1/me/progress", {"skill": skill, "level": 5}, token=tok)
+    assert r.status == 200 and r.body["counted"] is False
+    api.post("/v1/me/progress", {"skill": skill, "level": 0}, token=tok)
+    confirmed_session(api, pair)
+    for level in (3, 0, 3, 0, 5, 0, 5):
+        assert api.post("/v1/me/progress", {"skill": skill, "level": level}, token=tok).status == 200
+    counters = api.get("/v1/me/achievements", token=tok).body["counters"]
+    # the best level ever recorded was 5 (before mentoring): nothing above it was reached
+    assert counters["skill_levels_gained"] == 0
+
+
+def test_levels_gained_after_mentoring_count_once(api, make_pair):
+    pair = make_pair()
+    skill = pair.skills[0]
+    tok = pair.mentee.token
+    start = next(g["current_level"] for g in api.get("/v1/me/learning", token=tok).body["goals"] if g["skill"] == skill)
+    confirmed_session(api, pair)
+    assert api.post("/v1/me/progress", {"skill": skill, "level": start + 2}, token=tok).body["counted"] is True
+    assert api.post("/v1/me/progress", {"skill": skill, "level": start}, token=tok).body["counted"] is False
+    assert api.post("/v1/me/progress", {"skill": skill, "level": start + 2}, token=tok).body["counted"] is False
+    assert api.get("/v1/me/achievements", token=tok).body["counters"]["skill_levels_gained"] == 2
+
+
+def test_badge_roles_are_enforced(api, hr_token, make_pair, server):
+    """A mentor-only badge used to be awarded to managers who met its counters."""
+    slug = "m_" + uuid.uuid4().hex[:10]
+    r = api.post("/v1/badges", {"slug": slug, "name": "Mentor only", "description": "d", "criteria_narrative": "c",
+                                "role": "mentor", "criteria": {"all": [{"counter": "sessions", "min": 1}]}},
+                 token=hr_token)
+    assert r.status == 201, r
+    try:
+        pair = make_pair()
+        confirmed_session(api, pair)
+        mentor = {b["badge"] for b in api.get("/v1/me/achievements", token=pair.mentor.token).body["badges"]}
+        mentee = {b["badge"] for b in api.get("/v1/me/achievements", token=pair.mentee.token).body["badges"]}
+        assert slug in mentor and slug not in mentee
+    finally:  # retire it so that other tests' badge sets stay as they expect
+        assert psql(server.state_dir, f"UPDATE badges SET active = false WHERE slug = '{slug}'").returncode == 0
+
+
+def test_badge_color_must_be_a_hex_colour(api, hr_token):
+    for color in ("<abcdef", "abcdefg", "#ABCDEF"):
+        r = api.post("/v1/badges", {"slug": "c_" + uuid.uuid4().hex[:10], "name": "C", "description": "d",
+                                    "criteria_narrative": "c", "role": "any", "color": color,
+                                    "criteria": {"all": [{"counter": "sessions", "min": 1}]}}, token=hr_token)
+        assert_error(r, 400, {"invalid_value"}, "color")
+
+
+def test_lowering_a_level_by_put_does_not_inflate_progress(api, make_pair):
+    pair = make_pair()
+    skill = pair.skills[0]
+    tok = pair.mentee.token
+    confirmed_session(api, pair)
+    goals = [{"skill": skill, "current_level": 3, "priority": 1}]
+    assert api.put("/v1/me/learning", {"goals": goals}, token=tok).status == 200
+    goals[0]["current_level"] = 0
+    assert api.put("/v1/me/learning", {"goals": goals}, token=tok).status == 200
+    r = api.post("/v1/me/progress", {"skill": skill, "level": 5}, token=tok)
+    assert r.status == 200 and r.body["counted"] is True
+    assert api.get("/v1/me/achievements", token=tok).body["counters"]["skill_levels_gained"] == 2

@@ -8,11 +8,10 @@ import pytest
 
 from conftest import assert_error, build_pairs, confirmed_session
 
-pytestmark = pytest.mark.usefixtures("issue4_available")
 
 
 @pytest.fixture(scope="module")
-def board(api, hr_token, issue4_available):
+def board(api, hr_token):
     """Four mentors of one fresh department and site (A, B, C, D by id order), their managers elsewhere.
     B has the most points but did not opt in; A, C, D opted in. 30-minute sessions give a mentor 15 points,
     plus 20 for the first cross-department one: A 2 sessions = 50, B 3 = 65, C 1 = 35, D 1 = 35."""
@@ -219,3 +218,9 @@ def test_withdrawn_consent_applies_to_past_activity(api, hr_token):
     assert api.patch("/v1/me", {"leaderboard_opt_in": False}, token=pair.mentor.token).status == 200
     text = json.dumps(feed(api, hr_token)["items"])
     assert f"Shy Sam {tag}" not in text
+
+
+def test_scope_value_that_is_not_utf8_is_a_400(api, hr_token):
+    """%FF in scope_value used to reach PostgreSQL and fail as a 500 (SQLSTATE 22021)."""
+    r = api.get("/v1/leaderboards", token=hr_token, params={"scope": "department", "scope_value": b"\xff"})
+    assert_error(r, 400, "invalid_parameter", "scope_value")

@@ -12,7 +12,6 @@ import pytest
 from conftest import (SPEC, Client, Tandemd, achievements, build_pairs, confirmed_session, make_state_dir,
                       recipient_identity)
 
-pytestmark = pytest.mark.usefixtures("issue4_available")
 
 CONTEXT = "https://w3id.org/openbadges/v2"
 ISSUER_REQUIRED = ("id", "type", "name", "url", "email")
@@ -21,7 +20,7 @@ ASSERTION_REQUIRED = ("id", "type", "recipient", "badge", "verification", "issue
 
 
 @pytest.fixture(scope="module")
-def earned(api, hr_token, issue4_available):
+def earned(api, hr_token):
     """A cross-department pair with one confirmed session; the mentor's email has upper-case letters."""
     email = f"Mixed.Case-{uuid.uuid4().hex[:8]}@Example.COM"
     pair = build_pairs(api, hr_token, [{"mentor": {"email": email}}])[0]

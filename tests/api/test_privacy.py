@@ -5,21 +5,18 @@ import os
 import shutil
 import subprocess
 
-import pytest
 
-from conftest import employee_body
+from conftest import confirmed_session, employee_body
 
 PG_DUMP = shutil.which("pg_dump") or "/usr/lib/postgresql/15/bin/pg_dump"
 
 
 def dump(state_dir):
-    if not os.access(PG_DUMP, os.X_OK):
-        pytest.skip("pg_dump not available")
+    assert os.access(PG_DUMP, os.X_OK), f"pg_dump not found at {PG_DUMP} (postgresql-client-15)"
     p = subprocess.run([PG_DUMP, "--data-only", "--no-owner", "-d",
                         f"host={os.path.join(state_dir, 'run')} dbname=tandem user=tandem"],
                        capture_output=True, timeout=60)
-    if p.returncode != 0:
-        pytest.skip(f"pg_dump failed: {p.stderr.decode(errors='replace')[:300]}")
+    assert p.returncode == 0, f"pg_dump failed: {p.stderr.decode(errors='replace')[:300]}"
     return p.stdout.decode("utf-8", "replace")
 
 
@@ -43,3 +40,14 @@ def test_delete_me_erases_everything(api, server, make_employee):
     assert marker not in text, "personal data left in the database after DELETE /v1/me"
     assert e.email not in text, "email left in the database after DELETE /v1/me"
     assert hashlib.sha256(e.token.encode()).hexdigest() not in text, "token hash left after DELETE /v1/me"
+
+
+def test_erasing_the_manager_removes_their_notes_but_not_the_mentors_history(api, make_pair):
+    pair = make_pair()
+    confirmed_session(api, pair, note="my private thoughts")
+    assert api.delete("/v1/me", token=pair.mentee.token).status == 204
+    items = api.get(f"/v1/pairs/{pair.id}/sessions", token=pair.mentor.token).body["items"]
+    assert len(items) == 1 and items[0]["note"] == "" and items[0]["status"] == "confirmed"
+    p = api.get(f"/v1/pairs/{pair.id}", token=pair.mentor.token).body
+    assert p["mentee"] is None and p["status"] == "ended"
+    assert api.get("/v1/me/pairs", token=pair.mentor.token).body["items"] == []

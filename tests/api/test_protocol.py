@@ -1,6 +1,7 @@
 """HTTP-level behaviour: malformed bodies, media types, body limit, unknown paths and methods, access log."""
 
 import json
+import socket
 
 import pytest
 import requests
@@ -211,3 +212,32 @@ def test_lookalike_content_types_are_415(api, ctype):
 def test_content_type_is_case_insensitive(api):
     r = raw(api, "POST", "/v1/employees", json.dumps(employee_body()).encode(), content_type="Application/JSON")
     assert r.status == 201, r
+
+
+def raw_request(base_url, line):
+    host, port = base_url.replace("http://", "").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(line.encode() + b"\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data.decode("utf-8", "replace")
+
+
+def test_percent_encoded_paths_do_not_change_routes(server):
+    """%2F and %00 used to be decoded before routing: /healthz%00x answered 200, /v1/me%2Fpairs routed."""
+    assert raw_request(server.base_url, "GET /healthz%00xyz HTTP/1.1").startswith("HTTP/1.1 404")
+    assert raw_request(server.base_url, "GET /v1/me%2Fpairs HTTP/1.1").startswith("HTTP/1.1 404")
+    assert raw_request(server.base_url, "GET /v1/skills HTTP/1.1").startswith("HTTP/1.1 200")
+
+
+def test_head_answers_like_get_without_a_body(server):
+    r = requests.head(server.base_url + "/healthz", timeout=10)
+    assert r.status_code == 200 and r.content == b""
+    r = requests.post(server.base_url + "/healthz", timeout=10)
+    assert r.status_code == 405 and "HEAD" in r.headers["Allow"] and "GET" in r.headers["Allow"]
+
+
+def test_malformed_query_string_is_rejected(api, hr_token, server):
+    text = raw_request(server.base_url, "GET /v1/skills?include_inactive=%zz HTTP/1.1")
+    assert text.startswith("HTTP/1.1 400") and "invalid_parameter" in text

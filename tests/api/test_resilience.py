@@ -3,6 +3,7 @@ are clean JSON 503s, and the process neither crashes nor needs a restart."""
 
 import os
 import subprocess
+import threading
 import time
 import uuid
 
@@ -67,3 +68,35 @@ def test_sigterm_waits_for_nothing_and_exits_zero():
     assert code == 0, srv.tail()
     assert time.monotonic() - started < 15
     srv.cleanup()
+
+
+def test_sigterm_still_delivers_the_reply_in_flight():
+    """The in-flight count used to drop when a reply was queued, not written: SIGTERM then closed
+    the socket with the reply still buffered (empty reply)."""
+    state = make_state_dir("tandem-drain-")
+    srv = Tandemd(["--state-dir", state], state, name="drain")
+    try:
+        api = Client(srv.base_url)
+        body = employee_body()
+        token = api.post("/v1/employees", body).body["token"]
+        # hold the employees table so the next request waits inside the database
+        locker = subprocess.Popen(["psql", f"host={state}/run dbname=tandem user=tandem", "-v", "ON_ERROR_STOP=1",
+                                   "-c", "BEGIN; LOCK TABLE employees IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT;"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        result = {}
+
+        def slow():
+            result["r"] = requests.get(srv.base_url + "/v1/me", headers={"Authorization": f"Bearer {token}"},
+                                       timeout=30)
+
+        t = threading.Thread(target=slow)
+        t.start()
+        time.sleep(0.5)
+        code = srv.terminate(timeout=30)
+        t.join(timeout=30)
+        locker.wait(timeout=30)
+        assert code == 0
+        assert result["r"].status_code == 200 and result["r"].json()["email"] == body["email"]
+    finally:
+        srv.cleanup()

@@ -4,10 +4,10 @@ import uuid
 
 import pytest
 
-from conftest import assert_error
+from conftest import assert_error, confirmed_session
 from conftest import wait_round as wait_settled
 
-pytestmark = [pytest.mark.rounds, pytest.mark.usefixtures("rounds_available")]
+pytestmark = pytest.mark.rounds
 
 
 
@@ -83,8 +83,7 @@ def test_unknown_round_is_404(api, hr_token):
 def test_publish_twice_conflicts(api, hr_token):
     r = api.post("/v1/rounds", {"name": "Publish " + uuid.uuid4().hex[:6]}, token=hr_token)
     rd = wait_settled(api, hr_token, r.body["id"])
-    if rd["status"] != "solved":
-        pytest.skip(f"round ended {rd['status']}: {rd.get('error')}")
+    assert rd["status"] == "solved", f"round ended {rd['status']}: {rd.get('error')}"
     p = api.post(f"/v1/rounds/{rd['id']}/publish", token=hr_token)
     assert p.status == 200 and p.body["status"] == "published" and p.body["published_at"] is not None
     assert_error(api.post(f"/v1/rounds/{rd['id']}/publish", token=hr_token), 409, "conflict")
@@ -157,3 +156,15 @@ def test_pins_validation(api, hr_token, a_round):
     assert_error(api.put(f"/v1/rounds/{a_round['id']}/pins", {"pins": [{"mentor_id": 1}]}, token=hr_token),
                  400, "missing_field", "pins[0].mentee_id")
     assert_error(api.put(f"/v1/rounds/{a_round['id']}/pins", {}, token=hr_token), 400, "missing_field", "pins")
+
+
+def test_cross_department_is_fixed_at_publication(api, make_pairs):
+    """A mentor moving department after the pair was formed used to earn the cross-department bonus."""
+    pair = make_pairs([{"same_department": True}])[0]
+    assert api.patch("/v1/me", {"department": f"Elsewhere-{uuid.uuid4().hex[:6]}"},
+                     token=pair.mentor.token).status == 200
+    confirmed_session(api, pair)
+    rules = [x["rule"] for x in api.get("/v1/me/ledger", token=pair.mentor.token).body["items"]]
+    assert "mentor_cross_department" not in rules
+    badges = {b["badge"] for b in api.get("/v1/me/achievements", token=pair.mentor.token).body["badges"]}
+    assert "bridge_builder" not in badges

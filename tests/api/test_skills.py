@@ -139,3 +139,10 @@ def test_include_inactive_bad_value(api):
 
 def test_include_inactive_false_is_default(api):
     assert api.get("/v1/skills", params={"include_inactive": "false"}).body == api.get("/v1/skills").body
+
+
+def test_slug_that_is_not_utf8_is_a_400(api, hr_token):
+    """PATCH /v1/skills/%FF used to reach PostgreSQL and fail as a 500 (SQLSTATE 22021)."""
+    assert_error(api.patch("/v1/skills/%FF", {"name": "x"}, token=hr_token), 400, "invalid_parameter", "path")
+    assert_error(api.patch("/v1/skills/%C3%28", {"name": "x"}, token=hr_token), 400, "invalid_parameter", "path")
+    assert api.get("/v1/skills").status == 200

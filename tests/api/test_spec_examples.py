@@ -63,10 +63,7 @@ def issue4_prerequisites(api, hr_token, template, example):
 @pytest.mark.parametrize("method,template,op,example", EXAMPLES, ids=IDS)
 def test_server_accepts_example(request, api, hr_token, make_employee, method, template, op, example):
     tags = op.get("tags", [])
-    if "rounds" in tags:
-        request.getfixturevalue("rounds_available")
     if ISSUE4_TAGS & set(tags):
-        request.getfixturevalue("issue4_available")
         token, params, cleanup = issue4_prerequisites(api, hr_token, template, example)
         path = template.format(**params)
         r = api.request(method, path, token=token, json_body=example)

@@ -11,10 +11,10 @@ import uuid
 
 import pytest
 
-from conftest import (SPEC, Client, Tandemd, assert_error, build_pairs, confirmed_session, log_session,
+from conftest import (SPEC, Client, Tandemd, assert_error, build_pairs, confirmed_session, employee_body,
+                      log_session,
                       make_state_dir, today_utc, webhook_signature)
 
-pytestmark = pytest.mark.usefixtures("issue4_available")
 
 STATS_FIELDS = ["department", "site", "managers_signed_up", "managers_matched", "participation_rate", "active_pairs",
                 "stalled_pairs", "sessions_given", "hours_given", "average_rating", "levels_gained", "badges_awarded"]
@@ -23,7 +23,7 @@ STATS_FIELDS = ["department", "site", "managers_signed_up", "managers_matched", 
 # ---- stats ----
 
 @pytest.fixture(scope="module")
-def stats_world(api, hr_token, issue4_available):
+def stats_world(api, hr_token):
     """One pair (mentor in MD/MS, manager in ED/ES), a second manager in ED/ES left unmatched (nobody teaches
     their goal), two confirmed sessions (60 min rated 4, 30 min rated 5), one disputed, two levels gained."""
     tag = uuid.uuid4().hex[:8]
@@ -219,7 +219,7 @@ def test_failed_delivery_is_retried(api, hr_token, hook_receiver):
 # ---- upkeep tick: stalled pairs, round end ----
 
 @pytest.fixture(scope="module")
-def upkeep(api, server, hr_token, issue4_available):
+def upkeep(api, server, hr_token):
     """A quiet pair (no session), plus a pair whose round ended yesterday with one confirmed session; then a
     second tandemd on the same cluster with --stall-days 0 --maintenance-seconds 1."""
     from test_external_db import conninfo
@@ -298,3 +298,12 @@ def test_stats_count_the_stalled_pair(api, hr_token, upkeep):
 def test_stats_default_period(api, hr_token):
     r = api.get("/v1/stats", token=hr_token)
     assert r.status == 200 and r.body["period"] == "all" and r.body["since"] is None, r
+
+
+def test_csv_cells_never_start_a_formula(api, hr_token):
+    dept = f"=HYPERLINK(\"http://x\",\"{uuid.uuid4().hex[:6]}\")"
+    assert api.post("/v1/employees", employee_body(department=dept, role="mentee")).status == 201
+    r = api.get("/v1/stats", token=hr_token, params={"format": "csv", "period": "all"})
+    assert r.status == 200
+    lines = [line for line in r.raw.content.decode().splitlines() if "HYPERLINK" in line]
+    assert lines and all(line.startswith("\"'=HYPERLINK") for line in lines), lines

@@ -35,3 +35,12 @@ def test_at_most_twenty_tokens(api):
     for _ in range(19):
         assert api.post("/v1/tokens", token=tok).status == 201
     assert_error(api.post("/v1/tokens", token=tok), 409, "conflict")
+
+
+def test_revoke_every_token(api):
+    r = api.post("/v1/employees", employee_body())
+    first = r.body["token"]
+    others = [api.post("/v1/tokens", token=first).body["token"] for _ in range(2)]
+    assert api.delete("/v1/tokens/all", token=others[0]).status == 204
+    for tok in [first] + others:
+        assert_error(api.get("/v1/me", token=tok), 401, "unauthorized")

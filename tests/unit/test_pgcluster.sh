@@ -9,12 +9,12 @@ BINDIR="${TANDEM_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
 DRIVER="$(cd "$(dirname "$DRIVER")" && pwd)/$(basename "$DRIVER")"
 
 if [[ ! -x "$DRIVER" || ! -x "$BINDIR/initdb" ]]; then
-	echo "SKIP: need $DRIVER and $BINDIR/initdb"
-	exit 77
+	echo "FAIL: need $DRIVER and $BINDIR/initdb (scripts/install-deps.sh)" >&2
+	exit 1
 fi
 if [[ $(id -u) -eq 0 ]] && ! getent passwd tandem >/dev/null; then
-	echo "SKIP: running as root needs the 'tandem' account (scripts/install-deps.sh)"
-	exit 77
+	echo "FAIL: running as root needs the 'tandem' account (scripts/install-deps.sh)" >&2
+	exit 1
 fi
 # A kill -9'd postmaster is re-parented to PID 1; where PID 1 does not reap (some containers and
 # VMs) it stays a zombie that pg_ctl status reports as alive, so act as subreaper ourselves.
@@ -28,6 +28,7 @@ chmod 0755 "$TMP"
 STATE="$TMP/state"
 LOG="$STATE/postgresql.log"
 DRIVER_PID=
+STEPS=0
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -90,6 +91,7 @@ initdb_count() {
 	grep -c '^creating subdirectories' "$LOG" || true
 }
 
+STEPS=$((STEPS + 1))
 echo "1. first start (initdb) and leave it running"
 CI="$("$DRIVER" leak "$STATE")" || fail "first start"
 [[ "$CI" == *"dbname=tandem"* ]] || fail "unexpected conninfo $CI"
@@ -100,10 +102,12 @@ if [[ $(id -u) -eq 0 ]] && sql_as_nobody "$CI"; then
 	fail "an unrelated account could connect to the private cluster"
 fi
 
+STEPS=$((STEPS + 1))
 echo "2. attach to the running cluster: stop must leave it running"
 "$DRIVER" run "$STATE" </dev/null >/dev/null || fail "attach"
 [[ "$(sql "$CI" "SELECT x FROM probe")" == 42 ]] || fail "cluster gone after attach/stop"
 
+STEPS=$((STEPS + 1))
 echo "3. kill -9 the postmaster, then start again (crash recovery)"
 PM_PID="$(head -1 "$STATE/pgdata/postmaster.pid")"
 kill -9 "$PM_PID"
@@ -118,6 +122,7 @@ stop_held
 [[ ! -e "$STATE/pgdata/postmaster.pid" ]] || fail "postmaster.pid left after stop"
 "$BINDIR/pg_isready" -q -h "$STATE/run" && fail "server still accepting after stop"
 
+STEPS=$((STEPS + 1))
 echo "4. restart after clean stop: no second initdb, fast mode"
 TANDEM_PG_FAST=1 start_held
 [[ "$(sql "$CI" "SHOW fsync")" == off ]] || fail "TANDEM_PG_FAST ignored"
@@ -126,6 +131,7 @@ stop_held
 [[ "$(initdb_count)" == 1 ]] || fail "initdb ran again"
 
 if [[ $(id -u) -eq 0 ]]; then
+	STEPS=$((STEPS + 1))
 	echo "5. root: unsearchable parent and missing account are reported"
 	mkdir -m 0700 "$TMP/closed"
 	out="$("$DRIVER" run "$TMP/closed/state" </dev/null 2>&1)" && fail "closed parent accepted"
@@ -134,3 +140,4 @@ if [[ $(id -u) -eq 0 ]]; then
 	[[ "$out" == *"install-deps.sh"* ]] || fail "unclear message: $out"
 fi
 echo "PASS"
+echo "$STEPS passed, 0 failed"

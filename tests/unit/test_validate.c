@@ -146,6 +146,35 @@ test_formats(void)
 	CHECK(!validate_timestamp("2026-11-27T09:30:00+1:00"));
 }
 
+/* Timestamps carry only real UTC offsets: +16:00 used to reach PostgreSQL and fail as a 500. */
+static void
+test_timestamp_offsets(void)
+{
+	CHECK(validate_timestamp("2026-11-27T09:30:00+14:00"));
+	CHECK(validate_timestamp("2026-11-27T09:30:00-12:00"));
+	CHECK(validate_timestamp("2026-11-27T09:30:00+05:45"));
+	CHECK(!validate_timestamp("2026-11-27T09:30:00+14:01"));
+	CHECK(!validate_timestamp("2026-11-27T09:30:00+16:00"));
+	CHECK(!validate_timestamp("2026-11-27T09:30:00-23:59"));
+	CHECK(!validate_timestamp("2026-11-27T09:30:00+99:00"));
+}
+
+/* Text reaching PostgreSQL must be well-formed UTF-8: %FF in a query used to fail as a 500. */
+static void
+test_utf8(void)
+{
+	CHECK(validate_utf8(""));
+	CHECK(validate_utf8("plain ascii"));
+	CHECK(validate_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+	CHECK(!validate_utf8("\xff"));
+	CHECK(!validate_utf8("\xc3\x28"));
+	CHECK(!validate_utf8("\xc0\xaf"));         /* overlong '/' */
+	CHECK(!validate_utf8("\xe0\x80\xaf"));     /* overlong */
+	CHECK(!validate_utf8("\xed\xa0\x80"));     /* surrogate */
+	CHECK(!validate_utf8("\xf4\x90\x80\x80")); /* past U+10FFFF */
+	CHECK(!validate_utf8("\xe2\x82"));         /* truncated */
+}
+
 /* Checks a slot list given as JSON text; returns the error code or "ok". */
 static const char *
 check_slots(const char *text, char *field, size_t len)
@@ -221,6 +250,8 @@ main(void)
 {
 	test_objects();
 	test_formats();
+	test_timestamp_offsets();
+	test_utf8();
 	test_slots();
 	test_tokens();
 	return CHECK_SUMMARY();

@@ -122,6 +122,8 @@ def test_filter_unknown_department_is_empty(api, hr_token):
     ({"role": "boss"}, "role"),
     ({"cursor": "definitely-not-a-cursor"}, "cursor"),
     ({"skill": "Not A Slug"}, "skill"),
+    ({"department": b"\xff"}, "department"),  # invalid UTF-8 used to reach PostgreSQL: 500 (22021)
+    ({"site": b"\xc3\x28"}, "site"),
 ])
 def test_bad_parameters(api, hr_token, params, field):
     assert_error(api.get("/v1/employees", token=hr_token, params=params), 400, "invalid_parameter", field)
