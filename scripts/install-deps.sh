@@ -9,7 +9,7 @@ PACKAGES=(
 	postgresql-15 postgresql-client-15
 	tzdata curl ca-certificates openssl
 	python3 python3-pytest python3-requests python3-jsonschema python3-yaml python3-scipy
-	python3-numpy
+	python3-numpy python3-icalendar python3-recurring-ical-events python3-dateutil
 	nodejs npm
 )
 ACCOUNT="${TANDEM_USER:-tandem}"
