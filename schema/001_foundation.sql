@@ -107,6 +107,12 @@ CREATE TABLE availability (
 );
 
 -- RFC 3339 UTC text of a timestamp.
+-- A figure as it prints in JSON: rounded to places decimals and carried as a double so that
+-- 1.0 hour prints as 1 and 1.5 as 1.5, never as numeric's 1.00000000000000000000.
+CREATE FUNCTION json_num(x numeric, places integer) RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
+    SELECT round(x, places)::double precision
+$$;
+
 CREATE FUNCTION ts_text(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 $$;

@@ -42,6 +42,59 @@ CREATE INDEX pairs_mentee_idx ON pairs (mentee_id) WHERE status = 'active';
 -- a manager has at most one active mentor at a time
 CREATE UNIQUE INDEX pairs_one_active_mentor ON pairs (mentee_id) WHERE status = 'active';
 
+-- Ids (text) of the round's participants given its filter.
+CREATE FUNCTION round_participants(rid bigint) RETURNS SETOF employees LANGUAGE sql STABLE AS $$
+    SELECT e.* FROM employees e, rounds r
+    WHERE r.id = rid
+      AND (jsonb_array_length(coalesce(r.params->'filter'->'departments', '[]')) = 0
+           OR e.department IN (SELECT jsonb_array_elements_text(r.params->'filter'->'departments')))
+      AND (jsonb_array_length(coalesce(r.params->'filter'->'sites', '[]')) = 0
+           OR e.site IN (SELECT jsonb_array_elements_text(r.params->'filter'->'sites')))
+$$;
+
+-- "Name <email>" of an employee, how messages for HR and employees name people.
+CREATE FUNCTION person_label(eid bigint) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT format('%s <%s>', display_name, email) FROM employees WHERE id = eid),
+                    'an erased employee')
+$$;
+
+-- The round's possible mentors now with the capacity each has left: participants (the round's
+-- filter) who mentor, have capacity left and teach something. One owner for the instance and pins.
+CREATE FUNCTION round_mentor_pool(rid bigint) RETURNS TABLE (id bigint, remaining integer)
+LANGUAGE sql STABLE AS $$
+    SELECT e.id, e.mentor_capacity - coalesce(b.n, 0)::integer
+    FROM round_participants(rid) e
+    LEFT JOIN (SELECT mentor_id, count(*) AS n FROM pairs WHERE status = 'active' GROUP BY mentor_id) b
+           ON b.mentor_id = e.id
+    WHERE e.role IN ('mentor', 'both') AND e.mentor_capacity > coalesce(b.n, 0)
+      AND EXISTS (SELECT 1 FROM teaching t WHERE t.employee_id = e.id)
+$$;
+
+-- The round's possible mentees now: participants who learn something and have no active mentor.
+CREATE FUNCTION round_mentee_pool(rid bigint) RETURNS SETOF bigint LANGUAGE sql STABLE AS $$
+    SELECT e.id FROM round_participants(rid) e
+    WHERE e.role IN ('mentee', 'both')
+      AND EXISTS (SELECT 1 FROM learning l WHERE l.employee_id = e.id)
+      AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.mentee_id = e.id AND p.status = 'active')
+$$;
+
+-- Why a pin or forbidden pair cannot take part in the round's next solve (NULL when it can), and
+-- which side is at fault ('mentor_id' or 'mentee_id').
+CREATE FUNCTION round_pair_problem(rid bigint, mentor bigint, mentee bigint, OUT side text, OUT why text)
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN mentor = mentee THEN 'mentee_id'
+                WHEN mentor NOT IN (SELECT id FROM round_mentor_pool(rid)) THEN 'mentor_id'
+                WHEN mentee NOT IN (SELECT round_mentee_pool(rid)) THEN 'mentee_id' END,
+           CASE WHEN mentor = mentee THEN format('%s cannot mentor themselves', person_label(mentor))
+                WHEN mentor NOT IN (SELECT id FROM round_mentor_pool(rid))
+                    THEN format('%s is not a possible mentor in this round (outside its filter, not a mentor, '
+                                'no capacity left or teaching nothing)', person_label(mentor))
+                WHEN mentee NOT IN (SELECT round_mentee_pool(rid))
+                    THEN format('%s is not a possible mentee in this round (outside its filter, not a '
+                                'manager who learns, learning nothing or already paired)', person_label(mentee))
+           END
+$$;
+
 CREATE FUNCTION round_json(r rounds) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT (r.params - 'filter') || jsonb_build_object(
         'id', r.id, 'name', r.name, 'status', r.status,
@@ -53,7 +106,9 @@ CREATE FUNCTION round_json(r rounds) RETURNS jsonb LANGUAGE sql STABLE AS $$
             'matched', r.solution->'matched',
             'mentees', (r.solution->'stats'->'mentees'),
             'mentors', (r.solution->'stats'->'mentors'),
-            'kept_from_previous', (r.solution->'stats'->'kept'),
+            'kept_from_previous', CASE WHEN r.previous IS NULL OR NOT r.keep_previous THEN NULL
+                                       ELSE (SELECT count(*) FROM jsonb_array_elements(r.solution->'pairs') p
+                                             WHERE (p->>'kept')::boolean) END,
             'solve_ms', r.solve_ms,
             'solve_started_at', ts_text(r.solve_started_at),
             'solved_at', ts_text(r.solved_at),
@@ -83,26 +138,29 @@ CREATE FUNCTION round_detail(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
         'unmatched', coalesce((SELECT jsonb_agg((u - 'mentee') || jsonb_build_object(
                                'mentee', person_card((u->>'mentee')::bigint)) ORDER BY i)
                            FROM jsonb_array_elements(r.solution->'unmatched') WITH ORDINALITY AS t(u, i)
-                           WHERE person_card((u->>'mentee')::bigint) IS NOT NULL), '[]'))
+                           WHERE person_card((u->>'mentee')::bigint) IS NOT NULL), '[]'),
+        'warnings', CASE WHEN r.solution IS NULL THEN '[]'::jsonb ELSE coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                       'code', 'pin_not_applied',
+                       'mentor_id', (x->>'mentor_id')::bigint, 'mentee_id', (x->>'mentee_id')::bigint,
+                       'message', format('the pin of %s with %s was not applied: %s',
+                                         person_label((x->>'mentor_id')::bigint), person_label((x->>'mentee_id')::bigint),
+                                         coalesce((round_pair_problem(rid, (x->>'mentor_id')::bigint, (x->>'mentee_id')::bigint)).why,
+                                                  'the pair breaks a hard rule or the round''s constraints'))) ORDER BY i)
+            FROM jsonb_array_elements(r.pins) WITH ORDINALITY AS t(x, i)
+            WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(r.solution->'pairs') p
+                              WHERE p->>'mentor' = x->>'mentor_id' AND p->>'mentee' = x->>'mentee_id')), '[]') END)
     FROM rounds r WHERE r.id = rid
 $$;
 
--- Ids (text) of the round's participants given its filter.
-CREATE FUNCTION round_participants(rid bigint) RETURNS SETOF employees LANGUAGE sql STABLE AS $$
-    SELECT e.* FROM employees e, rounds r
-    WHERE r.id = rid
-      AND (jsonb_array_length(coalesce(r.params->'filter'->'departments', '[]')) = 0
-           OR e.department IN (SELECT jsonb_array_elements_text(r.params->'filter'->'departments')))
-      AND (jsonb_array_length(coalesce(r.params->'filter'->'sites', '[]')) = 0
-           OR e.site IN (SELECT jsonb_array_elements_text(r.params->'filter'->'sites')))
-$$;
 
 -- The matcher's domain-form instance of a round (see api-spec/matcher-instance.schema.json).
 -- Mentees already in an active pair are left out; mentors keep only their remaining capacity.
 CREATE FUNCTION round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
     WITH r AS (SELECT * FROM rounds WHERE id = rid),
     part AS (SELECT * FROM round_participants(rid)),
-    busy AS (SELECT mentor_id, count(*) AS n FROM pairs WHERE status = 'active' GROUP BY mentor_id),
+    mpool AS (SELECT * FROM round_mentor_pool(rid)),
+    epool AS (SELECT id FROM round_mentee_pool(rid) AS id),
     last_published AS (
         SELECT solution FROM rounds WHERE status = 'published' AND id <> rid
         ORDER BY published_at DESC LIMIT 1),
@@ -114,12 +172,10 @@ CREATE FUNCTION round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS 
                    'id', e.id::text, 'department', e.department,
                    'team', coalesce(e.manager_email, ''), 'timezone', e.timezone,
                    'languages', to_jsonb(e.languages),
-                   'capacity', e.mentor_capacity - coalesce(b.n, 0),
+                   'capacity', mp.remaining,
                    'teaches', teaching_json(e.id), 'availability', availability_json(e.id))
                ORDER BY e.id) AS j
-        FROM part e LEFT JOIN busy b ON b.mentor_id = e.id
-        WHERE e.role IN ('mentor', 'both') AND e.mentor_capacity > coalesce(b.n, 0)
-          AND EXISTS (SELECT 1 FROM teaching t WHERE t.employee_id = e.id)),
+        FROM part e JOIN mpool mp ON mp.id = e.id),
     mentees AS (
         SELECT jsonb_agg(jsonb_build_object(
                    'id', e.id::text, 'department', e.department,
@@ -128,10 +184,7 @@ CREATE FUNCTION round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS 
                    'goals', learning_json(e.id), 'availability', availability_json(e.id),
                    'previously_unmatched', e.id IN (SELECT id FROM prev_unmatched))
                ORDER BY e.id) AS j
-        FROM part e
-        WHERE e.role IN ('mentee', 'both')
-          AND EXISTS (SELECT 1 FROM learning l WHERE l.employee_id = e.id)
-          AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.mentee_id = e.id AND p.status = 'active')),
+        FROM part e JOIN epool ep ON ep.id = e.id),
     lines AS (
         SELECT jsonb_agg(jsonb_build_object('id', e.id::text, 'manager', m.id::text) ORDER BY e.id) AS j
         FROM employees e JOIN employees m ON lower(m.email) = lower(e.manager_email)),
@@ -152,9 +205,11 @@ CREATE FUNCTION round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS 
         'reporting_lines', coalesce((SELECT j FROM lines), '[]'),
         'history', coalesce((SELECT j FROM history), '[]'),
         'pins', (SELECT coalesce(jsonb_agg(jsonb_build_object('mentor', p->>'mentor_id', 'mentee', p->>'mentee_id')), '[]')
-                 FROM jsonb_array_elements(r.pins) p),
+                 FROM jsonb_array_elements(r.pins) p
+                 WHERE (round_pair_problem(rid, (p->>'mentor_id')::bigint, (p->>'mentee_id')::bigint)).why IS NULL),
         'forbidden', (SELECT coalesce(jsonb_agg(jsonb_build_object('mentor', p->>'mentor_id', 'mentee', p->>'mentee_id')), '[]')
-                      FROM jsonb_array_elements(r.forbidden) p),
+                      FROM jsonb_array_elements(r.forbidden) p
+                      WHERE (round_pair_problem(rid, (p->>'mentor_id')::bigint, (p->>'mentee_id')::bigint)).why IS NULL),
         'keep', CASE WHEN r.keep_previous AND r.previous IS NOT NULL THEN r.previous ELSE '[]' END)
     FROM r
 $$;
@@ -246,6 +301,15 @@ BEGIN
         PERFORM api_fail(400, 'invalid_value', format('%s[%s].%s', which, bad.idx, bad.key),
                          format('%s[%s].%s: no such employee', which, bad.idx, bad.key));
     END IF;
+    SELECT i - 1 AS idx, (round_pair_problem(rid, (x->>'mentor_id')::bigint, (x->>'mentee_id')::bigint)).*
+    INTO bad
+    FROM jsonb_array_elements(list) WITH ORDINALITY AS t(x, i)
+    WHERE (round_pair_problem(rid, (x->>'mentor_id')::bigint, (x->>'mentee_id')::bigint)).why IS NOT NULL
+    ORDER BY i LIMIT 1;
+    IF FOUND THEN
+        PERFORM api_fail(422, 'invalid_value', format('%s[%s].%s', which, bad.idx, bad.side),
+                         format('%s[%s]: %s', which, bad.idx, bad.why));
+    END IF;
     IF which = 'pins' THEN
         UPDATE rounds SET pins = list, status = 'draft', updated_at = now() WHERE id = rid RETURNING * INTO r;
     ELSE
@@ -275,7 +339,7 @@ BEGIN
     LIMIT 1;
     IF FOUND THEN
         PERFORM api_fail(409, 'conflict', 'pairs',
-                         format('employee %s got an active mentor since this round was solved: re-solve it', clash));
+                         format('%s got an active mentor since this round was solved: re-solve it', person_label(clash)));
     END IF;
     INSERT INTO pairs (round_id, mentor_id, mentee_id, score, detail, starts_on, ends_on, cross_department)
     SELECT rid, (p->>'mentor')::bigint, (p->>'mentee')::bigint, (p->>'score')::double precision,
@@ -293,7 +357,7 @@ BEGIN
     HAVING count(*) > e.mentor_capacity LIMIT 1;
     IF FOUND THEN
         PERFORM api_fail(409, 'conflict', 'pairs',
-                         format('mentor %s would exceed their capacity: re-solve the round', clash));
+                         format('%s would exceed their mentor capacity: re-solve the round', person_label(clash)));
     END IF;
     UPDATE rounds SET status = 'published', published_at = now(), updated_at = now()
     WHERE id = rid RETURNING * INTO r;

@@ -263,8 +263,8 @@ CREATE FUNCTION employee_counters(eid bigint) RETURNS jsonb LANGUAGE sql STABLE 
         'sessions', (SELECT count(*) FROM s),
         'sessions_given', (SELECT count(*) FROM s WHERE mentor_id = eid),
         'sessions_received', (SELECT count(*) FROM s WHERE mentee_id = eid),
-        'hours_given', (SELECT coalesce(sum(duration_min), 0) / 60.0 FROM s WHERE mentor_id = eid),
-        'hours_received', (SELECT coalesce(sum(duration_min), 0) / 60.0 FROM s WHERE mentee_id = eid),
+        'hours_given', (SELECT json_num(coalesce(sum(duration_min), 0) / 60.0, 2) FROM s WHERE mentor_id = eid),
+        'hours_received', (SELECT json_num(coalesce(sum(duration_min), 0) / 60.0, 2) FROM s WHERE mentee_id = eid),
         'distinct_mentees', (SELECT count(DISTINCT mentee_id) FROM s WHERE mentor_id = eid),
         'distinct_mentors', (SELECT count(DISTINCT mentor_id) FROM s WHERE mentee_id = eid),
         'cross_department_pairs', (SELECT count(DISTINCT pair_id) FROM s WHERE mentor_id = eid AND cross_dept),
@@ -329,7 +329,8 @@ DECLARE
     got integer;
 BEGIN
     SELECT * INTO r FROM point_rules WHERE code = p_rule AND active;
-    IF NOT FOUND OR qty <= 0 THEN
+    -- an erased person earns nothing; their partner still earns their own points
+    IF NOT FOUND OR qty <= 0 OR eid IS NULL THEN
         RETURN 0;
     END IF;
     want := r.points * qty;
@@ -640,8 +641,8 @@ CREATE FUNCTION api_achievements(eid bigint, base text, org text) RETURNS jsonb 
         'points', (SELECT total FROM pts),
         'level', (SELECT jsonb_build_object('level', level, 'name', name, 'min_points', min_points) FROM lvl),
         'next_level', (SELECT jsonb_build_object('level', level, 'name', name, 'min_points', min_points) FROM nxt),
-        'hours_given', round(((SELECT counters FROM c)->>'hours_given')::numeric, 2),
-        'hours_received', round(((SELECT counters FROM c)->>'hours_received')::numeric, 2),
+        'hours_given', json_num(((SELECT counters FROM c)->>'hours_given')::numeric, 2),
+        'hours_received', json_num(((SELECT counters FROM c)->>'hours_received')::numeric, 2),
         'counters', (SELECT counters FROM c),
         'badges', coalesce((SELECT jsonb_agg(jsonb_build_object(
                 'award_id', a.id, 'badge', b.slug, 'name', b.name, 'description', b.description,
@@ -658,7 +659,7 @@ CREATE FUNCTION api_achievements(eid bigint, base text, org text) RETURNS jsonb 
             FROM badge_awards a JOIN badges b ON b.slug = a.badge_slug WHERE a.employee_id = eid), '[]'),
         'next_badges', coalesce((SELECT jsonb_agg(jsonb_build_object(
                 'badge', b.slug, 'name', b.name, 'criteria', b.criteria_narrative,
-                'progress', round(badge_progress(b.criteria, (SELECT counters FROM c)), 2)) ORDER BY
+                'progress', json_num(badge_progress(b.criteria, (SELECT counters FROM c)), 2)) ORDER BY
                 badge_progress(b.criteria, (SELECT counters FROM c)) DESC, b.slug)
             FROM badges b WHERE b.active
               AND NOT EXISTS (SELECT 1 FROM badge_awards a WHERE a.employee_id = eid AND a.badge_slug = b.slug)), '[]'))
@@ -740,7 +741,7 @@ CREATE FUNCTION api_department_board(period text, lim integer) RETURNS jsonb LAN
     SELECT jsonb_build_object('board', 'departments', 'period', period, 'since', ts_text(period_start(period)),
         'entries', coalesce((SELECT jsonb_agg(jsonb_build_object(
                 'rank', rk, 'department', department, 'headcount', headcount,
-                'hours_given', round(hours, 2), 'hours_per_head', round(per_head, 3)) ORDER BY rk, department)
+                'hours_given', json_num(hours, 2), 'hours_per_head', json_num(per_head, 3)) ORDER BY rk, department)
             FROM (SELECT *, rank() OVER (ORDER BY per_head DESC) AS rk FROM ranked) t WHERE rk <= lim), '[]'))
 $$;
 
@@ -811,9 +812,11 @@ CREATE FUNCTION api_stats(period text, stall_days integer) RETURNS jsonb LANGUAG
                              coalesce((SELECT max(s.occurred_at) FROM sessions s WHERE s.pair_id = p.id AND s.status = 'confirmed'),
                                       '-infinity')) AS last_activity
         FROM pairs p WHERE p.status = 'active'),
+    -- one rule for every figure of a row: a pair and its sessions, hours and ratings count under
+    -- the department and site of its manager (the mentee), the person the programme is for
     conf AS (
-        SELECT s.*, m.department AS mentor_department, m.site AS mentor_site
-        FROM sessions s JOIN pairs p ON p.id = s.pair_id JOIN employees m ON m.id = p.mentor_id
+        SELECT s.*, e.department, e.site
+        FROM sessions s JOIN pairs p ON p.id = s.pair_id JOIN employees e ON e.id = p.mentee_id
         WHERE s.status = 'confirmed' AND s.occurred_at >= (SELECT t FROM since)),
     rows AS (
         SELECT g.department, g.site,
@@ -825,11 +828,11 @@ CREATE FUNCTION api_stats(period text, stall_days integer) RETURNS jsonb LANGUAG
             (SELECT count(*) FROM active_pair ap JOIN employees e ON e.id = ap.mentee_id
              WHERE e.department = g.department AND e.site = g.site
                AND ap.last_activity < now() - make_interval(days => stall_days)) AS stalled_pairs,
-            (SELECT count(*) FROM conf WHERE conf.mentor_department = g.department AND conf.mentor_site = g.site) AS sessions_given,
-            (SELECT coalesce(round(sum(duration_min) / 60.0, 2), 0) FROM conf
-             WHERE conf.mentor_department = g.department AND conf.mentor_site = g.site) AS hours_given,
-            (SELECT round(avg(rating), 2) FROM conf
-             WHERE conf.mentor_department = g.department AND conf.mentor_site = g.site) AS average_rating,
+            (SELECT count(*) FROM conf WHERE conf.department = g.department AND conf.site = g.site) AS sessions_given,
+            (SELECT json_num(coalesce(sum(duration_min), 0) / 60.0, 2) FROM conf
+             WHERE conf.department = g.department AND conf.site = g.site) AS hours_given,
+            (SELECT json_num(avg(rating), 2) FROM conf
+             WHERE conf.department = g.department AND conf.site = g.site) AS average_rating,
             (SELECT coalesce(sum(sp.gain), 0) FROM skill_progress sp
              JOIN employees e ON e.id = sp.employee_id
              WHERE e.department = g.department AND e.site = g.site AND sp.created_at >= (SELECT t FROM since)) AS levels_gained,
@@ -843,7 +846,7 @@ CREATE FUNCTION api_stats(period text, stall_days integer) RETURNS jsonb LANGUAG
                 'department', department, 'site', site, 'managers_signed_up', managers_signed_up,
                 'managers_matched', managers_matched,
                 'participation_rate', CASE WHEN managers_signed_up = 0 THEN NULL
-                                           ELSE round(managers_matched::numeric / managers_signed_up, 3) END,
+                                           ELSE json_num(managers_matched::numeric / managers_signed_up, 3) END,
                 'active_pairs', active_pairs, 'stalled_pairs', stalled_pairs,
                 'sessions_given', sessions_given, 'hours_given', hours_given,
                 'average_rating', average_rating, 'levels_gained', levels_gained,
@@ -947,3 +950,130 @@ BEGIN
 END $$;
 CREATE TRIGGER employees_erase BEFORE DELETE ON employees
     FOR EACH ROW EXECUTE FUNCTION employee_erase();
+-- The caller's pairs, active first then ended ones (history stays reachable), each with the
+-- partner's public card (null once the partner erased their account), skills, slots, proposed
+-- slot, status and dates.
+CREATE OR REPLACE FUNCTION api_my_pairs(eid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('items', coalesce(jsonb_agg(jsonb_build_object(
+        'pair_id', p.id, 'round_id', p.round_id, 'round_name', r.name,
+        'role', CASE WHEN p.mentor_id = eid THEN 'mentor' ELSE 'mentee' END,
+        'partner', person_card(CASE WHEN p.mentor_id = eid THEN p.mentee_id ELSE p.mentor_id END),
+        'score', p.score,
+        'skills', coalesce(p.detail->'skills', '[]'),
+        'slots', coalesce(p.detail->'slots', '[]'),
+        'proposed_slot', p.detail->'proposed_slot',
+        'starts_on', p.starts_on::text, 'ends_on', p.ends_on::text,
+        'status', p.status, 'completed', p.completed, 'ended_at', ts_text(p.ended_at))
+        ORDER BY p.status = 'active' DESC, p.id DESC), '[]'))
+    FROM pairs p JOIN rounds r ON r.id = p.round_id
+    WHERE p.mentor_id = eid OR p.mentee_id = eid
+$$;
+
+-- Folds one iCalendar content line into lines of at most 75 octets (RFC 5545 3.1), never inside a
+-- UTF-8 character.
+CREATE OR REPLACE FUNCTION ics_fold(line text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    out text := '';
+    cur text := '';
+    ch text;
+BEGIN
+    FOREACH ch IN ARRAY regexp_split_to_array(line, '') LOOP
+        IF octet_length(cur) + octet_length(ch) > 75 THEN
+            out := out || cur || E'\r\n ';
+            cur := '';
+        END IF;
+        cur := cur || ch;
+    END LOOP;
+    RETURN out || cur;
+END $$;
+
+-- A UTC offset as iCalendar writes it (+0100, -0430).
+CREATE OR REPLACE FUNCTION ics_offset(o interval) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN o < interval '0' THEN '-' ELSE '+' END
+           || to_char(abs(extract(epoch FROM o))::int / 3600, 'FM00')
+           || to_char(abs(extract(epoch FROM o))::int % 3600 / 60, 'FM00')
+$$;
+
+-- The VTIMEZONE of a zone over [t0, t1): its offset at t0, then every change of offset in the
+-- period as PostgreSQL's zone database knows it (scanned every 15 minutes), each observance with the
+-- wall-clock time it starts at, before the change (RFC 5545 3.6.5).
+CREATE OR REPLACE FUNCTION ics_vtimezone(zone text, t0 timestamptz, t1 timestamptz) RETURNS text
+LANGUAGE sql STABLE AS $$
+    WITH steps AS (
+        SELECT t, (t AT TIME ZONE zone) - (t AT TIME ZONE 'UTC') AS off
+        FROM generate_series(t0, t1, interval '15 minutes') AS t
+    ), changes AS (
+        SELECT t, off, lag(off) OVER (ORDER BY t) AS before FROM steps
+    ), obs AS (
+        -- the first row is the offset in force at t0; then one row per change
+        SELECT t, coalesce(before, off) AS before, off, before IS NULL AS initial
+        FROM changes WHERE before IS NULL OR before <> off
+    ), kinds AS (
+        -- an offset above the period's smallest is daylight time, the smallest is standard time
+        SELECT obs.*, CASE WHEN off > (SELECT min(off) FROM steps) THEN 'DAYLIGHT' ELSE 'STANDARD' END AS kind
+        FROM obs
+    )
+    SELECT concat_ws(E'\r\n', 'BEGIN:VTIMEZONE', 'TZID:' || zone,
+        (SELECT string_agg(concat_ws(E'\r\n', 'BEGIN:' || kind,
+                    'DTSTART:' || to_char((t AT TIME ZONE 'UTC') + before, 'YYYYMMDD"T"HH24MISS'),
+                    'TZOFFSETFROM:' || ics_offset(before), 'TZOFFSETTO:' || ics_offset(off),
+                    'END:' || kind), E'\r\n' ORDER BY t)
+         FROM kinds),
+        'END:VTIMEZONE')
+$$;
+
+-- The invitation of a pair, the same for both partners: one weekly series anchored in the time zone
+-- the matcher anchored the proposed slot in (the manager's), from the round's first week to its
+-- end, with ORGANIZER (the mentor, who leads), both partners as ATTENDEE, a VTIMEZONE for the TZID
+-- it uses, and skill names. Each calendar shows it in its owner's own time. NULL when the pair is
+-- not the caller's or has no proposed slot.
+CREATE OR REPLACE FUNCTION api_pair_ics(eid bigint, pid bigint) RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p pairs;
+    anchor text;
+    tz text;
+    slot jsonb;
+    minutes integer;
+    first_day date;
+    first_start timestamp;
+    until_utc timestamptz;
+    mentor employees;
+    mentee employees;
+    skills text;
+BEGIN
+    SELECT * INTO p FROM pairs
+    WHERE id = pid AND (mentor_id = eid OR mentee_id = eid) AND status = 'active';
+    IF NOT FOUND OR p.detail->'proposed_slot' IS NULL OR jsonb_typeof(p.detail->'proposed_slot') <> 'object' THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO mentor FROM employees WHERE id = p.mentor_id;
+    SELECT * INTO mentee FROM employees WHERE id = p.mentee_id;
+    IF mentor.id IS NULL OR mentee.id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    anchor := coalesce(p.detail->'proposed_slot'->>'anchor', 'mentee');
+    tz := CASE WHEN anchor = 'mentor' THEN mentor.timezone ELSE mentee.timezone END;
+    slot := p.detail->'proposed_slot'->(anchor || '_local');
+    SELECT coalesce((r.params->>'session_minutes')::integer, 60) INTO minutes FROM rounds r WHERE r.id = p.round_id;
+    first_day := p.starts_on + ((day_index(slot->>'day') - (extract(isodow FROM p.starts_on)::int - 1) + 7) % 7);
+    first_start := first_day + hhmm_minutes(slot->>'start') * interval '1 minute';
+    until_utc := ((p.ends_on + 1)::timestamp AT TIME ZONE tz) - interval '1 second';
+    SELECT string_agg(coalesce(s.name, k), ', ' ORDER BY k) INTO skills
+    FROM jsonb_array_elements_text(coalesce(p.detail->'skills', '[]')) k LEFT JOIN skills s ON s.slug = k;
+    RETURN concat_ws(E'\r\n',
+        'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Tandem//Reverse mentoring//EN',
+        'CALSCALE:GREGORIAN', 'METHOD:PUBLISH',
+        ics_vtimezone(tz, (first_start AT TIME ZONE tz) - interval '7 days', until_utc + interval '7 days'),
+        'BEGIN:VEVENT',
+        'UID:tandem-pair-' || p.id || '@tandem',
+        'DTSTAMP:' || to_char(p.created_at AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"'),
+        'DTSTART;TZID=' || tz || ':' || to_char(first_start, 'YYYYMMDD"T"HH24MISS'),
+        'DTEND;TZID=' || tz || ':' || to_char(first_start + minutes * interval '1 minute', 'YYYYMMDD"T"HH24MISS'),
+        'RRULE:FREQ=WEEKLY;UNTIL=' || to_char(until_utc AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"'),
+        ics_fold('ORGANIZER;CN="' || replace(mentor.display_name, '"', '''') || '":mailto:' || mentor.email),
+        ics_fold('ATTENDEE;CN="' || replace(mentor.display_name, '"', '''') || '";ROLE=CHAIR;PARTSTAT=ACCEPTED:mailto:' || mentor.email),
+        ics_fold('ATTENDEE;CN="' || replace(mentee.display_name, '"', '''') || '";ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:' || mentee.email),
+        ics_fold('SUMMARY:' || ics_escape('Tandem reverse mentoring: ' || mentor.display_name || ' and ' || mentee.display_name)),
+        ics_fold('DESCRIPTION:' || ics_escape('Skills to work on: ' || coalesce(skills, ''))),
+        'END:VEVENT', 'END:VCALENDAR') || E'\r\n';
+END $$;

@@ -1,6 +1,7 @@
 """Issue 4 — points, levels and badges: rules and the append-only ledger, weekly caps, first_step and
 bridge_builder, badges from counters, HR-created badges, revocation, the badge catalogue."""
 
+import re
 import subprocess
 import uuid
 
@@ -367,3 +368,32 @@ def test_lowering_a_level_by_put_does_not_inflate_progress(api, make_pair):
     r = api.post("/v1/me/progress", {"skill": skill, "level": 5}, token=tok)
     assert r.status == 200 and r.body["counted"] is True
     assert api.get("/v1/me/achievements", token=tok).body["counters"]["skill_levels_gained"] == 2
+
+
+def test_hours_print_as_plain_numbers(api, make_pair):
+    """counters.hours_given used to print as 1.00000000000000000000 (numeric's scale)."""
+    pair = make_pair()
+    confirmed_session(api, pair, duration_minutes=60)
+    confirmed_session(api, pair, duration_minutes=30)
+    r = api.get("/v1/me/achievements", token=pair.mentor.token)
+    assert r.status == 200, r
+    assert '"hours_given":1.5' in r.text.replace(" ", ""), r.text[:400]
+    assert re.search(r"\d\.\d{3,}", r.text) is None, f"a figure prints with trailing digits: {r.text[:600]}"
+    assert r.body["counters"]["hours_given"] == 1.5 and r.body["hours_given"] == 1.5
+
+
+def test_mentor_confirms_a_session_after_the_manager_erased_their_account(api, make_pair):
+    """Confirming used to fail with a 500 (NULL employee_id in points_ledger) and the session stayed stuck.
+    The mentor gave the time, so the mentor earns the session's points; the erased manager earns nothing."""
+    pair = make_pair()
+    s = log_session(api, pair, duration_minutes=60).body
+    before = achievements(api, pair.mentor)["points"]
+    assert api.delete("/v1/me", token=pair.mentee.token).status == 204
+    c = api.post(f"/v1/sessions/{s['id']}/confirm", token=pair.mentor.token)
+    assert c.status == 200 and c.body["status"] == "confirmed", c
+    assert achievements(api, pair.mentor)["points"] > before
+    earned = [x for x in ledger(api, pair.mentor)["items"] if x["session_id"] == s["id"]]
+    assert earned and all(x["points"] > 0 for x in earned), earned
+    # the erased pair counts as completed now that it has a confirmed session
+    p = api.get(f"/v1/pairs/{pair.id}", token=pair.mentor.token).body
+    assert p["status"] == "ended" and p["completed"] is True and p["mentee"] is None, p

@@ -1,6 +1,7 @@
 """HR review of a matching round (issue 3): explanations, pins, forbidden pairs, weights, re-solve with
 minimal disruption, cancel, infeasible pins, and recovery of a round left "solving" by a crash."""
 
+import re
 import subprocess
 import uuid
 
@@ -182,6 +183,72 @@ def test_pins_must_name_employees(api, hr_token):
                          token=hr_token), 400, "invalid_value", "pins[0].mentee_id")
     assert_error(api.put(f"/v1/rounds/{rd['id']}/pins", {"pins": [{"mentor_id": m["id"], "mentee_id": m["id"]}]},
                          token=hr_token), 400, "invalid_value")
+
+
+def test_pins_a_solve_could_not_use_are_refused_at_once(api, hr_token):
+    """A mentor outside the round's filter, or a manager as mentor, used to be accepted and then fail the next
+    solve with 'instance.pins[0]: unknown mentor "287"'. They are refused with 422 naming the field and the
+    person; nothing changes."""
+    c = Cohort(api)
+    m = c.person("mentor", "IT", teaches=[("linkedin", 5)])
+    e = c.person("mentee", "Sales", learns=[("linkedin", 1, 3)])
+    e2 = c.person("mentee", "Ops", learns=[("linkedin", 1, 3)])
+    outsider = Cohort(api).person("mentor", "Elsewhere", teaches=[("linkedin", 5)])
+    rd = c.round(hr_token)
+    rid = rd["id"]
+    before = api.get(f"/v1/rounds/{rid}", token=hr_token).body
+    cases = [
+        ([{"mentor_id": outsider["id"], "mentee_id": e["id"]}], "pins[0].mentor_id", outsider["email"]),
+        ([{"mentor_id": m["id"], "mentee_id": e["id"]}, {"mentor_id": e2["id"], "mentee_id": e["id"]}],
+         "pins[1].mentor_id", e2["email"]),
+        ([{"mentor_id": m["id"], "mentee_id": outsider["id"]}], "pins[0].mentee_id", outsider["email"]),
+    ]
+    for pins, field, email in cases:
+        r = api.put(f"/v1/rounds/{rid}/pins", {"pins": pins}, token=hr_token)
+        assert_error(r, 422, "invalid_value", field)
+        assert email in r.body["message"], r.body
+        ids = {str(x["id"]) for x in (m, e, e2, outsider)}
+        assert not ids & set(re.findall(r"\b\d+\b", r.body["message"].replace(email, ""))[1:]), \
+            f"message names an internal id: {r.body['message']}"
+        fb = api.put(f"/v1/rounds/{rid}/forbidden", {"forbidden": pins}, token=hr_token)
+        assert_error(fb, 422, "invalid_value", field.replace("pins", "forbidden"))
+    after = api.get(f"/v1/rounds/{rid}", token=hr_token).body
+    assert (after["status"], after["pins"], after["forbidden"]) == (before["status"], before["pins"], before["forbidden"])
+    # a valid pin is still accepted and the solve honours it
+    assert api.put(f"/v1/rounds/{rid}/pins", {"pins": [{"mentor_id": m["id"], "mentee_id": e2["id"]}]},
+                   token=hr_token).status == 200
+    assert api.post(f"/v1/rounds/{rid}/solve", token=hr_token).status == 202
+    done = wait_settled(api, hr_token, rid)
+    assert done["status"] == "solved" and (m["id"], e2["id"]) in pairs_of(done), done
+
+
+def test_kept_from_previous_counts_the_pairs_a_resolve_kept(api, hr_token):
+    """result.kept_from_previous used to be null even after a re-solve that kept every pair."""
+    c = Cohort(api)
+    for i in range(2):
+        c.person("mentor", f"IT{i}", teaches=[("linkedin", 5)])
+        c.person("mentee", f"Sales{i}", learns=[("linkedin", 1, 3)])
+    rd = c.round(hr_token)
+    assert rd["result"]["kept_from_previous"] is None, rd["result"]
+    first = pairs_of(rd)
+    assert len(first) == 2
+    assert api.post(f"/v1/rounds/{rd['id']}/solve", {"keep_previous": True}, token=hr_token).status == 202
+    again = wait_settled(api, hr_token, rd["id"])
+    assert pairs_of(again) == first
+    assert all(p["kept"] is True for p in again["pairs"]), again["pairs"]
+    assert again["result"]["kept_from_previous"] == 2, again["result"]
+
+
+def test_publish_conflict_names_the_person(api, hr_token):
+    """A manager paired by a round published meanwhile used to be named 'employee 292'."""
+    c = Cohort(api)
+    c.person("mentor", "IT", teaches=[("linkedin", 5)], capacity=2)
+    e = c.person("mentee", "Sales", learns=[("linkedin", 1, 3)])
+    a, b = c.round(hr_token), c.round(hr_token)
+    assert api.post(f"/v1/rounds/{a['id']}/publish", token=hr_token).status == 200
+    r = api.post(f"/v1/rounds/{b['id']}/publish", token=hr_token)
+    assert_error(r, 409, "conflict", "pairs")
+    assert e["email"] in r.body["message"] and str(e["id"]) not in r.body["message"], r.body
 
 
 def test_round_left_solving_by_a_crash_is_solved_again(api, hr_token, server):

@@ -270,9 +270,12 @@ def test_end_pair_with_feedback_and_completion(api, hr_token, make_pair, make_em
     done = [e for e in feed if e["type"] == "pair_completed" and e["payload"].get("pair_id") == pair.id]
     assert len(done) == 1 and done[0]["payload"]["sessions"] == 1, done
 
-    # an ended pair takes no more sessions and leaves /v1/me/pairs
+    # an ended pair takes no more sessions and stays in /v1/me/pairs as ended, for its history
     assert_error(log_session(api, pair, expect=None), 409, "conflict")
-    assert api.get("/v1/me/pairs", token=pair.mentee.token).body["items"] == []
+    for tok in (pair.mentee.token, pair.mentor.token):
+        mine = api.get("/v1/me/pairs", token=tok).body["items"]
+        assert [(x["pair_id"], x["status"], x["completed"]) for x in mine] == [(pair.id, "ended", True)], mine
+        assert mine[0]["ended_at"] is not None and mine[0]["starts_on"] == pair.starts_on.isoformat()
     assert s["status"] == "confirmed"
 
 
