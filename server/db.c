@@ -1,6 +1,6 @@
 /* Asynchronous libpq connection pool: PQconnectStartParams/PQconnectPoll to connect, PQsendPrepare
- * the first time a connection sees an SQL text and PQsendQueryPrepared from then on, PQflush to send,
- * PQconsumeInput/PQisBusy/PQgetResult on read readiness; one event loop, no blocking. */
+ * the first time a connection sees an SQL text and PQsendQueryPrepared from then on, PQflush to
+ * send, PQconsumeInput/PQisBusy/PQgetResult on read readiness; one event loop, no blocking. */
 #include "db.h"
 #include "log.h"
 
@@ -39,8 +39,8 @@ struct db_conn {
 	enum conn_state state;
 	struct db_stmt stmts[DB_STMT_CACHE]; /* this session's prepared statements */
 	int nstmts;
-	unsigned next_id; /* next statement name in this session */
-	int preparing;    /* index of the statement whose Prepare is in flight, or -1 */
+	unsigned next_id;    /* next statement name in this session */
+	int preparing;       /* index of the statement whose Prepare is in flight, or -1 */
 	struct event *io;    /* socket readiness */
 	struct event *retry; /* reconnect timer; connect timeout while connecting */
 	bool failed_connect; /* the last attempt to connect failed */

@@ -49,9 +49,9 @@
 #define LISTENER_MAX_HEADERS 65536
 #define LISTENER_MAX_PORTS 256
 /* the methods the API serves; anything else libevent parses is answered 405 or 501 here */
-#define LISTENER_METHODS                                                                       \
-	(EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | \
-	 EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS)
+#define LISTENER_METHODS                                                                           \
+	(EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |                    \
+	 EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS)
 
 struct listener_conn;
 
@@ -64,7 +64,7 @@ struct listener {
 	size_t max_body;
 	int nslots; /* one per possible descriptor number */
 	_Atomic(struct listener_conn *) *slots;
-	atomic_long last_log; /* second of the last EMFILE log line */
+	atomic_long last_log;                            /* second of the last EMFILE log line */
 	struct listener_port *ports[LISTENER_MAX_PORTS]; /* set before the loops start */
 	int nports;
 };
@@ -314,9 +314,11 @@ evhttp_send_error(struct evhttp_request *req, int error, const char *reason)
 		snprintf(msg, sizeof(msg), "the body exceeds the limit of %zu bytes",
 		         listener_the ? listener_the->max_body : 0);
 		listener_send_error(c, req, 413, "Payload Too Large", "body_too_large", msg, true);
-	} else if (error == 400 && (req->headers_size > LISTENER_MAX_HEADERS ||
-	                            (in != NULL && evbuffer_get_length(in) > LISTENER_MAX_HEADERS))) {
-		snprintf(msg, sizeof(msg), "the request head exceeds %d bytes", LISTENER_MAX_HEADERS);
+	} else if (error == 400 &&
+	           (req->headers_size > LISTENER_MAX_HEADERS ||
+	            (in != NULL && evbuffer_get_length(in) > LISTENER_MAX_HEADERS))) {
+		snprintf(msg, sizeof(msg), "the request head exceeds %d bytes",
+		         LISTENER_MAX_HEADERS);
 		listener_send_error(c, req, 431, "Request Header Fields Too Large",
 		                    "headers_too_large", msg, true);
 	} else if (error == 400) {
@@ -571,22 +573,24 @@ listener_new(const struct settings *cfg, char *err, size_t errlen)
 	    rl.rlim_cur > (1u << 24))
 		rl.rlim_cur = 1u << 24;
 	/* what tandemd needs besides clients: the descriptors open now, the listening socket and
-	 * the reserve, each loop's epoll and wake-up descriptors and pool, and slack for the solver,
-	 * the migration retry, webhook deliveries and the embedded cluster's pipes */
-	derived = (int)rl.rlim_cur - listener_fds_open() - 2 -
-	          cfg->threads * (cfg->pool_size + 4) - 32;
+	 * the reserve, each loop's epoll and wake-up descriptors and pool, and slack for the
+	 * solver, the migration retry, webhook deliveries and the embedded cluster's pipes */
+	derived =
+	    (int)rl.rlim_cur - listener_fds_open() - 2 - cfg->threads * (cfg->pool_size + 4) - 32;
 	l->cap = cfg->max_connections > 0 ? cfg->max_connections : derived;
 	if (l->cap < 1) {
-		snprintf(err, errlen,
-		         "RLIMIT_NOFILE (%lu) leaves no descriptor for clients with %d thread(s) of "
-		         "%d database connection(s); raise it (ulimit -n) or lower --threads",
-		         (unsigned long)rl.rlim_cur, cfg->threads, cfg->pool_size);
+		snprintf(
+		    err, errlen,
+		    "RLIMIT_NOFILE (%lu) leaves no descriptor for clients with %d thread(s) of "
+		    "%d database connection(s); raise it (ulimit -n) or lower --threads",
+		    (unsigned long)rl.rlim_cur, cfg->threads, cfg->pool_size);
 		goto fail;
 	}
 	if (cfg->max_connections > derived)
-		log_msg("warn", "--max-connections %d exceeds what RLIMIT_NOFILE (%lu) leaves (%d); "
-		        "accept will pause at EMFILE", cfg->max_connections,
-		        (unsigned long)rl.rlim_cur, derived);
+		log_msg("warn",
+		        "--max-connections %d exceeds what RLIMIT_NOFILE (%lu) leaves (%d); "
+		        "accept will pause at EMFILE",
+		        cfg->max_connections, (unsigned long)rl.rlim_cur, derived);
 	l->nslots = (int)rl.rlim_cur;
 	l->slots = calloc((size_t)l->nslots, sizeof(*l->slots));
 	if (l->slots == NULL) {

@@ -81,9 +81,11 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 	if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) != 0 ||
 	    evsignal_add(sigint, NULL) != 0)
 		goto out;
-	log_msg("info", "listening on http://%s:%d with %d thread(s), %d database connection(s) "
-	        "each, at most %d client connection(s)", cfg->listen_host, cfg->listen_port,
-	        cfg->threads, cfg->pool_size, listener_cap(listener));
+	log_msg("info",
+	        "listening on http://%s:%d with %d thread(s), %d database connection(s) "
+	        "each, at most %d client connection(s)",
+	        cfg->listen_host, cfg->listen_port, cfg->threads, cfg->pool_size,
+	        listener_cap(listener));
 	if (workers_run(ws))
 		rc = 0;
 	log_msg("info", "stopped");

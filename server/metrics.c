@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define METRICS_SLOTS 512   /* (route, method, status) triples per thread */
+#define METRICS_SLOTS 512 /* (route, method, status) triples per thread */
 #define METRICS_MAX_BLOCKS 256
 
 /* Latency histogram bounds in seconds (the +Inf bucket is implicit). */
-static const double metrics_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                         0.05,   0.1,   0.25,   0.5,   1,     2.5, 5};
+static const double metrics_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                         0.1,    0.25,  0.5,    1,     2.5,  5};
 #define METRICS_NBUCKETS (sizeof(metrics_buckets) / sizeof(metrics_buckets[0]))
 
 /* Requests answered with one status on one route and method. */
@@ -97,8 +97,8 @@ metrics_sum_counter(enum metrics_counter which)
 	long sum = 0;
 
 	for (int i = 0; i < metrics_count(); i++)
-		sum += atomic_load_explicit(&metrics_blocks[i]->counters[which],
-		                            memory_order_relaxed);
+		sum +=
+		    atomic_load_explicit(&metrics_blocks[i]->counters[which], memory_order_relaxed);
 	return (double)sum;
 }
 
@@ -123,18 +123,66 @@ metrics_sum_pool(size_t offset, bool is_int)
 }
 
 /* Value sources of the scalar rows. */
-static double metrics_v_conn_open(void) { return metrics_sum_counter(METRICS_CONN_OPEN); }
-static double metrics_v_accepted(void) { return metrics_sum_counter(METRICS_CONN_ACCEPTED); }
-static double metrics_v_accept_pauses(void) { return metrics_sum_counter(METRICS_ACCEPT_PAUSES); }
-static double metrics_v_cap_pauses(void) { return metrics_sum_counter(METRICS_CAP_PAUSES); }
-static double metrics_v_head_timeouts(void) { return metrics_sum_counter(METRICS_HEAD_TIMEOUTS); }
-static double metrics_v_protocol(void) { return metrics_sum_counter(METRICS_PROTOCOL_ERRORS); }
-static double metrics_v_threads(void) { return metrics_count(); }
-static double metrics_v_pool_size(void) { return metrics_sum_pool(offsetof(struct db_pool_stats, size), true); }
-static double metrics_v_pool_in_use(void) { return metrics_sum_pool(offsetof(struct db_pool_stats, in_use), true); }
-static double metrics_v_queue(void) { return metrics_sum_pool(offsetof(struct db_pool_stats, waiting), true); }
-static double metrics_v_prepares(void) { return metrics_sum_pool(offsetof(struct db_pool_stats, prepares), false); }
-static double metrics_v_solving(void) { return atomic_load(&metrics_solving); }
+static double
+metrics_v_conn_open(void)
+{
+	return metrics_sum_counter(METRICS_CONN_OPEN);
+}
+static double
+metrics_v_accepted(void)
+{
+	return metrics_sum_counter(METRICS_CONN_ACCEPTED);
+}
+static double
+metrics_v_accept_pauses(void)
+{
+	return metrics_sum_counter(METRICS_ACCEPT_PAUSES);
+}
+static double
+metrics_v_cap_pauses(void)
+{
+	return metrics_sum_counter(METRICS_CAP_PAUSES);
+}
+static double
+metrics_v_head_timeouts(void)
+{
+	return metrics_sum_counter(METRICS_HEAD_TIMEOUTS);
+}
+static double
+metrics_v_protocol(void)
+{
+	return metrics_sum_counter(METRICS_PROTOCOL_ERRORS);
+}
+static double
+metrics_v_threads(void)
+{
+	return metrics_count();
+}
+static double
+metrics_v_pool_size(void)
+{
+	return metrics_sum_pool(offsetof(struct db_pool_stats, size), true);
+}
+static double
+metrics_v_pool_in_use(void)
+{
+	return metrics_sum_pool(offsetof(struct db_pool_stats, in_use), true);
+}
+static double
+metrics_v_queue(void)
+{
+	return metrics_sum_pool(offsetof(struct db_pool_stats, waiting), true);
+}
+static double
+metrics_v_prepares(void)
+{
+	return metrics_sum_pool(offsetof(struct db_pool_stats, prepares), false);
+}
+static double
+metrics_v_solving(void)
+{
+	return atomic_load(&metrics_solving);
+}
 
 /* tandem_db_errors_total{kind}: connection losses, failed statements, statement timeouts. */
 static void
@@ -176,7 +224,8 @@ metrics_r_requests(struct metrics_out *out, const char *name)
 			if (!atomic_load_explicit(&s->used, memory_order_acquire))
 				continue;
 			for (j = 0; j < n; j++)
-				if (all[j].status == s->status && strcmp(all[j].route, s->route) == 0 &&
+				if (all[j].status == s->status &&
+				    strcmp(all[j].route, s->route) == 0 &&
 				    strcmp(all[j].method, s->method) == 0)
 					break;
 			if (j == n) {
@@ -232,8 +281,7 @@ static const struct metrics_def metrics_defs[] = {
      "HTTP requests answered, by route pattern, method and status", NULL, metrics_r_requests},
     {"tandem_http_request_duration_seconds", "histogram",
      "Time from the complete request to its reply", NULL, metrics_r_latency},
-    {"tandem_http_connections_open", "gauge", "Client connections open", metrics_v_conn_open,
-     NULL},
+    {"tandem_http_connections_open", "gauge", "Client connections open", metrics_v_conn_open, NULL},
     {"tandem_http_connections_accepted_total", "counter", "Client connections accepted",
      metrics_v_accepted, NULL},
     {"tandem_http_accept_pauses_total", "counter",

@@ -14,16 +14,16 @@ struct metrics;
 struct solver;
 
 struct server {
-	struct event_base *base;                /* this loop's */
-	struct evhttp *http;                    /* this loop's */
-	struct evhttp_bound_socket *listener;   /* this loop's share of the listening socket */
-	struct db_pool *pool;                   /* this loop's connections */
-	struct metrics *metrics;                /* this loop's counters */
-	const struct settings *cfg;             /* read-only, shared */
-	struct solver *solver;                  /* matching rounds worker, shared (thread-safe) */
-	int inflight;                           /* requests of this loop not yet replied to */
-	bool stopping;                          /* SIGTERM received: finish in-flight work, then exit */
-	atomic_bool *schema_ready;              /* shared: migrations applied */
+	struct event_base *base;              /* this loop's */
+	struct evhttp *http;                  /* this loop's */
+	struct evhttp_bound_socket *listener; /* this loop's share of the listening socket */
+	struct db_pool *pool;                 /* this loop's connections */
+	struct metrics *metrics;              /* this loop's counters */
+	const struct settings *cfg;           /* read-only, shared */
+	struct solver *solver;                /* matching rounds worker, shared (thread-safe) */
+	int inflight;                         /* requests of this loop not yet replied to */
+	bool stopping;             /* SIGTERM received: finish in-flight work, then exit */
+	atomic_bool *schema_ready; /* shared: migrations applied */
 };
 
 /* Called whenever a request completes, so shutdown can finish once nothing is in flight. */

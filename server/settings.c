@@ -169,7 +169,8 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 		return true;
 	case OPT_HEADER_TIMEOUT:
 		if (!settings_parse_long(val, 1, 3600, &v)) {
-			snprintf(err, errlen, "--header-timeout: expected 1..3600, got \"%s\"", val);
+			snprintf(err, errlen, "--header-timeout: expected 1..3600, got \"%s\"",
+			         val);
 			return false;
 		}
 		cfg->header_timeout = (int)v;
@@ -418,8 +419,10 @@ settings_usage(const char *argv0)
 	    "connection before 503, per event loop (256)\n"
 	    "  --max-connections N         TANDEM_MAX_CONNECTIONS  client connections cap; 0 = "
 	    "RLIMIT_NOFILE minus the\n"
-	    "                                                      descriptors tandemd needs itself (0)\n"
-	    "  --header-timeout S          TANDEM_HEADER_TIMEOUT   seconds a connection has to send "
+	    "                                                      descriptors tandemd needs "
+	    "itself (0)\n"
+	    "  --header-timeout S          TANDEM_HEADER_TIMEOUT   seconds a connection has to "
+	    "send "
 	    "a complete request head (10)\n"
 	    "  --statement-timeout-ms N    TANDEM_STATEMENT_TIMEOUT_MS  per-statement limit, 503 "
 	    "timeout beyond; 0 = none (5000)\n"

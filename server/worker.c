@@ -1,5 +1,6 @@
 /* HTTP event loops, one per thread: each owns its event_base, evhttp, database pool and metrics
- * block, and shares only read-only settings, the listening socket, the schema flag and the solver. */
+ * block, and shares only read-only settings, the listening socket, the schema flag and the solver.
+ */
 #include "worker.h"
 #include "db.h"
 #include "listener.h"
@@ -53,8 +54,8 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Creates loop i: base, evhttp, pool, metrics, and its share of the listening socket. */
 static bool
-worker_init(struct worker *w, const struct settings *cfg, const char *conninfo,
-            struct listener *l, atomic_bool *schema_ready)
+worker_init(struct worker *w, const struct settings *cfg, const char *conninfo, struct listener *l,
+            atomic_bool *schema_ready)
 {
 	struct server *srv = &w->srv;
 
@@ -166,7 +167,8 @@ workers_close(struct workers *ws)
 		struct worker *w = &ws->w[i];
 
 		if (w->srv.http != NULL)
-			evhttp_free(w->srv.http); /* closes its connections: abandoned requests see gone */
+			evhttp_free(
+			    w->srv.http); /* closes its connections: abandoned requests see gone */
 		w->srv.http = NULL;
 		listener_port_free(w->port);
 		w->port = NULL;
