@@ -1,18 +1,23 @@
-/* Asynchronous libpq connection pool: PQconnectStart/PQconnectPoll to connect, PQsendQueryParams +
- * PQflush to send, PQconsumeInput/PQisBusy/PQgetResult on read readiness; one event loop, no
- * blocking. */
+/* Asynchronous libpq connection pool: PQconnectStartParams/PQconnectPoll to connect, PQsendPrepare
+ * the first time a connection sees an SQL text and PQsendQueryPrepared from then on, PQflush to
+ * send, PQconsumeInput/PQisBusy/PQgetResult on read readiness; one event loop, no blocking. */
 #include "db.h"
 #include "log.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DB_CONNECT_TIMEOUT_S 10
+#define DB_STMT_CACHE 128 /* prepared statements per connection; further texts run unprepared */
 
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_IDLE, CONN_BUSY };
 
 struct db_job {
 	struct db_job *next;
+	bool retried; /* already re-sent once after its prepared statement vanished */
 	char *sql;
 	int nparams;
 	char **params;
@@ -20,10 +25,22 @@ struct db_job {
 	void *arg;
 };
 
+/* One SQL text prepared on one connection, as statement "td<id>". */
+struct db_stmt {
+	char *sql;
+	uint64_t hash;
+	unsigned id; /* names the server-side statement; a re-Prepare takes a new one */
+	bool ready;  /* the server acknowledged the Prepare */
+};
+
 struct db_conn {
 	struct db_pool *pool;
 	PGconn *pg;
 	enum conn_state state;
+	struct db_stmt stmts[DB_STMT_CACHE]; /* this session's prepared statements */
+	int nstmts;
+	unsigned next_id;    /* next statement name in this session */
+	int preparing;       /* index of the statement whose Prepare is in flight, or -1 */
 	struct event *io;    /* socket readiness */
 	struct event *retry; /* reconnect timer; connect timeout while connecting */
 	bool failed_connect; /* the last attempt to connect failed */
@@ -35,15 +52,74 @@ struct db_conn {
 struct db_pool {
 	struct event_base *base;
 	char *conninfo;
+	char *options; /* "-c statement_timeout=N", or NULL */
 	int size;
 	int queue_max;
 	int queued;
 	struct db_job *head, *tail;
 	struct db_conn *conns;
+	/* read by other threads at scrape time (db_pool_stats) */
+	atomic_int busy;
+	atomic_int waiting;
+	atomic_ulong conn_errors, query_errors, timeouts, prepares;
 };
 
 static void db_conn_io_cb(evutil_socket_t fd, short what, void *arg);
 static void db_conn_start(struct db_conn *c);
+
+/* Changes a connection's state, keeping the pool's in-use count for db_pool_stats. */
+static void
+db_conn_set_state(struct db_conn *c, enum conn_state state)
+{
+	if (c->state == CONN_BUSY && state != CONN_BUSY)
+		atomic_fetch_sub_explicit(&c->pool->busy, 1, memory_order_relaxed);
+	else if (c->state != CONN_BUSY && state == CONN_BUSY)
+		atomic_fetch_add_explicit(&c->pool->busy, 1, memory_order_relaxed);
+	c->state = state;
+}
+
+/* FNV-1a hash of an SQL text, to find its prepared statement quickly. */
+static uint64_t
+db_sql_hash(const char *sql)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h;
+}
+
+/* Index of sql in the connection's statement cache, or -1. */
+static int
+db_stmt_find(const struct db_conn *c, const char *sql, uint64_t hash)
+{
+	for (int i = 0; i < c->nstmts; i++)
+		if (c->stmts[i].hash == hash && c->stmts[i].sql != NULL &&
+		    strcmp(c->stmts[i].sql, sql) == 0)
+			return i;
+	return -1;
+}
+
+/* Forgets one statement; its slot stays empty (only a Prepare that failed, a bug in an SQL text,
+ * does this mid-session). */
+static void
+db_stmt_forget(struct db_conn *c, int i)
+{
+	free(c->stmts[i].sql);
+	c->stmts[i].sql = NULL;
+	c->stmts[i].ready = false;
+}
+
+/* Forgets every statement: a new session starts with none. */
+static void
+db_stmt_clear(struct db_conn *c)
+{
+	for (int i = 0; i < c->nstmts; i++)
+		db_stmt_forget(c, i);
+	c->nstmts = 0;
+	c->next_id = 0;
+	c->preparing = -1;
+}
 
 /* Frees a job and the copies it holds. */
 static void
@@ -117,6 +193,7 @@ db_pool_fail_queue(struct db_pool *pool, const char *why)
 
 		pool->head = job->next;
 		pool->queued--;
+		atomic_store_explicit(&pool->waiting, pool->queued, memory_order_relaxed);
 		job->cb(NULL, why, job->arg);
 		db_job_free(job);
 	}
@@ -162,7 +239,9 @@ db_conn_broken(struct db_conn *c, const char *why)
 	/* a connection lost under a query reconnects at once and queued work waits for it; only a
 	 * failed attempt to connect means the database is really out of reach */
 	c->failed_connect = c->state == CONN_CONNECTING || c->state == CONN_DOWN;
-	c->state = CONN_DOWN;
+	db_conn_set_state(c, CONN_DOWN);
+	db_stmt_clear(c);
+	atomic_fetch_add_explicit(&c->pool->conn_errors, 1, memory_order_relaxed);
 	db_conn_finish(c, NULL, msg);
 	if (db_pool_alive(c->pool) == 0)
 		db_pool_fail_queue(c->pool, msg);
@@ -173,24 +252,47 @@ db_conn_broken(struct db_conn *c, const char *why)
 	evtimer_add(c->retry, &tv);
 }
 
-/* Sends the next queued job on an idle connection, if any. */
-static void
-db_conn_dispatch(struct db_conn *c)
+/* Sends the job in flight: its prepared statement when this session has it, a Prepare first when
+ * the text is new and the cache has room, the plain text otherwise. False when the send failed. */
+static bool
+db_conn_send(struct db_conn *c)
 {
-	struct db_pool *pool = c->pool;
-	struct db_job *job = pool->head;
+	struct db_job *job = c->job;
+	uint64_t hash = db_sql_hash(job->sql);
+	int i = db_stmt_find(c, job->sql, hash);
+	char name[16];
+
+	if (i < 0 && c->nstmts < DB_STMT_CACHE) {
+		i = c->nstmts++;
+		c->stmts[i].sql = strdup(job->sql);
+		c->stmts[i].hash = hash;
+		c->stmts[i].id = c->next_id++;
+		c->stmts[i].ready = false;
+		if (c->stmts[i].sql == NULL) {
+			c->nstmts--;
+			i = -1;
+		}
+	}
+	if (i < 0) /* cache full: plan this one at every call */
+		return PQsendQueryParams(c->pg, job->sql, job->nparams, NULL,
+		                         (const char *const *)job->params, NULL, NULL, 0) == 1;
+	snprintf(name, sizeof(name), "td%u", c->stmts[i].id);
+	if (c->stmts[i].ready)
+		return PQsendQueryPrepared(c->pg, name, job->nparams,
+		                           (const char *const *)job->params, NULL, NULL, 0) == 1;
+	c->preparing = i;
+	atomic_fetch_add_explicit(&c->pool->prepares, 1, memory_order_relaxed);
+	return PQsendPrepare(c->pg, name, job->sql, job->nparams, NULL) == 1;
+}
+
+/* Sends the job in flight and watches for the reply (and for writability while libpq has unsent
+ * bytes). */
+static void
+db_conn_send_job(struct db_conn *c)
+{
 	int flushed;
 
-	if (job == NULL || c->state != CONN_IDLE)
-		return;
-	pool->head = job->next;
-	if (pool->head == NULL)
-		pool->tail = NULL;
-	pool->queued--;
-	c->job = job;
-	c->state = CONN_BUSY;
-	if (!PQsendQueryParams(c->pg, job->sql, job->nparams, NULL,
-	                       (const char *const *)job->params, NULL, NULL, 0)) {
+	if (!db_conn_send(c)) {
 		db_conn_broken(c, PQerrorMessage(c->pg));
 		return;
 	}
@@ -200,6 +302,72 @@ db_conn_dispatch(struct db_conn *c)
 		return;
 	}
 	db_conn_watch(c, (short)(EV_READ | EV_PERSIST | (flushed == 1 ? EV_WRITE : 0)));
+}
+
+/* Sends the next queued job on an idle connection, if any. */
+static void
+db_conn_dispatch(struct db_conn *c)
+{
+	struct db_pool *pool = c->pool;
+	struct db_job *job = pool->head;
+
+	if (job == NULL || c->state != CONN_IDLE)
+		return;
+	pool->head = job->next;
+	if (pool->head == NULL)
+		pool->tail = NULL;
+	pool->queued--;
+	atomic_store_explicit(&pool->waiting, pool->queued, memory_order_relaxed);
+	c->job = job;
+	db_conn_set_state(c, CONN_BUSY);
+	db_conn_send_job(c);
+}
+
+/* True when a failed execution means the session lost the statement's plan (it was deallocated,
+ * or a table it reads changed shape): prepare it again and re-run the job once. */
+static bool
+db_result_stale_plan(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state != NULL && (strcmp(state, "26000") == 0 || strcmp(state, "0A000") == 0);
+}
+
+/* Counts a failed statement for the metrics (statement timeouts separately). */
+static void
+db_count_error(struct db_pool *pool, const PGresult *res)
+{
+	const char *state;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_FATAL_ERROR)
+		return;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (state != NULL && strcmp(state, "57014") == 0)
+		atomic_fetch_add_explicit(&pool->timeouts, 1, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&pool->query_errors, 1, memory_order_relaxed);
+}
+
+/* The last result of a Prepare arrived: on success run the job with the new statement, on failure
+ * complete the job with the error (a bad text fails the same way unprepared). True when the job
+ * was sent again and is still in flight. */
+static bool
+db_conn_prepared(struct db_conn *c, PGresult *last)
+{
+	int i = c->preparing;
+
+	c->preparing = -1;
+	if (last != NULL && PQresultStatus(last) == PGRES_COMMAND_OK) {
+		c->stmts[i].ready = true;
+		PQclear(last);
+		db_conn_send_job(c);
+		return true;
+	}
+	db_stmt_forget(c, i);
+	if (i == c->nstmts - 1)
+		c->nstmts--;
+	c->last = last;
+	return false;
 }
 
 /* Reads whatever the server sent and completes the job when its last result arrived. */
@@ -219,10 +387,29 @@ db_conn_read(struct db_conn *c)
 			struct db_job *job = c->job;
 
 			c->last = NULL;
+			if (c->preparing >= 0) {
+				if (db_conn_prepared(c, last))
+					return;
+				last = c->last;
+				c->last = NULL;
+			} else if (last != NULL && job != NULL && !job->retried &&
+			           db_result_stale_plan(last)) {
+				int i = db_stmt_find(c, job->sql, db_sql_hash(job->sql));
+
+				if (i >= 0) { /* prepare again under a new name */
+					c->stmts[i].ready = false;
+					c->stmts[i].id = c->next_id++;
+				}
+				job->retried = true;
+				PQclear(last);
+				db_conn_send_job(c);
+				return;
+			}
 			c->job = NULL;
-			c->state = CONN_IDLE;
+			db_conn_set_state(c, CONN_IDLE);
 			c->backoff_ms = 0;
 			db_conn_watch(c, EV_READ | EV_PERSIST);
+			db_count_error(c->pool, last);
 			if (job != NULL)
 				job->cb(last, last ? NULL : "no result", job->arg);
 			db_job_free(job);
@@ -255,7 +442,7 @@ db_conn_poll(struct db_conn *c)
 			db_conn_broken(c, PQerrorMessage(c->pg));
 			break;
 		}
-		c->state = CONN_IDLE;
+		db_conn_set_state(c, CONN_IDLE);
 		db_conn_watch(c, EV_READ | EV_PERSIST);
 		db_conn_dispatch(c);
 		break;
@@ -320,7 +507,11 @@ db_conn_start(struct db_conn *c)
 {
 	struct timeval timeout = {DB_CONNECT_TIMEOUT_S, 0};
 
-	c->pg = PQconnectStart(c->pool->conninfo);
+	const char *keys[] = {"dbname", c->pool->options ? "options" : NULL, NULL};
+	const char *vals[] = {c->pool->conninfo, c->pool->options, NULL};
+
+	/* expand_dbname: conninfo may be a URL or key=value string; the options given here win */
+	c->pg = PQconnectStartParams(keys, vals, 1);
 	if (c->pg == NULL) {
 		db_conn_broken(c, "out of memory");
 		return;
@@ -329,18 +520,25 @@ db_conn_start(struct db_conn *c)
 		db_conn_broken(c, PQerrorMessage(c->pg));
 		return;
 	}
-	c->state = CONN_CONNECTING;
+	db_conn_set_state(c, CONN_CONNECTING);
 	db_conn_watch(c, EV_WRITE);
 	evtimer_add(c->retry, &timeout); /* PQconnectPoll itself never times out */
 }
 
 struct db_pool *
-db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max)
+db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max,
+            int statement_timeout_ms)
 {
 	struct db_pool *pool = calloc(1, sizeof(*pool));
+	char options[64];
 
 	if (pool == NULL)
 		return NULL;
+	if (statement_timeout_ms > 0) {
+		snprintf(options, sizeof(options), "-c statement_timeout=%d", statement_timeout_ms);
+		if ((pool->options = strdup(options)) == NULL)
+			goto fail;
+	}
 	pool->base = base;
 	pool->size = size;
 	pool->queue_max = queue_max;
@@ -352,6 +550,7 @@ db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_m
 		struct db_conn *c = &pool->conns[i];
 
 		c->pool = pool;
+		c->preparing = -1;
 		c->retry = evtimer_new(base, db_conn_retry_cb, c);
 		if (c->retry == NULL)
 			goto fail;
@@ -388,9 +587,23 @@ db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *
 		pool->head = job;
 	pool->tail = job;
 	pool->queued++;
+	atomic_store_explicit(&pool->waiting, pool->queued, memory_order_relaxed);
 	for (int i = 0; i < pool->size && pool->head != NULL; i++)
 		db_conn_dispatch(&pool->conns[i]);
 	return DB_QUEUED;
+}
+
+void
+db_pool_stats(const struct db_pool *pool, struct db_pool_stats *out)
+{
+	/* the pool belongs to another thread: read only its atomics */
+	out->size = pool->size;
+	out->in_use = atomic_load_explicit(&pool->busy, memory_order_relaxed);
+	out->waiting = atomic_load_explicit(&pool->waiting, memory_order_relaxed);
+	out->conn_errors = atomic_load_explicit(&pool->conn_errors, memory_order_relaxed);
+	out->query_errors = atomic_load_explicit(&pool->query_errors, memory_order_relaxed);
+	out->timeouts = atomic_load_explicit(&pool->timeouts, memory_order_relaxed);
+	out->prepares = atomic_load_explicit(&pool->prepares, memory_order_relaxed);
 }
 
 int
@@ -419,8 +632,10 @@ db_pool_free(struct db_pool *pool)
 			event_free(c->retry);
 		if (c->pg != NULL)
 			PQfinish(c->pg);
+		db_stmt_clear(c);
 	}
 	free(pool->conns);
+	free(pool->options);
 	free(pool->conninfo);
 	free(pool);
 }

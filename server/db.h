@@ -12,11 +12,13 @@ struct db_pool;
  * returns), or NULL when the connection failed, with conn_error describing why. */
 typedef void (*db_result_cb)(const PGresult *res, const char *conn_error, void *arg);
 
-/* Creates a pool of size connections to conninfo, with at most queue_max queries waiting.
- * Connections are opened asynchronously and re-opened after failures. Caller frees with
- * db_pool_free. */
-struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max)
-    __attribute__((warn_unused_result));
+/* Creates a pool of size connections to conninfo, with at most queue_max queries waiting, each
+ * statement limited to statement_timeout_ms (0: no limit). Connections are opened asynchronously
+ * and re-opened after failures; each prepares an SQL text the first time it runs it (a bounded
+ * cache per connection, emptied when the connection is re-opened). The pool belongs to the thread
+ * of base. Caller frees with db_pool_free. */
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max,
+                            int statement_timeout_ms) __attribute__((warn_unused_result));
 
 enum db_submit { DB_QUEUED, DB_FULL, DB_DOWN };
 
@@ -27,6 +29,15 @@ enum db_submit { DB_QUEUED, DB_FULL, DB_DOWN };
 enum db_submit db_query(struct db_pool *pool, const char *sql, int nparams,
                         const char *const *params, db_result_cb cb, void *arg)
     __attribute__((warn_unused_result));
+
+/* A snapshot of a pool for the metrics, safe to take from any thread. */
+struct db_pool_stats {
+	int size, in_use, waiting;
+	unsigned long conn_errors, query_errors, timeouts, prepares;
+};
+
+/* Fills out with the pool's current figures. */
+void db_pool_stats(const struct db_pool *pool, struct db_pool_stats *out);
 
 /* Number of queries in flight or queued (for graceful shutdown). */
 int db_pool_pending(const struct db_pool *pool);

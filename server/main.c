@@ -1,19 +1,21 @@
 /* tandemd: the Tandem API server. Starts the database (embedded or external), applies migrations,
- * then serves HTTP from one libevent loop until SIGTERM/SIGINT. */
+ * then serves HTTP from one libevent loop per thread until SIGTERM/SIGINT. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 #include "admin.h"
 #include "db.h"
 #include "demo.h"
+#include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
 #include "pgcluster.h"
-#include "router.h"
 #include "server.h"
 #include "settings.h"
 #include "solver.h"
 #include "upkeep.h"
+#include "worker.h"
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -22,107 +24,84 @@
 #include <stdlib.h>
 #include <string.h>
 
-void
-server_request_done(struct server *srv)
-{
-	srv->inflight--;
-	if (srv->stopping && srv->inflight == 0)
-		event_base_loopexit(srv->base, NULL);
-}
-
-/* SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, then leave the loop.
- */
+/* SIGTERM/SIGINT: every loop stops accepting, finishes its in-flight requests, then exits. */
 static void
 main_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
-	struct server *srv = arg;
-	struct timeval grace = {10, 0};
+	struct workers *ws = arg;
+	static bool seen; /* loop 0's thread only */
 
 	(void)what;
-	if (srv->stopping)
+	if (seen)
 		return;
-	log_msg("info", "signal %d: finishing %d in-flight request(s), then exiting", (int)sig,
-	        srv->inflight);
-	srv->stopping = true;
-	if (srv->listener != NULL) {
-		evhttp_del_accept_socket(srv->http, srv->listener);
-		srv->listener = NULL;
-	}
-	if (srv->inflight == 0)
-		event_base_loopexit(srv->base, NULL);
-	else
-		event_base_loopexit(srv->base, &grace);
+	seen = true;
+	log_msg("info", "signal %d: finishing in-flight requests, then exiting", (int)sig);
+	workers_stop(ws);
 }
 
-/* Serves HTTP until a signal asks to stop; returns the process exit code. */
+/* Serves HTTP on cfg->threads event loops until a signal asks to stop; returns the exit code. */
 static int
 main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 {
-	struct server srv = {0};
+	atomic_bool ready;
 	struct migrate_retry *retry = NULL;
+	struct listener *listener = NULL;
+	struct workers *ws = NULL;
+	struct solver *solver = NULL;
 	struct upkeep *upkeep = NULL;
 	struct event *sigterm = NULL, *sigint = NULL;
+	struct server *main_srv;
+	char err[256];
 	int rc = 1;
 
-	srv.cfg = cfg;
-	atomic_init(&srv.schema_ready, schema_ready);
+	atomic_init(&ready, schema_ready);
 	if (!schema_ready) {
-		retry = migrate_retry_new(conninfo, cfg->schema_dir, &srv.schema_ready);
+		retry = migrate_retry_new(conninfo, cfg->schema_dir, &ready);
 		if (retry == NULL)
 			return 1;
 	}
-	srv.base = event_base_new();
-	if (srv.base == NULL)
-		goto out;
-	srv.http = evhttp_new(srv.base);
-	srv.pool = db_pool_new(srv.base, conninfo, cfg->pool_size, cfg->queue_max);
-	if (srv.http == NULL || srv.pool == NULL)
-		goto out;
-	/* libevent 2.1 answers bodies over its own limit with a plain-HTML 413 and offers no hook;
-	 * keep that limit far above ours so the router answers oversized bodies with the JSON error
-	 */
-	evhttp_set_max_body_size(srv.http, (ev_ssize_t)(cfg->max_body_bytes * 16 > (16u << 20)
-	                                                    ? cfg->max_body_bytes * 16
-	                                                    : (16u << 20)));
-	evhttp_set_max_headers_size(srv.http, 65536);
-	evhttp_set_timeout(srv.http, 60);
-	evhttp_set_allowed_methods(srv.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-	                                         EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
-	                                         EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
-	evhttp_set_gencb(srv.http, router_dispatch_cb, &srv);
-	srv.listener = evhttp_bind_socket_with_handle(srv.http, cfg->listen_host,
-	                                              (ev_uint16_t)cfg->listen_port);
-	if (srv.listener == NULL) {
-		log_msg("error", "cannot listen on %s:%d", cfg->listen_host, cfg->listen_port);
+	listener = listener_new(cfg, err, sizeof(err));
+	if (listener == NULL) {
+		log_msg("error", "%s", err);
 		goto out;
 	}
-	srv.solver = solver_new(&srv, conninfo);
-	upkeep = upkeep_new(&srv);
-	if (srv.solver == NULL || upkeep == NULL)
+	ws = workers_new(cfg, conninfo, listener, &ready);
+	if (ws == NULL)
 		goto out;
-	sigterm = evsignal_new(srv.base, SIGTERM, main_signal_cb, &srv);
-	sigint = evsignal_new(srv.base, SIGINT, main_signal_cb, &srv);
+	main_srv = workers_main(ws);
+	solver = solver_new(main_srv, conninfo);
+	if (solver == NULL)
+		goto out;
+	workers_set_solver(ws, solver);
+	upkeep = upkeep_new(main_srv); /* runs on loop 0 with its pool */
+	if (upkeep == NULL)
+		goto out;
+	sigterm = evsignal_new(main_srv->base, SIGTERM, main_signal_cb, ws);
+	sigint = evsignal_new(main_srv->base, SIGINT, main_signal_cb, ws);
 	if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) != 0 ||
 	    evsignal_add(sigint, NULL) != 0)
 		goto out;
-	log_msg("info", "listening on http://%s:%d", cfg->listen_host, cfg->listen_port);
-	event_base_dispatch(srv.base);
+	log_msg("info",
+	        "listening on http://%s:%d with %d thread(s), %d database connection(s) "
+	        "each, at most %d client connection(s)",
+	        cfg->listen_host, cfg->listen_port, cfg->threads, cfg->pool_size,
+	        listener_cap(listener));
+	if (workers_run(ws))
+		rc = 0;
 	log_msg("info", "stopped");
-	rc = 0;
 out:
 	migrate_retry_free(retry);
-	solver_free(srv.solver);
+	solver_free(solver);
 	if (sigterm != NULL)
 		event_free(sigterm);
 	if (sigint != NULL)
 		event_free(sigint);
-	if (srv.http != NULL)
-		evhttp_free(srv.http);
-	db_pool_free(
-	    srv.pool); /* before upkeep: it fails queued upkeep queries into upkeep's callbacks */
+	/* pools before upkeep: they fail queued upkeep queries into upkeep's callbacks */
+	workers_close(ws);
 	upkeep_free(upkeep);
-	if (srv.base != NULL)
-		event_base_free(srv.base);
+	workers_free(ws);
+	listener_free(listener);
+	metrics_free_all();
 	return rc;
 }
 

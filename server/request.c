@@ -1,6 +1,9 @@
 /* Request context, JSON replies, the one error shape, and database errors mapped to API errors. */
 #include "request.h"
+#include "listener.h"
 #include "log.h"
+#include "metrics.h"
+#include "router.h"
 #include "server.h"
 #include "validate.h"
 
@@ -40,18 +43,6 @@ request_check_args(struct request *r)
 			return;
 		}
 	}
-}
-
-/* Marks the request abandoned when its connection is freed before the reply: with libevent 2.1
- * this happens only when the server itself shuts down (it does not read while a request is
- * being handled, so a client's early close is seen at reply time). */
-static void
-request_conn_close_cb(struct evhttp_connection *conn, void *arg)
-{
-	struct request *r = arg;
-
-	(void)conn;
-	r->gone = true;
 }
 
 struct request *
@@ -107,7 +98,9 @@ request_new(struct server *srv, struct evhttp_request *ev)
 		return NULL;
 	}
 	srv->inflight++;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(ev), request_conn_close_cb, r);
+	/* the connection is freed before the reply only when the server itself shuts down (libevent
+	 * 2.1 does not read while a request is handled, so a client's early close shows at reply) */
+	listener_watch_gone(ev, &r->gone);
 	return r;
 }
 
@@ -127,7 +120,7 @@ request_free(struct request *r, bool sent)
 	struct server *srv = r->srv;
 
 	if (!r->gone)
-		evhttp_connection_set_closecb(evhttp_request_get_connection(r->ev), NULL, NULL);
+		listener_watch_gone(r->ev, NULL);
 	evhttp_clear_headers(&r->query);
 	json_decref(r->body);
 	free(r->param);
@@ -144,6 +137,7 @@ request_send(struct request *r, int status, struct evbuffer *buf)
 	double ms = request_now_ms() - r->start_ms;
 
 	log_access(r->method, r->path, status, ms);
+	metrics_request(r->srv->metrics, r->method, router_route_pattern(r->route), status, ms);
 	if (!r->gone) {
 		struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
 
@@ -250,6 +244,7 @@ static const struct request_pgmap request_pgmaps[] = {
     {"23P01", NULL, 400, "overlapping_slots", "slots", "availability slots overlap"},
     {"23503", "teaching_skill_fkey", 400, "unknown_skill", "skills", "unknown skill"},
     {"23503", "learning_skill_fkey", 400, "unknown_skill", "goals", "unknown skill"},
+    {"57014", NULL, 503, "timeout", NULL, "the request took too long, retry shortly"},
     {"22P02", NULL, 400, "invalid_value", NULL, "invalid value"},
     {"22003", NULL, 400, "invalid_value", NULL, "number out of range"},
     {"22021", NULL, 400, "invalid_encoding", NULL, "text is not valid UTF-8"},

@@ -83,6 +83,12 @@ static const struct route router_routes[] = {
 
 #define ROUTER_NROUTES (sizeof(router_routes) / sizeof(router_routes[0]))
 
+const char *
+router_route_pattern(const struct route *route)
+{
+	return route != NULL ? route->pattern : NULL;
+}
+
 /* Matches path against pattern; on success *param receives a copy of the {} segment (or NULL). */
 static bool
 router_match(const char *pattern, const char *path, char **param)
@@ -282,7 +288,7 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 		}
 		return;
 	}
-	if (!atomic_load(&srv->schema_ready) && r->route->handler != health_live) {
+	if (!atomic_load(srv->schema_ready) && r->route->handler != health_live) {
 		request_reply_error(r, 503, "not_ready", NULL,
 		                    "the database is not reachable yet, retry shortly");
 		return;

@@ -8,4 +8,9 @@
  * handler. */
 void router_dispatch_cb(struct evhttp_request *ev, void *arg);
 
+struct route;
+
+/* The path pattern of a route ("/v1/pairs/{}"), or NULL for none: the metrics' route label. */
+const char *router_route_pattern(const struct route *route);
+
 #endif

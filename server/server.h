@@ -1,4 +1,4 @@
-/* State shared by every handler of one tandemd process (one event loop). */
+/* State shared by every handler running on one event loop (one worker thread). */
 #ifndef TANDEM_SERVER_H
 #define TANDEM_SERVER_H
 
@@ -10,18 +10,20 @@
 #include "db.h"
 #include "settings.h"
 
+struct metrics;
 struct solver;
 
 struct server {
-	struct event_base *base;
-	struct evhttp *http;
-	struct evhttp_bound_socket *listener;
-	struct db_pool *pool;
-	const struct settings *cfg;
-	struct solver *solver;    /* matching rounds worker */
-	int inflight;             /* requests not yet replied to */
-	bool stopping;            /* SIGTERM received: finish in-flight work, then exit */
-	atomic_bool schema_ready; /* migrations applied (false while the database is unreachable) */
+	struct event_base *base;              /* this loop's */
+	struct evhttp *http;                  /* this loop's */
+	struct evhttp_bound_socket *listener; /* this loop's share of the listening socket */
+	struct db_pool *pool;                 /* this loop's connections */
+	struct metrics *metrics;              /* this loop's counters */
+	const struct settings *cfg;           /* read-only, shared */
+	struct solver *solver;                /* matching rounds worker, shared (thread-safe) */
+	int inflight;                         /* requests of this loop not yet replied to */
+	bool stopping;             /* SIGTERM received: finish in-flight work, then exit */
+	atomic_bool *schema_ready; /* shared: migrations applied */
 };
 
 /* Called whenever a request completes, so shutdown can finish once nothing is in flight. */

@@ -26,7 +26,11 @@ enum {
 	OPT_PG_USER,
 	OPT_PG_BINDIR,
 	OPT_SCHEMA_DIR,
+	OPT_THREADS,
 	OPT_POOL_SIZE,
+	OPT_MAX_CONNECTIONS,
+	OPT_HEADER_TIMEOUT,
+	OPT_STATEMENT_TIMEOUT,
 	OPT_QUEUE_MAX,
 	OPT_MAX_BODY,
 	OPT_DOMAINS,
@@ -148,6 +152,37 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 	case OPT_SCHEMA_DIR:
 		settings_set(&cfg->schema_dir, val);
 		return true;
+	case OPT_THREADS:
+		if (!settings_parse_long(val, 1, 256, &v)) {
+			snprintf(err, errlen, "--threads: expected 1..256, got \"%s\"", val);
+			return false;
+		}
+		cfg->threads = (int)v;
+		return true;
+	case OPT_MAX_CONNECTIONS:
+		if (!settings_parse_long(val, 0, 10000000, &v)) {
+			snprintf(err, errlen, "--max-connections: expected 0..10000000, got \"%s\"",
+			         val);
+			return false;
+		}
+		cfg->max_connections = (int)v;
+		return true;
+	case OPT_HEADER_TIMEOUT:
+		if (!settings_parse_long(val, 1, 3600, &v)) {
+			snprintf(err, errlen, "--header-timeout: expected 1..3600, got \"%s\"",
+			         val);
+			return false;
+		}
+		cfg->header_timeout = (int)v;
+		return true;
+	case OPT_STATEMENT_TIMEOUT:
+		if (!settings_parse_long(val, 0, 3600000, &v)) {
+			snprintf(err, errlen,
+			         "--statement-timeout-ms: expected 0..3600000, got \"%s\"", val);
+			return false;
+		}
+		cfg->statement_timeout_ms = (int)v;
+		return true;
 	case OPT_POOL_SIZE:
 		if (!settings_parse_long(val, 1, 64, &v)) {
 			snprintf(err, errlen, "--pool-size: expected 1..64, got \"%s\"", val);
@@ -226,7 +261,11 @@ static const struct {
     {"TANDEM_PG_USER", OPT_PG_USER},
     {"TANDEM_PG_BINDIR", OPT_PG_BINDIR},
     {"TANDEM_SCHEMA_DIR", OPT_SCHEMA_DIR},
+    {"TANDEM_THREADS", OPT_THREADS},
     {"TANDEM_POOL_SIZE", OPT_POOL_SIZE},
+    {"TANDEM_MAX_CONNECTIONS", OPT_MAX_CONNECTIONS},
+    {"TANDEM_HEADER_TIMEOUT", OPT_HEADER_TIMEOUT},
+    {"TANDEM_STATEMENT_TIMEOUT_MS", OPT_STATEMENT_TIMEOUT},
     {"TANDEM_QUEUE_MAX", OPT_QUEUE_MAX},
     {"TANDEM_MAX_BODY_BYTES", OPT_MAX_BODY},
     {"TANDEM_ALLOWED_EMAIL_DOMAINS", OPT_DOMAINS},
@@ -238,6 +277,15 @@ static const struct {
     {"TANDEM_WEBHOOK_CA_FILE", OPT_WEBHOOK_CA},
     {"TANDEM_MAINTENANCE_SECONDS", OPT_MAINTENANCE},
 };
+
+/* The default number of event loops: one per online core. */
+static int
+settings_default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : (n > 256 ? 256 : (int)n);
+}
 
 /* Picks the schema directory: the source tree's when it exists (running from a build), else the
  * installed one. */
@@ -263,7 +311,11 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"pg-user", required_argument, NULL, OPT_PG_USER},
 	    {"pg-bindir", required_argument, NULL, OPT_PG_BINDIR},
 	    {"schema-dir", required_argument, NULL, OPT_SCHEMA_DIR},
+	    {"threads", required_argument, NULL, OPT_THREADS},
 	    {"pool-size", required_argument, NULL, OPT_POOL_SIZE},
+	    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+	    {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+	    {"statement-timeout-ms", required_argument, NULL, OPT_STATEMENT_TIMEOUT},
 	    {"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
 	    {"max-body-bytes", required_argument, NULL, OPT_MAX_BODY},
 	    {"allowed-email-domains", required_argument, NULL, OPT_DOMAINS},
@@ -288,7 +340,10 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	cfg->pg_user = strdup("tandem");
 	cfg->pg_bindir = strdup(TANDEM_PG_BINDIR);
 	cfg->schema_dir = strdup(settings_default_schema_dir());
+	cfg->threads = settings_default_threads();
 	cfg->pool_size = 4;
+	cfg->header_timeout = 10;
+	cfg->statement_timeout_ms = 5000;
 	cfg->queue_max = 256;
 	cfg->max_body_bytes = 1048576;
 	cfg->public_base_url = strdup("http://127.0.0.1:8080");
@@ -356,9 +411,21 @@ settings_usage(const char *argv0)
 	    "  --pg-bindir DIR             TANDEM_PG_BINDIR        PostgreSQL server binaries "
 	    "(%s)\n"
 	    "  --schema-dir DIR            TANDEM_SCHEMA_DIR       SQL migrations (%s)\n"
-	    "  --pool-size N               TANDEM_POOL_SIZE        database connections (4)\n"
+	    "  --threads N                 TANDEM_THREADS          event loops serving HTTP, "
+	    "each with its own pool (cores: %d)\n"
+	    "  --pool-size N               TANDEM_POOL_SIZE        database connections per "
+	    "event loop (4)\n"
 	    "  --queue-max N               TANDEM_QUEUE_MAX        requests waiting for a "
-	    "connection before 503 (256)\n"
+	    "connection before 503, per event loop (256)\n"
+	    "  --max-connections N         TANDEM_MAX_CONNECTIONS  client connections cap; 0 = "
+	    "RLIMIT_NOFILE minus the\n"
+	    "                                                      descriptors tandemd needs "
+	    "itself (0)\n"
+	    "  --header-timeout S          TANDEM_HEADER_TIMEOUT   seconds a connection has to "
+	    "send "
+	    "a complete request head (10)\n"
+	    "  --statement-timeout-ms N    TANDEM_STATEMENT_TIMEOUT_MS  per-statement limit, 503 "
+	    "timeout beyond; 0 = none (5000)\n"
 	    "  --max-body-bytes N          TANDEM_MAX_BODY_BYTES   request body limit, larger "
 	    "gives 413 (1048576)\n"
 	    "  --allowed-email-domains L   TANDEM_ALLOWED_EMAIL_DOMAINS  comma list of sign-up "
@@ -378,7 +445,8 @@ settings_usage(const char *argv0)
 	    "  --maintenance-seconds N     TANDEM_MAINTENANCE_SECONDS  period of the upkeep "
 	    "tick: round ends, stalled pairs (60)\n"
 	    "  -h, --help                                          this text\n",
-	    argv0, argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir());
+	    argv0, argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir(),
+	    settings_default_threads());
 }
 
 void

@@ -213,7 +213,7 @@ upkeep_delivery_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (u->polling || u->srv->stopping || !atomic_load(&u->srv->schema_ready))
+	if (u->polling || u->srv->stopping || !atomic_load(u->srv->schema_ready))
 		return;
 	u->polling = true; /* set first: the callback may run inside db_query */
 	if (db_query(u->srv->pool,
@@ -233,7 +233,7 @@ upkeep_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (u->srv->stopping || !atomic_load(&u->srv->schema_ready))
+	if (u->srv->stopping || !atomic_load(u->srv->schema_ready))
 		return;
 	snprintf(days, sizeof(days), "%d", u->srv->cfg->stall_days);
 	if (db_query(u->srv->pool, "SELECT maintenance_tick($1::int)", 1, params, upkeep_ignore_cb,
