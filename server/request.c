@@ -258,7 +258,6 @@ static const struct request_pgmap request_pgmaps[] = {
     {"23503", NULL, 409, "conflict", NULL, "this refers to something missing or still in use"},
     {"40001", NULL, 503, "retry", NULL, "a concurrent change got in the way, retry"},
     {"40P01", NULL, 503, "retry", NULL, "a concurrent change got in the way, retry"},
-    {"57014", NULL, 503, "timeout", NULL, "the request took too long"},
     /* whole classes, after the exact states above: data exceptions and program limits are
      * caused by what the client sent */
     {"22", NULL, 400, "invalid_value", NULL, "invalid value"},
