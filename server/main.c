@@ -62,20 +62,28 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 	struct migrate_retry *retry = NULL;
 	struct upkeep *upkeep = NULL;
 	struct event *sigterm = NULL, *sigint = NULL;
+	/* requests run as the application role (EXECUTE on schema api only); the solver still as
+	 * the owner (see migrate_worker_conninfo) */
+	char *app_conninfo = migrate_app_conninfo(conninfo);
+	char *worker_conninfo = migrate_worker_conninfo(conninfo);
 	int rc = 1;
 
 	srv.cfg = cfg;
 	atomic_init(&srv.schema_ready, schema_ready);
+	if (app_conninfo == NULL || worker_conninfo == NULL) {
+		log_msg("error", "cannot parse the database connection string");
+		goto out;
+	}
 	if (!schema_ready) {
 		retry = migrate_retry_new(conninfo, cfg->schema_dir, &srv.schema_ready);
 		if (retry == NULL)
-			return 1;
+			goto out;
 	}
 	srv.base = event_base_new();
 	if (srv.base == NULL)
 		goto out;
 	srv.http = evhttp_new(srv.base);
-	srv.pool = db_pool_new(srv.base, conninfo, cfg->pool_size, cfg->queue_max);
+	srv.pool = db_pool_new(srv.base, app_conninfo, cfg->pool_size, cfg->queue_max);
 	if (srv.http == NULL || srv.pool == NULL)
 		goto out;
 	/* libevent 2.1 answers bodies over its own limit with a plain-HTML 413 and offers no hook;
@@ -96,7 +104,7 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 		log_msg("error", "cannot listen on %s:%d", cfg->listen_host, cfg->listen_port);
 		goto out;
 	}
-	srv.solver = solver_new(&srv, conninfo);
+	srv.solver = solver_new(&srv, worker_conninfo);
 	upkeep = upkeep_new(&srv);
 	if (srv.solver == NULL || upkeep == NULL)
 		goto out;
@@ -123,6 +131,8 @@ out:
 	upkeep_free(upkeep);
 	if (srv.base != NULL)
 		event_base_free(srv.base);
+	free(app_conninfo);
+	free(worker_conninfo);
 	return rc;
 }
 

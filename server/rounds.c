@@ -1,5 +1,5 @@
-/* Matching rounds for HR (create, review, pin/forbid, re-solve, publish, cancel) and the pairs an
- * employee sees once a round is published, with an iCalendar invitation. */
+/* Matching rounds for HR: create (with the documented defaults), review, pin/forbid, re-solve,
+ * publish, cancel. */
 #include "handlers.h"
 #include "server.h"
 #include "solver.h"
@@ -191,6 +191,7 @@ rounds_params(const json_t *body)
 	return params;
 }
 
+/* A queued (re-)solve: 202, and the solver is woken. */
 static void
 rounds_queued_cb(struct request *r, const PGresult *res)
 {
@@ -198,6 +199,7 @@ rounds_queued_cb(struct request *r, const PGresult *res)
 	request_reply_first(r, 202, res);
 }
 
+/* A new round: 201 as a draft, 202 when queued for solving (the solver is woken). */
 static void
 rounds_created_cb(struct request *r, const PGresult *res)
 {
@@ -208,7 +210,9 @@ rounds_created_cb(struct request *r, const PGresult *res)
 	request_reply_first(r, draft ? 201 : 202, res);
 }
 
-void
+/* POST /v1/rounds: dates checked, defaults overlaid by the body; solving at once unless
+ * solve=false. */
+static void
 rounds_create(struct request *r)
 {
 	const char *params[4];
@@ -216,9 +220,7 @@ rounds_create(struct request *r)
 	json_t *p;
 	char *text;
 
-	if (!validate_object(r->body, rounds_create_rules, NRULES(rounds_create_rules), false, "",
-	                     &err) ||
-	    !rounds_check_dates(r->body, &err)) {
+	if (!rounds_check_dates(r->body, &err)) {
 		request_reply_verr(r, &err);
 		return;
 	}
@@ -229,78 +231,33 @@ rounds_create(struct request *r)
 		request_reply_error(r, 500, "internal", NULL, "out of memory");
 		return;
 	}
-	params[0] = json_string_value(json_object_get(r->body, "name"));
-	params[1] = json_is_false(json_object_get(r->body, "solve")) ? "draft" : "solving";
-	params[2] = text;
-	params[3] = r->caller_id;
-	request_query(r,
-	              "INSERT INTO rounds (name, status, params, created_by) "
-	              "VALUES ($1, $2, $3::jsonb, $4::bigint) RETURNING round_json(rounds)",
-	              4, params, rounds_created_cb);
+	params[0] = r->token_hash;
+	params[1] = json_string_value(json_object_get(r->body, "name"));
+	params[2] = json_is_false(json_object_get(r->body, "solve")) ? "draft" : "solving";
+	params[3] = text;
+	request_query(r, "SELECT api.round_create($1, $2, $3, $4::jsonb)", 4, params,
+	              rounds_created_cb);
 	free(text);
 }
 
-void
-rounds_list(struct request *r)
+/* PATCH /v1/rounds/{id}: the same date rules as creation. */
+static bool
+rounds_check_patch(struct request *r)
 {
-	request_query(
-	    r,
-	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(round_json(r) ORDER BY "
-	    "r.id DESC), '[]')) FROM rounds r",
-	    0, NULL, request_ok_cb);
-}
-
-void
-rounds_get(struct request *r)
-{
-	const char *params[1] = {r->param};
-
-	if (!request_param_id(r, "round"))
-		return;
-	request_query(r, "SELECT round_detail($1::bigint)", 1, params, request_ok_cb);
-}
-
-void
-rounds_patch(struct request *r)
-{
-	const char *params[3];
 	struct verr err;
-	char *text;
-	json_t *p;
 
-	if (!request_param_id(r, "round"))
-		return;
-	if (!validate_object(r->body, rounds_patch_rules, NRULES(rounds_patch_rules), true, "",
-	                     &err) ||
-	    !rounds_check_dates(r->body, &err)) {
-		request_reply_verr(r, &err);
-		return;
-	}
-	p = json_deep_copy(r->body);
-	json_object_del(p, "name");
-	text = json_dumps(p, JSON_COMPACT);
-	json_decref(p);
-	params[0] = r->param;
-	params[1] = text;
-	params[2] = json_string_value(json_object_get(r->body, "name"));
-	request_query(r, "SELECT api_round_patch($1::bigint, $2::jsonb, $3)", 3, params,
-	              request_ok_cb);
-	free(text);
+	if (rounds_check_dates(r->body, &err))
+		return true;
+	request_reply_verr(r, &err);
+	return false;
 }
 
-/* Validates and stores the pins or the forbidden pairs of a round. */
-static void
-rounds_put_pairs(struct request *r, const char *which, const struct vrule *rules)
+/* Refuses a pin or forbidden pair of a person with themselves. */
+static bool
+rounds_check_pairs(struct request *r, const char *which)
 {
-	const json_t *list;
-	const char *params[3];
-	char *text;
+	const json_t *list = json_object_get(r->body, which);
 
-	if (!request_param_id(r, "round"))
-		return;
-	if (!request_validate(r, rules, 1, false))
-		return;
-	list = json_object_get(r->body, which);
 	for (size_t i = 0; i < json_array_size(list); i++) {
 		const json_t *item = json_array_get(list, i);
 
@@ -309,45 +266,22 @@ rounds_put_pairs(struct request *r, const char *which, const struct vrule *rules
 			request_reply_error(r, 400, "invalid_value", NULL,
 			                    "%s[%zu]: a person cannot be paired with themselves",
 			                    which, i);
-			return;
+			return false;
 		}
 	}
-	text = json_dumps(list, JSON_COMPACT);
-	params[0] = r->param;
-	params[1] = which;
-	params[2] = text;
-	request_query(r, "SELECT api_round_set_pairs($1::bigint, $2, $3::jsonb)", 3, params,
-	              request_ok_cb);
-	free(text);
+	return true;
 }
 
-void
-rounds_put_pins(struct request *r)
+static bool
+rounds_check_pins(struct request *r)
 {
-	rounds_put_pairs(r, "pins", rounds_pins_rules);
+	return rounds_check_pairs(r, "pins");
 }
 
-void
-rounds_put_forbidden(struct request *r)
+static bool
+rounds_check_forbidden(struct request *r)
 {
-	rounds_put_pairs(r, "forbidden", rounds_forbidden_rules);
-}
-
-void
-rounds_solve(struct request *r)
-{
-	const char *params[2];
-	const json_t *keep;
-
-	if (!request_param_id(r, "round"))
-		return;
-	if (!request_validate(r, rounds_solve_rules, 1, true))
-		return;
-	keep = r->body ? json_object_get(r->body, "keep_previous") : NULL;
-	params[0] = r->param;
-	params[1] = keep == NULL ? NULL : (json_is_true(keep) ? "true" : "false");
-	request_query(r, "SELECT api_round_solve($1::bigint, $2::boolean)", 2, params,
-	              rounds_queued_cb);
+	return rounds_check_pairs(r, "forbidden");
 }
 
 /* Rejects any body on the action endpoints that take none. */
@@ -364,51 +298,89 @@ rounds_no_body(struct request *r)
 	return true;
 }
 
-void
-rounds_publish(struct request *r)
-{
-	const char *params[1] = {r->param};
-
-	if (!request_param_id(r, "round") || !rounds_no_body(r))
-		return;
-	request_query(r, "SELECT api_round_publish($1::bigint)", 1, params, request_ok_cb);
-}
-
-void
-rounds_cancel(struct request *r)
-{
-	const char *params[1] = {r->param};
-
-	if (!request_param_id(r, "round") || !rounds_no_body(r))
-		return;
-	request_query(r, "SELECT api_round_cancel($1::bigint)", 1, params, request_ok_cb);
-}
-
-void
-pairs_mine(struct request *r)
-{
-	const char *params[1] = {r->caller_id};
-
-	request_query(r, "SELECT api_my_pairs($1::bigint)", 1, params, request_ok_cb);
-}
-
-static void
-pairs_invite_cb(struct request *r, const PGresult *res)
-{
-	if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0)) {
-		request_reply_error(r, 404, "not_found", NULL, "no such active pair of yours");
-		return;
-	}
-	request_reply_raw(r, 200, "text/calendar; charset=utf-8", PQgetvalue(res, 0, 0),
-	                  (size_t)PQgetlength(res, 0, 0));
-}
-
-void
-pairs_invite(struct request *r)
-{
-	const char *params[2] = {r->caller_id, r->param};
-
-	if (!request_param_id(r, "pair"))
-		return;
-	request_query(r, "SELECT api_pair_ics($1::bigint, $2::bigint)", 2, params, pairs_invite_cb);
-}
+static const struct route rounds_table[] = {
+    {.method = "POST",
+     .pattern = "/v1/rounds",
+     .auth = AUTH_HR,
+     .body = BODY_REQUIRED,
+     .rules = rounds_create_rules,
+     .nrules = NRULES(rounds_create_rules),
+     .handler = rounds_create},
+    {.method = "GET",
+     .pattern = "/v1/rounds",
+     .auth = AUTH_HR,
+     .sql = "SELECT api.rounds_list($1)",
+     .args = {ARG_TOKEN},
+     .done = request_ok_cb},
+    {.method = "GET",
+     .pattern = "/v1/rounds/{}",
+     .auth = AUTH_HR,
+     .id_of = "round",
+     .sql = "SELECT api.round_get($1, $2::bigint)",
+     .args = {ARG_TOKEN, ARG_PARAM},
+     .done = request_ok_cb},
+    {.method = "PATCH",
+     .pattern = "/v1/rounds/{}",
+     .auth = AUTH_HR,
+     .body = BODY_REQUIRED,
+     .id_of = "round",
+     .rules = rounds_patch_rules,
+     .nrules = NRULES(rounds_patch_rules),
+     .partial = true,
+     .check = rounds_check_patch,
+     .sql = "SELECT api.round_patch($1, $2::bigint, $3::jsonb - 'name', $3::jsonb->>'name')",
+     .args = {ARG_TOKEN, ARG_PARAM, ARG_BODY},
+     .done = request_ok_cb},
+    {.method = "PUT",
+     .pattern = "/v1/rounds/{}/pins",
+     .auth = AUTH_HR,
+     .body = BODY_REQUIRED,
+     .id_of = "round",
+     .rules = rounds_pins_rules,
+     .nrules = NRULES(rounds_pins_rules),
+     .check = rounds_check_pins,
+     .sql = "SELECT api.round_set_pairs($1, $2::bigint, 'pins', $3::jsonb->'pins')",
+     .args = {ARG_TOKEN, ARG_PARAM, ARG_BODY},
+     .done = request_ok_cb},
+    {.method = "PUT",
+     .pattern = "/v1/rounds/{}/forbidden",
+     .auth = AUTH_HR,
+     .body = BODY_REQUIRED,
+     .id_of = "round",
+     .rules = rounds_forbidden_rules,
+     .nrules = NRULES(rounds_forbidden_rules),
+     .check = rounds_check_forbidden,
+     .sql = "SELECT api.round_set_pairs($1, $2::bigint, 'forbidden', $3::jsonb->'forbidden')",
+     .args = {ARG_TOKEN, ARG_PARAM, ARG_BODY},
+     .done = request_ok_cb},
+    {.method = "POST",
+     .pattern = "/v1/rounds/{}/solve",
+     .auth = AUTH_HR,
+     .body = BODY_OPTIONAL,
+     .id_of = "round",
+     .rules = rounds_solve_rules,
+     .nrules = NRULES(rounds_solve_rules),
+     .partial = true,
+     .sql = "SELECT api.round_solve($1, $2::bigint, ($3::jsonb->>'keep_previous')::boolean)",
+     .args = {ARG_TOKEN, ARG_PARAM, ARG_BODY},
+     .done = rounds_queued_cb},
+    {.method = "POST",
+     .pattern = "/v1/rounds/{}/publish",
+     .auth = AUTH_HR,
+     .body = BODY_OPTIONAL,
+     .id_of = "round",
+     .check = rounds_no_body,
+     .sql = "SELECT api.round_publish($1, $2::bigint)",
+     .args = {ARG_TOKEN, ARG_PARAM},
+     .done = request_ok_cb},
+    {.method = "POST",
+     .pattern = "/v1/rounds/{}/cancel",
+     .auth = AUTH_HR,
+     .body = BODY_OPTIONAL,
+     .id_of = "round",
+     .check = rounds_no_body,
+     .sql = "SELECT api.round_cancel($1, $2::bigint)",
+     .args = {ARG_TOKEN, ARG_PARAM},
+     .done = request_ok_cb},
+};
+ROUTE_TABLE(rounds_routes, rounds_table);

@@ -1,48 +1,7 @@
 -- Matching rounds: HR creates a round, the solver worker fills in its solution, HR reviews
 -- (pins, forbids, weights, re-solve) and publishes; publishing turns the solution into active pairs.
 
-CREATE TABLE rounds (
-    id               bigserial PRIMARY KEY,
-    name             text NOT NULL,
-    status           text NOT NULL CHECK (status IN ('draft', 'solving', 'solved', 'published', 'failed', 'cancelled')),
-    params           jsonb NOT NULL,           -- objective, filter, weights, constraints, dates...
-    pins             jsonb NOT NULL DEFAULT '[]',
-    forbidden        jsonb NOT NULL DEFAULT '[]',
-    keep_previous    boolean NOT NULL DEFAULT true,
-    previous         jsonb,                    -- pairs of the solution replaced by a re-solve
-    solution         jsonb,                    -- the matcher's full result
-    solve_ms         integer,
-    solve_started_at timestamptz,              -- when the solver worker took it (wall clock)
-    solved_at        timestamptz,              -- when its result was stored
-    error            text,
-    created_by       bigint REFERENCES hr_accounts (id) ON DELETE SET NULL,
-    created_at       timestamptz NOT NULL DEFAULT now(),
-    updated_at       timestamptz NOT NULL DEFAULT now(),
-    published_at     timestamptz
-);
-CREATE INDEX rounds_status_idx ON rounds (status);
-
-CREATE TABLE pairs (
-    id            bigserial PRIMARY KEY,
-    round_id      bigint NOT NULL REFERENCES rounds (id),
-    -- NULL once that person erased their account: the partner keeps the pair's history
-    mentor_id     bigint REFERENCES employees (id) ON DELETE SET NULL,
-    mentee_id     bigint REFERENCES employees (id) ON DELETE SET NULL,
-    cross_department boolean NOT NULL DEFAULT false,  -- as it was at publication
-    score         double precision NOT NULL,
-    detail        jsonb NOT NULL,              -- breakdown, skills, slots, proposed slot
-    status        text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'ended')),
-    starts_on     date NOT NULL,
-    ends_on       date NOT NULL,
-    created_at    timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (round_id, mentee_id)
-);
-CREATE INDEX pairs_mentor_idx ON pairs (mentor_id) WHERE status = 'active';
-CREATE INDEX pairs_mentee_idx ON pairs (mentee_id) WHERE status = 'active';
--- a manager has at most one active mentor at a time
-CREATE UNIQUE INDEX pairs_one_active_mentor ON pairs (mentee_id) WHERE status = 'active';
-
-CREATE FUNCTION round_json(r rounds) RETURNS jsonb LANGUAGE sql STABLE AS $$
+CREATE FUNCTION core.round_json(r rounds) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT (r.params - 'filter') || jsonb_build_object(
         'id', r.id, 'name', r.name, 'status', r.status,
         'filter', r.params->'filter',
@@ -63,16 +22,8 @@ CREATE FUNCTION round_json(r rounds) RETURNS jsonb LANGUAGE sql STABLE AS $$
         'published_at', ts_text(r.published_at))
 $$;
 
--- Public card of an employee shown to their partner and to HR in a pair.
-CREATE FUNCTION person_card(eid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('id', e.id, 'display_name', e.display_name, 'email', e.email,
-                              'department', e.department, 'site', e.site, 'job_title', e.job_title,
-                              'timezone', e.timezone, 'languages', to_jsonb(e.languages))
-    FROM employees e WHERE e.id = eid
-$$;
-
 -- A round with its pairs (names resolved) and unmatched mentees, for HR review.
-CREATE FUNCTION round_detail(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
+CREATE FUNCTION core.round_detail(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT round_json(r) || jsonb_build_object(
         'pairs', coalesce((SELECT jsonb_agg((p - 'mentor' - 'mentee') || jsonb_build_object(
                                'mentor', person_card((p->>'mentor')::bigint),
@@ -88,7 +39,7 @@ CREATE FUNCTION round_detail(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
 $$;
 
 -- Ids (text) of the round's participants given its filter.
-CREATE FUNCTION round_participants(rid bigint) RETURNS SETOF employees LANGUAGE sql STABLE AS $$
+CREATE FUNCTION core.round_participants(rid bigint) RETURNS SETOF employees LANGUAGE sql STABLE AS $$
     SELECT e.* FROM employees e, rounds r
     WHERE r.id = rid
       AND (jsonb_array_length(coalesce(r.params->'filter'->'departments', '[]')) = 0
@@ -99,7 +50,7 @@ $$;
 
 -- The matcher's domain-form instance of a round (see api-spec/matcher-instance.schema.json).
 -- Mentees already in an active pair are left out; mentors keep only their remaining capacity.
-CREATE FUNCTION round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
+CREATE FUNCTION core.round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
     WITH r AS (SELECT * FROM rounds WHERE id = rid),
     part AS (SELECT * FROM round_participants(rid)),
     busy AS (SELECT mentor_id, count(*) AS n FROM pairs WHERE status = 'active' GROUP BY mentor_id),
@@ -160,7 +111,7 @@ CREATE FUNCTION round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS 
 $$;
 
 -- Stores the solver's outcome if the round is still waiting for it (a cancel wins over a late result).
-CREATE FUNCTION round_store_result(rid bigint, p_result jsonb, p_error text, p_ms integer) RETURNS void
+CREATE FUNCTION core.round_store_result(rid bigint, p_result jsonb, p_error text, p_ms integer) RETURNS void
 LANGUAGE sql AS $$
     UPDATE rounds SET
         status = CASE WHEN p_error IS NOT NULL THEN 'failed'
@@ -178,7 +129,7 @@ LANGUAGE sql AS $$
 $$;
 
 -- Queues a (re-)solve: remembers the current pairs so the solver can keep them (minimal disruption).
-CREATE FUNCTION api_round_solve(rid bigint, keep boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE FUNCTION core.api_round_solve(rid bigint, keep boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     r rounds;
 BEGIN
@@ -200,7 +151,7 @@ BEGIN
 END $$;
 
 -- Updates a round's parameters (the server validated and merged them); the round needs a new solve.
-CREATE FUNCTION api_round_patch(rid bigint, p jsonb, new_name text) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE FUNCTION core.api_round_patch(rid bigint, p jsonb, new_name text) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     r rounds;
 BEGIN
@@ -226,7 +177,7 @@ BEGIN
 END $$;
 
 -- Replaces the pins or the forbidden pairs of a round; every id must be an employee.
-CREATE FUNCTION api_round_set_pairs(rid bigint, which text, list jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE FUNCTION core.api_round_set_pairs(rid bigint, which text, list jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     r rounds;
     bad record;
@@ -255,7 +206,7 @@ BEGIN
 END $$;
 
 -- Publishes a solved round: all of its pairs become active at once, or none (409 on a conflict).
-CREATE FUNCTION api_round_publish(rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE FUNCTION core.api_round_publish(rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     r rounds;
     clash bigint;
@@ -300,7 +251,7 @@ BEGIN
     RETURN round_json(r);
 END $$;
 
-CREATE FUNCTION api_round_cancel(rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE FUNCTION core.api_round_cancel(rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     r rounds;
 BEGIN
@@ -315,67 +266,64 @@ BEGIN
     RETURN round_json(r);
 END $$;
 
--- The caller's active pairs with the partner's public card, skills, slots and proposed slot.
-CREATE FUNCTION api_my_pairs(eid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('items', coalesce(jsonb_agg(jsonb_build_object(
-        'pair_id', p.id, 'round_id', p.round_id, 'round_name', r.name,
-        'role', CASE WHEN p.mentor_id = eid THEN 'mentor' ELSE 'mentee' END,
-        'partner', person_card(CASE WHEN p.mentor_id = eid THEN p.mentee_id ELSE p.mentor_id END),
-        'score', p.score,
-        'skills', coalesce(p.detail->'skills', '[]'),
-        'slots', coalesce(p.detail->'slots', '[]'),
-        'proposed_slot', p.detail->'proposed_slot',
-        'starts_on', p.starts_on::text, 'ends_on', p.ends_on::text,
-        'status', p.status) ORDER BY p.id), '[]'))
-    FROM pairs p JOIN rounds r ON r.id = p.round_id
-    WHERE (p.mentor_id = eid OR p.mentee_id = eid) AND p.status = 'active'
-$$;
-
--- Escapes text for an iCalendar property value.
-CREATE FUNCTION ics_escape(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-    SELECT replace(replace(replace(replace(t, '\', '\\'), ';', '\;'), ',', '\,'), E'\n', '\n')
-$$;
-
--- An iCalendar invitation for the pair's proposed weekly slot, in the caller's own time zone,
--- recurring weekly from the round's start to its end. NULL when the pair is not the caller's.
-CREATE FUNCTION api_pair_ics(eid bigint, pid bigint) RETURNS text LANGUAGE sql STABLE AS $$
-    WITH p AS (
-        SELECT p.*, me.timezone AS tz,
-               p.detail->'proposed_slot'->(CASE WHEN p.mentor_id = eid THEN 'mentor_local' ELSE 'mentee_local' END) AS s,
-               (SELECT display_name FROM employees WHERE id = p.mentor_id) AS mentor_name,
-               (SELECT display_name FROM employees WHERE id = p.mentee_id) AS mentee_name
-        FROM pairs p JOIN employees me ON me.id = eid
-        WHERE p.id = pid AND (p.mentor_id = eid OR p.mentee_id = eid) AND p.status = 'active'
-    ), f AS (
-        SELECT p.*, p.starts_on + ((day_index(s->>'day') - (extract(isodow FROM p.starts_on)::int - 1) + 7) % 7) AS d
-        FROM p WHERE s IS NOT NULL
-    )
-    SELECT concat_ws(E'\r\n',
-        'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Tandem//Reverse mentoring//EN',
-        'CALSCALE:GREGORIAN', 'METHOD:PUBLISH', 'BEGIN:VEVENT',
-        'UID:tandem-pair-' || f.id || '@tandem',
-        'DTSTAMP:' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"'),
-        'DTSTART;TZID=' || f.tz || ':' || to_char(f.d + hhmm_minutes(f.s->>'start') * interval '1 minute', 'YYYYMMDD"T"HH24MISS'),
-        'DTEND;TZID=' || f.tz || ':' || to_char(f.d + hhmm_minutes(f.s->>'end') * interval '1 minute', 'YYYYMMDD"T"HH24MISS'),
-        'RRULE:FREQ=WEEKLY;UNTIL=' || to_char(f.ends_on, 'YYYYMMDD') || 'T235959Z',
-        'SUMMARY:' || ics_escape('Tandem reverse mentoring: ' || f.mentor_name || ' and ' || f.mentee_name),
-        'DESCRIPTION:' || ics_escape('Skills to work on: ' ||
-            coalesce((SELECT string_agg(x, ', ') FROM jsonb_array_elements_text(f.detail->'skills') x), '')),
-        'END:VEVENT', 'END:VCALENDAR') || E'\r\n'
-    FROM f
-$$;
-
--- Refuses a mentor capacity below the number of mentees the employee mentors now.
-CREATE FUNCTION employee_check_capacity(eid bigint) RETURNS void LANGUAGE plpgsql AS $$
+-- POST /v1/rounds (HR): params are the full parameters (defaults overlaid by the body, in rounds.c).
+CREATE FUNCTION api.round_create(tok bytea, p_name text, p_status text, p_params jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
 DECLARE
-    active integer;
-    cap smallint;
+    hid bigint := auth_hr(tok);
+    j jsonb;
 BEGIN
-    PERFORM pg_advisory_xact_lock(7346212); -- the lock publications take
-    SELECT count(*) INTO active FROM pairs WHERE mentor_id = eid AND status = 'active';
-    SELECT mentor_capacity INTO cap FROM employees WHERE id = eid;
-    IF active > cap THEN
-        PERFORM api_fail(409, 'conflict', 'mentor_capacity',
-                         format('mentor_capacity: you mentor %s people now; end a pair first', active));
-    END IF;
+    INSERT INTO rounds (name, status, params, created_by) VALUES (p_name, p_status, p_params, hid)
+    RETURNING round_json(rounds) INTO j;
+    RETURN j;
+END $$;
+
+-- GET /v1/rounds (HR)
+CREATE FUNCTION api.rounds_list(tok bytea) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    RETURN (SELECT jsonb_build_object('items', coalesce(jsonb_agg(round_json(r) ORDER BY r.id DESC), '[]'))
+            FROM rounds r);
+END $$;
+
+-- GET /v1/rounds/{id} (HR)
+CREATE FUNCTION api.round_get(tok bytea, rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    RETURN round_detail(rid);
+END $$;
+
+-- PATCH /v1/rounds/{id} (HR)
+CREATE FUNCTION api.round_patch(tok bytea, rid bigint, p jsonb, new_name text) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    RETURN api_round_patch(rid, p, new_name);
+END $$;
+
+-- PUT /v1/rounds/{id}/pins and /forbidden (HR)
+CREATE FUNCTION api.round_set_pairs(tok bytea, rid bigint, which text, list jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    RETURN api_round_set_pairs(rid, which, list);
+END $$;
+
+-- POST /v1/rounds/{id}/solve (HR)
+CREATE FUNCTION api.round_solve(tok bytea, rid bigint, keep boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    RETURN api_round_solve(rid, keep);
+END $$;
+
+-- POST /v1/rounds/{id}/publish (HR)
+CREATE FUNCTION api.round_publish(tok bytea, rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    RETURN api_round_publish(rid);
+END $$;
+
+-- POST /v1/rounds/{id}/cancel (HR)
+CREATE FUNCTION api.round_cancel(tok bytea, rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    RETURN api_round_cancel(rid);
 END $$;
