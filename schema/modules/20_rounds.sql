@@ -266,14 +266,55 @@ BEGIN
     RETURN round_json(r);
 END $$;
 
--- POST /v1/rounds (HR): params are the full parameters (defaults overlaid by the body, in rounds.c).
-CREATE FUNCTION api.round_create(tok bytea, p_name text, p_status text, p_params jsonb) RETURNS jsonb
-LANGUAGE plpgsql AS $$
+-- The documented defaults of a new round's parameters (the one owner of them: the spec documents
+-- them, the matcher receives them all in the instance). Dates in UTC: the reference week is the
+-- next Monday (today if Monday); a round starts then, or on starts_on, and lasts 26 weeks.
+CREATE FUNCTION core.round_defaults(starts_on date) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    today date := (now() AT TIME ZONE 'UTC')::date;
+    monday date := today + (8 - extract(isodow FROM today)::int) % 7;
+    start date := coalesce(starts_on, monday);
+BEGIN
+    RETURN jsonb_build_object(
+        'objective', 'max_matched_then_score',
+        'filter', jsonb_build_object('departments', '[]'::jsonb, 'sites', '[]'::jsonb),
+        'weights', jsonb_build_object('skill_gain', 1.0, 'cross_department', 4.0, 'overlap_per_hour', 0.5,
+                                      'overlap_cap_hours', 4.0, 'previously_unmatched', 2.0),
+        'constraints', jsonb_build_object('max_mentors_per_team', NULL, 'min_department_share', NULL),
+        'session_minutes', 60, 'reference_week', monday::text, 'allow_repeat_pairs', false,
+        'mentor_capacity_cap', 3, 'time_limit_seconds', 60,
+        'starts_on', start::text, 'ends_on', (start + 182)::text);
+END $$;
+
+-- Date rules of a round body (dates already well-formed): the reference week starts on a Monday,
+-- the round ends after it starts (when the body gives both).
+CREATE FUNCTION core.round_check_dates(p jsonb) RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF p ? 'reference_week' AND extract(isodow FROM (p->>'reference_week')::date) <> 1 THEN
+        PERFORM api_fail(400, 'invalid_value', 'reference_week', 'reference_week must be a Monday');
+    END IF;
+    IF p ? 'starts_on' AND p ? 'ends_on' AND (p->>'ends_on')::date <= (p->>'starts_on')::date THEN
+        PERFORM api_fail(400, 'invalid_value', 'ends_on', 'ends_on must be after starts_on');
+    END IF;
+END $$;
+
+-- POST /v1/rounds (HR): the defaults overlaid by the body (objects merged one level deep); a draft
+-- when solve is false, else queued for the solver.
+CREATE FUNCTION api.round_create(tok bytea, p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     hid bigint := auth_hr(tok);
+    d jsonb;
     j jsonb;
 BEGIN
-    INSERT INTO rounds (name, status, params, created_by) VALUES (p_name, p_status, p_params, hid)
+    PERFORM round_check_dates(p);
+    d := round_defaults((p->>'starts_on')::date);
+    INSERT INTO rounds (name, status, params, created_by)
+    VALUES (p->>'name', CASE WHEN p->'solve' = 'false'::jsonb THEN 'draft' ELSE 'solving' END,
+            d || (p - 'name' - 'solve' - 'filter' - 'weights' - 'constraints')
+              || jsonb_build_object('filter', (d->'filter') || coalesce(p->'filter', '{}'),
+                                    'weights', (d->'weights') || coalesce(p->'weights', '{}'),
+                                    'constraints', (d->'constraints') || coalesce(p->'constraints', '{}')),
+            hid)
     RETURNING round_json(rounds) INTO j;
     RETURN j;
 END $$;
@@ -297,6 +338,7 @@ END $$;
 CREATE FUNCTION api.round_patch(tok bytea, rid bigint, p jsonb, new_name text) RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM auth_hr(tok);
+    PERFORM round_check_dates(p);
     RETURN api_round_patch(rid, p, new_name);
 END $$;
 
