@@ -369,3 +369,30 @@ BEGIN
     PERFORM auth_hr(tok);
     RETURN api_round_cancel(rid);
 END $$;
+
+-- The solver worker's statements, for when solver.c connects as the application role (today it
+-- runs the same SQL as the owner): the next waiting round, taking one (its instance and time
+-- limit, solve_started_at stamped), storing its outcome, failing one whose instance cannot be built.
+CREATE FUNCTION api.solver_next_round() RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN (SELECT id FROM rounds WHERE status = 'solving' ORDER BY updated_at, id LIMIT 1);
+END $$;
+
+CREATE FUNCTION api.solver_take(rid bigint, OUT instance text, OUT time_limit integer) LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE rounds SET solve_started_at = clock_timestamp() WHERE id = rid;
+    SELECT round_instance(id)::text, coalesce((params->>'time_limit_seconds')::int, 60)
+    INTO instance, time_limit FROM rounds WHERE id = rid;
+END $$;
+
+CREATE FUNCTION api.solver_store(rid bigint, p_result jsonb, p_error text, p_ms integer) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM round_store_result(rid, p_result, p_error, p_ms);
+END $$;
+
+CREATE FUNCTION api.solver_fail(rid bigint, p_error text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE rounds SET status = 'failed', error = p_error, updated_at = now()
+    WHERE id = rid AND status = 'solving';
+END $$;

@@ -142,3 +142,15 @@ def test_wrong_role_with_a_bad_body_is_403(api, hr_token):
     assert_error(api.post("/v1/skills", {"slug": 5}, token=employee), 403, "forbidden")
     # the right caller gets the refusal itself
     assert_error(api.put("/v1/me/availability", {"slots": "nope"}, token=employee), 400, "invalid_type")
+
+
+def test_solver_statements_exist_for_the_application_role(server, api, hr_token):
+    """The solver's api functions (for solver.c once it connects as tandem_app) give what its
+    owner-role SQL gives today."""
+    rd = api.post("/v1/rounds", {"name": "probe", "solve": False}, token=hr_token).body
+    out = psql(server.state_dir, f"SELECT time_limit, instance::jsonb ? 'mentors' FROM api.solver_take({rd['id']})",
+               user=APP_ROLE)
+    assert out.returncode == 0 and out.stdout.strip() == "60|t", out
+    out = psql(server.state_dir, f"SELECT api.solver_fail({rd['id']}, 'x'); SELECT api.solver_next_round() IS DISTINCT FROM {rd['id']}",
+               user=APP_ROLE)
+    assert out.returncode == 0 and out.stdout.split()[-1] == "t", out
