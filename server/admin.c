@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One token-issuing command: its SQL takes the email ($1), an optional name ($2) and the new token
- * (last parameter) and returns one row (id, email); the id is printed under id_key. */
+/* One token-issuing command: its SQL takes the email ($1), an optional name ($2) and the new
+ * token's hash (last parameter) and returns one row (id, email); the id is printed under id_key. */
 struct admin_token_cmd {
 	const char *name;
 	const char *sql;
@@ -25,7 +25,7 @@ struct admin_token_cmd {
 static int
 admin_issue(const struct admin_token_cmd *cmd, const struct settings *cfg, const char *conninfo)
 {
-	char token[TOKEN_LEN + 1];
+	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_LEN];
 	const char *params[3];
 	PGconn *pg = NULL;
 	PGresult *res = NULL;
@@ -38,7 +38,7 @@ admin_issue(const struct admin_token_cmd *cmd, const struct settings *cfg, const
 		        cmd->with_name ? " and --name NAME are" : " is");
 		return 2;
 	}
-	if (!token_generate(token, sizeof(token))) {
+	if (!token_generate(token, sizeof(token)) || !token_hash(token, hash)) {
 		fprintf(stderr, "admin %s: cannot read random bytes\n", cmd->name);
 		return 1;
 	}
@@ -50,7 +50,7 @@ admin_issue(const struct admin_token_cmd *cmd, const struct settings *cfg, const
 	params[n++] = cfg->admin_email;
 	if (cmd->with_name)
 		params[n++] = cfg->admin_name;
-	params[n++] = token;
+	params[n++] = hash;
 	res = PQexecParams(pg, cmd->sql, n, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -82,11 +82,7 @@ out:
 static const struct admin_token_cmd admin_commands[] = {
     {
         .name = "create-hr",
-        .sql = "WITH hr AS (INSERT INTO hr_accounts (email, display_name) "
-               "VALUES (lower($1), $2) RETURNING id, email) "
-               "INSERT INTO api_tokens (token_hash, hr_id) "
-               "SELECT sha256(convert_to($3, 'UTF8')), id FROM hr RETURNING hr_id, "
-               "(SELECT email FROM hr)",
+        .sql = "SELECT id, email FROM core.admin_create_hr($1, $2, $3)",
         .with_name = true,
         .id_key = "hr_id",
         .exists_message = "an HR account with this email already exists",
@@ -95,10 +91,7 @@ static const struct admin_token_cmd admin_commands[] = {
     {
         /* a lost token, or a demo employee; older tokens stay valid */
         .name = "issue-token",
-        .sql = "INSERT INTO api_tokens (token_hash, employee_id) "
-               "SELECT sha256(convert_to($2, 'UTF8')), id FROM employees "
-               "WHERE lower(email) = lower($1) RETURNING employee_id, "
-               "(SELECT email FROM employees WHERE id = employee_id)",
+        .sql = "SELECT id, email FROM core.admin_issue_token($1, $2)",
         .with_name = false,
         .id_key = "employee_id",
         .exists_message = NULL,

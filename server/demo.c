@@ -1,4 +1,4 @@
-/* Loads the demo company through the SQL function demo_load() of the schema. */
+/* Loads the demo company through the SQL function core.demo_load() (schema/modules/85_demo.sql). */
 #include "demo.h"
 #include "log.h"
 
@@ -16,7 +16,7 @@ demo_load(const char *conninfo, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", PQerrorMessage(pg));
 		goto out;
 	}
-	res = PQexec(pg, "SELECT demo_load()");
+	res = PQexec(pg, "SELECT core.demo_load()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		snprintf(err, errlen, "%s", PQerrorMessage(pg));
 		goto out;

@@ -119,11 +119,12 @@ employees_check_profile(const json_t *body, struct verr *err)
 	return true;
 }
 
-void
+/* POST /v1/employees: profile rules, the email domain allow-list, then a fresh token. */
+static void
 employees_signup(struct request *r)
 {
-	char token[TOKEN_LEN + 1];
-	const char *params[1];
+	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_LEN];
+	const char *params[2];
 	struct verr err;
 
 	if (!validate_object(r->body, employees_rules, NRULES(employees_rules), false, "", &err) ||
@@ -137,20 +138,23 @@ employees_signup(struct request *r)
 		                    "sign-up is restricted to the company's email domains");
 		return;
 	}
-	if (!token_generate(token, sizeof(token))) {
+	if (!token_generate(token, sizeof(token)) || !token_hash(token, hash)) {
 		request_reply_error(r, 500, "internal", NULL, "could not create a token");
 		return;
 	}
 	params[0] = token;
-	request_query_body(r, "SELECT api_signup($2::jsonb, $1)", 1, params, request_created_cb);
+	params[1] = hash;
+	request_query_body(r, "SELECT api.signup($1, $2, $3::jsonb)", 2, params,
+	                   request_created_cb);
 }
 
-void
+/* GET /v1/employees: known filters only, then the HR list. */
+static void
 employees_list(struct request *r)
 {
 	static const char *const names[] = {"department", "site",   "role",
 	                                    "skill",      "cursor", "limit"};
-	const char *params[6] = {NULL};
+	const char *params[7] = {NULL};
 	char limitbuf[24];
 	const char *key;
 	struct evkeyval *kv;
@@ -169,83 +173,43 @@ employees_list(struct request *r)
 			return;
 		}
 	}
-	params[0] = request_arg(r, "department");
-	params[1] = request_arg(r, "site");
-	if (!request_arg_choice(r, "role", employees_roles, NULL, &params[2]))
+	params[0] = r->token_hash;
+	params[1] = request_arg(r, "department");
+	params[2] = request_arg(r, "site");
+	if (!request_arg_choice(r, "role", employees_roles, NULL, &params[3]))
 		return;
-	params[3] = request_arg(r, "skill");
-	if (params[3] != NULL && !validate_slug(params[3])) {
+	params[4] = request_arg(r, "skill");
+	if (params[4] != NULL && !validate_slug(params[4])) {
 		request_reply_error(r, 400, "invalid_parameter", "skill",
 		                    "skill must be a skill slug");
 		return;
 	}
-	if (!request_arg_cursor(r, &params[4]) ||
+	if (!request_arg_cursor(r, &params[5]) ||
 	    !request_arg_limit(r, 50, 200, limitbuf, sizeof(limitbuf)))
 		return;
-	params[5] = limitbuf;
-	request_query(r, "SELECT api_list_employees($1, $2, $3, $4, $5::bigint, $6::int)", 6,
+	params[6] = limitbuf;
+	request_query(r, "SELECT api.employees_list($1, $2, $3, $4, $5, $6::bigint, $7::int)", 7,
 	              params, request_ok_cb);
 }
 
-void
-employees_get(struct request *r)
+/* PATCH /v1/me: cross-field checks and the email domain allow-list. */
+static bool
+employees_check_patch(struct request *r)
 {
-	const char *params[1] = {r->param};
-
-	if (!request_param_id(r, "employee"))
-		return;
-	if (r->caller == CALLER_EMPLOYEE && strcmp(r->caller_id, r->param) != 0) {
-		request_reply_error(r, 403, "forbidden", NULL,
-		                    "employees can read only their own profile");
-		return;
-	}
-	request_query(r, "SELECT profile_json($1::bigint)", 1, params, request_ok_cb);
-}
-
-void
-me_get(struct request *r)
-{
-	const char *params[1] = {r->caller_id};
-
-	request_query(r, "SELECT profile_json($1::bigint)", 1, params, request_ok_cb);
-}
-
-void
-me_patch(struct request *r)
-{
-	const char *params[1] = {r->caller_id};
 	struct verr err;
 
-	if (!validate_object(r->body, employees_rules, NRULES(employees_rules), true, "", &err) ||
-	    !employees_check_profile(r->body, &err)) {
+	if (!employees_check_profile(r->body, &err)) {
 		request_reply_verr(r, &err);
-		return;
+		return false;
 	}
 	if (json_object_get(r->body, "email") != NULL &&
 	    !employees_domain_allowed(r->srv->cfg,
 	                              json_string_value(json_object_get(r->body, "email")))) {
 		request_reply_error(r, 403, "email_domain_not_allowed", "email",
 		                    "emails are restricted to the company's domains");
-		return;
+		return false;
 	}
-	request_query_body(r, "SELECT api_patch_employee($1::bigint, $2::jsonb)", 1, params,
-	                   request_ok_cb);
-}
-
-static void
-employees_deleted_cb(struct request *r, const PGresult *res)
-{
-	(void)res;
-	request_reply_empty(r);
-}
-
-void
-me_delete(struct request *r)
-{
-	const char *params[1] = {r->caller_id};
-
-	request_query(r, "DELETE FROM employees WHERE id = $1::bigint", 1, params,
-	              employees_deleted_cb);
+	return true;
 }
 
 /* The export is a download: it carries an attachment name. */
@@ -258,87 +222,131 @@ employees_export_cb(struct request *r, const PGresult *res)
 	request_reply_first(r, 200, res);
 }
 
-/* Everything held about the caller, for data portability. */
-void
-me_export(struct request *r)
-{
-	const char *params[3] = {r->caller_id, r->srv->cfg->public_base_url,
-	                         r->srv->cfg->issuer_name};
-
-	request_query(r, "SELECT api_export($1::bigint, $2, $3)", 3, params, employees_export_cb);
-}
-
-void
-me_get_teaching(struct request *r)
-{
-	const char *params[1] = {r->caller_id};
-
-	request_query(r, "SELECT jsonb_build_object('skills', teaching_json($1::bigint))", 1,
-	              params, request_ok_cb);
-}
-
-void
-me_get_learning(struct request *r)
-{
-	const char *params[1] = {r->caller_id};
-
-	request_query(r, "SELECT jsonb_build_object('goals', learning_json($1::bigint))", 1, params,
-	              request_ok_cb);
-}
-
-void
-me_get_availability(struct request *r)
-{
-	const char *params[1] = {r->caller_id};
-
-	request_query(r, "SELECT jsonb_build_object('slots', availability_json($1::bigint))", 1,
-	              params, request_ok_cb);
-}
-
-/* Sends a validated list body to the SQL function that replaces the list in one transaction. */
-static void
-employees_put_list(struct request *r, const char *sql)
-{
-	const char *params[1] = {r->caller_id};
-
-	request_query_body(r, sql, 1, params, request_ok_cb);
-}
-
-void
-me_put_teaching(struct request *r)
+/* PUT /v1/me/teaching: one entry per skill. */
+static bool
+employees_check_teaching(struct request *r)
 {
 	struct verr err;
 
-	if (!validate_object(r->body, employees_teach_rules, 1, false, "", &err) ||
-	    !validate_unique_member(json_object_get(r->body, "skills"), "skill", "skills", &err)) {
-		request_reply_verr(r, &err);
-		return;
-	}
-	employees_put_list(r, "SELECT api_put_teaching($1::bigint, $2::jsonb)");
+	if (validate_unique_member(json_object_get(r->body, "skills"), "skill", "skills", &err))
+		return true;
+	request_reply_verr(r, &err);
+	return false;
 }
 
-void
-me_put_learning(struct request *r)
+/* PUT /v1/me/learning: one goal per skill. */
+static bool
+employees_check_learning(struct request *r)
 {
 	struct verr err;
 
-	if (!validate_object(r->body, employees_learn_rules, 1, false, "", &err) ||
-	    !validate_unique_member(json_object_get(r->body, "goals"), "skill", "goals", &err)) {
-		request_reply_verr(r, &err);
-		return;
-	}
-	employees_put_list(r, "SELECT api_put_learning($1::bigint, $2::jsonb)");
+	if (validate_unique_member(json_object_get(r->body, "goals"), "skill", "goals", &err))
+		return true;
+	request_reply_verr(r, &err);
+	return false;
 }
 
-void
-me_put_availability(struct request *r)
+/* PUT /v1/me/availability: well-formed, non-overlapping slots. */
+static bool
+employees_check_availability(struct request *r)
 {
 	struct verr err;
 
-	if (!validate_object(r->body, employees_avail_rules, 1, false, "", &err) ||
-	    !validate_slots(json_object_get(r->body, "slots"), &err)) {
-		request_reply_verr(r, &err);
-		return;
-	}
-	employees_put_list(r, "SELECT api_put_availability($1::bigint, $2::jsonb)");
+	if (validate_slots(json_object_get(r->body, "slots"), &err))
+		return true;
+	request_reply_verr(r, &err);
+	return false;
 }
+
+static const struct route employees_table[] = {
+    {.method = "POST",
+     .pattern = "/v1/employees",
+     .body = BODY_REQUIRED,
+     .handler = employees_signup},
+    {.method = "GET", .pattern = "/v1/employees", .auth = AUTH_HR, .handler = employees_list},
+    {.method = "GET",
+     .pattern = "/v1/employees/{}",
+     .auth = AUTH_ANY,
+     .id_of = "employee",
+     .sql = "SELECT api.employee_get($1, $2::bigint)",
+     .args = {ARG_TOKEN, ARG_PARAM},
+     .done = request_ok_cb},
+    {.method = "GET",
+     .pattern = "/v1/me",
+     .auth = AUTH_EMPLOYEE,
+     .sql = "SELECT api.me($1)",
+     .args = {ARG_TOKEN},
+     .done = request_ok_cb},
+    {.method = "PATCH",
+     .pattern = "/v1/me",
+     .auth = AUTH_EMPLOYEE,
+     .body = BODY_REQUIRED,
+     .rules = employees_rules,
+     .nrules = NRULES(employees_rules),
+     .partial = true,
+     .check = employees_check_patch,
+     .sql = "SELECT api.me_patch($1, $2::jsonb)",
+     .args = {ARG_TOKEN, ARG_BODY},
+     .done = request_ok_cb},
+    {.method = "DELETE",
+     .pattern = "/v1/me",
+     .auth = AUTH_EMPLOYEE,
+     .sql = "SELECT api.me_delete($1)",
+     .args = {ARG_TOKEN},
+     .done = route_empty_cb},
+    {.method = "GET",
+     .pattern = "/v1/me/teaching",
+     .auth = AUTH_EMPLOYEE,
+     .sql = "SELECT api.me_teaching($1)",
+     .args = {ARG_TOKEN},
+     .done = request_ok_cb},
+    {.method = "PUT",
+     .pattern = "/v1/me/teaching",
+     .auth = AUTH_EMPLOYEE,
+     .body = BODY_REQUIRED,
+     .rules = employees_teach_rules,
+     .nrules = NRULES(employees_teach_rules),
+     .check = employees_check_teaching,
+     .sql = "SELECT api.me_put_teaching($1, $2::jsonb)",
+     .args = {ARG_TOKEN, ARG_BODY},
+     .done = request_ok_cb},
+    {.method = "GET",
+     .pattern = "/v1/me/learning",
+     .auth = AUTH_EMPLOYEE,
+     .sql = "SELECT api.me_learning($1)",
+     .args = {ARG_TOKEN},
+     .done = request_ok_cb},
+    {.method = "PUT",
+     .pattern = "/v1/me/learning",
+     .auth = AUTH_EMPLOYEE,
+     .body = BODY_REQUIRED,
+     .rules = employees_learn_rules,
+     .nrules = NRULES(employees_learn_rules),
+     .check = employees_check_learning,
+     .sql = "SELECT api.me_put_learning($1, $2::jsonb)",
+     .args = {ARG_TOKEN, ARG_BODY},
+     .done = request_ok_cb},
+    {.method = "GET",
+     .pattern = "/v1/me/availability",
+     .auth = AUTH_EMPLOYEE,
+     .sql = "SELECT api.me_availability($1)",
+     .args = {ARG_TOKEN},
+     .done = request_ok_cb},
+    {.method = "PUT",
+     .pattern = "/v1/me/availability",
+     .auth = AUTH_EMPLOYEE,
+     .body = BODY_REQUIRED,
+     .rules = employees_avail_rules,
+     .nrules = NRULES(employees_avail_rules),
+     .check = employees_check_availability,
+     .sql = "SELECT api.me_put_availability($1, $2::jsonb)",
+     .args = {ARG_TOKEN, ARG_BODY},
+     .done = request_ok_cb},
+    {.method = "GET",
+     .pattern = "/v1/me/export",
+     .auth = AUTH_EMPLOYEE,
+     .sql = "SELECT api.export($1, $2, $3)",
+     .args = {ARG_TOKEN, ARG_BASE_URL, ARG_ISSUER_NAME},
+     .done = employees_export_cb},
+};
+ROUTE_TABLE(employees_routes, employees_table);

@@ -1,81 +1,69 @@
-/* Every endpoint handler; each replies exactly once through request_reply_*. */
+/* The routes of every resource, declared as rows (tmux's cmd_entry is the model): each row says
+ * method, path, who may call it, the body's rules, the one SQL statement it runs and how the reply
+ * is made; router.c's generic code parses, checks, runs the statement and replies. Hand-written
+ * handlers remain where there is real logic. Each resource file exports its table. */
 #ifndef TANDEM_HANDLERS_H
 #define TANDEM_HANDLERS_H
 
 #include "request.h"
 #include "validate.h"
 
-/* health.c */
-void health_live(struct request *r);
-void health_ready(struct request *r);
+/* Who may call a route. The route's api function enforces it from the token's hash, in the same
+ * statement; the router only requires a token for anything but AUTH_NONE. */
+enum route_auth { AUTH_NONE, AUTH_EMPLOYEE, AUTH_HR, AUTH_ANY };
+enum route_body { BODY_NONE, BODY_REQUIRED, BODY_OPTIONAL };
 
-/* employees.c */
-void employees_signup(struct request *r);
-void employees_list(struct request *r);
-void employees_get(struct request *r);
-void me_get(struct request *r);
-void me_patch(struct request *r);
-void me_delete(struct request *r);
-void me_export(struct request *r);
-void me_get_teaching(struct request *r);
-void me_put_teaching(struct request *r);
-void me_get_learning(struct request *r);
-void me_put_learning(struct request *r);
-void me_get_availability(struct request *r);
-void me_put_availability(struct request *r);
+/* One parameter of a route's statement, in order ($1, $2, ...). */
+enum route_arg {
+	ARG_END,          /* no more parameters */
+	ARG_TOKEN,        /* the SHA-256 of the bearer token (bytea text) */
+	ARG_PARAM,        /* the {} path segment */
+	ARG_BODY,         /* the validated body as JSON text ("{}" when none was sent) */
+	ARG_BASE_URL,     /* --public-base-url */
+	ARG_ISSUER_NAME,  /* --issuer-name */
+	ARG_ISSUER_EMAIL, /* --issuer-email */
+};
+#define ROUTE_MAX_ARGS 4
 
-/* skills.c */
-void skills_list(struct request *r);
-void skills_create(struct request *r);
-void skills_patch(struct request *r);
+struct route {
+	const char *method;
+	const char *pattern; /* "{}" matches one path segment, captured in request.param */
+	enum route_auth auth;
+	enum route_body body;
+	const char *id_of;         /* the {} segment must be the id of a <id_of> (404 otherwise) */
+	const struct vrule *rules; /* the body's rules, or NULL */
+	size_t nrules;
+	bool partial;                     /* every rule optional (PATCH) */
+	bool (*check)(struct request *r); /* further checks; false once it has replied */
+	const char *sql;                  /* the one statement the route runs */
+	enum route_arg args[ROUTE_MAX_ARGS];
+	request_result_fn done;             /* makes the reply from the statement's result */
+	void (*handler)(struct request *r); /* instead of sql: real logic, after the checks */
+};
 
-/* rounds.c */
-void rounds_create(struct request *r);
-void rounds_list(struct request *r);
-void rounds_get(struct request *r);
-void rounds_patch(struct request *r);
-void rounds_put_pins(struct request *r);
-void rounds_put_forbidden(struct request *r);
-void rounds_solve(struct request *r);
-void rounds_publish(struct request *r);
-void rounds_cancel(struct request *r);
-void pairs_mine(struct request *r);
-void pairs_invite(struct request *r);
+/* A resource file's routes. */
+struct route_table {
+	const struct route *routes;
+	size_t n;
+};
+#define ROUTE_TABLE(name, rows)                                                                    \
+	const struct route_table name = {rows, sizeof(rows) / sizeof(rows[0])}
 
-/* sessions.c */
-void sessions_log(struct request *r);
-void sessions_list(struct request *r);
-void sessions_confirm(struct request *r);
-void sessions_dispute(struct request *r);
-void pairs_get(struct request *r);
-void pairs_end(struct request *r);
-void me_progress(struct request *r);
+/* Result continuation replying 204 No Content. */
+void route_empty_cb(struct request *r, const PGresult *res);
 
-/* gamification.c */
-void me_achievements(struct request *r);
-void me_ledger(struct request *r);
-void badges_list(struct request *r);
-void badges_create(struct request *r);
-void awards_revoke(struct request *r);
-void leaderboards_get(struct request *r);
-void activity_list(struct request *r);
-void events_list(struct request *r);
-void stats_get(struct request *r);
-
-/* openbadges.c */
-void ob_issuer(struct request *r);
-void ob_badge(struct request *r);
-void ob_badge_image(struct request *r);
-void ob_assertion(struct request *r);
-
-/* tokens.c */
-void tokens_issue(struct request *r);
-void tokens_revoke_current(struct request *r);
-void tokens_revoke_all(struct request *r);
-
-/* webhooks.c */
-void webhooks_create(struct request *r);
-void webhooks_list(struct request *r);
-void webhooks_delete(struct request *r);
+extern const struct route_table health_routes;       /* health.c */
+extern const struct route_table employees_routes;    /* employees.c: /v1/employees, /v1/me */
+extern const struct route_table skills_routes;       /* skills.c */
+extern const struct route_table rounds_routes;       /* rounds.c */
+extern const struct route_table pairs_routes;        /* pairs.c */
+extern const struct route_table sessions_routes;     /* sessions.c, and skill progress */
+extern const struct route_table badges_routes;       /* badges.c: catalogue, awards, achievements */
+extern const struct route_table leaderboards_routes; /* leaderboards.c */
+extern const struct route_table activity_routes;     /* activity.c: the feed and private events */
+extern const struct route_table stats_routes;        /* stats.c: JSON and CSV */
+extern const struct route_table tokens_routes;       /* tokens.c */
+extern const struct route_table webhooks_routes;     /* webhooks.c */
+extern const struct route_table openbadges_routes;   /* openbadges.c */
 
 #endif

@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-void
+static void
 health_live(struct request *r)
 {
 	request_reply_json(r, 200, "{\"status\":\"ok\"}");
@@ -24,8 +24,11 @@ health_ready_cb(struct request *r, const PGresult *res)
 	request_reply_json(r, 200, body);
 }
 
-void
-health_ready(struct request *r)
-{
-	request_query(r, "SELECT max(version) FROM schema_migrations", 0, NULL, health_ready_cb);
-}
+static const struct route health_table[] = {
+    {.method = "GET", .pattern = "/healthz", .handler = health_live},
+    {.method = "GET",
+     .pattern = "/readyz",
+     .sql = "SELECT api.schema_version()",
+     .done = health_ready_cb},
+};
+ROUTE_TABLE(health_routes, health_table);

@@ -39,7 +39,9 @@ main_signal_cb(evutil_socket_t sig, short what, void *arg)
 	workers_stop(ws);
 }
 
-/* Serves HTTP on cfg->threads event loops until a signal asks to stop; returns the exit code. */
+/* Serves HTTP on cfg->threads event loops until a signal asks to stop; returns the exit code.
+ * Requests run as the application role (EXECUTE on schema api only); the solver still as the
+ * owner (see migrate_worker_conninfo). */
 static int
 main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 {
@@ -51,25 +53,31 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 	struct upkeep *upkeep = NULL;
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct server *main_srv;
+	char *app_conninfo = migrate_app_conninfo(conninfo);
+	char *worker_conninfo = migrate_worker_conninfo(conninfo);
 	char err[256];
 	int rc = 1;
 
 	atomic_init(&ready, schema_ready);
+	if (app_conninfo == NULL || worker_conninfo == NULL) {
+		log_msg("error", "cannot parse the database connection string");
+		goto out;
+	}
 	if (!schema_ready) {
 		retry = migrate_retry_new(conninfo, cfg->schema_dir, &ready);
 		if (retry == NULL)
-			return 1;
+			goto out;
 	}
 	listener = listener_new(cfg, err, sizeof(err));
 	if (listener == NULL) {
 		log_msg("error", "%s", err);
 		goto out;
 	}
-	ws = workers_new(cfg, conninfo, listener, &ready);
+	ws = workers_new(cfg, app_conninfo, listener, &ready);
 	if (ws == NULL)
 		goto out;
 	main_srv = workers_main(ws);
-	solver = solver_new(main_srv, conninfo);
+	solver = solver_new(main_srv, worker_conninfo);
 	if (solver == NULL)
 		goto out;
 	workers_set_solver(ws, solver);
@@ -102,6 +110,8 @@ out:
 	workers_free(ws);
 	listener_free(listener);
 	metrics_free_all();
+	free(app_conninfo);
+	free(worker_conninfo);
 	return rc;
 }
 

@@ -1,4 +1,5 @@
-/* Schema migrations: numbered SQL files applied once each, under an advisory lock. */
+/* Schema migrations: versioned SQL files applied once each (checksummed), module files of functions
+ * re-applied at every start, and the application role the request path connects as. */
 #ifndef TANDEM_MIGRATE_H
 #define TANDEM_MIGRATE_H
 
@@ -6,15 +7,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The role the request path connects as: it may only EXECUTE the functions of schema api. */
+#define MIGRATE_APP_ROLE "tandem_app"
+
 enum migrate_result { MIGRATE_OK, MIGRATE_UNREACHABLE, MIGRATE_FAILED };
 
 struct migrate_retry;
 
-/* Applies, in order and each in its own transaction, the files NNN_name.sql of schema_dir not yet
- * recorded in schema_migrations. Blocking. Concurrent starts are safe. MIGRATE_UNREACHABLE means
- * the database could not be reached (worth retrying); MIGRATE_FAILED a broken migration. */
+/* As the owner role of conninfo: applies, in version order and each in its own transaction, the
+ * files schema_dir/migrations/V<n>__<name>.sql not yet recorded in schema_migrations (failing,
+ * naming the file, when a recorded one was edited since), creates the application role if
+ * missing, then re-applies schema_dir/modules/<name>.sql in name order in one transaction.
+ * Blocking. Concurrent starts are safe. MIGRATE_UNREACHABLE means the database could not be
+ * reached (worth retrying); MIGRATE_FAILED a broken or edited migration. */
 enum migrate_result migrate_run(const char *conninfo, const char *schema_dir, int *version,
                                 char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* The conninfo of the application role for the same database as the owner's conninfo (user
+ * replaced, password left out), as a key='value' string the caller frees; NULL if unparsable. */
+char *migrate_app_conninfo(const char *conninfo) __attribute__((warn_unused_result));
+
+/* The owner's conninfo with search_path = core, public, for the solver worker, whose SQL still
+ * calls core functions and reads tables directly (it should move to api functions as the
+ * application role); the caller frees it. */
+char *migrate_worker_conninfo(const char *conninfo) __attribute__((warn_unused_result));
 
 /* Retries migrate_run every two seconds in a thread until it succeeds, then sets *ready; used when
  * the database is down at start so the server still answers /healthz and /readyz.

@@ -34,26 +34,24 @@ ob_assertion_cb(struct request *r, const PGresult *res)
 	                  PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
 
-void
-ob_issuer(struct request *r)
+/* The badge documents are named by slug: anything else is unknown. */
+static bool
+ob_check_slug(struct request *r)
 {
-	const char *params[3] = {r->srv->cfg->public_base_url, r->srv->cfg->issuer_name,
-	                         r->srv->cfg->issuer_email};
-
-	request_query(r, "SELECT ob_issuer($1, $2, $3)", 3, params, ob_reply_cb);
+	if (validate_slug(r->param))
+		return true;
+	request_reply_error(r, 404, "not_found", NULL, "no such badge");
+	return false;
 }
 
-void
-ob_badge(struct request *r)
+/* Assertions are named by UUID: anything else is unknown. */
+static bool
+ob_check_uid(struct request *r)
 {
-	const char *params[2] = {r->param, r->srv->cfg->public_base_url};
-
-	if (!validate_slug(r->param)) {
-		request_reply_error(r, 404, "not_found", NULL, "no such badge");
-		return;
-	}
-	request_query(r, "SELECT ob_badge_class(b, $2) FROM badges b WHERE b.slug = $1", 2, params,
-	              ob_reply_cb);
+	if (strlen(r->param) == 36 && strspn(r->param, "0123456789abcdef-") == 36)
+		return true;
+	request_reply_error(r, 404, "not_found", NULL, "no such assertion");
+	return false;
 }
 
 /* Writes text into f with XML special characters escaped. */
@@ -115,30 +113,29 @@ ob_image_cb(struct request *r, const PGresult *res)
 	free(svg);
 }
 
-void
-ob_badge_image(struct request *r)
-{
-	const char *params[1] = {r->param};
-
-	if (!validate_slug(r->param)) {
-		request_reply_error(r, 404, "not_found", NULL, "no such badge");
-		return;
-	}
-	request_query(r, "SELECT name, color FROM badges WHERE slug = $1", 1, params, ob_image_cb);
-}
-
-void
-ob_assertion(struct request *r)
-{
-	const char *params[2] = {r->param, r->srv->cfg->public_base_url};
-
-	if (strlen(r->param) != 36 || strspn(r->param, "0123456789abcdef-") != 36) {
-		request_reply_error(r, 404, "not_found", NULL, "no such assertion");
-		return;
-	}
-	request_query(
-	    r,
-	    "SELECT a, (a->>'revoked')::boolean IS TRUE FROM (SELECT ob_assertion($1, $2) "
-	    "AS a) t",
-	    2, params, ob_assertion_cb);
-}
+static const struct route openbadges_table[] = {
+    {.method = "GET",
+     .pattern = "/ob/issuer",
+     .sql = "SELECT api.ob_issuer($1, $2, $3)",
+     .args = {ARG_BASE_URL, ARG_ISSUER_NAME, ARG_ISSUER_EMAIL},
+     .done = ob_reply_cb},
+    {.method = "GET",
+     .pattern = "/ob/badges/{}",
+     .check = ob_check_slug,
+     .sql = "SELECT api.ob_badge($1, $2)",
+     .args = {ARG_PARAM, ARG_BASE_URL},
+     .done = ob_reply_cb},
+    {.method = "GET",
+     .pattern = "/ob/badges/{}/image.svg",
+     .check = ob_check_slug,
+     .sql = "SELECT name, color FROM api.ob_badge_image($1)",
+     .args = {ARG_PARAM},
+     .done = ob_image_cb},
+    {.method = "GET",
+     .pattern = "/ob/assertions/{}",
+     .check = ob_check_uid,
+     .sql = "SELECT doc, revoked FROM api.ob_assertion($1, $2)",
+     .args = {ARG_PARAM, ARG_BASE_URL},
+     .done = ob_assertion_cb},
+};
+ROUTE_TABLE(openbadges_routes, openbadges_table);

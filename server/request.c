@@ -99,7 +99,8 @@ request_new(struct server *srv, struct evhttp_request *ev)
 	}
 	srv->inflight++;
 	/* the connection is freed before the reply only when the server itself shuts down (libevent
-	 * 2.1 does not read while a request is handled, so a client's early close shows at reply) */
+	 * 2.1 does not read while a request is handled, so a client's early close shows at reply)
+	 */
 	listener_watch_gone(ev, &r->gone);
 	return r;
 }
@@ -123,6 +124,7 @@ request_free(struct request *r, bool sent)
 		listener_watch_gone(r->ev, NULL);
 	evhttp_clear_headers(&r->query);
 	json_decref(r->body);
+	free(r->held_error);
 	free(r->param);
 	free(r->path);
 	free(r);
@@ -209,6 +211,17 @@ request_reply_error(struct request *r, int status, const char *code, const char 
 	if (err == NULL) /* message was not valid UTF-8 (it echoed client input) */
 		err = json_pack("{s:i, s:s, s:s, s:o}", "status", status, "code", code, "message",
 		                "invalid input", "field", field ? json_string(field) : json_null());
+	text = err ? json_dumps(err, JSON_COMPACT) : NULL;
+	json_decref(err);
+	if (r->hold_error != NULL && status >= 400 && status < 500 && text != NULL) {
+		void (*hold)(struct request *) = r->hold_error;
+
+		r->hold_error = NULL;
+		r->held_status = status;
+		r->held_error = text;
+		hold(r);
+		return;
+	}
 	if (!r->gone) {
 		struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
 
@@ -217,10 +230,14 @@ request_reply_error(struct request *r, int status, const char *code, const char 
 		if (status == 503)
 			evhttp_add_header(out, "Retry-After", "1");
 	}
-	text = err ? json_dumps(err, JSON_COMPACT) : NULL;
-	json_decref(err);
 	request_reply_json(r, status, text ? text : "{\"status\":500,\"code\":\"internal\"}");
 	free(text);
+}
+
+void
+request_release_error(struct request *r)
+{
+	request_reply_json(r, r->held_status, r->held_error);
 }
 
 /* One database error that the API explains to the client. */
@@ -355,6 +372,7 @@ request_query(struct request *r, const char *sql, int nparams, const char *const
 	}
 	p->r = r;
 	p->fn = fn;
+	r->hold_error = NULL;
 	switch (db_query(r->srv->pool, sql, nparams, params, request_query_cb, p)) {
 	case DB_QUEUED:
 		return;
@@ -391,12 +409,6 @@ const char *
 request_header(struct request *r, const char *name)
 {
 	return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
-}
-
-const char *
-request_employee_id(const struct request *r)
-{
-	return r->caller == CALLER_EMPLOYEE ? r->caller_id : NULL;
 }
 
 void

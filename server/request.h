@@ -14,9 +14,6 @@
 struct server;
 struct route;
 
-/* Who is calling, after authentication. */
-enum caller_kind { CALLER_ANONYMOUS, CALLER_EMPLOYEE, CALLER_HR };
-
 struct request {
 	struct evhttp_request *ev;
 	struct server *srv;
@@ -29,11 +26,16 @@ struct request {
 	bool gone;           /* connection freed (server shutdown): drop the reply */
 	bool bad_query;      /* the query string could not be parsed, or is not UTF-8 */
 	const char *bad_arg; /* the parameter whose value is not UTF-8 (query storage), or NULL */
-	const char *token;   /* the bearer token of an authenticated request (header storage) */
-	enum caller_kind caller;
-	char caller_id[24];        /* employee or HR id as decimal text */
+	/* the SHA-256 of the bearer token as bytea text ("\\x..."), "" when the route takes none:
+	 * every api function authenticates from it in the request's one statement */
+	char token_hash[67];
 	const struct route *route; /* the matched route */
-	void *data;                /* handler-owned state, freed by the handler before replying */
+	/* set while the caller is not yet verified: a client error (4xx) replied then is held and
+	 * hold_error called instead, so the router can check the caller before sending it */
+	void (*hold_error)(struct request *r);
+	int held_status;
+	char *held_error; /* JSON text of the held error */
+	void *data;       /* handler-owned state, freed by the handler before replying */
 };
 
 /* Handler continuation receiving a successful query result (tuples or command OK). */
@@ -57,11 +59,16 @@ void request_reply_raw(struct request *r, int status, const char *content_type, 
 /* Sends 204 No Content and frees r. */
 void request_reply_empty(struct request *r);
 
-/* Sends the one error shape {status, code, message, field} and frees r; field may be NULL. */
+/* Sends the one error shape {status, code, message, field} and frees r; field may be NULL. A client
+ * error while r->hold_error is set is held instead (see request_release_error). */
 void request_reply_error(struct request *r, int status, const char *code, const char *field,
                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Runs a parameterised query for r; on success calls fn, on failure replies with the mapped error
+/* Sends the error held by request_reply_error and frees r. */
+void request_release_error(struct request *r);
+
+/* Runs a parameterised query for r (it clears r->hold_error: the statement checks the caller); on
+ * success calls fn, on failure replies with the mapped error
  * (database errors, 503 when overloaded or unavailable). Either way r is eventually replied to. */
 void request_query(struct request *r, const char *sql, int nparams, const char *const *params,
                    request_result_fn fn);
@@ -113,9 +120,6 @@ bool request_arg_cursor(struct request *r, const char **out) __attribute__((warn
 
 /* Returns the request header value for name, or NULL. */
 const char *request_header(struct request *r, const char *name);
-
-/* The caller's employee id as text, or NULL for HR (for SQL functions taking both). */
-const char *request_employee_id(const struct request *r);
 
 /* Milliseconds on the monotonic clock. */
 double request_now_ms(void);

@@ -1,14 +1,11 @@
-/* Matching rounds for HR (create, review, pin/forbid, re-solve, publish, cancel) and the pairs an
- * employee sees once a round is published, with an iCalendar invitation. */
+/* Matching rounds for HR: create, review, pin/forbid, re-solve, publish, cancel. The defaults of a
+ * new round and its date rules are SQL's (schema/modules/20_rounds.sql). */
 #include "handlers.h"
 #include "server.h"
 #include "solver.h"
 #include "validate.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char *const rounds_objectives[] = {"max_matched_then_score", "max_score", NULL};
 
@@ -89,108 +86,7 @@ static const struct vrule rounds_solve_rules[] = {
     {.name = "keep_previous", .type = V_BOOL},
 };
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static long
-rounds_days_from_civil(int y, int m, int d)
-{
-	long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* Formats days since the epoch as YYYY-MM-DD. */
-static void
-rounds_format_day(long days, char *buf, size_t len)
-{
-	time_t t = (time_t)days * 86400;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d", &tm);
-}
-
-/* Parses a validated date into days since the epoch. */
-static bool
-rounds_day(const char *s, long *days)
-{
-	int y, m, d;
-
-	if (s == NULL || !validate_parse_date(s, &y, &m, &d))
-		return false;
-	*days = rounds_days_from_civil(y, m, d);
-	return true;
-}
-
-/* Checks dates: the reference week starts on a Monday, the round ends after it starts. */
-static bool
-rounds_check_dates(const json_t *body, struct verr *err)
-{
-	const char *week = json_string_value(json_object_get(body, "reference_week"));
-	const char *start = json_string_value(json_object_get(body, "starts_on"));
-	const char *end = json_string_value(json_object_get(body, "ends_on"));
-	long d, s, e;
-
-	/* 1970-01-01 was a Thursday: Monday is days % 7 == 4 */
-	if (week != NULL && rounds_day(week, &d) && ((d % 7) + 7) % 7 != 4) {
-		err->code = "invalid_value";
-		snprintf(err->field, sizeof(err->field), "reference_week");
-		snprintf(err->message, sizeof(err->message), "reference_week must be a Monday");
-		return false;
-	}
-	if (start != NULL && end != NULL && rounds_day(start, &s) && rounds_day(end, &e) &&
-	    e <= s) {
-		err->code = "invalid_value";
-		snprintf(err->field, sizeof(err->field), "ends_on");
-		snprintf(err->message, sizeof(err->message), "ends_on must be after starts_on");
-		return false;
-	}
-	return true;
-}
-
-/* Builds the full parameter object of a new round: documented defaults overlaid by the body. */
-static json_t *
-rounds_params(const json_t *body)
-{
-	time_t now = time(NULL);
-	long today = (long)(now / 86400), monday, start;
-	char week[16], starts[16], ends[16];
-	json_t *params, *v;
-	const char *key;
-
-	monday = today + ((4 - today % 7) + 7) % 7; /* next Monday, today if Monday */
-	rounds_format_day(monday, week, sizeof(week));
-	if (!rounds_day(json_string_value(json_object_get(body, "starts_on")), &start))
-		start = monday;
-	rounds_format_day(start, starts, sizeof(starts));
-	rounds_format_day(start + 182, ends, sizeof(ends));
-	params =
-	    json_pack("{s:s, s:{s:[], s:[]}, s:{s:f, s:f, s:f, s:f, s:f}, s:{s:n, s:n}, s:i, s:s, "
-	              "s:b, s:i, s:i, s:s, s:s}",
-	              "objective", "max_matched_then_score", "filter", "departments", "sites",
-	              "weights", "skill_gain", 1.0, "cross_department", 4.0, "overlap_per_hour",
-	              0.5, "overlap_cap_hours", 4.0, "previously_unmatched", 2.0, "constraints",
-	              "max_mentors_per_team", "min_department_share", "session_minutes", 60,
-	              "reference_week", week, "allow_repeat_pairs", 0, "mentor_capacity_cap", 3,
-	              "time_limit_seconds", 60, "starts_on", starts, "ends_on", ends);
-	if (params == NULL)
-		return NULL;
-	json_object_foreach((json_t *)body, key, v)
-	{
-		if (strcmp(key, "name") == 0 || strcmp(key, "solve") == 0)
-			continue;
-		if (json_is_object(v))
-			json_object_update(json_object_get(params, key), v);
-		else
-			json_object_set(params, key, v);
-	}
-	return params;
-}
-
+/* A queued (re-)solve: 202, and the solver is woken. */
 static void
 rounds_queued_cb(struct request *r, const PGresult *res)
 {
@@ -198,6 +94,7 @@ rounds_queued_cb(struct request *r, const PGresult *res)
 	request_reply_first(r, 202, res);
 }
 
+/* A new round: 201 as a draft, 202 when queued for solving (the solver is woken). */
 static void
 rounds_created_cb(struct request *r, const PGresult *res)
 {
@@ -208,99 +105,12 @@ rounds_created_cb(struct request *r, const PGresult *res)
 	request_reply_first(r, draft ? 201 : 202, res);
 }
 
-void
-rounds_create(struct request *r)
+/* Refuses a pin or forbidden pair of a person with themselves. */
+static bool
+rounds_check_pairs(struct request *r, const char *which)
 {
-	const char *params[4];
-	struct verr err;
-	json_t *p;
-	char *text;
+	const json_t *list = json_object_get(r->body, which);
 
-	if (!validate_object(r->body, rounds_create_rules, NRULES(rounds_create_rules), false, "",
-	                     &err) ||
-	    !rounds_check_dates(r->body, &err)) {
-		request_reply_verr(r, &err);
-		return;
-	}
-	p = rounds_params(r->body);
-	text = p ? json_dumps(p, JSON_COMPACT) : NULL;
-	json_decref(p);
-	if (text == NULL) {
-		request_reply_error(r, 500, "internal", NULL, "out of memory");
-		return;
-	}
-	params[0] = json_string_value(json_object_get(r->body, "name"));
-	params[1] = json_is_false(json_object_get(r->body, "solve")) ? "draft" : "solving";
-	params[2] = text;
-	params[3] = r->caller_id;
-	request_query(r,
-	              "INSERT INTO rounds (name, status, params, created_by) "
-	              "VALUES ($1, $2, $3::jsonb, $4::bigint) RETURNING round_json(rounds)",
-	              4, params, rounds_created_cb);
-	free(text);
-}
-
-void
-rounds_list(struct request *r)
-{
-	request_query(
-	    r,
-	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(round_json(r) ORDER BY "
-	    "r.id DESC), '[]')) FROM rounds r",
-	    0, NULL, request_ok_cb);
-}
-
-void
-rounds_get(struct request *r)
-{
-	const char *params[1] = {r->param};
-
-	if (!request_param_id(r, "round"))
-		return;
-	request_query(r, "SELECT round_detail($1::bigint)", 1, params, request_ok_cb);
-}
-
-void
-rounds_patch(struct request *r)
-{
-	const char *params[3];
-	struct verr err;
-	char *text;
-	json_t *p;
-
-	if (!request_param_id(r, "round"))
-		return;
-	if (!validate_object(r->body, rounds_patch_rules, NRULES(rounds_patch_rules), true, "",
-	                     &err) ||
-	    !rounds_check_dates(r->body, &err)) {
-		request_reply_verr(r, &err);
-		return;
-	}
-	p = json_deep_copy(r->body);
-	json_object_del(p, "name");
-	text = json_dumps(p, JSON_COMPACT);
-	json_decref(p);
-	params[0] = r->param;
-	params[1] = text;
-	params[2] = json_string_value(json_object_get(r->body, "name"));
-	request_query(r, "SELECT api_round_patch($1::bigint, $2::jsonb, $3)", 3, params,
-	              request_ok_cb);
-	free(text);
-}
-
-/* Validates and stores the pins or the forbidden pairs of a round. */
-static void
-rounds_put_pairs(struct request *r, const char *which, const struct vrule *rules)
-{
-	const json_t *list;
-	const char *params[3];
-	char *text;
-
-	if (!request_param_id(r, "round"))
-		return;
-	if (!request_validate(r, rules, 1, false))
-		return;
-	list = json_object_get(r->body, which);
 	for (size_t i = 0; i < json_array_size(list); i++) {
 		const json_t *item = json_array_get(list, i);
 
@@ -309,45 +119,22 @@ rounds_put_pairs(struct request *r, const char *which, const struct vrule *rules
 			request_reply_error(r, 400, "invalid_value", NULL,
 			                    "%s[%zu]: a person cannot be paired with themselves",
 			                    which, i);
-			return;
+			return false;
 		}
 	}
-	text = json_dumps(list, JSON_COMPACT);
-	params[0] = r->param;
-	params[1] = which;
-	params[2] = text;
-	request_query(r, "SELECT api_round_set_pairs($1::bigint, $2, $3::jsonb)", 3, params,
-	              request_ok_cb);
-	free(text);
+	return true;
 }
 
-void
-rounds_put_pins(struct request *r)
+static bool
+rounds_check_pins(struct request *r)
 {
-	rounds_put_pairs(r, "pins", rounds_pins_rules);
+	return rounds_check_pairs(r, "pins");
 }
 
-void
-rounds_put_forbidden(struct request *r)
+static bool
+rounds_check_forbidden(struct request *r)
 {
-	rounds_put_pairs(r, "forbidden", rounds_forbidden_rules);
-}
-
-void
-rounds_solve(struct request *r)
-{
-	const char *params[2];
-	const json_t *keep;
-
-	if (!request_param_id(r, "round"))
-		return;
-	if (!request_validate(r, rounds_solve_rules, 1, true))
-		return;
-	keep = r->body ? json_object_get(r->body, "keep_previous") : NULL;
-	params[0] = r->param;
-	params[1] = keep == NULL ? NULL : (json_is_true(keep) ? "true" : "false");
-	request_query(r, "SELECT api_round_solve($1::bigint, $2::boolean)", 2, params,
-	              rounds_queued_cb);
+	return rounds_check_pairs(r, "forbidden");
 }
 
 /* Rejects any body on the action endpoints that take none. */
@@ -364,51 +151,90 @@ rounds_no_body(struct request *r)
 	return true;
 }
 
-void
-rounds_publish(struct request *r)
-{
-	const char *params[1] = {r->param};
-
-	if (!request_param_id(r, "round") || !rounds_no_body(r))
-		return;
-	request_query(r, "SELECT api_round_publish($1::bigint)", 1, params, request_ok_cb);
-}
-
-void
-rounds_cancel(struct request *r)
-{
-	const char *params[1] = {r->param};
-
-	if (!request_param_id(r, "round") || !rounds_no_body(r))
-		return;
-	request_query(r, "SELECT api_round_cancel($1::bigint)", 1, params, request_ok_cb);
-}
-
-void
-pairs_mine(struct request *r)
-{
-	const char *params[1] = {r->caller_id};
-
-	request_query(r, "SELECT api_my_pairs($1::bigint)", 1, params, request_ok_cb);
-}
-
-static void
-pairs_invite_cb(struct request *r, const PGresult *res)
-{
-	if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0)) {
-		request_reply_error(r, 404, "not_found", NULL, "no such active pair of yours");
-		return;
-	}
-	request_reply_raw(r, 200, "text/calendar; charset=utf-8", PQgetvalue(res, 0, 0),
-	                  (size_t)PQgetlength(res, 0, 0));
-}
-
-void
-pairs_invite(struct request *r)
-{
-	const char *params[2] = {r->caller_id, r->param};
-
-	if (!request_param_id(r, "pair"))
-		return;
-	request_query(r, "SELECT api_pair_ics($1::bigint, $2::bigint)", 2, params, pairs_invite_cb);
-}
+static const struct route rounds_table[] = {
+    {.method = "POST",
+     .pattern = "/v1/rounds",
+     .auth = AUTH_HR,
+     .body = BODY_REQUIRED,
+     .rules = rounds_create_rules,
+     .nrules = NRULES(rounds_create_rules),
+     .sql = "SELECT api.round_create($1, $2::jsonb)",
+     .args = {ARG_TOKEN, ARG_BODY},
+     .done = rounds_created_cb},
+    {.method = "GET",
+     .pattern = "/v1/rounds",
+     .auth = AUTH_HR,
+     .sql = "SELECT api.rounds_list($1)",
+     .args = {ARG_TOKEN},
+     .done = request_ok_cb},
+    {.method = "GET",
+     .pattern = "/v1/rounds/{}",
+     .auth = AUTH_HR,
+     .id_of = "round",
+     .sql = "SELECT api.round_get($1, $2::bigint)",
+     .args = {ARG_TOKEN, ARG_PARAM},
+     .done = request_ok_cb},
+    {.method = "PATCH",
+     .pattern = "/v1/rounds/{}",
+     .auth = AUTH_HR,
+     .body = BODY_REQUIRED,
+     .id_of = "round",
+     .rules = rounds_patch_rules,
+     .nrules = NRULES(rounds_patch_rules),
+     .partial = true,
+     .sql = "SELECT api.round_patch($1, $2::bigint, $3::jsonb - 'name', $3::jsonb->>'name')",
+     .args = {ARG_TOKEN, ARG_PARAM, ARG_BODY},
+     .done = request_ok_cb},
+    {.method = "PUT",
+     .pattern = "/v1/rounds/{}/pins",
+     .auth = AUTH_HR,
+     .body = BODY_REQUIRED,
+     .id_of = "round",
+     .rules = rounds_pins_rules,
+     .nrules = NRULES(rounds_pins_rules),
+     .check = rounds_check_pins,
+     .sql = "SELECT api.round_set_pairs($1, $2::bigint, 'pins', $3::jsonb->'pins')",
+     .args = {ARG_TOKEN, ARG_PARAM, ARG_BODY},
+     .done = request_ok_cb},
+    {.method = "PUT",
+     .pattern = "/v1/rounds/{}/forbidden",
+     .auth = AUTH_HR,
+     .body = BODY_REQUIRED,
+     .id_of = "round",
+     .rules = rounds_forbidden_rules,
+     .nrules = NRULES(rounds_forbidden_rules),
+     .check = rounds_check_forbidden,
+     .sql = "SELECT api.round_set_pairs($1, $2::bigint, 'forbidden', $3::jsonb->'forbidden')",
+     .args = {ARG_TOKEN, ARG_PARAM, ARG_BODY},
+     .done = request_ok_cb},
+    {.method = "POST",
+     .pattern = "/v1/rounds/{}/solve",
+     .auth = AUTH_HR,
+     .body = BODY_OPTIONAL,
+     .id_of = "round",
+     .rules = rounds_solve_rules,
+     .nrules = NRULES(rounds_solve_rules),
+     .partial = true,
+     .sql = "SELECT api.round_solve($1, $2::bigint, ($3::jsonb->>'keep_previous')::boolean)",
+     .args = {ARG_TOKEN, ARG_PARAM, ARG_BODY},
+     .done = rounds_queued_cb},
+    {.method = "POST",
+     .pattern = "/v1/rounds/{}/publish",
+     .auth = AUTH_HR,
+     .body = BODY_OPTIONAL,
+     .id_of = "round",
+     .check = rounds_no_body,
+     .sql = "SELECT api.round_publish($1, $2::bigint)",
+     .args = {ARG_TOKEN, ARG_PARAM},
+     .done = request_ok_cb},
+    {.method = "POST",
+     .pattern = "/v1/rounds/{}/cancel",
+     .auth = AUTH_HR,
+     .body = BODY_OPTIONAL,
+     .id_of = "round",
+     .check = rounds_no_body,
+     .sql = "SELECT api.round_cancel($1, $2::bigint)",
+     .args = {ARG_TOKEN, ARG_PARAM},
+     .done = request_ok_cb},
+};
+ROUTE_TABLE(rounds_routes, rounds_table);

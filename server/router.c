@@ -1,4 +1,5 @@
-/* The route table, and the steps every request goes through before its handler. */
+/* The generic request engine: finds the route among the resources' tables, checks what its row
+ * declares, then runs its one statement (authentication included) and replies. */
 #include "router.h"
 #include "handlers.h"
 #include "request.h"
@@ -12,76 +13,14 @@
 #include <string.h>
 #include <strings.h>
 
-enum route_auth { AUTH_NONE, AUTH_EMPLOYEE, AUTH_HR, AUTH_ANY };
-enum route_body { BODY_NONE, BODY_REQUIRED, BODY_OPTIONAL };
-
-struct route {
-	const char *method;
-	const char *pattern; /* "{}" matches one path segment, captured in request.param */
-	enum route_auth auth;
-	enum route_body body;
-	void (*handler)(struct request *r);
+/* Every resource's routes, searched in this order. */
+static const struct route_table *const router_tables[] = {
+    &health_routes,   &employees_routes, &skills_routes,       &rounds_routes,   &pairs_routes,
+    &sessions_routes, &badges_routes,    &leaderboards_routes, &activity_routes, &stats_routes,
+    &tokens_routes,   &webhooks_routes,  &openbadges_routes,
 };
 
-static const struct route router_routes[] = {
-    {"GET", "/healthz", AUTH_NONE, BODY_NONE, health_live},
-    {"GET", "/readyz", AUTH_NONE, BODY_NONE, health_ready},
-    {"POST", "/v1/employees", AUTH_NONE, BODY_REQUIRED, employees_signup},
-    {"GET", "/v1/employees", AUTH_HR, BODY_NONE, employees_list},
-    {"GET", "/v1/employees/{}", AUTH_ANY, BODY_NONE, employees_get},
-    {"GET", "/v1/me", AUTH_EMPLOYEE, BODY_NONE, me_get},
-    {"PATCH", "/v1/me", AUTH_EMPLOYEE, BODY_REQUIRED, me_patch},
-    {"DELETE", "/v1/me", AUTH_EMPLOYEE, BODY_NONE, me_delete},
-    {"GET", "/v1/me/teaching", AUTH_EMPLOYEE, BODY_NONE, me_get_teaching},
-    {"PUT", "/v1/me/teaching", AUTH_EMPLOYEE, BODY_REQUIRED, me_put_teaching},
-    {"GET", "/v1/me/learning", AUTH_EMPLOYEE, BODY_NONE, me_get_learning},
-    {"PUT", "/v1/me/learning", AUTH_EMPLOYEE, BODY_REQUIRED, me_put_learning},
-    {"GET", "/v1/me/availability", AUTH_EMPLOYEE, BODY_NONE, me_get_availability},
-    {"PUT", "/v1/me/availability", AUTH_EMPLOYEE, BODY_REQUIRED, me_put_availability},
-    {"GET", "/v1/me/pairs", AUTH_EMPLOYEE, BODY_NONE, pairs_mine},
-    {"GET", "/v1/me/pairs/{}/invite.ics", AUTH_EMPLOYEE, BODY_NONE, pairs_invite},
-    {"GET", "/v1/skills", AUTH_NONE, BODY_NONE, skills_list},
-    {"POST", "/v1/skills", AUTH_HR, BODY_REQUIRED, skills_create},
-    {"PATCH", "/v1/skills/{}", AUTH_HR, BODY_REQUIRED, skills_patch},
-    {"POST", "/v1/rounds", AUTH_HR, BODY_REQUIRED, rounds_create},
-    {"GET", "/v1/rounds", AUTH_HR, BODY_NONE, rounds_list},
-    {"GET", "/v1/rounds/{}", AUTH_HR, BODY_NONE, rounds_get},
-    {"PATCH", "/v1/rounds/{}", AUTH_HR, BODY_REQUIRED, rounds_patch},
-    {"PUT", "/v1/rounds/{}/pins", AUTH_HR, BODY_REQUIRED, rounds_put_pins},
-    {"PUT", "/v1/rounds/{}/forbidden", AUTH_HR, BODY_REQUIRED, rounds_put_forbidden},
-    {"POST", "/v1/rounds/{}/solve", AUTH_HR, BODY_OPTIONAL, rounds_solve},
-    {"POST", "/v1/rounds/{}/publish", AUTH_HR, BODY_OPTIONAL, rounds_publish},
-    {"POST", "/v1/rounds/{}/cancel", AUTH_HR, BODY_OPTIONAL, rounds_cancel},
-    {"GET", "/v1/pairs/{}", AUTH_ANY, BODY_NONE, pairs_get},
-    {"POST", "/v1/pairs/{}/sessions", AUTH_EMPLOYEE, BODY_REQUIRED, sessions_log},
-    {"GET", "/v1/pairs/{}/sessions", AUTH_ANY, BODY_NONE, sessions_list},
-    {"POST", "/v1/pairs/{}/end", AUTH_ANY, BODY_OPTIONAL, pairs_end},
-    {"POST", "/v1/sessions/{}/confirm", AUTH_EMPLOYEE, BODY_OPTIONAL, sessions_confirm},
-    {"POST", "/v1/sessions/{}/dispute", AUTH_EMPLOYEE, BODY_REQUIRED, sessions_dispute},
-    {"POST", "/v1/me/progress", AUTH_EMPLOYEE, BODY_REQUIRED, me_progress},
-    {"GET", "/v1/me/achievements", AUTH_EMPLOYEE, BODY_NONE, me_achievements},
-    {"GET", "/v1/me/ledger", AUTH_EMPLOYEE, BODY_NONE, me_ledger},
-    {"GET", "/v1/me/export", AUTH_EMPLOYEE, BODY_NONE, me_export},
-    {"POST", "/v1/tokens", AUTH_ANY, BODY_OPTIONAL, tokens_issue},
-    {"DELETE", "/v1/tokens/current", AUTH_ANY, BODY_NONE, tokens_revoke_current},
-    {"DELETE", "/v1/tokens/all", AUTH_ANY, BODY_NONE, tokens_revoke_all},
-    {"GET", "/v1/badges", AUTH_NONE, BODY_NONE, badges_list},
-    {"POST", "/v1/badges", AUTH_HR, BODY_REQUIRED, badges_create},
-    {"POST", "/v1/awards/{}/revoke", AUTH_HR, BODY_REQUIRED, awards_revoke},
-    {"GET", "/v1/leaderboards", AUTH_ANY, BODY_NONE, leaderboards_get},
-    {"GET", "/v1/activity", AUTH_ANY, BODY_NONE, activity_list},
-    {"GET", "/v1/events", AUTH_ANY, BODY_NONE, events_list},
-    {"GET", "/v1/stats", AUTH_HR, BODY_NONE, stats_get},
-    {"POST", "/v1/webhooks", AUTH_HR, BODY_REQUIRED, webhooks_create},
-    {"GET", "/v1/webhooks", AUTH_HR, BODY_NONE, webhooks_list},
-    {"DELETE", "/v1/webhooks/{}", AUTH_HR, BODY_NONE, webhooks_delete},
-    {"GET", "/ob/issuer", AUTH_NONE, BODY_NONE, ob_issuer},
-    {"GET", "/ob/badges/{}", AUTH_NONE, BODY_NONE, ob_badge},
-    {"GET", "/ob/badges/{}/image.svg", AUTH_NONE, BODY_NONE, ob_badge_image},
-    {"GET", "/ob/assertions/{}", AUTH_NONE, BODY_NONE, ob_assertion},
-};
-
-#define ROUTER_NROUTES (sizeof(router_routes) / sizeof(router_routes[0]))
+#define ROUTER_NTABLES (sizeof(router_tables) / sizeof(router_tables[0]))
 
 const char *
 router_route_pattern(const struct route *route)
@@ -180,39 +119,96 @@ router_parse_body(struct request *r)
 	return true;
 }
 
-/* Runs the handler once the caller is known and allowed: parses the body first. */
+void
+route_empty_cb(struct request *r, const PGresult *res)
+{
+	(void)res;
+	request_reply_empty(r);
+}
+
+/* Runs the route's one statement with its declared parameters. */
+static void
+router_statement(struct request *r)
+{
+	const struct route *rt = r->route;
+	const struct settings *cfg = r->srv->cfg;
+	const char *params[ROUTE_MAX_ARGS];
+	char *body = NULL;
+	int n = 0;
+
+	for (; n < ROUTE_MAX_ARGS && rt->args[n] != ARG_END; n++) {
+		switch (rt->args[n]) {
+		case ARG_TOKEN:
+			params[n] = r->token_hash;
+			break;
+		case ARG_PARAM:
+			params[n] = r->param;
+			break;
+		case ARG_BODY:
+			body = r->body ? json_dumps(r->body, JSON_COMPACT) : strdup("{}");
+			if (body == NULL) {
+				request_reply_error(r, 500, "internal", NULL, "out of memory");
+				return;
+			}
+			params[n] = body;
+			break;
+		case ARG_BASE_URL:
+			params[n] = cfg->public_base_url;
+			break;
+		case ARG_ISSUER_NAME:
+			params[n] = cfg->issuer_name;
+			break;
+		case ARG_ISSUER_EMAIL:
+			params[n] = cfg->issuer_email;
+			break;
+		case ARG_END:
+			break;
+		}
+	}
+	request_query(r, rt->sql, n, params, rt->done);
+	free(body);
+}
+
+/* Runs a route: parses and checks what the row declares, then its statement or handler. */
 static void
 router_run(struct request *r)
 {
-	if (r->route->body != BODY_NONE && !router_parse_body(r))
+	const struct route *rt = r->route;
+
+	if (rt->body != BODY_NONE && !router_parse_body(r))
 		return;
-	r->route->handler(r);
+	if (rt->id_of != NULL && !request_param_id(r, rt->id_of))
+		return;
+	if (rt->rules != NULL && !request_validate(r, rt->rules, rt->nrules, rt->partial))
+		return;
+	if (rt->check != NULL && !rt->check(r))
+		return;
+	if (rt->handler != NULL)
+		rt->handler(r);
+	else
+		router_statement(r);
 }
 
-/* Authentication result: sets the caller, enforces the route's role, then runs the handler. */
+/* The caller passed api.authorize: the request's own refusal can be told. */
 static void
-router_auth_cb(struct request *r, const PGresult *res)
+router_authorized_cb(struct request *r, const PGresult *res)
 {
-	enum route_auth need = r->route->auth;
+	(void)res;
+	request_release_error(r);
+}
 
-	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
-		r->caller = CALLER_EMPLOYEE;
-		snprintf(r->caller_id, sizeof(r->caller_id), "%s", PQgetvalue(res, 0, 0));
-	} else if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 1)) {
-		r->caller = CALLER_HR;
-		snprintf(r->caller_id, sizeof(r->caller_id), "%s", PQgetvalue(res, 0, 1));
-	} else {
-		request_reply_error(r, 401, "unauthorized", NULL, "unknown or revoked token");
-		return;
-	}
-	if ((need == AUTH_EMPLOYEE && r->caller != CALLER_EMPLOYEE) ||
-	    (need == AUTH_HR && r->caller != CALLER_HR)) {
-		request_reply_error(r, 403, "forbidden", NULL,
-		                    need == AUTH_HR ? "this endpoint is for HR accounts"
-		                                    : "this endpoint is for employees");
-		return;
-	}
-	router_run(r);
+/* A request was refused before its statement: check the caller first, as its api function would
+ * have, so an unknown or unauthorised caller gets 401/403 rather than the refusal. */
+static void
+router_hold_cb(struct request *r)
+{
+	static const char *const needs[] = {[AUTH_NONE] = "any",
+	                                    [AUTH_EMPLOYEE] = "employee",
+	                                    [AUTH_HR] = "hr",
+	                                    [AUTH_ANY] = "any"};
+	const char *params[2] = {r->token_hash, needs[r->route->auth]};
+
+	request_query(r, "SELECT api.authorize($1, $2)", 2, params, router_authorized_cb);
 }
 
 /* Writes the Allow header value listing the methods that exist for path. */
@@ -222,15 +218,19 @@ router_allowed(const char *path, char *allow, size_t len)
 	char *param;
 
 	allow[0] = '\0';
-	for (size_t i = 0; i < ROUTER_NROUTES; i++) {
-		if (!router_match(router_routes[i].pattern, path, &param))
-			continue;
-		free(param);
-		if (strstr(allow, router_routes[i].method) != NULL)
-			continue;
-		if (allow[0] != '\0')
-			strncat(allow, ", ", len - strlen(allow) - 1);
-		strncat(allow, router_routes[i].method, len - strlen(allow) - 1);
+	for (size_t t = 0; t < ROUTER_NTABLES; t++) {
+		for (size_t i = 0; i < router_tables[t]->n; i++) {
+			const struct route *rt = &router_tables[t]->routes[i];
+
+			if (!router_match(rt->pattern, path, &param))
+				continue;
+			free(param);
+			if (strstr(allow, rt->method) != NULL)
+				continue;
+			if (allow[0] != '\0')
+				strncat(allow, ", ", len - strlen(allow) - 1);
+			strncat(allow, rt->method, len - strlen(allow) - 1);
+		}
 	}
 	if (strstr(allow, "GET") != NULL)
 		strncat(allow, ", HEAD", len - strlen(allow) - 1);
@@ -242,21 +242,24 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 {
 	struct server *srv = arg;
 	struct request *r = request_new(srv, ev);
-	const char *token;
+	const char *token, *method;
 	char allow[64];
 
 	if (r == NULL) {
 		evhttp_send_error(ev, 500, "out of memory");
 		return;
 	}
-	for (size_t i = 0; i < ROUTER_NROUTES; i++) {
-		/* HEAD is GET without a body (libevent leaves the body out) */
-		const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+	/* HEAD is GET without a body (libevent leaves the body out) */
+	method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+	for (size_t t = 0; t < ROUTER_NTABLES && r->route == NULL; t++) {
+		for (size_t i = 0; i < router_tables[t]->n; i++) {
+			const struct route *rt = &router_tables[t]->routes[i];
 
-		if (strcmp(router_routes[i].method, method) == 0 &&
-		    router_match(router_routes[i].pattern, r->path, &r->param)) {
-			r->route = &router_routes[i];
-			break;
+			if (strcmp(rt->method, method) == 0 &&
+			    router_match(rt->pattern, r->path, &r->param)) {
+				r->route = rt;
+				break;
+			}
 		}
 	}
 	if (r->route != NULL && r->param != NULL && !router_decode_param(r)) {
@@ -288,7 +291,8 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 		}
 		return;
 	}
-	if (!atomic_load(srv->schema_ready) && r->route->handler != health_live) {
+	/* liveness answers without the database */
+	if (!atomic_load(srv->schema_ready) && strcmp(r->route->pattern, "/healthz") != 0) {
 		request_reply_error(r, 503, "not_ready", NULL,
 		                    "the database is not reachable yet, retry shortly");
 		return;
@@ -310,7 +314,12 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 		                    "a valid \"Authorization: Bearer <token>\" header is required");
 		return;
 	}
-	r->token = token;
-	request_query(r, "SELECT employee_id, hr_id FROM api_authenticate($1)", 1, &token,
-	              router_auth_cb);
+	if (!token_hash(token, r->token_hash)) {
+		request_reply_error(r, 500, "internal", NULL, "cannot hash the token");
+		return;
+	}
+	/* one round trip: the route's statement authenticates; a refusal before it waits for
+	 * api.authorize */
+	r->hold_error = router_hold_cb;
+	router_run(r);
 }

@@ -1,6 +1,5 @@
-/* Mentoring sessions (logged by the manager, confirmed or disputed by the mentor), pair endings
- * with closing feedback, and a manager's skill progress. Awards happen in the confirming statement.
- */
+/* Mentoring sessions (logged by the manager, confirmed or disputed by the mentor) and a manager's
+ * skill progress. Awards happen in the confirming statement. */
 #include "handlers.h"
 #include "validate.h"
 
@@ -31,11 +30,6 @@ static const struct vrule sessions_dispute_rules[] = {
     {.name = "reason", .type = V_STRING, .required = true, .min = 1, .max = 500},
 };
 
-static const struct vrule sessions_end_rules[] = {
-    {.name = "feedback", .type = V_STRING, .min = 1, .max = 2000},
-    {.name = "rating", .type = V_INT, .min = 1, .max = 5},
-};
-
 static const struct vrule sessions_progress_rules[] = {
     {.name = "skill",
      .type = V_STRING,
@@ -48,8 +42,9 @@ static const struct vrule sessions_progress_rules[] = {
 
 /* True when an Idempotency-Key header, if any, has a sane shape; replies 400 otherwise. */
 static bool
-sessions_check_key(struct request *r, const char *key)
+sessions_check_key(struct request *r)
 {
+	const char *key = request_header(r, "Idempotency-Key");
 	size_t n = key ? strlen(key) : 1;
 
 	for (size_t i = 0; key != NULL && i < n; i++) {
@@ -76,106 +71,74 @@ sessions_logged_cb(struct request *r, const PGresult *res)
 	request_reply_first(r, replayed ? 200 : 201, res);
 }
 
-void
+/* POST /v1/pairs/{id}/sessions: the statement takes the Idempotency-Key too. */
+static void
 sessions_log(struct request *r)
 {
-	const char *key = request_header(r, "Idempotency-Key");
-	const char *params[3];
+	const char *params[3] = {r->token_hash, r->param, request_header(r, "Idempotency-Key")};
 
-	if (!request_param_id(r, "pair") ||
-	    !request_validate(r, sessions_log_rules, NRULES(sessions_log_rules), false) ||
-	    !sessions_check_key(r, key))
-		return;
-	params[0] = r->caller_id;
-	params[1] = r->param;
-	params[2] = key;
 	request_query_body(r,
-	                   "SELECT s, s ? 'replayed' FROM api_session_log($1::bigint, $2::bigint, "
-	                   "$4::jsonb, $3) AS s",
+	                   "SELECT s, replayed FROM api.session_log($1, $2::bigint, $4::jsonb, $3)",
 	                   3, params, sessions_logged_cb);
 }
 
-void
-sessions_list(struct request *r)
+/* Confirming takes no fields. */
+static bool
+sessions_check_confirm(struct request *r)
 {
-	const char *params[3] = {r->param, request_employee_id(r),
-	                         r->caller == CALLER_HR ? "true" : "false"};
-
-	if (!request_param_id(r, "pair"))
-		return;
-	request_query(r, "SELECT api_pair_sessions($1::bigint, $2::bigint, $3::boolean)", 3, params,
-	              request_ok_cb);
-}
-
-void
-sessions_confirm(struct request *r)
-{
-	const char *params[2] = {r->caller_id, r->param};
-
-	if (!request_param_id(r, "session"))
-		return;
 	if (r->body != NULL && json_object_size(r->body) > 0) {
 		request_reply_error(r, 400, "unknown_field",
 		                    json_object_iter_key(json_object_iter(r->body)),
 		                    "confirming takes no fields");
-		return;
+		return false;
 	}
-	request_query(r, "SELECT api_session_decide($1::bigint, $2::bigint, 'confirmed', NULL)", 2,
-	              params, request_ok_cb);
+	return true;
 }
 
-void
-sessions_dispute(struct request *r)
-{
-	const char *params[3];
-
-	if (!request_param_id(r, "session") ||
-	    !request_validate(r, sessions_dispute_rules, NRULES(sessions_dispute_rules), false))
-		return;
-	params[0] = r->caller_id;
-	params[1] = r->param;
-	params[2] = json_string_value(json_object_get(r->body, "reason"));
-	request_query(r, "SELECT api_session_decide($1::bigint, $2::bigint, 'disputed', $3)", 3,
-	              params, request_ok_cb);
-}
-
-void
-pairs_get(struct request *r)
-{
-	const char *params[3] = {r->param, request_employee_id(r),
-	                         r->caller == CALLER_HR ? "true" : "false"};
-
-	if (!request_param_id(r, "pair"))
-		return;
-	request_query(r,
-	              "SELECT CASE WHEN pair_side($1::bigint, $2::bigint, $3::boolean) IS NOT NULL "
-	              "THEN pair_json($1::bigint, $3::boolean) END",
-	              3, params, request_ok_cb);
-}
-
-void
-pairs_end(struct request *r)
-{
-	const char *params[3];
-
-	if (!request_param_id(r, "pair") ||
-	    !request_validate(r, sessions_end_rules, NRULES(sessions_end_rules), false))
-		return;
-	params[0] = r->param;
-	params[1] = request_employee_id(r);
-	params[2] = r->caller == CALLER_HR ? "true" : "false";
-	request_query_body(r, "SELECT api_pair_end($1::bigint, $2::bigint, $3::boolean, $4::jsonb)",
-	                   3, params, request_ok_cb);
-}
-
-void
-me_progress(struct request *r)
-{
-	const char *params[1];
-
-	if (!request_validate(r, sessions_progress_rules, NRULES(sessions_progress_rules), false))
-		return;
-	params[0] = r->caller_id;
-	request_query_body(r, "SELECT api_progress($1::bigint, $2::jsonb)", 1, params,
-	                   request_ok_cb);
-}
+static const struct route sessions_table[] = {
+    {.method = "POST",
+     .pattern = "/v1/pairs/{}/sessions",
+     .auth = AUTH_EMPLOYEE,
+     .body = BODY_REQUIRED,
+     .id_of = "pair",
+     .rules = sessions_log_rules,
+     .nrules = NRULES(sessions_log_rules),
+     .check = sessions_check_key,
+     .handler = sessions_log},
+    {.method = "GET",
+     .pattern = "/v1/pairs/{}/sessions",
+     .auth = AUTH_ANY,
+     .id_of = "pair",
+     .sql = "SELECT api.pair_sessions($1, $2::bigint)",
+     .args = {ARG_TOKEN, ARG_PARAM},
+     .done = request_ok_cb},
+    {.method = "POST",
+     .pattern = "/v1/sessions/{}/confirm",
+     .auth = AUTH_EMPLOYEE,
+     .body = BODY_OPTIONAL,
+     .id_of = "session",
+     .check = sessions_check_confirm,
+     .sql = "SELECT api.session_decide($1, $2::bigint, 'confirmed', NULL)",
+     .args = {ARG_TOKEN, ARG_PARAM},
+     .done = request_ok_cb},
+    {.method = "POST",
+     .pattern = "/v1/sessions/{}/dispute",
+     .auth = AUTH_EMPLOYEE,
+     .body = BODY_REQUIRED,
+     .id_of = "session",
+     .rules = sessions_dispute_rules,
+     .nrules = NRULES(sessions_dispute_rules),
+     .sql = "SELECT api.session_decide($1, $2::bigint, 'disputed', $3::jsonb->>'reason')",
+     .args = {ARG_TOKEN, ARG_PARAM, ARG_BODY},
+     .done = request_ok_cb},
+    {.method = "POST",
+     .pattern = "/v1/me/progress",
+     .auth = AUTH_EMPLOYEE,
+     .body = BODY_REQUIRED,
+     .rules = sessions_progress_rules,
+     .nrules = NRULES(sessions_progress_rules),
+     .sql = "SELECT api.progress($1, $2::jsonb)",
+     .args = {ARG_TOKEN, ARG_BODY},
+     .done = request_ok_cb},
+};
+ROUTE_TABLE(sessions_routes, sessions_table);

@@ -22,7 +22,8 @@ static const struct vrule skills_patch_rules[] = {
     {.name = "active", .type = V_BOOL},
 };
 
-void
+/* GET /v1/skills: optionally with retired skills. */
+static void
 skills_list(struct request *r)
 {
 	static const char *const booleans[] = {"true", "false", NULL};
@@ -30,28 +31,29 @@ skills_list(struct request *r)
 
 	if (!request_arg_choice(r, "include_inactive", booleans, "false", &params[0]))
 		return;
-	request_query(
-	    r,
-	    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(skill_json(s) ORDER BY "
-	    "s.slug), '[]')) FROM skills s WHERE s.active OR $1::boolean",
-	    1, params, request_ok_cb);
+	request_query(r, "SELECT api.skills_list($1::boolean)", 1, params, request_ok_cb);
 }
 
-void
-skills_create(struct request *r)
-{
-	if (!request_validate(r, skills_create_rules, 3, false))
-		return;
-	request_query_body(r, "SELECT api_create_skill($1::jsonb)", 0, NULL, request_created_cb);
-}
-
-void
-skills_patch(struct request *r)
-{
-	const char *params[1];
-
-	if (!request_validate(r, skills_patch_rules, 3, true))
-		return;
-	params[0] = r->param;
-	request_query_body(r, "SELECT api_patch_skill($1, $2::jsonb)", 1, params, request_ok_cb);
-}
+static const struct route skills_table[] = {
+    {.method = "GET", .pattern = "/v1/skills", .handler = skills_list},
+    {.method = "POST",
+     .pattern = "/v1/skills",
+     .auth = AUTH_HR,
+     .body = BODY_REQUIRED,
+     .rules = skills_create_rules,
+     .nrules = NRULES(skills_create_rules),
+     .sql = "SELECT api.skill_create($1, $2::jsonb)",
+     .args = {ARG_TOKEN, ARG_BODY},
+     .done = request_created_cb},
+    {.method = "PATCH",
+     .pattern = "/v1/skills/{}",
+     .auth = AUTH_HR,
+     .body = BODY_REQUIRED,
+     .rules = skills_patch_rules,
+     .nrules = NRULES(skills_patch_rules),
+     .partial = true,
+     .sql = "SELECT api.skill_patch($1, $2, $3::jsonb)",
+     .args = {ARG_TOKEN, ARG_PARAM, ARG_BODY},
+     .done = request_ok_cb},
+};
+ROUTE_TABLE(skills_routes, skills_table);

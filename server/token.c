@@ -1,6 +1,8 @@
-/* Token generation from getrandom() and shape checks. */
+/* Token generation from getrandom(), hashing (OpenSSL's SHA-256) and shape checks. */
 #include "token.h"
 
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
@@ -26,6 +28,20 @@ token_generate(char *buf, size_t len)
 			buf[o++] = token_alphabet[(v >> (6 * k)) & 63];
 	}
 	buf[TOKEN_LEN] = '\0';
+	return true;
+}
+
+bool
+token_hash(const char *token, char out[TOKEN_HASH_LEN])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (EVP_Digest(token, strlen(token), md, &len, EVP_sha256(), NULL) != 1 || len != 32)
+		return false;
+	memcpy(out, "\\x", 2);
+	for (unsigned int i = 0; i < len; i++)
+		snprintf(out + 2 + 2 * i, 3, "%02x", md[i]);
 	return true;
 }
 

@@ -53,8 +53,8 @@ upkeep_delivery_done(struct upkeep_delivery *d, bool ok, const char *why)
 {
 	const char *params[3] = {d->id, ok ? "true" : "false", why};
 
-	if (db_query(d->u->srv->pool, "SELECT webhook_done($1::bigint, $2::boolean, $3)", 3, params,
-	             upkeep_ignore_cb, NULL) != DB_QUEUED)
+	if (db_query(d->u->srv->pool, "SELECT api.webhook_done($1::bigint, $2::boolean, $3)", 3,
+	             params, upkeep_ignore_cb, NULL) != DB_QUEUED)
 		log_msg("warn", "webhook delivery %s: outcome not recorded (database busy)", d->id);
 	for (struct upkeep_delivery **p = &d->u->sending; *p != NULL; p = &(*p)->next) {
 		if (*p == d) {
@@ -218,7 +218,7 @@ upkeep_delivery_cb(evutil_socket_t fd, short what, void *arg)
 	u->polling = true; /* set first: the callback may run inside db_query */
 	if (db_query(u->srv->pool,
 	             "SELECT delivery_id, url, body, signature, event_type FROM "
-	             "webhook_due(" UPKEEP_DELIVERY_BATCH ")",
+	             "api.webhook_due(" UPKEEP_DELIVERY_BATCH ")",
 	             0, NULL, upkeep_due_cb, u) != DB_QUEUED)
 		u->polling = false;
 }
@@ -236,8 +236,8 @@ upkeep_tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (u->srv->stopping || !atomic_load(u->srv->schema_ready))
 		return;
 	snprintf(days, sizeof(days), "%d", u->srv->cfg->stall_days);
-	if (db_query(u->srv->pool, "SELECT maintenance_tick($1::int)", 1, params, upkeep_ignore_cb,
-	             NULL) != DB_QUEUED)
+	if (db_query(u->srv->pool, "SELECT api.maintenance_tick($1::int)", 1, params,
+	             upkeep_ignore_cb, NULL) != DB_QUEUED)
 		log_msg("warn", "maintenance skipped: database busy or down");
 }
 

@@ -1,5 +1,6 @@
 """Matching rounds (issue 3, HR only) and /v1/me/pairs: authorisation and the basic life cycle."""
 
+import datetime
 import uuid
 
 import pytest
@@ -60,6 +61,26 @@ def test_round_defaults(api, hr_token):
                              "overlap_cap_hours": 4, "previously_unmatched": 2.0}
     assert rd["session_minutes"] == 60 and rd["allow_repeat_pairs"] is False and rd["mentor_capacity_cap"] == 3
     assert rd["published_at"] is None
+
+
+def test_round_default_dates_and_date_rules(api, hr_token):
+    """The defaults and date rules live in SQL (issue 8): the next Monday (UTC, today if Monday) is
+    the reference week and the start; a round lasts 182 days; a body's dates override them."""
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    monday = today + datetime.timedelta(days=(7 - today.weekday()) % 7)
+    rd = api.post("/v1/rounds", {"name": "Dates", "solve": False}, token=hr_token).body
+    assert rd["status"] == "draft" and rd["reference_week"] == monday.isoformat()
+    assert rd["starts_on"] == monday.isoformat()
+    assert rd["ends_on"] == (monday + datetime.timedelta(days=182)).isoformat()
+    rd = api.post("/v1/rounds", {"name": "Dates", "solve": False, "starts_on": "2031-03-05",
+                                 "weights": {"skill_gain": 3}, "filter": {"sites": ["Lyon"]}}, token=hr_token).body
+    assert (rd["starts_on"], rd["ends_on"]) == ("2031-03-05", "2031-09-03")
+    assert rd["weights"]["skill_gain"] == 3 and rd["weights"]["cross_department"] == 4.0
+    assert rd["filter"] == {"departments": [], "sites": ["Lyon"]}
+    for body, field in (({"reference_week": "2031-03-05"}, "reference_week"),
+                        ({"starts_on": "2031-03-05", "ends_on": "2031-03-05"}, "ends_on")):
+        assert_error(api.post("/v1/rounds", dict(body, name="x"), token=hr_token), 400, "invalid_value", field)
+        assert_error(api.patch(f"/v1/rounds/{rd['id']}", body, token=hr_token), 400, "invalid_value", field)
 
 
 def test_round_lifecycle(api, hr_token, a_round):

@@ -1,7 +1,7 @@
--- Data portability: everything Tandem holds about one employee, in one JSON document
+-- Export: data portability, everything Tandem holds about one employee, in one JSON document
 -- (profile, lists, pairs with the partner's card, sessions with notes, feedback, progress,
 -- points ledger, badges). Tokens are never exported (only their hashes exist).
-CREATE FUNCTION api_export(eid bigint, base text, org text) RETURNS jsonb LANGUAGE sql STABLE AS $$
+CREATE FUNCTION core.api_export(eid bigint, base text, org text) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'exported_at', ts_text(now()),
         'profile', profile_json(eid),
@@ -23,3 +23,9 @@ CREATE FUNCTION api_export(eid bigint, base text, org text) RETURNS jsonb LANGUA
                             WHERE ev.employee_id = eid OR p.mentor_id = eid OR p.mentee_id = eid), '[]'))
     WHERE EXISTS (SELECT 1 FROM employees WHERE id = eid)
 $$;
+
+-- GET /v1/me/export (employee)
+CREATE FUNCTION api.export(tok bytea, base text, org text) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN api_export(auth_employee(tok), base, org);
+END $$;

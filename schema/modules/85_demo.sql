@@ -1,6 +1,6 @@
--- The demo company loaded by `tandemd --demo`: 4 sites in 3 time zones, 6 departments, a reporting
+-- Demo: the company loaded by `tandemd --demo` (owner role; no versioned data): 4 sites in 3 time zones, 6 departments, a reporting
 -- tree, 16 managers who want to learn and 32 juniors who teach. Deterministic and idempotent.
-CREATE FUNCTION demo_load() RETURNS integer LANGUAGE plpgsql AS $$
+CREATE FUNCTION core.demo_load() RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     depts text[] := ARRAY['Sales', 'Operations', 'Finance', 'Digital', 'Marketing', 'Human Resources'];
     sites text[] := ARRAY['Paris', 'Lyon', 'Montreal', 'Singapore'];

@@ -1,49 +1,8 @@
 -- Matching rounds: HR creates a round, the solver worker fills in its solution, HR reviews
 -- (pins, forbids, weights, re-solve) and publishes; publishing turns the solution into active pairs.
 
-CREATE TABLE rounds (
-    id               bigserial PRIMARY KEY,
-    name             text NOT NULL,
-    status           text NOT NULL CHECK (status IN ('draft', 'solving', 'solved', 'published', 'failed', 'cancelled')),
-    params           jsonb NOT NULL,           -- objective, filter, weights, constraints, dates...
-    pins             jsonb NOT NULL DEFAULT '[]',
-    forbidden        jsonb NOT NULL DEFAULT '[]',
-    keep_previous    boolean NOT NULL DEFAULT true,
-    previous         jsonb,                    -- pairs of the solution replaced by a re-solve
-    solution         jsonb,                    -- the matcher's full result
-    solve_ms         integer,
-    solve_started_at timestamptz,              -- when the solver worker took it (wall clock)
-    solved_at        timestamptz,              -- when its result was stored
-    error            text,
-    created_by       bigint REFERENCES hr_accounts (id) ON DELETE SET NULL,
-    created_at       timestamptz NOT NULL DEFAULT now(),
-    updated_at       timestamptz NOT NULL DEFAULT now(),
-    published_at     timestamptz
-);
-CREATE INDEX rounds_status_idx ON rounds (status);
-
-CREATE TABLE pairs (
-    id            bigserial PRIMARY KEY,
-    round_id      bigint NOT NULL REFERENCES rounds (id),
-    -- NULL once that person erased their account: the partner keeps the pair's history
-    mentor_id     bigint REFERENCES employees (id) ON DELETE SET NULL,
-    mentee_id     bigint REFERENCES employees (id) ON DELETE SET NULL,
-    cross_department boolean NOT NULL DEFAULT false,  -- as it was at publication
-    score         double precision NOT NULL,
-    detail        jsonb NOT NULL,              -- breakdown, skills, slots, proposed slot
-    status        text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'ended')),
-    starts_on     date NOT NULL,
-    ends_on       date NOT NULL,
-    created_at    timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (round_id, mentee_id)
-);
-CREATE INDEX pairs_mentor_idx ON pairs (mentor_id) WHERE status = 'active';
-CREATE INDEX pairs_mentee_idx ON pairs (mentee_id) WHERE status = 'active';
--- a manager has at most one active mentor at a time
-CREATE UNIQUE INDEX pairs_one_active_mentor ON pairs (mentee_id) WHERE status = 'active';
-
--- Ids (text) of the round's participants given its filter.
-CREATE FUNCTION round_participants(rid bigint) RETURNS SETOF employees LANGUAGE sql STABLE AS $$
+-- The round's participants given its filter.
+CREATE FUNCTION core.round_participants(rid bigint) RETURNS SETOF employees LANGUAGE sql STABLE AS $$
     SELECT e.* FROM employees e, rounds r
     WHERE r.id = rid
       AND (jsonb_array_length(coalesce(r.params->'filter'->'departments', '[]')) = 0
@@ -53,14 +12,14 @@ CREATE FUNCTION round_participants(rid bigint) RETURNS SETOF employees LANGUAGE 
 $$;
 
 -- "Name <email>" of an employee, how messages for HR and employees name people.
-CREATE FUNCTION person_label(eid bigint) RETURNS text LANGUAGE sql STABLE AS $$
+CREATE FUNCTION core.person_label(eid bigint) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT coalesce((SELECT format('%s <%s>', display_name, email) FROM employees WHERE id = eid),
                     'an erased employee')
 $$;
 
 -- The round's possible mentors now with the capacity each has left: participants (the round's
 -- filter) who mentor, have capacity left and teach something. One owner for the instance and pins.
-CREATE FUNCTION round_mentor_pool(rid bigint) RETURNS TABLE (id bigint, remaining integer)
+CREATE FUNCTION core.round_mentor_pool(rid bigint) RETURNS TABLE (id bigint, remaining integer)
 LANGUAGE sql STABLE AS $$
     SELECT e.id, e.mentor_capacity - coalesce(b.n, 0)::integer
     FROM round_participants(rid) e
@@ -71,7 +30,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The round's possible mentees now: participants who learn something and have no active mentor.
-CREATE FUNCTION round_mentee_pool(rid bigint) RETURNS SETOF bigint LANGUAGE sql STABLE AS $$
+CREATE FUNCTION core.round_mentee_pool(rid bigint) RETURNS SETOF bigint LANGUAGE sql STABLE AS $$
     SELECT e.id FROM round_participants(rid) e
     WHERE e.role IN ('mentee', 'both')
       AND EXISTS (SELECT 1 FROM learning l WHERE l.employee_id = e.id)
@@ -80,7 +39,7 @@ $$;
 
 -- Why a pin or forbidden pair cannot take part in the round's next solve (NULL when it can), and
 -- which side is at fault ('mentor_id' or 'mentee_id').
-CREATE FUNCTION round_pair_problem(rid bigint, mentor bigint, mentee bigint, OUT side text, OUT why text)
+CREATE FUNCTION core.round_pair_problem(rid bigint, mentor bigint, mentee bigint, OUT side text, OUT why text)
 LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN mentor = mentee THEN 'mentee_id'
                 WHEN mentor NOT IN (SELECT id FROM round_mentor_pool(rid)) THEN 'mentor_id'
@@ -95,7 +54,7 @@ LANGUAGE sql STABLE AS $$
            END
 $$;
 
-CREATE FUNCTION round_json(r rounds) RETURNS jsonb LANGUAGE sql STABLE AS $$
+CREATE FUNCTION core.round_json(r rounds) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT (r.params - 'filter') || jsonb_build_object(
         'id', r.id, 'name', r.name, 'status', r.status,
         'filter', r.params->'filter',
@@ -118,16 +77,8 @@ CREATE FUNCTION round_json(r rounds) RETURNS jsonb LANGUAGE sql STABLE AS $$
         'published_at', ts_text(r.published_at))
 $$;
 
--- Public card of an employee shown to their partner and to HR in a pair.
-CREATE FUNCTION person_card(eid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('id', e.id, 'display_name', e.display_name, 'email', e.email,
-                              'department', e.department, 'site', e.site, 'job_title', e.job_title,
-                              'timezone', e.timezone, 'languages', to_jsonb(e.languages))
-    FROM employees e WHERE e.id = eid
-$$;
-
 -- A round with its pairs (names resolved) and unmatched mentees, for HR review.
-CREATE FUNCTION round_detail(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
+CREATE FUNCTION core.round_detail(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT round_json(r) || jsonb_build_object(
         'pairs', coalesce((SELECT jsonb_agg((p - 'mentor' - 'mentee') || jsonb_build_object(
                                'mentor', person_card((p->>'mentor')::bigint),
@@ -156,7 +107,7 @@ $$;
 
 -- The matcher's domain-form instance of a round (see api-spec/matcher-instance.schema.json).
 -- Mentees already in an active pair are left out; mentors keep only their remaining capacity.
-CREATE FUNCTION round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
+CREATE FUNCTION core.round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
     WITH r AS (SELECT * FROM rounds WHERE id = rid),
     part AS (SELECT * FROM round_participants(rid)),
     mpool AS (SELECT * FROM round_mentor_pool(rid)),
@@ -215,7 +166,7 @@ CREATE FUNCTION round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS 
 $$;
 
 -- Stores the solver's outcome if the round is still waiting for it (a cancel wins over a late result).
-CREATE FUNCTION round_store_result(rid bigint, p_result jsonb, p_error text, p_ms integer) RETURNS void
+CREATE FUNCTION core.round_store_result(rid bigint, p_result jsonb, p_error text, p_ms integer) RETURNS void
 LANGUAGE sql AS $$
     UPDATE rounds SET
         status = CASE WHEN p_error IS NOT NULL THEN 'failed'
@@ -233,7 +184,7 @@ LANGUAGE sql AS $$
 $$;
 
 -- Queues a (re-)solve: remembers the current pairs so the solver can keep them (minimal disruption).
-CREATE FUNCTION api_round_solve(rid bigint, keep boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE FUNCTION core.api_round_solve(rid bigint, keep boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     r rounds;
 BEGIN
@@ -255,7 +206,7 @@ BEGIN
 END $$;
 
 -- Updates a round's parameters (the server validated and merged them); the round needs a new solve.
-CREATE FUNCTION api_round_patch(rid bigint, p jsonb, new_name text) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE FUNCTION core.api_round_patch(rid bigint, p jsonb, new_name text) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     r rounds;
 BEGIN
@@ -281,7 +232,7 @@ BEGIN
 END $$;
 
 -- Replaces the pins or the forbidden pairs of a round; every id must be an employee.
-CREATE FUNCTION api_round_set_pairs(rid bigint, which text, list jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE FUNCTION core.api_round_set_pairs(rid bigint, which text, list jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     r rounds;
     bad record;
@@ -319,7 +270,7 @@ BEGIN
 END $$;
 
 -- Publishes a solved round: all of its pairs become active at once, or none (409 on a conflict).
-CREATE FUNCTION api_round_publish(rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE FUNCTION core.api_round_publish(rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     r rounds;
     clash bigint;
@@ -364,7 +315,7 @@ BEGIN
     RETURN round_json(r);
 END $$;
 
-CREATE FUNCTION api_round_cancel(rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE FUNCTION core.api_round_cancel(rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     r rounds;
 BEGIN
@@ -379,67 +330,133 @@ BEGIN
     RETURN round_json(r);
 END $$;
 
--- The caller's active pairs with the partner's public card, skills, slots and proposed slot.
-CREATE FUNCTION api_my_pairs(eid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('items', coalesce(jsonb_agg(jsonb_build_object(
-        'pair_id', p.id, 'round_id', p.round_id, 'round_name', r.name,
-        'role', CASE WHEN p.mentor_id = eid THEN 'mentor' ELSE 'mentee' END,
-        'partner', person_card(CASE WHEN p.mentor_id = eid THEN p.mentee_id ELSE p.mentor_id END),
-        'score', p.score,
-        'skills', coalesce(p.detail->'skills', '[]'),
-        'slots', coalesce(p.detail->'slots', '[]'),
-        'proposed_slot', p.detail->'proposed_slot',
-        'starts_on', p.starts_on::text, 'ends_on', p.ends_on::text,
-        'status', p.status) ORDER BY p.id), '[]'))
-    FROM pairs p JOIN rounds r ON r.id = p.round_id
-    WHERE (p.mentor_id = eid OR p.mentee_id = eid) AND p.status = 'active'
-$$;
-
--- Escapes text for an iCalendar property value.
-CREATE FUNCTION ics_escape(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-    SELECT replace(replace(replace(replace(t, '\', '\\'), ';', '\;'), ',', '\,'), E'\n', '\n')
-$$;
-
--- An iCalendar invitation for the pair's proposed weekly slot, in the caller's own time zone,
--- recurring weekly from the round's start to its end. NULL when the pair is not the caller's.
-CREATE FUNCTION api_pair_ics(eid bigint, pid bigint) RETURNS text LANGUAGE sql STABLE AS $$
-    WITH p AS (
-        SELECT p.*, me.timezone AS tz,
-               p.detail->'proposed_slot'->(CASE WHEN p.mentor_id = eid THEN 'mentor_local' ELSE 'mentee_local' END) AS s,
-               (SELECT display_name FROM employees WHERE id = p.mentor_id) AS mentor_name,
-               (SELECT display_name FROM employees WHERE id = p.mentee_id) AS mentee_name
-        FROM pairs p JOIN employees me ON me.id = eid
-        WHERE p.id = pid AND (p.mentor_id = eid OR p.mentee_id = eid) AND p.status = 'active'
-    ), f AS (
-        SELECT p.*, p.starts_on + ((day_index(s->>'day') - (extract(isodow FROM p.starts_on)::int - 1) + 7) % 7) AS d
-        FROM p WHERE s IS NOT NULL
-    )
-    SELECT concat_ws(E'\r\n',
-        'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Tandem//Reverse mentoring//EN',
-        'CALSCALE:GREGORIAN', 'METHOD:PUBLISH', 'BEGIN:VEVENT',
-        'UID:tandem-pair-' || f.id || '@tandem',
-        'DTSTAMP:' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"'),
-        'DTSTART;TZID=' || f.tz || ':' || to_char(f.d + hhmm_minutes(f.s->>'start') * interval '1 minute', 'YYYYMMDD"T"HH24MISS'),
-        'DTEND;TZID=' || f.tz || ':' || to_char(f.d + hhmm_minutes(f.s->>'end') * interval '1 minute', 'YYYYMMDD"T"HH24MISS'),
-        'RRULE:FREQ=WEEKLY;UNTIL=' || to_char(f.ends_on, 'YYYYMMDD') || 'T235959Z',
-        'SUMMARY:' || ics_escape('Tandem reverse mentoring: ' || f.mentor_name || ' and ' || f.mentee_name),
-        'DESCRIPTION:' || ics_escape('Skills to work on: ' ||
-            coalesce((SELECT string_agg(x, ', ') FROM jsonb_array_elements_text(f.detail->'skills') x), '')),
-        'END:VEVENT', 'END:VCALENDAR') || E'\r\n'
-    FROM f
-$$;
-
--- Refuses a mentor capacity below the number of mentees the employee mentors now.
-CREATE FUNCTION employee_check_capacity(eid bigint) RETURNS void LANGUAGE plpgsql AS $$
+-- The documented defaults of a new round's parameters (the one owner of them: the spec documents
+-- them, the matcher receives them all in the instance). Dates in UTC: the reference week is the
+-- next Monday (today if Monday); a round starts then, or on starts_on, and lasts 26 weeks.
+CREATE FUNCTION core.round_defaults(starts_on date) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    active integer;
-    cap smallint;
+    today date := (now() AT TIME ZONE 'UTC')::date;
+    monday date := today + (8 - extract(isodow FROM today)::int) % 7;
+    start date := coalesce(starts_on, monday);
 BEGIN
-    PERFORM pg_advisory_xact_lock(7346212); -- the lock publications take
-    SELECT count(*) INTO active FROM pairs WHERE mentor_id = eid AND status = 'active';
-    SELECT mentor_capacity INTO cap FROM employees WHERE id = eid;
-    IF active > cap THEN
-        PERFORM api_fail(409, 'conflict', 'mentor_capacity',
-                         format('mentor_capacity: you mentor %s people now; end a pair first', active));
+    RETURN jsonb_build_object(
+        'objective', 'max_matched_then_score',
+        'filter', jsonb_build_object('departments', '[]'::jsonb, 'sites', '[]'::jsonb),
+        'weights', jsonb_build_object('skill_gain', 1.0, 'cross_department', 4.0, 'overlap_per_hour', 0.5,
+                                      'overlap_cap_hours', 4.0, 'previously_unmatched', 2.0),
+        'constraints', jsonb_build_object('max_mentors_per_team', NULL, 'min_department_share', NULL),
+        'session_minutes', 60, 'reference_week', monday::text, 'allow_repeat_pairs', false,
+        'mentor_capacity_cap', 3, 'time_limit_seconds', 60,
+        'starts_on', start::text, 'ends_on', (start + 182)::text);
+END $$;
+
+-- Date rules of a round body (dates already well-formed): the reference week starts on a Monday,
+-- the round ends after it starts (when the body gives both).
+CREATE FUNCTION core.round_check_dates(p jsonb) RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF p ? 'reference_week' AND extract(isodow FROM (p->>'reference_week')::date) <> 1 THEN
+        PERFORM api_fail(400, 'invalid_value', 'reference_week', 'reference_week must be a Monday');
     END IF;
+    IF p ? 'starts_on' AND p ? 'ends_on' AND (p->>'ends_on')::date <= (p->>'starts_on')::date THEN
+        PERFORM api_fail(400, 'invalid_value', 'ends_on', 'ends_on must be after starts_on');
+    END IF;
+END $$;
+
+-- POST /v1/rounds (HR): the defaults overlaid by the body (objects merged one level deep); a draft
+-- when solve is false, else queued for the solver.
+CREATE FUNCTION api.round_create(tok bytea, p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    hid bigint := auth_hr(tok);
+    d jsonb;
+    j jsonb;
+BEGIN
+    PERFORM round_check_dates(p);
+    d := round_defaults((p->>'starts_on')::date);
+    INSERT INTO rounds (name, status, params, created_by)
+    VALUES (p->>'name', CASE WHEN p->'solve' = 'false'::jsonb THEN 'draft' ELSE 'solving' END,
+            d || (p - 'name' - 'solve' - 'filter' - 'weights' - 'constraints')
+              || jsonb_build_object('filter', (d->'filter') || coalesce(p->'filter', '{}'),
+                                    'weights', (d->'weights') || coalesce(p->'weights', '{}'),
+                                    'constraints', (d->'constraints') || coalesce(p->'constraints', '{}')),
+            hid)
+    RETURNING round_json(rounds) INTO j;
+    RETURN j;
+END $$;
+
+-- GET /v1/rounds (HR)
+CREATE FUNCTION api.rounds_list(tok bytea) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    RETURN (SELECT jsonb_build_object('items', coalesce(jsonb_agg(round_json(r) ORDER BY r.id DESC), '[]'))
+            FROM rounds r);
+END $$;
+
+-- GET /v1/rounds/{id} (HR)
+CREATE FUNCTION api.round_get(tok bytea, rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    RETURN round_detail(rid);
+END $$;
+
+-- PATCH /v1/rounds/{id} (HR)
+CREATE FUNCTION api.round_patch(tok bytea, rid bigint, p jsonb, new_name text) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    PERFORM round_check_dates(p);
+    RETURN api_round_patch(rid, p, new_name);
+END $$;
+
+-- PUT /v1/rounds/{id}/pins and /forbidden (HR)
+CREATE FUNCTION api.round_set_pairs(tok bytea, rid bigint, which text, list jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    RETURN api_round_set_pairs(rid, which, list);
+END $$;
+
+-- POST /v1/rounds/{id}/solve (HR)
+CREATE FUNCTION api.round_solve(tok bytea, rid bigint, keep boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    RETURN api_round_solve(rid, keep);
+END $$;
+
+-- POST /v1/rounds/{id}/publish (HR)
+CREATE FUNCTION api.round_publish(tok bytea, rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    RETURN api_round_publish(rid);
+END $$;
+
+-- POST /v1/rounds/{id}/cancel (HR)
+CREATE FUNCTION api.round_cancel(tok bytea, rid bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM auth_hr(tok);
+    RETURN api_round_cancel(rid);
+END $$;
+
+-- The solver worker's statements, for when solver.c connects as the application role (today it
+-- runs the same SQL as the owner): the next waiting round, taking one (its instance and time
+-- limit, solve_started_at stamped), storing its outcome, failing one whose instance cannot be built.
+CREATE FUNCTION api.solver_next_round() RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN (SELECT id FROM rounds WHERE status = 'solving' ORDER BY updated_at, id LIMIT 1);
+END $$;
+
+CREATE FUNCTION api.solver_take(rid bigint, OUT instance text, OUT time_limit integer) LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE rounds SET solve_started_at = clock_timestamp() WHERE id = rid;
+    SELECT round_instance(id)::text, coalesce((params->>'time_limit_seconds')::int, 60)
+    INTO instance, time_limit FROM rounds WHERE id = rid;
+END $$;
+
+CREATE FUNCTION api.solver_store(rid bigint, p_result jsonb, p_error text, p_ms integer) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM round_store_result(rid, p_result, p_error, p_ms);
+END $$;
+
+CREATE FUNCTION api.solver_fail(rid bigint, p_error text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE rounds SET status = 'failed', error = p_error, updated_at = now()
+    WHERE id = rid AND status = 'solving';
 END $$;

@@ -1,0 +1,156 @@
+"""Schema migrations (issue 8): versioned files are checksummed and never edited once applied,
+module files are re-applied at every start (a removed function disappears), and the request path
+runs as the application role, which can only execute functions of schema api."""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+
+from conftest import REPO, TANDEMD, Client, Tandemd, assert_error, base_env, employee_body, make_state_dir
+
+APP_ROLE = "tandem_app"
+
+
+def psql(state_dir, sql, user="tandem"):
+    return subprocess.run(["psql", f"host={state_dir}/run dbname=tandem user={user}", "-X", "-v",
+                           "ON_ERROR_STOP=1", "-Atc", sql], capture_output=True, timeout=30, text=True)
+
+
+def schema_copy():
+    d = tempfile.mkdtemp(prefix="tandem-schema-")
+    shutil.copytree(os.path.join(REPO, "schema"), os.path.join(d, "schema"))
+    os.chmod(d, 0o755)
+    return os.path.join(d, "schema")
+
+
+def start(state, schema, name):
+    return Tandemd(["--state-dir", state, "--schema-dir", schema], state, name=name)
+
+
+def run_once(state, schema):
+    """Starts tandemd expecting it to fail at start; returns (exit code, stderr)."""
+    p = subprocess.run([TANDEMD, "--listen", "127.0.0.1:0", "--state-dir", state, "--schema-dir", schema],
+                       capture_output=True, timeout=120, env=base_env(), cwd=state, text=True)
+    return p.returncode, p.stderr
+
+
+def test_edited_applied_migration_stops_tandemd_naming_it():
+    schema, state = schema_copy(), make_state_dir("tandem-mig-edit-")
+    try:
+        srv = start(state, schema, "mig-edit")
+        assert srv.terminate() == 0
+        with open(os.path.join(schema, "migrations", "V001__baseline.sql"), "a") as f:
+            f.write("\n-- an edit after the migration was applied\n")
+        code, err = run_once(state, schema)
+        assert code != 0, err
+        assert "V001__baseline.sql" in err and "never edited" in err, err
+    finally:
+        shutil.rmtree(os.path.dirname(schema), ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_migrations_are_recorded_with_their_checksum(server):
+    out = psql(server.state_dir, "SELECT version, name, checksum FROM schema_migrations ORDER BY version")
+    assert out.returncode == 0, out.stderr
+    version, name, checksum = out.stdout.splitlines()[0].split("|")
+    assert (version, name) == ("1", "V001__baseline.sql")
+    with open(os.path.join(REPO, "schema", "migrations", name), "rb") as f:
+        assert checksum == hashlib.sha256(f.read()).hexdigest()
+
+
+def test_module_functions_are_rebuilt_at_every_start():
+    """A function dropped from the module files is gone after a restart; the data stays."""
+    schema, state = schema_copy(), make_state_dir("tandem-mig-mod-")
+    try:
+        extra = os.path.join(schema, "modules", "90_extra.sql")
+        with open(extra, "w") as f:
+            f.write("CREATE FUNCTION api.extra_probe() RETURNS integer LANGUAGE sql AS $$ SELECT 42 $$;\n")
+        srv = start(state, schema, "mig-mod")
+        token = Client(srv.base_url).post("/v1/employees", employee_body()).body["token"]
+        assert psql(state, "SELECT api.extra_probe()").stdout.strip() == "42"
+        assert srv.terminate() == 0
+        os.unlink(extra)
+        srv = start(state, schema, "mig-mod2")
+        out = psql(state, "SELECT count(*) FROM pg_proc WHERE proname = 'extra_probe'")
+        assert out.stdout.strip() == "0", out
+        assert Client(srv.base_url).get("/v1/me", token=token).status == 200
+        assert srv.terminate() == 0
+    finally:
+        shutil.rmtree(os.path.dirname(schema), ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_broken_module_fails_the_start_and_changes_nothing():
+    schema, state = schema_copy(), make_state_dir("tandem-mig-bad-")
+    try:
+        srv = start(state, schema, "mig-bad")
+        assert srv.terminate() == 0
+        with open(os.path.join(schema, "modules", "90_broken.sql"), "w") as f:
+            f.write("CREATE FUNCTION api.broken() RETURNS integer LANGUAGE sql AS $$ SELECT nope $$;\n")
+        code, err = run_once(state, schema)
+        assert code != 0 and "90_broken.sql" in err, err
+        os.unlink(os.path.join(schema, "modules", "90_broken.sql"))
+        srv = start(state, schema, "mig-bad2")  # the functions were left as they were: it starts
+        assert Client(srv.base_url).get("/v1/skills").status == 200
+        assert srv.terminate() == 0
+    finally:
+        shutil.rmtree(os.path.dirname(schema), ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_application_role_cannot_read_tables(server):
+    for sql in ("SELECT count(*) FROM employees", "SELECT count(*) FROM api_tokens",
+                "DELETE FROM api_tokens", "SELECT core.profile_json(1)"):
+        out = psql(server.state_dir, sql, user=APP_ROLE)
+        assert out.returncode != 0 and "permission denied" in out.stderr, (sql, out.stdout, out.stderr)
+    # what it may do: call api functions, which authenticate
+    out = psql(server.state_dir, "SELECT api.me('\\x00')", user=APP_ROLE)
+    assert out.returncode != 0 and "unknown or revoked token" in out.stderr, out.stderr
+    out = psql(server.state_dir, "SELECT api.schema_version()", user=APP_ROLE)
+    assert out.returncode == 0 and out.stdout.strip() == "1", out.stderr
+
+
+def test_api_functions_are_security_definer_with_a_fixed_search_path(server):
+    out = psql(server.state_dir,
+               "SELECT count(*) FROM pg_proc WHERE pronamespace = 'api'::regnamespace "
+               "AND NOT (prosecdef AND proconfig @> ARRAY['search_path=core, public, pg_temp'])")
+    assert out.returncode == 0 and out.stdout.strip() == "0", out
+
+
+def test_requests_run_as_the_application_role(server, api):
+    assert api.get("/v1/skills").status == 200
+    out = psql(server.state_dir,
+               "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'tandem' "
+               "AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND usename IS NOT NULL")
+    users = set(out.stdout.split())
+    assert APP_ROLE in users, out
+
+
+def test_unknown_token_with_a_bad_body_is_401_not_400(api):
+    """Authentication is in the route's statement; a request refused before it (bad body) still
+    learns 401/403 first, as before."""
+    bad = "tdm_" + "A" * 43
+    assert_error(api.put("/v1/me/availability", {"slots": "nope"}, token=bad), 401, "unauthorized")
+    assert_error(api.get("/v1/rounds/not-an-id", token=bad), 401, "unauthorized")
+
+
+def test_wrong_role_with_a_bad_body_is_403(api, hr_token):
+    assert_error(api.put("/v1/me/availability", {"slots": "nope"}, token=hr_token), 403, "forbidden")
+    employee = api.post("/v1/employees", employee_body()).body["token"]
+    assert_error(api.post("/v1/skills", {"slug": 5}, token=employee), 403, "forbidden")
+    # the right caller gets the refusal itself
+    assert_error(api.put("/v1/me/availability", {"slots": "nope"}, token=employee), 400, "invalid_type")
+
+
+def test_solver_statements_exist_for_the_application_role(server, api, hr_token):
+    """The solver's api functions (for solver.c once it connects as tandem_app) give what its
+    owner-role SQL gives today."""
+    rd = api.post("/v1/rounds", {"name": "probe", "solve": False}, token=hr_token).body
+    out = psql(server.state_dir, f"SELECT time_limit, instance::jsonb ? 'mentors' FROM api.solver_take({rd['id']})",
+               user=APP_ROLE)
+    assert out.returncode == 0 and out.stdout.strip() == "60|t", out
+    out = psql(server.state_dir, f"SELECT api.solver_fail({rd['id']}, 'x'); SELECT api.solver_next_round() IS DISTINCT FROM {rd['id']}",
+               user=APP_ROLE)
+    assert out.returncode == 0 and out.stdout.split()[-1] == "t", out
