@@ -25,8 +25,6 @@ enum {
 	OPT_DATABASE_URL,
 	OPT_STATE_DIR,
 	OPT_PG_USER,
-	OPT_TLS_CERT,
-	OPT_TLS_KEY,
 	OPT_WEBHOOK_ALLOW_PRIVATE,
 	OPT_WEBHOOK_ALLOW_CIDRS,
 	OPT_PG_BINDIR,
@@ -151,12 +149,6 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 	case OPT_PG_USER:
 		settings_set(&cfg->pg_user, val);
 		return true;
-	case OPT_TLS_CERT:
-		settings_set(&cfg->tls_cert, *val ? val : NULL);
-		return true;
-	case OPT_TLS_KEY:
-		settings_set(&cfg->tls_key, *val ? val : NULL);
-		return true;
 	case OPT_WEBHOOK_ALLOW_PRIVATE:
 		cfg->webhook_allow_private = val == NULL || strcmp(val, "0") != 0;
 		return true;
@@ -279,8 +271,6 @@ static const struct {
     {"TANDEM_STATE_DIR", OPT_STATE_DIR},
     {"TANDEM_USER", OPT_PG_USER},
     {"TANDEM_PG_USER", OPT_PG_USER},
-    {"TANDEM_TLS_CERT", OPT_TLS_CERT},
-    {"TANDEM_TLS_KEY", OPT_TLS_KEY},
     {"TANDEM_WEBHOOK_ALLOW_PRIVATE", OPT_WEBHOOK_ALLOW_PRIVATE},
     {"TANDEM_WEBHOOK_ALLOW_CIDRS", OPT_WEBHOOK_ALLOW_CIDRS},
     {"TANDEM_PG_BINDIR", OPT_PG_BINDIR},
@@ -334,8 +324,6 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	    {"user", required_argument, NULL, OPT_PG_USER},
 	    {"pg-user", required_argument, NULL, OPT_PG_USER},
-	    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-	    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
 	    {"webhook-allow-private", no_argument, NULL, OPT_WEBHOOK_ALLOW_PRIVATE},
 	    {"webhook-allow-cidrs", required_argument, NULL, OPT_WEBHOOK_ALLOW_CIDRS},
 	    {"pg-bindir", required_argument, NULL, OPT_PG_BINDIR},
@@ -407,10 +395,6 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 		snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
 		return SETTINGS_ERROR;
 	}
-	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
-		snprintf(err, errlen, "--tls-cert and --tls-key go together");
-		return SETTINGS_ERROR;
-	}
 	if (cfg->admin_command != NULL && strcmp(cfg->admin_command, "create-hr") != 0 &&
 	    strcmp(cfg->admin_command, "issue-token") != 0) {
 		snprintf(err, errlen, "unknown admin command \"%s\"", cfg->admin_command);
@@ -443,11 +427,6 @@ settings_usage(const char *argv0)
 	    "started as root; it also\n"
 	    "                                                      runs the embedded cluster "
 	    "(tandem; alias --pg-user)\n"
-	    "  --tls-cert PATH             TANDEM_TLS_CERT         serve HTTPS (TLS 1.2+) with "
-	    "this "
-	    "PEM certificate chain\n"
-	    "  --tls-key PATH              TANDEM_TLS_KEY          ... and this PEM private key "
-	    "(both read before the drop)\n"
 	    "  --pg-bindir DIR             TANDEM_PG_BINDIR        PostgreSQL server binaries "
 	    "(%s)\n"
 	    "  --schema-dir DIR            TANDEM_SCHEMA_DIR       SQL migrations (%s)\n"
@@ -511,8 +490,6 @@ settings_free(struct settings *cfg)
 	free(cfg->issuer_email);
 	free(cfg->webhook_ca_file);
 	free(cfg->webhook_allow_cidrs);
-	free(cfg->tls_cert);
-	free(cfg->tls_key);
 	free(cfg->admin_command);
 	free(cfg->admin_email);
 	free(cfg->admin_name);

@@ -11,8 +11,6 @@ struct settings {
 	char *database_url;    /* external PostgreSQL, or NULL for the embedded cluster */
 	char *state_dir;       /* embedded cluster location */
 	char *pg_user;         /* account tandemd drops to when root (--user); runs the cluster */
-	char *tls_cert;        /* PEM chain for HTTPS, or NULL for plain HTTP */
-	char *tls_key;         /* its PEM private key */
 	char *pg_bindir;       /* PostgreSQL server binaries */
 	char *schema_dir;      /* numbered SQL migrations */
 	int threads;           /* event loops serving HTTP, each with its own pool */
