@@ -17,12 +17,17 @@
 #include "upkeep.h"
 #include "worker.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* SIGTERM/SIGINT: every loop stops accepting, finishes its in-flight requests, then exits. */
 static void
@@ -37,6 +42,45 @@ main_signal_cb(evutil_socket_t sig, short what, void *arg)
 	seen = true;
 	log_msg("info", "signal %d: finishing in-flight requests, then exiting", (int)sig);
 	workers_stop(ws);
+}
+
+/* Started as root (to manage the embedded cluster and bind privileged ports): becomes cfg->pg_user
+ * (--user) for good, with its groups, and checks root cannot be regained. No-op when not root. */
+static bool
+main_drop_privileges(const struct settings *cfg)
+{
+	gid_t groups[256];
+	int ngroups = 256;
+	struct passwd *pw;
+
+	if (geteuid() != 0 && getuid() != 0)
+		return true;
+	pw = getpwnam(cfg->pg_user);
+	if (pw == NULL || pw->pw_uid == 0) {
+		log_msg("error",
+		        "cannot drop root: account \"%s\" %s (create it: useradd --system %s, or "
+		        "pass --user)",
+		        cfg->pg_user, pw == NULL ? "does not exist" : "is root", cfg->pg_user);
+		return false;
+	}
+	if (getgrouplist(cfg->pg_user, pw->pw_gid, groups, &ngroups) < 0) {
+		groups[0] = pw->pw_gid;
+		ngroups = 1;
+	}
+	if (setgroups((size_t)ngroups, groups) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		log_msg("error", "cannot drop root to account \"%s\": %s", cfg->pg_user,
+		        strerror(errno));
+		return false;
+	}
+	if (setuid(0) == 0 || getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
+	    getgid() != pw->pw_gid || getegid() != pw->pw_gid) {
+		log_msg("error", "privileges were not dropped to \"%s\"; refusing to go on",
+		        cfg->pg_user);
+		return false;
+	}
+	log_msg("info", "running as account \"%s\" (uid %u)", cfg->pg_user, (unsigned)pw->pw_uid);
+	return true;
 }
 
 /* Serves HTTP on cfg->threads event loops until a signal asks to stop; returns the exit code.
@@ -63,15 +107,17 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 		log_msg("error", "cannot parse the database connection string");
 		goto out;
 	}
+	listener = listener_new(cfg, err, sizeof(err)); /* as root: may bind ports below 1024 */
+	if (listener == NULL) {
+		log_msg("error", "%s", err);
+		goto out;
+	}
+	if (!main_drop_privileges(cfg)) /* before any thread or solver child exists */
+		goto out;
 	if (!schema_ready) {
 		retry = migrate_retry_new(conninfo, cfg->schema_dir, &ready);
 		if (retry == NULL)
 			goto out;
-	}
-	listener = listener_new(cfg, err, sizeof(err));
-	if (listener == NULL) {
-		log_msg("error", "%s", err);
-		goto out;
 	}
 	ws = workers_new(cfg, app_conninfo, listener, &ready);
 	if (ws == NULL)
@@ -157,7 +203,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (cfg.admin_command != NULL) {
-		rc = admin_run(&cfg, conninfo);
+		if (main_drop_privileges(&cfg))
+			rc = admin_run(&cfg, conninfo);
 		goto out;
 	}
 	if (migrated == MIGRATE_OK)

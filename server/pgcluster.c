@@ -304,8 +304,10 @@ exec_tool_child(const struct pgcluster *c, const char *path, char *const argv[])
 	int logfd;
 	int sig;
 
-	if (c->drop_privileges && (setgroups((size_t)c->ngroups, c->groups) != 0 ||
-	                           setgid(c->gid) != 0 || setuid(c->uid) != 0 || setuid(0) == 0)) {
+	/* after tandemd itself dropped to the account (main.c), it runs the tools as it is */
+	if (c->drop_privileges && geteuid() == 0 &&
+	    (setgroups((size_t)c->ngroups, c->groups) != 0 || setgid(c->gid) != 0 ||
+	     setuid(c->uid) != 0 || setuid(0) == 0)) {
 		dprintf(STDERR_FILENO, "pgcluster: cannot switch to account %s: %s\n", c->user,
 		        strerror(errno));
 		goto fail;
@@ -471,8 +473,12 @@ start_server(const struct pgcluster *c, char *errbuf, size_t errlen)
 {
 	const char *fast = getenv("TANDEM_PG_FAST");
 	bool is_fast = fast != NULL && strcmp(fast, "1") == 0;
+	/* terse + panic: the log never carries DETAIL rows ("Failing row contains (...)"), CONTEXT
+	 * or the failing statement with its parameters, i.e. no personal data */
 	char *opts = format_string("-c listen_addresses='' -k '%s' -p %d "
-	                           "-c unix_socket_permissions=0700 -c max_connections=50 %s",
+	                           "-c unix_socket_permissions=0700 -c max_connections=50 "
+	                           "-c log_error_verbosity=terse -c log_min_error_statement=panic "
+	                           "%s",
 	                           c->sockdir, c->port,
 	                           is_fast ? "-c fsync=off -c synchronous_commit=off "
 	                                     "-c full_page_writes=off"

@@ -3,6 +3,7 @@
 #include "config.h"
 #endif
 #include "settings.h"
+#include "netpolicy.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +25,8 @@ enum {
 	OPT_DATABASE_URL,
 	OPT_STATE_DIR,
 	OPT_PG_USER,
+	OPT_WEBHOOK_ALLOW_PRIVATE,
+	OPT_WEBHOOK_ALLOW_CIDRS,
 	OPT_PG_BINDIR,
 	OPT_SCHEMA_DIR,
 	OPT_THREADS,
@@ -146,6 +149,14 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 	case OPT_PG_USER:
 		settings_set(&cfg->pg_user, val);
 		return true;
+	case OPT_WEBHOOK_ALLOW_PRIVATE:
+		cfg->webhook_allow_private = val == NULL || strcmp(val, "0") != 0;
+		return true;
+	case OPT_WEBHOOK_ALLOW_CIDRS:
+		if (*val && !netpolicy_parse_list(val, NULL, err, errlen))
+			return false;
+		settings_set(&cfg->webhook_allow_cidrs, *val ? val : NULL);
+		return true;
 	case OPT_PG_BINDIR:
 		settings_set(&cfg->pg_bindir, val);
 		return true;
@@ -258,7 +269,10 @@ static const struct {
     {"TANDEM_LISTEN", OPT_LISTEN},
     {"TANDEM_DATABASE_URL", OPT_DATABASE_URL},
     {"TANDEM_STATE_DIR", OPT_STATE_DIR},
+    {"TANDEM_USER", OPT_PG_USER},
     {"TANDEM_PG_USER", OPT_PG_USER},
+    {"TANDEM_WEBHOOK_ALLOW_PRIVATE", OPT_WEBHOOK_ALLOW_PRIVATE},
+    {"TANDEM_WEBHOOK_ALLOW_CIDRS", OPT_WEBHOOK_ALLOW_CIDRS},
     {"TANDEM_PG_BINDIR", OPT_PG_BINDIR},
     {"TANDEM_SCHEMA_DIR", OPT_SCHEMA_DIR},
     {"TANDEM_THREADS", OPT_THREADS},
@@ -308,7 +322,10 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"listen", required_argument, NULL, OPT_LISTEN},
 	    {"database-url", required_argument, NULL, OPT_DATABASE_URL},
 	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	    {"user", required_argument, NULL, OPT_PG_USER},
 	    {"pg-user", required_argument, NULL, OPT_PG_USER},
+	    {"webhook-allow-private", no_argument, NULL, OPT_WEBHOOK_ALLOW_PRIVATE},
+	    {"webhook-allow-cidrs", required_argument, NULL, OPT_WEBHOOK_ALLOW_CIDRS},
 	    {"pg-bindir", required_argument, NULL, OPT_PG_BINDIR},
 	    {"schema-dir", required_argument, NULL, OPT_SCHEMA_DIR},
 	    {"threads", required_argument, NULL, OPT_THREADS},
@@ -406,8 +423,10 @@ settings_usage(const char *argv0)
 	    "  --state-dir DIR             TANDEM_STATE_DIR        embedded cluster home "
 	    "(/var/lib/tandem as root,\n"
 	    "                                                      ./state otherwise)\n"
-	    "  --pg-user USER              TANDEM_PG_USER          account running the embedded "
-	    "cluster when root (tandem)\n"
+	    "  --user USER                 TANDEM_USER             account tandemd drops to when "
+	    "started as root; it also\n"
+	    "                                                      runs the embedded cluster "
+	    "(tandem; alias --pg-user)\n"
 	    "  --pg-bindir DIR             TANDEM_PG_BINDIR        PostgreSQL server binaries "
 	    "(%s)\n"
 	    "  --schema-dir DIR            TANDEM_SCHEMA_DIR       SQL migrations (%s)\n"
@@ -440,6 +459,13 @@ settings_usage(const char *argv0)
 	    "(tandem@example.com)\n"
 	    "  --webhook-ca-file PATH      TANDEM_WEBHOOK_CA_FILE  extra trusted CA certificates "
 	    "for https webhooks (system store)\n"
+	    "  --webhook-allow-private     TANDEM_WEBHOOK_ALLOW_PRIVATE=1  let webhooks reach "
+	    "loopback, private,\n"
+	    "                                                      link-local and metadata "
+	    "addresses (refused)\n"
+	    "  --webhook-allow-cidrs L     TANDEM_WEBHOOK_ALLOW_CIDRS  comma list of CIDRs "
+	    "webhooks "
+	    "may reach even so\n"
 	    "  --stall-days N              TANDEM_STALL_DAYS       days without a confirmed "
 	    "session before a pair is stalled (21)\n"
 	    "  --maintenance-seconds N     TANDEM_MAINTENANCE_SECONDS  period of the upkeep "
@@ -463,6 +489,7 @@ settings_free(struct settings *cfg)
 	free(cfg->issuer_name);
 	free(cfg->issuer_email);
 	free(cfg->webhook_ca_file);
+	free(cfg->webhook_allow_cidrs);
 	free(cfg->admin_command);
 	free(cfg->admin_email);
 	free(cfg->admin_name);

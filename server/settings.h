@@ -6,28 +6,30 @@
 #include <stddef.h>
 
 struct settings {
-	char *listen_host;        /* address to bind */
-	int listen_port;          /* TCP port */
-	char *database_url;       /* external PostgreSQL, or NULL for the embedded cluster */
-	char *state_dir;          /* embedded cluster location */
-	char *pg_user;            /* system account running the embedded cluster when root */
-	char *pg_bindir;          /* PostgreSQL server binaries */
-	char *schema_dir;         /* numbered SQL migrations */
-	int threads;              /* event loops serving HTTP, each with its own pool */
-	int pool_size;            /* database connections per event loop */
-	int queue_max;            /* requests waiting for a connection before 503, per event loop */
-	size_t max_body_bytes;    /* request body limit */
-	int max_connections;      /* client connections cap (0: derived from RLIMIT_NOFILE) */
-	int header_timeout;       /* seconds a connection has to deliver a complete request head */
+	char *listen_host;     /* address to bind */
+	int listen_port;       /* TCP port */
+	char *database_url;    /* external PostgreSQL, or NULL for the embedded cluster */
+	char *state_dir;       /* embedded cluster location */
+	char *pg_user;         /* account tandemd drops to when root (--user); runs the cluster */
+	char *pg_bindir;       /* PostgreSQL server binaries */
+	char *schema_dir;      /* numbered SQL migrations */
+	int threads;           /* event loops serving HTTP, each with its own pool */
+	int pool_size;         /* database connections per event loop */
+	int queue_max;         /* requests waiting for a connection before 503, per event loop */
+	size_t max_body_bytes; /* request body limit */
+	int max_connections;   /* client connections cap (0: derived from RLIMIT_NOFILE) */
+	int header_timeout;    /* seconds a connection has to deliver a complete request head */
 	int statement_timeout_ms; /* PostgreSQL statement_timeout of the pool connections */
 	char **allowed_domains;   /* NULL-terminated, or NULL for any */
 	char *public_base_url;    /* base of absolute links */
 	char *issuer_name;        /* Open Badges issuer */
 	char *issuer_email;
-	char *webhook_ca_file;   /* extra trusted CAs for https webhooks, or NULL */
-	int stall_days;          /* a pair without confirmed session this long is stalled */
-	int maintenance_seconds; /* period of the upkeep tick */
-	bool demo;               /* load the demo company at start */
+	char *webhook_ca_file;      /* extra trusted CAs for https webhooks, or NULL */
+	bool webhook_allow_private; /* webhooks may reach loopback/private/link-local/metadata */
+	char *webhook_allow_cidrs;  /* comma list of CIDRs allowed anyway, or NULL */
+	int stall_days;             /* a pair without confirmed session this long is stalled */
+	int maintenance_seconds;    /* period of the upkeep tick */
+	bool demo;                  /* load the demo company at start */
 	/* admin sub-command */
 	char *admin_command; /* "create-hr" or NULL when serving */
 	char *admin_email;

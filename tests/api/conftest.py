@@ -622,8 +622,21 @@ def recipient_identity(email, salt):
     return "sha256$" + _hashlib.sha256((email.lower() + salt).encode("utf-8")).hexdigest()
 
 
-def webhook_signature(body_bytes, secret):
-    return "sha256=" + _hmac.new(secret.encode("utf-8"), body_bytes, _hashlib.sha256).hexdigest()
+def webhook_signature(msg_id, timestamp, body_bytes, secret):
+    """Standard Webhooks: "v1," + base64(HMAC-SHA256(base64-decoded secret after "whsec_",
+    id "." timestamp "." body)), computed here independently of tandemd."""
+    import base64 as _b64
+    assert secret.startswith("whsec_"), secret
+    key = _b64.b64decode(secret[len("whsec_"):])
+    mac = _hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body_bytes, _hashlib.sha256).digest()
+    return "v1," + _b64.b64encode(mac).decode()
+
+
+def webhook_verify(delivery, secret):
+    """True when one of the delivery's webhook-signature entries is the secret's signature."""
+    h = {k.lower(): v for k, v in delivery["headers"].items()}
+    want = webhook_signature(h["webhook-id"], h["webhook-timestamp"], delivery["body"], secret)
+    return want in h["webhook-signature"].split(" ")
 
 
 class HookReceiver:

@@ -24,6 +24,8 @@ ENDPOINTS = {
     "list_skills": ("GET", "/v1/skills", None),
     "create_skill": ("POST", "/v1/skills", lambda: {"slug": "s_" + uuid.uuid4().hex[:12], "name": "Test skill"}),
     "patch_skill": ("PATCH", "/v1/skills/{slug}", lambda: {"description": "touched by authz test"}),
+    "list_webhooks": ("GET", "/v1/webhooks", None),
+    "rotate_webhook_secret": ("POST", "/v1/webhooks/{webhook}/rotate-secret", lambda: {"grace_seconds": 0}),
 }
 
 # who -> expected status (or (status, code))
@@ -44,6 +46,8 @@ TABLE = {
     "list_skills": {"anonymous": 200, "employee": 200, "hr": 200},
     "create_skill": {"anonymous": 401, "employee": 403, "hr": 201},
     "patch_skill": {"anonymous": 401, "employee": 403, "hr": 200},
+    "list_webhooks": {"anonymous": 401, "employee": 403, "hr": 200},
+    "rotate_webhook_secret": {"anonymous": 401, "employee": 403, "hr": 200},
 }
 
 CASES = [(ep, who, status) for ep, row in TABLE.items() for who, status in row.items()]
@@ -58,11 +62,20 @@ def authz_skill(api, hr_token):
     return slug
 
 
+@pytest.fixture(scope="module")
+def authz_webhook(api, hr_token):
+    r = api.post("/v1/webhooks", {"event_type": "badge_earned", "url": "https://hooks.example.com/authz"},
+                 token=hr_token)
+    assert r.status == 201, r
+    yield r.body["id"]
+    api.delete(f"/v1/webhooks/{r.body['id']}", token=hr_token)
+
+
 @pytest.mark.parametrize("endpoint,who,expected", CASES, ids=[f"{e}-{w}" for e, w, _ in CASES])
-def test_authorisation_table(api, make_employee, hr_token, authz_skill, endpoint, who, expected):
+def test_authorisation_table(api, make_employee, hr_token, authz_skill, authz_webhook, endpoint, who, expected):
     method, template, body_factory = ENDPOINTS[endpoint]
     me, other = make_employee(), make_employee()
-    path = template.format(own=me.id, other=other.id, slug=authz_skill)
+    path = template.format(own=me.id, other=other.id, slug=authz_skill, webhook=authz_webhook)
     token = {"anonymous": None, "employee": me.token, "hr": hr_token}[who]
     r = api.request(method, path, token=token, json_body=body_factory() if body_factory else None)
     assert r.status == expected, f"{who} {method} {path}: expected {expected}, got {r}"

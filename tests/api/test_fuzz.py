@@ -56,7 +56,7 @@ class World:
         award = ach["badges"][0]
         self.award_id = award["award_id"]
         self.assertion = award.get("assertion_url", "").rsplit("/", 1)[-1] or str(uuid.uuid4())
-        r = self.api.post("/v1/webhooks", {"event_type": "badge_earned", "url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef"},
+        r = self.api.post("/v1/webhooks", {"event_type": "badge_earned", "url": "https://hooks.example.com/hook"},
                           token=self.hr_token)
         assert r.status == 201, r
         self.webhook_id = r.body["id"]

@@ -44,6 +44,14 @@ def issue4_prerequisites(api, hr_token, template, example):
         def cleanup(resp):
             assert api.delete(f"/v1/webhooks/{resp.body['id']}", token=hr_token).status == 204
         return hr_token, {}, cleanup
+    if template == "/v1/webhooks/{id}/rotate-secret":
+        r = api.post("/v1/webhooks", {"event_type": "badge_earned", "url": "https://hooks.example.com/x"},
+                     token=hr_token)
+        assert r.status == 201, r
+
+        def cleanup(resp):
+            assert api.delete(f"/v1/webhooks/{r.body['id']}", token=hr_token).status == 204
+        return hr_token, {"id": r.body["id"]}, cleanup
     pair = build_pairs(api, hr_token, [{"skills": ["linkedin"]}], starts_on=datetime.date(2026, 1, 1))[0]
     if template == "/v1/pairs/{pair_id}/sessions":
         return pair.mentee.token, {"pair_id": pair.id}, None

@@ -1,4 +1,6 @@
-"""Issue 4 — HR statistics (JSON and CSV), webhooks (HMAC signature, retries with back-off, CRUD), and the
+"""Issue 4 — HR statistics (JSON and CSV), webhooks (Standard Webhooks signatures since issue 9, retries with
+back-off, CRUD, secret rotation; delivered to a local receiver by a tandemd run with --webhook-allow-private),
+and the
 upkeep tick of a second tandemd (--stall-days 0 --maintenance-seconds 1): pair_stalled events visible to HR
 and to the pair only, and pairs past their round's end ended by "round_end"."""
 
@@ -6,14 +8,14 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import time
 import uuid
 
 import pytest
 
-from conftest import (SPEC, Client, Tandemd, assert_error, build_pairs, confirmed_session, employee_body,
-                      log_session,
-                      make_state_dir, today_utc, webhook_signature)
+from conftest import (SPEC, Client, Tandemd, assert_error, build_pairs, confirmed_session, create_hr,
+                      employee_body, log_session, make_state_dir, today_utc, webhook_verify)
 
 
 STATS_FIELDS = ["department", "site", "managers_signed_up", "managers_matched", "participation_rate", "active_pairs",
@@ -134,12 +136,24 @@ def test_stats_authz_and_parameters(api, hr_token, make_employee):
 
 # ---- webhooks ----
 
-SECRET = "s3cret-for-tests-0123456789"
+SECRET_RX = r"whsec_[A-Za-z0-9+/]{43}="
 
 
-def register(api, hr_token, event_type, url, secret=SECRET):
-    r = api.post("/v1/webhooks", {"event_type": event_type, "url": url, "secret": secret}, token=hr_token)
+@pytest.fixture(scope="module")
+def hooks():
+    """A tandemd allowed to deliver to loopback (the test receivers), with its API client and an HR token."""
+    state = make_state_dir("tandem-hooks-")
+    srv = Tandemd(["--state-dir", state, "--webhook-allow-private"], state, name="hooks")
+    yield srv, Client(srv.base_url), create_hr(state)["token"]
+    code = srv.terminate()
+    srv.cleanup()
+    assert code == 0
+
+
+def register(api, hr_token, event_type, url):
+    r = api.post("/v1/webhooks", {"event_type": event_type, "url": url}, token=hr_token)
     assert r.status == 201, r
+    assert re.fullmatch(SECRET_RX, r.body["secret"]), r.body
     return r.body
 
 
@@ -148,31 +162,45 @@ def webhook(api, hr_token, wid):
     return items[0] if items else None
 
 
+def headers_of(x):
+    return {k.lower(): v for k, v in x["headers"].items()}
+
+
 def test_webhook_crud_and_validation(api, hr_token, make_employee):
     emp = make_employee()
-    body = {"event_type": "pair_completed", "url": "http://127.0.0.1:9/none", "secret": "x" * 16}
+    body = {"event_type": "pair_completed", "url": "https://hooks.example.com/none"}
     assert_error(api.post("/v1/webhooks", body), 401, "unauthorized")
     assert_error(api.post("/v1/webhooks", body, token=emp.token), 403, "forbidden")
     assert_error(api.get("/v1/webhooks", token=emp.token), 403, "forbidden")
     for over, code, field in ((dict(url="ftp://example.com/x"), "invalid_value", "url"),
                               (dict(url="not a url"), "invalid_value", "url"),
-                              (dict(secret="x" * 15), "invalid_value", "secret"),
-                              (dict(secret="x" * 201), "invalid_value", "secret"),
+                              (dict(secret="x" * 16), "unknown_field", "secret"),  # tandemd makes secrets
                               (dict(event_type="session_logged"), "invalid_value", "event_type"),
                               (dict(active=True), "unknown_field", "active")):
         assert_error(api.post("/v1/webhooks", dict(body, **over), token=hr_token), 400, code, field)
-    w = register(api, hr_token, "pair_completed", "http://127.0.0.1:9/none", "x" * 16)
-    assert w["event_type"] == "pair_completed" and w["url"] == "http://127.0.0.1:9/none" and w["active"] is True
+    w = register(api, hr_token, "pair_completed", "https://hooks.example.com/none")
+    assert w["event_type"] == "pair_completed" and w["url"] == "https://hooks.example.com/none" and w["active"]
     assert w["deliveries"] == {"pending": 0, "delivered": 0, "failed": 0}
-    assert "secret" not in w
-    assert webhook(api, hr_token, w["id"]) == w
+    listed = webhook(api, hr_token, w["id"])
+    assert "secret" not in listed, "the secret is shown once, at creation"
+    assert listed == {k: v for k, v in w.items() if k != "secret"}
+    assert listed["secret_rotated_at"] is None and listed["previous_secret_expires_at"] is None
+    assert_error(api.post(f"/v1/webhooks/{w['id']}/rotate-secret", {}, token=emp.token), 403, "forbidden")
+    assert_error(api.post(f"/v1/webhooks/{w['id']}/rotate-secret", {"grace_seconds": -1}, token=hr_token),
+                 400, "invalid_value", "grace_seconds")
+    assert_error(api.post("/v1/webhooks/999999999/rotate-secret", {}, token=hr_token), 404, "not_found")
+    r = api.post(f"/v1/webhooks/{w['id']}/rotate-secret", token=hr_token)
+    assert r.status == 200 and re.fullmatch(SECRET_RX, r.body["secret"]) and r.body["secret"] != w["secret"], r
+    assert r.body["secret_rotated_at"] is not None and r.body["previous_secret_expires_at"] is not None
+    assert "secret" not in webhook(api, hr_token, w["id"])
     assert_error(api.delete(f"/v1/webhooks/{w['id']}", token=emp.token), 403, "forbidden")
     assert api.delete(f"/v1/webhooks/{w['id']}", token=hr_token).status == 204
     assert webhook(api, hr_token, w["id"]) is None
     assert_error(api.delete(f"/v1/webhooks/{w['id']}", token=hr_token), 404, "not_found")
 
 
-def test_badge_earned_webhook_is_signed(api, hr_token, hook_receiver):
+def test_badge_earned_webhook_is_signed(hooks, hook_receiver):
+    _, api, hr_token = hooks
     rec = hook_receiver()
     w = register(api, hr_token, "badge_earned", rec.url)
     try:
@@ -184,15 +212,21 @@ def test_badge_earned_webhook_is_signed(api, hr_token, hook_receiver):
         got = rec.wait_for(lambda xs: len({json.loads(x["body"])["payload"]["award_id"] for x in xs} & awards) == 3)
         ours = [x for x in got if json.loads(x["body"])["payload"]["award_id"] in awards]
         assert len({json.loads(x["body"])["event_id"] for x in ours}) == 3, got
+        assert len({headers_of(x)["webhook-id"] for x in ours}) == 3, "one message id per event"
         for x in ours:
-            h = {k.lower(): v for k, v in x["headers"].items()}
+            h = headers_of(x)
             assert h["x-tandem-event"] == "badge_earned"
-            assert h["x-tandem-signature"] == webhook_signature(x["body"], SECRET), "HMAC-SHA256 of the raw body"
+            assert re.fullmatch(r"v1,[A-Za-z0-9+/]{43}=", h["webhook-signature"]), h
+            assert webhook_verify(x, w["secret"]), "Standard Webhooks signature over id.timestamp.body"
+            assert abs(int(h["webhook-timestamp"]) - time.time()) < 60
+            assert h["webhook-id"] == "msg_" + h["x-tandem-delivery"]
             assert h["content-type"].split(";")[0].strip() == "application/json"
             d = json.loads(x["body"])
             SPEC.validate_instance({"$ref": "#/components/schemas/WebhookDelivery"}, d, "webhook delivery")
             assert d["type"] == "badge_earned" and d["payload"]["badge"] in ("first_step", "bridge_builder")
             assert x["path"] == "/hook"
+        tampered = dict(ours[0], body=ours[0]["body"] + b" ")
+        assert not webhook_verify(tampered, w["secret"]), "the signature covers the body"
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and webhook(api, hr_token, w["id"])["deliveries"]["delivered"] < 3:
             time.sleep(0.1)
@@ -201,8 +235,10 @@ def test_badge_earned_webhook_is_signed(api, hr_token, hook_receiver):
         api.delete(f"/v1/webhooks/{w['id']}", token=hr_token)
 
 
-def test_failed_delivery_is_retried(api, hr_token, hook_receiver):
-    """The receiver answers 500 first, then 200: the same signed body arrives again after the back-off."""
+def test_failed_delivery_is_retried(hooks, hook_receiver):
+    """The receiver answers 500 first, then 200: the same body arrives again after the back-off, with the same
+    webhook-id (receivers deduplicate on it) and a fresh timestamp covered by a fresh signature."""
+    _, api, hr_token = hooks
     rec = hook_receiver(statuses=(500, 200))
     w = register(api, hr_token, "session_confirmed", rec.url)
     try:
@@ -214,8 +250,10 @@ def test_failed_delivery_is_retried(api, hr_token, hook_receiver):
         first = json.loads(got[0]["body"])
         assert first["type"] == "session_confirmed" and first["payload"]["session_id"] == s["id"]
         assert first["payload"]["pair_id"] == pair.id
-        sig = {k.lower(): v for k, v in got[1]["headers"].items()}["x-tandem-signature"]
-        assert sig == webhook_signature(got[1]["body"], SECRET)
+        h0, h1 = headers_of(got[0]), headers_of(got[1])
+        assert h0["webhook-id"] == h1["webhook-id"], "the message id is stable across retries (replay defence)"
+        assert int(h1["webhook-timestamp"]) >= int(h0["webhook-timestamp"])
+        assert webhook_verify(got[0], w["secret"]) and webhook_verify(got[1], w["secret"])
         # design: back-off 1 s, 2 s, 4 s...; deliveries are polled every second -> first retry within ~2 s
         gap = got[1]["at"] - got[0]["at"]
         deadline = time.monotonic() + 3
@@ -225,6 +263,59 @@ def test_failed_delivery_is_retried(api, hr_token, hook_receiver):
         time.sleep(1.2)
         assert len(rec.received) == 2, "a delivered event is not sent again"
         assert 0.5 <= gap <= 2.6, f"first retry after {gap:.1f} s; the design's back-off starts at 1 s"
+    finally:
+        api.delete(f"/v1/webhooks/{w['id']}", token=hr_token)
+
+
+def test_rotated_secret_signs_beside_the_old_one_during_grace(hooks, hook_receiver):
+    """After a rotation with a grace period both signatures are sent (new first); with grace 0 only the new."""
+    _, api, hr_token = hooks
+    rec = hook_receiver()
+    w = register(api, hr_token, "session_confirmed", rec.url)
+    try:
+        new = api.post(f"/v1/webhooks/{w['id']}/rotate-secret", {"grace_seconds": 600}, token=hr_token).body
+        confirmed_session(api, build_pairs(api, hr_token, [{}])[0])
+        got = rec.wait_for(lambda xs: len(xs) >= 1, timeout=10)
+        assert len(got) == 1
+        sigs = headers_of(got[0])["webhook-signature"].split(" ")
+        assert len(sigs) == 2, sigs
+        one = dict(got[0], headers={**got[0]["headers"], "webhook-signature": sigs[0]})
+        two = dict(got[0], headers={**got[0]["headers"], "webhook-signature": sigs[1]})
+        assert webhook_verify(one, new["secret"]) and webhook_verify(two, w["secret"])
+        newest = api.post(f"/v1/webhooks/{w['id']}/rotate-secret", {"grace_seconds": 0}, token=hr_token).body
+        assert newest["previous_secret_expires_at"] is None
+        confirmed_session(api, build_pairs(api, hr_token, [{}])[0])
+        got = rec.wait_for(lambda xs: len(xs) >= 2, timeout=10)
+        assert len(got) == 2
+        assert " " not in headers_of(got[1])["webhook-signature"]
+        assert webhook_verify(got[1], newest["secret"]) and not webhook_verify(got[1], new["secret"])
+    finally:
+        api.delete(f"/v1/webhooks/{w['id']}", token=hr_token)
+
+
+def test_internal_destinations_are_refused(server, api, hr_token, hook_receiver):
+    """SSRF: without --webhook-allow-private an IP literal of loopback/private/link-local/metadata networks is
+    refused at creation, and a name resolving to loopback is refused at delivery, after resolution."""
+    for url in ("http://127.0.0.1:18099/internal/admin?action=delete", "http://10.0.0.7/x",
+                "http://169.254.169.254/latest/meta-data/", "http://[::1]:8080/x", "https://[fd00:ec2::254]/",
+                "http://192.168.1.1/", "http://172.20.0.1/", "http://0.0.0.0:80/"):
+        assert_error(api.post("/v1/webhooks", {"event_type": "session_confirmed", "url": url}, token=hr_token),
+                     400, "invalid_value", "url")
+    assert not any(w["url"].startswith("http://127.0.0.1:18099")
+                   for w in api.get("/v1/webhooks", token=hr_token).body["items"])
+    rec = hook_receiver()
+    port = rec.url.split(":")[2].split("/")[0]
+    w = register(api, hr_token, "session_confirmed", f"http://localhost:{port}/hook")  # a name: checked later
+    try:
+        confirmed_session(api, build_pairs(api, hr_token, [{}])[0])
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline and "internal address" not in server.stderr_text():
+            time.sleep(0.2)
+        assert "internal address (refused" in server.stderr_text(), server.tail()
+        time.sleep(1)
+        assert rec.received == [], "a name resolving to loopback must not be delivered to"
+        d = webhook(api, hr_token, w["id"])["deliveries"]
+        assert d["delivered"] == 0 and d["pending"] + d["failed"] == 1, d
     finally:
         api.delete(f"/v1/webhooks/{w['id']}", token=hr_token)
 

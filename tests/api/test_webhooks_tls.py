@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import (Client, HookReceiver, Tandemd, build_pairs, confirmed_session, create_hr, make_state_dir,
-                      webhook_signature)
+                      webhook_verify)
 
 
 def make_cert(directory, name):
@@ -33,10 +33,13 @@ class TlsHookReceiver(HookReceiver):
 @pytest.fixture(scope="module")
 def tls_setup():
     certs = tempfile.mkdtemp(prefix="tandem-tls-")
+    os.chmod(certs, 0o755)  # tandemd reads --webhook-ca-file after dropping root to its account
     trusted = make_cert(certs, "trusted")
     untrusted = make_cert(certs, "untrusted")
     state = make_state_dir("tandem-tls-srv-")
-    srv = Tandemd(["--state-dir", state, "--webhook-ca-file", trusted[0]], state, name="tls")
+    # the receivers listen on loopback: allowed by CIDR (the other internal networks stay refused)
+    srv = Tandemd(["--state-dir", state, "--webhook-ca-file", trusted[0], "--webhook-allow-cidrs", "127.0.0.1/32"],
+                  state, name="tls")
     yield srv, trusted, untrusted
     code = srv.terminate()
     srv.cleanup()
@@ -50,16 +53,18 @@ def test_https_webhook_is_delivered_and_signed(tls_setup):
     good = TlsHookReceiver(*trusted)
     bad = TlsHookReceiver(*untrusted)
     try:
-        secret = "s3cret-for-tls-hooks"
+        secrets = {}
         for receiver in (good, bad):
-            r = api.post("/v1/webhooks", {"event_type": "session_confirmed", "url": receiver.url, "secret": secret},
-                         token=hr)
+            r = api.post("/v1/webhooks", {"event_type": "session_confirmed", "url": receiver.url}, token=hr)
             assert r.status == 201, r
+            secrets[receiver] = r.body["secret"]
+        r = api.post("/v1/webhooks", {"event_type": "session_confirmed", "url": "https://10.1.2.3/x"}, token=hr)
+        assert r.status == 400 and r.body["field"] == "url", "only 127.0.0.1/32 is allowed"
         pair = build_pairs(api, hr, [{}])[0]
         confirmed_session(api, pair)
         got = good.wait_for(lambda xs: len(xs) >= 1, timeout=15)
         assert len(got) == 1, "no delivery over TLS"
-        assert got[0]["headers"]["X-Tandem-Signature"] == webhook_signature(got[0]["body"], secret)
+        assert webhook_verify(got[0], secrets[good])
         assert got[0]["headers"]["X-Tandem-Event"] == "session_confirmed"
         time.sleep(2)
         assert bad.received == [], "a receiver with an untrusted certificate must not get the event"
