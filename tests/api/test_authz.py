@@ -24,6 +24,9 @@ ENDPOINTS = {
     "list_skills": ("GET", "/v1/skills", None),
     "create_skill": ("POST", "/v1/skills", lambda: {"slug": "s_" + uuid.uuid4().hex[:12], "name": "Test skill"}),
     "patch_skill": ("PATCH", "/v1/skills/{slug}", lambda: {"description": "touched by authz test"}),
+    "issue_token": ("POST", "/v1/tokens", lambda: {"scope": "read", "expires_in_days": 1}),
+    "list_tokens": ("GET", "/v1/tokens", None),
+    "revoke_token_other": ("DELETE", "/v1/tokens/{other_token}", None),
 }
 
 # who -> expected status (or (status, code))
@@ -44,10 +47,14 @@ TABLE = {
     "list_skills": {"anonymous": 200, "employee": 200, "hr": 200},
     "create_skill": {"anonymous": 401, "employee": 403, "hr": 201},
     "patch_skill": {"anonymous": 401, "employee": 403, "hr": 200},
+    "issue_token": {"anonymous": 401, "employee": 201, "hr": 201},
+    "list_tokens": {"anonymous": 401, "employee": 200, "hr": 200},
+    # an employee cannot see another's token (404), HR revokes anyone's
+    "revoke_token_other": {"anonymous": 401, "employee": 404, "hr": 204},
 }
 
 CASES = [(ep, who, status) for ep, row in TABLE.items() for who, status in row.items()]
-CODES = {401: "unauthorized", 403: "forbidden"}
+CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +69,11 @@ def authz_skill(api, hr_token):
 def test_authorisation_table(api, make_employee, hr_token, authz_skill, endpoint, who, expected):
     method, template, body_factory = ENDPOINTS[endpoint]
     me, other = make_employee(), make_employee()
-    path = template.format(own=me.id, other=other.id, slug=authz_skill)
+    other_token = None
+    if "{other_token}" in template:
+        listed = api.get("/v1/tokens", token=hr_token, params={"employee_id": str(other.id)})
+        other_token = listed.body["items"][0]["id"]
+    path = template.format(own=me.id, other=other.id, slug=authz_skill, other_token=other_token)
     token = {"anonymous": None, "employee": me.token, "hr": hr_token}[who]
     r = api.request(method, path, token=token, json_body=body_factory() if body_factory else None)
     assert r.status == expected, f"{who} {method} {path}: expected {expected}, got {r}"
