@@ -43,8 +43,6 @@ enum {
 	OPT_MAINTENANCE,
 	OPT_SIGNUP_MODE,
 	OPT_TOKEN_DAYS,
-	OPT_SESSION_IDLE,
-	OPT_SESSION_MAX,
 	OPT_SIGNUP_RATE,
 	OPT_AUTH_FAILURE_RATE,
 	OPT_EMAIL,
@@ -276,12 +274,6 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 		return true;
 	case OPT_TOKEN_DAYS:
 		return settings_int(val, 1, 366, "--token-days", &cfg->token_days, err, errlen);
-	case OPT_SESSION_IDLE:
-		return settings_int(val, 1, 10080, "--session-idle-minutes",
-		                    &cfg->session_idle_minutes, err, errlen);
-	case OPT_SESSION_MAX:
-		return settings_int(val, 1, 8760, "--session-max-hours", &cfg->session_max_hours,
-		                    err, errlen);
 	case OPT_SIGNUP_RATE:
 		return settings_int(val, 0, 1000000, "--signup-rate", &cfg->signup_rate, err,
 		                    errlen);
@@ -330,8 +322,6 @@ static const struct {
     {"TANDEM_MAINTENANCE_SECONDS", OPT_MAINTENANCE},
     {"TANDEM_SIGNUP_MODE", OPT_SIGNUP_MODE},
     {"TANDEM_TOKEN_DAYS", OPT_TOKEN_DAYS},
-    {"TANDEM_SESSION_IDLE_MINUTES", OPT_SESSION_IDLE},
-    {"TANDEM_SESSION_MAX_HOURS", OPT_SESSION_MAX},
     {"TANDEM_SIGNUP_RATE", OPT_SIGNUP_RATE},
     {"TANDEM_AUTH_FAILURE_RATE", OPT_AUTH_FAILURE_RATE},
 };
@@ -396,8 +386,6 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"maintenance-seconds", required_argument, NULL, OPT_MAINTENANCE},
 	    {"signup-mode", required_argument, NULL, OPT_SIGNUP_MODE},
 	    {"token-days", required_argument, NULL, OPT_TOKEN_DAYS},
-	    {"session-idle-minutes", required_argument, NULL, OPT_SESSION_IDLE},
-	    {"session-max-hours", required_argument, NULL, OPT_SESSION_MAX},
 	    {"signup-rate", required_argument, NULL, OPT_SIGNUP_RATE},
 	    {"auth-failure-rate", required_argument, NULL, OPT_AUTH_FAILURE_RATE},
 	    {"email", required_argument, NULL, OPT_EMAIL},
@@ -426,8 +414,6 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	cfg->stall_days = 21;
 	cfg->maintenance_seconds = 60;
 	cfg->token_days = 90;
-	cfg->session_idle_minutes = 60;
-	cfg->session_max_hours = 12;
 	cfg->signup_rate = 120;
 	cfg->auth_failure_rate = 60;
 	settings_signup_mode_set = false;
@@ -537,10 +523,6 @@ settings_usage(const char *argv0)
 	    "an allow-list, else open)\n"
 	    "  --token-days N              TANDEM_TOKEN_DAYS       lifetime of sign-up tokens, "
 	    "default of personal ones (90)\n"
-	    "  --session-idle-minutes N    TANDEM_SESSION_IDLE_MINUTES  browser session idle "
-	    "lifetime (60)\n"
-	    "  --session-max-hours N       TANDEM_SESSION_MAX_HOURS  browser session absolute "
-	    "lifetime (12)\n"
 	    "  --signup-rate N             TANDEM_SIGNUP_RATE      sign-ups a minute per client "
 	    "address, 429 beyond; 0 = none (120)\n"
 	    "  --auth-failure-rate N       TANDEM_AUTH_FAILURE_RATE  failed authentications a "

@@ -37,8 +37,6 @@ struct settings {
 	bool demo;               /* load the demo company at start */
 	enum signup_mode signup_mode;
 	int token_days;           /* lifetime of sign-up tokens, default of personal tokens */
-	int session_idle_minutes; /* a browser session unused this long expires */
-	int session_max_hours;    /* a browser session expires this long after sign-in */
 	int signup_rate;       /* sign-ups a minute per client address (burst too); 0 = no limit */
 	int auth_failure_rate; /* failed authentications a minute per client address; 0 = none */
 	/* admin sub-command */

@@ -1,6 +1,5 @@
--- Identity (issue 9): every token expires; personal API tokens carry a scope and a label; browser
--- sessions from single sign-on have idle and absolute lifetimes; OpenID Connect logins in flight
--- (state, nonce, PKCE verifier) are kept server-side until they expire.
+-- Identity (issue 9): every token expires; personal API tokens carry a scope and a label; a token of
+-- kind session (a browser session, for single sign-on) also expires when idle.
 
 -- A public id for listing and revoking a token (its hash stays private); what kind of token it is.
 ALTER TABLE api_tokens
@@ -19,16 +18,3 @@ ALTER TABLE api_tokens ALTER COLUMN expires_at SET NOT NULL,
 
 CREATE INDEX api_tokens_hr_idx ON api_tokens (hr_id);
 CREATE INDEX api_tokens_expires_idx ON api_tokens (expires_at);
-
--- An authorization request sent to the OpenID Provider, awaiting its callback (one use).
-CREATE TABLE oidc_logins (
-    state_hash    bytea PRIMARY KEY,
-    nonce         text NOT NULL,
-    code_verifier text NOT NULL,
-    return_to     text NOT NULL DEFAULT '/',
-    expires_at    timestamptz NOT NULL
-);
-CREATE INDEX oidc_logins_expires_idx ON oidc_logins (expires_at);
-
--- Where an employee came from: signed up themselves, or created at first single sign-on.
-ALTER TABLE employees ADD COLUMN sso_subject text UNIQUE;

@@ -218,3 +218,24 @@ def test_hr_admin_token_expires_too(server):
     out = psql(server.state_dir, f"SELECT expires_at > now() + interval '89 days' FROM api_tokens "
                                  f"WHERE hr_id = {hr['hr_id']}")
     assert out.returncode == 0 and out.stdout.strip() == "t", (out.stdout, out.stderr)
+
+
+def test_session_kind_token_expires_when_idle(api, server, employee):
+    # browser sessions (kind session, for single sign-on) carry an idle lifetime; their last use is
+    # written at most once a minute. Inserted directly: nothing in this build creates them yet.
+    import hashlib
+    import secrets
+    toks = {}
+    for name, last_used in (("fresh", "now() - interval '2 minutes'"), ("idle", "now() - interval '11 minutes'")):
+        tok = "tds_" + secrets.token_urlsafe(32)[:43]
+        toks[name] = tok
+        h = hashlib.sha256(tok.encode()).hexdigest()
+        out = psql(server.state_dir, f"INSERT INTO api_tokens (token_hash, employee_id, kind, idle_seconds, "
+                                     f"created_at, last_used_at) VALUES ('\\x{h}', {employee.id}, 'session', 600, "
+                                     f"now() - interval '1 hour', {last_used})")
+        assert out.returncode == 0, out.stderr
+    assert api.get("/v1/me", token=toks["fresh"]).status == 200
+    assert_error(api.get("/v1/me", token=toks["idle"]), 401, "unauthorized")
+    out = psql(server.state_dir, f"SELECT last_used_at > now() - interval '10 seconds' FROM api_tokens "
+                                 f"WHERE token_hash = '\\x{hashlib.sha256(toks['fresh'].encode()).hexdigest()}'")
+    assert out.stdout.strip() == "t", (out.stdout, out.stderr)
