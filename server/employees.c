@@ -1,6 +1,7 @@
 /* Employee sign-up, profiles, and the lists an employee declares: teaching, learning, availability.
  */
 #include "handlers.h"
+#include "ratelimit.h"
 #include "server.h"
 #include "token.h"
 #include "validate.h"
@@ -119,14 +120,27 @@ employees_check_profile(const json_t *body, struct verr *err)
 	return true;
 }
 
-/* POST /v1/employees: profile rules, the email domain allow-list, then a fresh token. */
+/* POST /v1/employees: the sign-up mode, the client's sign-up rate, profile rules, the email
+ * domain allow-list, then a fresh token expiring after --token-days. */
 static void
 employees_signup(struct request *r)
 {
-	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_LEN];
-	const char *params[2];
+	const struct settings *cfg = r->srv->cfg;
+	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_LEN], days[16];
+	const char *params[3];
 	struct verr err;
+	int retry;
 
+	if (cfg->signup_mode == SIGNUP_CLOSED) {
+		request_reply_error(
+		    r, 403, "signup_closed", NULL,
+		    "sign-up is closed: sign in through the company's identity provider");
+		return;
+	}
+	if (!ratelimit_take(RATELIMIT_SIGNUP, ratelimit_peer(r), cfg->signup_rate, &retry)) {
+		ratelimit_reply(r, retry);
+		return;
+	}
 	if (!validate_object(r->body, employees_rules, NRULES(employees_rules), false, "", &err) ||
 	    !employees_check_profile(r->body, &err)) {
 		request_reply_verr(r, &err);
@@ -142,9 +156,11 @@ employees_signup(struct request *r)
 		request_reply_error(r, 500, "internal", NULL, "could not create a token");
 		return;
 	}
+	snprintf(days, sizeof(days), "%d", cfg->token_days);
 	params[0] = token;
 	params[1] = hash;
-	request_query_body(r, "SELECT api.signup($1, $2, $3::jsonb)", 2, params,
+	params[2] = days;
+	request_query_body(r, "SELECT api.signup($1, $2, $3::int, $4::jsonb)", 3, params,
 	                   request_created_cb);
 }
 

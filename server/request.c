@@ -1,5 +1,6 @@
 /* Request context, JSON replies, the one error shape, and database errors mapped to API errors. */
 #include "request.h"
+#include "ratelimit.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -227,6 +228,8 @@ request_reply_error(struct request *r, int status, const char *code, const char 
 
 		if (status == 401)
 			evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"tandem\"");
+		if (status == 401 && r->token_hash[0] != '\0')
+			ratelimit_note_failure(r);
 		if (status == 503)
 			evhttp_add_header(out, "Retry-After", "1");
 	}

@@ -2,6 +2,7 @@
  * declares, then runs its one statement (authentication included) and replies. */
 #include "router.h"
 #include "handlers.h"
+#include "ratelimit.h"
 #include "request.h"
 #include "server.h"
 #include "token.h"
@@ -242,7 +243,7 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 {
 	struct server *srv = arg;
 	struct request *r = request_new(srv, ev);
-	const char *token, *method;
+	const char *token, *method, *header;
 	char allow[64];
 
 	if (r == NULL) {
@@ -307,9 +308,13 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 		router_run(r);
 		return;
 	}
-	token = token_from_header(
-	    evhttp_find_header(evhttp_request_get_input_headers(ev), "Authorization"));
+	if (!ratelimit_admit_auth(r))
+		return;
+	header = evhttp_find_header(evhttp_request_get_input_headers(ev), "Authorization");
+	token = token_from_header(header);
 	if (token == NULL) {
+		if (header != NULL)
+			ratelimit_note_failure(r);
 		request_reply_error(r, 401, "unauthorized", NULL,
 		                    "a valid \"Authorization: Bearer <token>\" header is required");
 		return;
@@ -321,5 +326,11 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 	/* one round trip: the route's statement authenticates; a refusal before it waits for
 	 * api.authorize */
 	r->hold_error = router_hold_cb;
+	if (token_has_prefix(token, TOKEN_PREFIX_READ) && strcmp(method, "GET") != 0) {
+		request_reply_error(r, 403, "insufficient_scope", NULL,
+		                    "this token is read-only: %s needs a token of scope write",
+		                    r->method);
+		return;
+	}
 	router_run(r);
 }

@@ -44,6 +44,10 @@ enum {
 	OPT_STALL_DAYS,
 	OPT_WEBHOOK_CA,
 	OPT_MAINTENANCE,
+	OPT_SIGNUP_MODE,
+	OPT_TOKEN_DAYS,
+	OPT_SIGNUP_RATE,
+	OPT_AUTH_FAILURE_RATE,
 	OPT_EMAIL,
 	OPT_NAME,
 	OPT_HELP,
@@ -65,6 +69,24 @@ settings_parse_long(const char *s, long min, long max, long *out)
 	*out = v;
 	return true;
 }
+
+/* Parses an integer flag value in [min, max] into *out; false with a message naming flag. */
+static bool
+settings_int(const char *val, long min, long max, const char *flag, int *out, char *err,
+             size_t errlen)
+{
+	long v;
+
+	if (!settings_parse_long(val, min, max, &v)) {
+		snprintf(err, errlen, "%s: expected %ld..%ld, got \"%s\"", flag, min, max, val);
+		return false;
+	}
+	*out = (int)v;
+	return true;
+}
+
+/* Whether --signup-mode was given (its default depends on the other flags). */
+static bool settings_signup_mode_set;
 
 /* Splits "host:port" into its parts; false if the port is not a valid TCP port. */
 static bool
@@ -247,6 +269,28 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 		}
 		cfg->maintenance_seconds = (int)v;
 		return true;
+	case OPT_SIGNUP_MODE:
+		if (strcmp(val, "open") == 0)
+			cfg->signup_mode = SIGNUP_OPEN;
+		else if (strcmp(val, "domain") == 0)
+			cfg->signup_mode = SIGNUP_DOMAIN;
+		else if (strcmp(val, "closed") == 0)
+			cfg->signup_mode = SIGNUP_CLOSED;
+		else {
+			snprintf(err, errlen,
+			         "--signup-mode: expected closed, domain or open, got \"%s\"", val);
+			return false;
+		}
+		settings_signup_mode_set = true;
+		return true;
+	case OPT_TOKEN_DAYS:
+		return settings_int(val, 1, 366, "--token-days", &cfg->token_days, err, errlen);
+	case OPT_SIGNUP_RATE:
+		return settings_int(val, 0, 1000000, "--signup-rate", &cfg->signup_rate, err,
+		                    errlen);
+	case OPT_AUTH_FAILURE_RATE:
+		return settings_int(val, 0, 1000000, "--auth-failure-rate", &cfg->auth_failure_rate,
+		                    err, errlen);
 	case OPT_DEMO:
 		cfg->demo = val == NULL || strcmp(val, "0") != 0;
 		return true;
@@ -290,6 +334,10 @@ static const struct {
     {"TANDEM_STALL_DAYS", OPT_STALL_DAYS},
     {"TANDEM_WEBHOOK_CA_FILE", OPT_WEBHOOK_CA},
     {"TANDEM_MAINTENANCE_SECONDS", OPT_MAINTENANCE},
+    {"TANDEM_SIGNUP_MODE", OPT_SIGNUP_MODE},
+    {"TANDEM_TOKEN_DAYS", OPT_TOKEN_DAYS},
+    {"TANDEM_SIGNUP_RATE", OPT_SIGNUP_RATE},
+    {"TANDEM_AUTH_FAILURE_RATE", OPT_AUTH_FAILURE_RATE},
 };
 
 /* The default number of event loops: one per online core. */
@@ -313,6 +361,16 @@ settings_default_schema_dir(void)
 		return TANDEM_SRC_SCHEMA_DIR;
 #endif
 	return TANDEM_SCHEMA_DIR;
+}
+
+/* The sign-up mode when none is given: closed once single sign-on is configured, domain with an
+ * allow-list, open otherwise (the behaviour before sign-up modes existed). */
+static enum signup_mode
+settings_default_signup_mode(const struct settings *cfg)
+{
+	if (cfg->allowed_domains != NULL)
+		return SIGNUP_DOMAIN;
+	return SIGNUP_OPEN;
 }
 
 enum settings_result
@@ -343,6 +401,10 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"stall-days", required_argument, NULL, OPT_STALL_DAYS},
 	    {"webhook-ca-file", required_argument, NULL, OPT_WEBHOOK_CA},
 	    {"maintenance-seconds", required_argument, NULL, OPT_MAINTENANCE},
+	    {"signup-mode", required_argument, NULL, OPT_SIGNUP_MODE},
+	    {"token-days", required_argument, NULL, OPT_TOKEN_DAYS},
+	    {"signup-rate", required_argument, NULL, OPT_SIGNUP_RATE},
+	    {"auth-failure-rate", required_argument, NULL, OPT_AUTH_FAILURE_RATE},
 	    {"email", required_argument, NULL, OPT_EMAIL},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"help", no_argument, NULL, OPT_HELP},
@@ -368,6 +430,10 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	cfg->issuer_email = strdup("tandem@example.com");
 	cfg->stall_days = 21;
 	cfg->maintenance_seconds = 60;
+	cfg->token_days = 90;
+	cfg->signup_rate = 120;
+	cfg->auth_failure_rate = 60;
+	settings_signup_mode_set = false;
 
 	for (size_t i = 0; i < sizeof(settings_env) / sizeof(settings_env[0]); i++) {
 		const char *val = getenv(settings_env[i].env);
@@ -393,6 +459,12 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
+		return SETTINGS_ERROR;
+	}
+	if (!settings_signup_mode_set)
+		cfg->signup_mode = settings_default_signup_mode(cfg);
+	if (cfg->signup_mode == SIGNUP_DOMAIN && cfg->allowed_domains == NULL) {
+		snprintf(err, errlen, "--signup-mode domain needs --allowed-email-domains");
 		return SETTINGS_ERROR;
 	}
 	if (cfg->admin_command != NULL && strcmp(cfg->admin_command, "create-hr") != 0 &&
@@ -470,6 +542,17 @@ settings_usage(const char *argv0)
 	    "session before a pair is stalled (21)\n"
 	    "  --maintenance-seconds N     TANDEM_MAINTENANCE_SECONDS  period of the upkeep "
 	    "tick: round ends, stalled pairs (60)\n"
+	    "  --signup-mode M             TANDEM_SIGNUP_MODE      who may POST /v1/employees: "
+	    "closed, "
+	    "domain or open\n"
+	    "                                                      (closed with SSO, domain with "
+	    "an allow-list, else open)\n"
+	    "  --token-days N              TANDEM_TOKEN_DAYS       lifetime of sign-up tokens, "
+	    "default of personal ones (90)\n"
+	    "  --signup-rate N             TANDEM_SIGNUP_RATE      sign-ups a minute per client "
+	    "address, 429 beyond; 0 = none (120)\n"
+	    "  --auth-failure-rate N       TANDEM_AUTH_FAILURE_RATE  failed authentications a "
+	    "minute per address before 429 (60)\n"
 	    "  -h, --help                                          this text\n",
 	    argv0, argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir(),
 	    settings_default_threads());

@@ -5,6 +5,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Who may sign up with POST /v1/employees. */
+enum signup_mode {
+	SIGNUP_OPEN,   /* anyone (reveals whether an email exists: 409) */
+	SIGNUP_DOMAIN, /* emails of --allowed-email-domains only */
+	SIGNUP_CLOSED, /* nobody: employees come from single sign-on or the HR import */
+};
+
 struct settings {
 	char *listen_host;     /* address to bind */
 	int listen_port;       /* TCP port */
@@ -30,6 +37,10 @@ struct settings {
 	int stall_days;             /* a pair without confirmed session this long is stalled */
 	int maintenance_seconds;    /* period of the upkeep tick */
 	bool demo;                  /* load the demo company at start */
+	enum signup_mode signup_mode;
+	int token_days;           /* lifetime of sign-up tokens, default of personal tokens */
+	int signup_rate;       /* sign-ups a minute per client address (burst too); 0 = no limit */
+	int auth_failure_rate; /* failed authentications a minute per client address; 0 = none */
 	/* admin sub-command */
 	char *admin_command; /* "create-hr" or NULL when serving */
 	char *admin_email;

@@ -10,16 +10,25 @@
 static const char token_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+static const char *const token_prefixes[] = {TOKEN_PREFIX_WRITE, TOKEN_PREFIX_READ,
+                                             TOKEN_PREFIX_SESSION};
+
 bool
 token_generate(char *buf, size_t len)
+{
+	return token_generate_prefixed(buf, len, TOKEN_PREFIX_WRITE);
+}
+
+bool
+token_generate_prefixed(char *buf, size_t len, const char *prefix)
 {
 	unsigned char raw[33];
 	size_t o = 4;
 
-	if (len < TOKEN_LEN + 1 || getrandom(raw, 32, 0) != 32)
+	if (len < TOKEN_LEN + 1 || strlen(prefix) != 4 || getrandom(raw, 32, 0) != 32)
 		return false;
 	raw[32] = 0;
-	memcpy(buf, "tdm_", 4);
+	memcpy(buf, prefix, 4);
 	for (size_t i = 0; i < 33 && o < TOKEN_LEN; i += 3) {
 		unsigned v = (unsigned)raw[i] << 16 | (unsigned)(i + 1 < 33 ? raw[i + 1] : 0) << 8 |
 		             (unsigned)(i + 2 < 33 ? raw[i + 2] : 0);
@@ -46,9 +55,21 @@ token_hash(const char *token, char out[TOKEN_HASH_LEN])
 }
 
 bool
+token_has_prefix(const char *token, const char *prefix)
+{
+	return token != NULL && strncmp(token, prefix, 4) == 0;
+}
+
+bool
 token_well_formed(const char *s)
 {
-	if (s == NULL || strlen(s) != TOKEN_LEN || strncmp(s, "tdm_", 4) != 0)
+	bool known = false;
+
+	if (s == NULL || strlen(s) != TOKEN_LEN)
+		return false;
+	for (size_t i = 0; i < sizeof(token_prefixes) / sizeof(token_prefixes[0]); i++)
+		known = known || token_has_prefix(s, token_prefixes[i]);
+	if (!known)
 		return false;
 	for (size_t i = 4; i < TOKEN_LEN; i++)
 		if (strchr(token_alphabet, s[i]) == NULL || s[i] == '\0')

@@ -43,46 +43,57 @@ CREATE FUNCTION core.json_text_array(a jsonb) RETURNS text[] LANGUAGE sql IMMUTA
     SELECT coalesce(array_agg(x ORDER BY i), '{}') FROM jsonb_array_elements_text(a) WITH ORDINALITY AS t(x, i)
 $$;
 
--- The caller of a bearer token, given its SHA-256 (the server hashes; the token itself never reaches
--- the database): 401 when no token has that hash. One of the two ids is set.
-CREATE FUNCTION core.auth_any(tok bytea, OUT employee_id bigint, OUT hr_id bigint)
-LANGUAGE plpgsql STABLE AS $$
+-- The live token of a SHA-256 (the server hashes; the token itself never reaches the database): 401
+-- when no token has that hash, or it has expired (absolute lifetime, or a browser session idle too
+-- long). A session's last use is written at most once a minute, so reads stay cheap.
+CREATE FUNCTION core.auth_token(tok bytea) RETURNS api_tokens LANGUAGE plpgsql AS $$
+DECLARE
+    t api_tokens;
 BEGIN
-    SELECT t.employee_id, t.hr_id INTO employee_id, hr_id FROM api_tokens t WHERE t.token_hash = tok;
+    SELECT * INTO t FROM api_tokens WHERE token_hash = tok;
     IF NOT FOUND THEN
         PERFORM api_fail(401, 'unauthorized', NULL, 'unknown or revoked token');
     END IF;
+    IF t.expires_at <= now() OR (t.idle_seconds IS NOT NULL AND
+                                 coalesce(t.last_used_at, t.created_at) + t.idle_seconds * interval '1 second' <= now()) THEN
+        PERFORM api_fail(401, 'unauthorized', NULL, 'expired token');
+    END IF;
+    IF t.kind = 'session' AND coalesce(t.last_used_at, t.created_at) < now() - interval '1 minute' THEN
+        UPDATE api_tokens SET last_used_at = now() WHERE token_hash = tok;
+    END IF;
+    RETURN t;
 END $$;
 
--- The employee id of a bearer token's hash: 401 when unknown, 403 for an HR account.
-CREATE FUNCTION core.auth_employee(tok bytea) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+-- The caller of a bearer token's hash: 401 when unknown or expired. One of the two ids is set.
+CREATE FUNCTION core.auth_any(tok bytea, OUT employee_id bigint, OUT hr_id bigint)
+LANGUAGE plpgsql AS $$
 DECLARE
-    eid bigint;
-    hid bigint;
+    t api_tokens := auth_token(tok);
 BEGIN
-    SELECT t.employee_id, t.hr_id INTO eid, hid FROM api_tokens t WHERE t.token_hash = tok;
-    IF NOT FOUND THEN
-        PERFORM api_fail(401, 'unauthorized', NULL, 'unknown or revoked token');
-    END IF;
-    IF eid IS NULL THEN
+    employee_id := t.employee_id;
+    hr_id := t.hr_id;
+END $$;
+
+-- The employee id of a bearer token's hash: 401 when unknown or expired, 403 for an HR account.
+CREATE FUNCTION core.auth_employee(tok bytea) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    t api_tokens := auth_token(tok);
+BEGIN
+    IF t.employee_id IS NULL THEN
         PERFORM api_fail(403, 'forbidden', NULL, 'this endpoint is for employees');
     END IF;
-    RETURN eid;
+    RETURN t.employee_id;
 END $$;
 
--- The HR account id of a bearer token's hash: 401 when unknown, 403 for an employee.
-CREATE FUNCTION core.auth_hr(tok bytea) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+-- The HR account id of a bearer token's hash: 401 when unknown or expired, 403 for an employee.
+CREATE FUNCTION core.auth_hr(tok bytea) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
-    hid bigint;
+    t api_tokens := auth_token(tok);
 BEGIN
-    SELECT t.hr_id INTO hid FROM api_tokens t WHERE t.token_hash = tok;
-    IF NOT FOUND THEN
-        PERFORM api_fail(401, 'unauthorized', NULL, 'unknown or revoked token');
-    END IF;
-    IF hid IS NULL THEN
+    IF t.hr_id IS NULL THEN
         PERFORM api_fail(403, 'forbidden', NULL, 'this endpoint is for HR accounts');
     END IF;
-    RETURN hid;
+    RETURN t.hr_id;
 END $$;
 
 -- Checks that a token's hash may call a route for need ('employee', 'hr' or 'any'), raising the

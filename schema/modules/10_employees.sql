@@ -43,7 +43,7 @@ END $$;
 
 -- Signs up an employee (body already validated by the server) and stores the hash of their token
 -- (computed by the server: token_hash in token.c is the one place tokens are hashed).
-CREATE FUNCTION core.api_signup(p jsonb, token text, token_hash bytea) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE FUNCTION core.api_signup(p jsonb, token text, token_hash bytea, token_days integer) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     eid bigint;
 BEGIN
@@ -54,7 +54,8 @@ BEGIN
             lower(p->>'manager_email'), p->>'role', coalesce((p->>'mentor_capacity')::smallint, 1),
             coalesce((p->>'leaderboard_opt_in')::boolean, false))
     RETURNING id INTO eid;
-    INSERT INTO api_tokens (token_hash, employee_id) VALUES (token_hash, eid);
+    INSERT INTO api_tokens (token_hash, employee_id, expires_at)
+    VALUES (token_hash, eid, now() + token_days * interval '1 day');
     RETURN jsonb_build_object('employee', profile_json(eid), 'token', token);
 END $$;
 
@@ -175,10 +176,11 @@ CREATE FUNCTION core.person_card(eid bigint) RETURNS jsonb LANGUAGE sql STABLE A
     FROM employees e WHERE e.id = eid
 $$;
 
--- POST /v1/employees (no token): sign-up; new_hash is the SHA-256 of new_token.
-CREATE FUNCTION api.signup(new_token text, new_hash bytea, p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+-- POST /v1/employees (no token): sign-up (the server enforces --signup-mode); new_hash is the
+-- SHA-256 of new_token, which expires after token_days.
+CREATE FUNCTION api.signup(new_token text, new_hash bytea, token_days integer, p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
-    RETURN api_signup(p, new_token, new_hash);
+    RETURN api_signup(p, new_token, new_hash, token_days);
 END $$;
 
 -- GET /v1/employees (HR): filtered, keyset-paginated list.

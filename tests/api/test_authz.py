@@ -26,6 +26,9 @@ ENDPOINTS = {
     "patch_skill": ("PATCH", "/v1/skills/{slug}", lambda: {"description": "touched by authz test"}),
     "list_webhooks": ("GET", "/v1/webhooks", None),
     "rotate_webhook_secret": ("POST", "/v1/webhooks/{webhook}/rotate-secret", lambda: {"grace_seconds": 0}),
+    "issue_token": ("POST", "/v1/tokens", lambda: {"scope": "read", "expires_in_days": 1}),
+    "list_tokens": ("GET", "/v1/tokens", None),
+    "revoke_token_other": ("DELETE", "/v1/tokens/{other_token}", None),
 }
 
 # who -> expected status (or (status, code))
@@ -48,10 +51,14 @@ TABLE = {
     "patch_skill": {"anonymous": 401, "employee": 403, "hr": 200},
     "list_webhooks": {"anonymous": 401, "employee": 403, "hr": 200},
     "rotate_webhook_secret": {"anonymous": 401, "employee": 403, "hr": 200},
+    "issue_token": {"anonymous": 401, "employee": 201, "hr": 201},
+    "list_tokens": {"anonymous": 401, "employee": 200, "hr": 200},
+    # an employee cannot see another's token (404), HR revokes anyone's
+    "revoke_token_other": {"anonymous": 401, "employee": 404, "hr": 204},
 }
 
 CASES = [(ep, who, status) for ep, row in TABLE.items() for who, status in row.items()]
-CODES = {401: "unauthorized", 403: "forbidden"}
+CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +82,12 @@ def authz_webhook(api, hr_token):
 def test_authorisation_table(api, make_employee, hr_token, authz_skill, authz_webhook, endpoint, who, expected):
     method, template, body_factory = ENDPOINTS[endpoint]
     me, other = make_employee(), make_employee()
-    path = template.format(own=me.id, other=other.id, slug=authz_skill, webhook=authz_webhook)
+    other_token = None
+    if "{other_token}" in template:
+        listed = api.get("/v1/tokens", token=hr_token, params={"employee_id": str(other.id)})
+        other_token = listed.body["items"][0]["id"]
+    path = template.format(own=me.id, other=other.id, slug=authz_skill, webhook=authz_webhook,
+                           other_token=other_token)
     token = {"anonymous": None, "employee": me.token, "hr": hr_token}[who]
     r = api.request(method, path, token=token, json_body=body_factory() if body_factory else None)
     assert r.status == expected, f"{who} {method} {path}: expected {expected}, got {r}"

@@ -23,11 +23,14 @@ def test_hr_can_rotate_too(api, server):
     assert api.get("/v1/employees", token=hr["token"], params={"limit": "1"}).status == 200
 
 
-def test_token_endpoints_need_a_token_and_no_fields(api):
+def test_token_endpoints_need_a_token_and_known_fields(api):
     assert_error(api.post("/v1/tokens"), 401, "unauthorized")
     assert_error(api.delete("/v1/tokens/current"), 401, "unauthorized")
     tok = api.post("/v1/employees", employee_body()).body["token"]
-    assert_error(api.post("/v1/tokens", {"name": "laptop"}, token=tok), 400, "unknown_field", "name")
+    assert_error(api.post("/v1/tokens", {"label": "laptop"}, token=tok), 400, "unknown_field", "label")
+    assert_error(api.post("/v1/tokens", {"scope": "admin"}, token=tok), 400, "invalid_value", "scope")
+    r = api.post("/v1/tokens", {"expires_in_days": 0}, token=tok)
+    assert r.status == 400 and r.body["field"] == "expires_in_days", r
 
 
 def test_at_most_twenty_tokens(api):
