@@ -62,9 +62,9 @@ BEGIN
            coalesce(x->>'site', '') AS site, coalesce(x->>'job_title', '') AS job_title,
            nullif(x->>'timezone', '') AS timezone,
            CASE WHEN jsonb_array_length(coalesce(x->'languages', '[]')) > 0
-                THEN json_text_array(x->'languages') END AS languages,
+                THEN ARRAY(SELECT jsonb_array_elements_text(x->'languages')) END AS languages,
            nullif(x->>'manager', '') AS manager, x->'rejected' AS rejected,
-           NULL::bigint AS eid, NULL::bigint AS mgr_eid, NULL::integer AS mgr_line, NULL::text[] AS changes
+           NULL::bigint AS eid, false AS is_new, NULL::bigint AS mgr_eid, NULL::integer AS mgr_line, NULL::text[] AS changes
     FROM jsonb_array_elements(rows) AS t(x);
     CREATE INDEX ON hr_in (ext);
     CREATE INDEX ON hr_in (email);
@@ -75,6 +75,7 @@ BEGIN
     UPDATE hr_in h SET eid = e.id FROM employees e WHERE h.ext IS NOT NULL AND e.external_id = h.ext;
     UPDATE hr_in h SET eid = e.id FROM employees e
     WHERE h.eid IS NULL AND h.email IS NOT NULL AND lower(e.email) = h.email;
+    UPDATE hr_in SET is_new = true WHERE eid IS NULL AND rejected IS NULL;
 
     -- rejections, in the order a person would fix them
     UPDATE hr_in h SET rejected = jsonb_build_object('field', 'employee_id', 'code', 'duplicate',
@@ -91,19 +92,30 @@ BEGIN
     WHERE h.rejected IS NULL AND h.eid IS NOT NULL AND lower(e.email) = h.email AND e.id <> h.eid;
     UPDATE hr_in h SET rejected = jsonb_build_object('field', 'timezone', 'code', 'invalid_timezone',
         'message', format('timezone "%s" is not a known IANA time zone', h.timezone))
-    WHERE h.rejected IS NULL AND h.timezone IS NOT NULL AND NOT tz_is_valid(h.timezone);
+    WHERE h.rejected IS NULL
+      AND h.timezone IN (SELECT z FROM (SELECT DISTINCT timezone AS z FROM hr_in WHERE timezone IS NOT NULL) d
+                         WHERE NOT tz_is_valid(z));
+    -- applying: the new employees' ids are taken now, so that a new employee's manager who is new
+    -- too is known when both rows are inserted (the foreign key is checked at the statement's end)
+    IF NOT dry_run THEN
+        UPDATE hr_in SET eid = nextval(pg_get_serial_sequence('employees', 'id'))
+        WHERE is_new AND rejected IS NULL;
+    END IF;
     -- the manager: another row of the file (by HR id, or by email when it has an @), else an
     -- employee already in Tandem
+    -- (one statement per key: an OR of the two would defeat the indexes and join every row with every row)
     UPDATE hr_in h SET mgr_line = m.line, mgr_eid = m.eid
     FROM hr_in m
-    WHERE h.rejected IS NULL AND h.manager IS NOT NULL AND m.rejected IS NULL
-      AND ((position('@' IN h.manager) > 0 AND m.email = lower(h.manager))
-           OR (position('@' IN h.manager) = 0 AND m.ext = h.manager));
+    WHERE h.rejected IS NULL AND h.manager LIKE '%@%' AND m.rejected IS NULL AND m.email = lower(h.manager);
+    UPDATE hr_in h SET mgr_line = m.line, mgr_eid = m.eid
+    FROM hr_in m
+    WHERE h.rejected IS NULL AND h.manager NOT LIKE '%@%' AND m.rejected IS NULL AND m.ext = h.manager;
     UPDATE hr_in h SET mgr_eid = e.id
     FROM employees e
-    WHERE h.rejected IS NULL AND h.manager IS NOT NULL AND h.mgr_line IS NULL
-      AND ((position('@' IN h.manager) > 0 AND lower(e.email) = lower(h.manager))
-           OR (position('@' IN h.manager) = 0 AND e.external_id = h.manager));
+    WHERE h.rejected IS NULL AND h.manager LIKE '%@%' AND h.mgr_line IS NULL AND lower(e.email) = lower(h.manager);
+    UPDATE hr_in h SET mgr_eid = e.id
+    FROM employees e
+    WHERE h.rejected IS NULL AND h.manager NOT LIKE '%@%' AND h.mgr_line IS NULL AND e.external_id = h.manager;
     UPDATE hr_in h SET rejected = jsonb_build_object('field', 'manager', 'code', 'unknown_manager',
         'message', format('manager "%s" is neither in the file nor in Tandem', h.manager))
     WHERE h.rejected IS NULL AND h.manager IS NOT NULL AND h.mgr_line IS NULL AND h.mgr_eid IS NULL;
@@ -121,28 +133,24 @@ BEGIN
             CASE WHEN has_title AND e.job_title <> h.job_title THEN 'job_title' END,
             CASE WHEN has_tz AND h.timezone IS NOT NULL AND e.timezone <> h.timezone THEN 'timezone' END,
             CASE WHEN has_lang AND h.languages IS NOT NULL AND e.languages <> h.languages THEN 'languages' END,
-            CASE WHEN has_mgr AND (h.mgr_line IS NOT NULL AND h.mgr_eid IS NULL
+            CASE WHEN has_mgr AND ((h.mgr_line IS NOT NULL AND h.mgr_eid IS NULL)
                                    OR e.hr_manager_id IS DISTINCT FROM h.mgr_eid) THEN 'manager' END,
             CASE WHEN NOT e.active THEN 'active' END,
             CASE WHEN e.source <> 'import' THEN 'source' END], NULL)
     FROM employees e WHERE h.rejected IS NULL AND e.id = h.eid;
 
-    SELECT count(*) FILTER (WHERE rejected IS NULL AND eid IS NULL),
+    SELECT count(*) FILTER (WHERE rejected IS NULL AND is_new),
            count(*) FILTER (WHERE rejected IS NULL AND cardinality(changes) > 0),
            count(*) FILTER (WHERE rejected IS NOT NULL)
     INTO n_created, n_updated, n_rejected FROM hr_in;
 
     IF NOT dry_run THEN
-        WITH ins AS (
-            INSERT INTO employees (email, display_name, department, site, job_title, timezone, languages,
-                                   role, external_id, hr_manager_id, source)
-            SELECT h.email, h.display_name, h.department, h.site, h.job_title,
-                   coalesce(h.timezone, hr_default_timezone()), coalesce(h.languages, hr_default_languages()),
-                   'both', h.ext, h.mgr_eid, 'import'
-            FROM hr_in h WHERE h.rejected IS NULL AND h.eid IS NULL ORDER BY h.line
-            RETURNING id, email)
-        UPDATE hr_in h SET eid = ins.id FROM ins WHERE h.rejected IS NULL AND h.eid IS NULL AND h.email = ins.email;
-        UPDATE hr_in h SET mgr_eid = m.eid FROM hr_in m WHERE h.mgr_line = m.line AND h.mgr_eid IS NULL;
+        INSERT INTO employees (id, email, display_name, department, site, job_title, timezone, languages,
+                               role, external_id, hr_manager_id, source)
+        SELECT h.eid, h.email, h.display_name, h.department, h.site, h.job_title,
+               coalesce(h.timezone, hr_default_timezone()), coalesce(h.languages, hr_default_languages()),
+               'both', h.ext, h.mgr_eid, 'import'
+        FROM hr_in h WHERE h.rejected IS NULL AND h.is_new ORDER BY h.line;
         UPDATE employees e SET
             external_id = coalesce(h.ext, e.external_id), email = h.email, display_name = h.display_name,
             department = h.department,
@@ -153,8 +161,7 @@ BEGIN
             hr_manager_id = CASE WHEN has_mgr THEN h.mgr_eid ELSE e.hr_manager_id END,
             active = true, deactivated_at = NULL, source = 'import', updated_at = now()
         FROM hr_in h
-        WHERE e.id = h.eid AND h.rejected IS NULL
-          AND (cardinality(h.changes) > 0 OR (h.changes IS NULL AND h.mgr_line IS NOT NULL));
+        WHERE e.id = h.eid AND h.rejected IS NULL AND NOT h.is_new AND cardinality(h.changes) > 0;
     END IF;
 
     IF mode = 'full' THEN
@@ -187,7 +194,7 @@ BEGIN
                                      'deactivated', jsonb_array_length(deact), 'rejected', n_rejected),
         'created', coalesce(jsonb_agg(jsonb_build_object('line', line, 'employee_id', ext, 'email', email,
                                                          'id', CASE WHEN dry_run THEN NULL ELSE eid END) ORDER BY line)
-                            FILTER (WHERE rejected IS NULL AND changes IS NULL), '[]'),
+                            FILTER (WHERE rejected IS NULL AND is_new), '[]'),
         'updated', coalesce(jsonb_agg(jsonb_build_object('line', line, 'id', eid, 'employee_id', ext, 'email', email,
                                                          'fields', to_jsonb(changes)) ORDER BY line)
                             FILTER (WHERE rejected IS NULL AND cardinality(changes) > 0), '[]'),
@@ -413,9 +420,13 @@ END $$;
 
 -- POST /scim/v2/Users
 CREATE FUNCTION api.scim_user_create(tok bytea, base text, u jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    eid bigint;
 BEGIN
     PERFORM auth_hr(tok);
-    RETURN scim_user_json(scim_write(NULL, u), base);
+    -- a statement of its own: scim_user_json is STABLE and sees only what was written before it
+    eid := scim_write(NULL, u);
+    RETURN scim_user_json(eid, base);
 END $$;
 
 -- GET /scim/v2/Users/{id}
@@ -427,16 +438,22 @@ END $$;
 
 -- PUT /scim/v2/Users/{id}
 CREATE FUNCTION api.scim_user_replace(tok bytea, base text, sid text, u jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    eid bigint;
 BEGIN
     PERFORM auth_hr(tok);
-    RETURN scim_user_json(scim_write(scim_find(sid), u), base);
+    eid := scim_write(scim_find(sid), u);
+    RETURN scim_user_json(eid, base);
 END $$;
 
 -- PATCH /scim/v2/Users/{id}
 CREATE FUNCTION api.scim_user_patch(tok bytea, base text, sid text, p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    eid bigint;
 BEGIN
     PERFORM auth_hr(tok);
-    RETURN scim_user_json(scim_patch(scim_find(sid), p->'Operations', base), base);
+    eid := scim_patch(scim_find(sid), p->'Operations', base);
+    RETURN scim_user_json(eid, base);
 END $$;
 
 -- DELETE /scim/v2/Users/{id}: the account is erased (the erasure trigger ends active pairs and
