@@ -300,6 +300,8 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 	}
 	limit = r->route->large_body ? srv->cfg->max_import_bytes : srv->cfg->max_body_bytes;
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(ev)) > limit) {
+		/* closed afterwards, as libevent's own 413 is: the client may still be sending */
+		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
 		request_reply_error(r, 413, "body_too_large", NULL,
 		                    "the body exceeds the limit of %zu bytes", limit);
 		return;

@@ -15,7 +15,7 @@ from conftest import Client, Employee, Tandemd, assert_error, build_pairs, creat
 @pytest.fixture(scope="module")
 def own():
     state_dir = make_state_dir("tandem-hrimport-test-")
-    srv = Tandemd(["--state-dir", state_dir], state_dir, name="tandemd-hrimport")
+    srv = Tandemd(["--state-dir", state_dir, "--max-import-bytes", "3000000"], state_dir, name="tandemd-hrimport")
     try:
         api = Client(srv.base_url)
         yield api, create_hr(state_dir)["token"]
@@ -226,3 +226,20 @@ def test_reporting_line_comes_from_the_imported_manager(own):
     assert (a_mentor[0].id, a_mentee[0].id) not in pairs, "paired a manager with their own report (HR data)"
     assert (b_mentor[0].id, b_mentee[0].id) in pairs, "the self-declared manager won over the HR system's"
     api.post(f"/v1/rounds/{rd['id']}/cancel", token=hr)
+
+
+def test_import_body_limit_is_its_own(own):
+    """An extract above --max-body-bytes (1 MiB) is accepted by the import; above --max-import-bytes it is
+    413, and other routes keep the 1 MiB limit."""
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    header = ("Employee ID", "Email", "Name", "Department", "Notes")
+    rows = [[f"{tag}-{i}", f"big{i}-{tag}@example.com", f"N{i}", "D", "x" * 6000] for i in range(200)]
+    text = extract(rows, header=header)
+    assert 1048576 < len(text) < 3000000
+    r = post_csv(api, hr, text, dry_run=True)
+    assert r.status == 200 and r.body["counts"]["created"] == 200, r
+    r = post_csv(api, hr, text * 3, dry_run=True)
+    assert_error(r, 413, "body_too_large")
+    big = {"skills": [], "pad": "x" * 1100000}
+    assert_error(api.put("/v1/me/teaching", big, token=hr), 413, "body_too_large")
