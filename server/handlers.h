@@ -39,6 +39,7 @@ struct route {
 	enum route_arg args[ROUTE_MAX_ARGS];
 	request_result_fn done;             /* makes the reply from the statement's result */
 	void (*handler)(struct request *r); /* instead of sql: real logic, after the checks */
+	bool large_body; /* the body is held to --max-import-bytes, not --max-body-bytes */
 };
 
 /* A resource file's routes. */
@@ -65,5 +66,7 @@ extern const struct route_table stats_routes;        /* stats.c: JSON and CSV */
 extern const struct route_table tokens_routes;       /* tokens.c */
 extern const struct route_table webhooks_routes;     /* webhooks.c */
 extern const struct route_table openbadges_routes;   /* openbadges.c */
+extern const struct route_table hr_import_routes;    /* hr_import.c: the HR system's extract */
+extern const struct route_table scim_routes;         /* scim.c: SCIM 2.0 provisioning */
 
 #endif

@@ -568,7 +568,9 @@ listener_new(const struct settings *cfg, char *err, size_t errlen)
 	l->fd = -1;
 	atomic_init(&l->reserve, -1);
 	l->header_timeout = cfg->header_timeout;
-	l->max_body = cfg->max_body_bytes;
+	/* libevent's limit is the larger one; the router holds every other route to its own */
+	l->max_body = cfg->max_body_bytes > cfg->max_import_bytes ? cfg->max_body_bytes
+	                                                          : cfg->max_import_bytes;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
 	    rl.rlim_cur > (1u << 24))
 		rl.rlim_cur = 1u << 24;

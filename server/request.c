@@ -5,6 +5,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
+#include "scim.h"
 #include "server.h"
 #include "validate.h"
 
@@ -195,6 +196,15 @@ request_reply_empty(struct request *r)
 	request_send(r, 204, NULL);
 }
 
+/* Sends an error document: SCIM's media type under /scim/, JSON elsewhere. */
+static void
+request_reply_error_text(struct request *r, int status, const char *text)
+{
+	request_reply_raw(r, status,
+	                  scim_path(r->path) ? "application/scim+json" : "application/json", text,
+	                  strlen(text));
+}
+
 void
 request_reply_error(struct request *r, int status, const char *code, const char *field,
                     const char *fmt, ...)
@@ -214,6 +224,14 @@ request_reply_error(struct request *r, int status, const char *code, const char 
 		                "invalid input", "field", field ? json_string(field) : json_null());
 	text = err ? json_dumps(err, JSON_COMPACT) : NULL;
 	json_decref(err);
+	if (scim_path(r->path) && text != NULL) {
+		char *scim = scim_error_text(status, code, message);
+
+		if (scim != NULL) {
+			free(text);
+			text = scim;
+		}
+	}
 	if (r->hold_error != NULL && status >= 400 && status < 500 && text != NULL) {
 		void (*hold)(struct request *) = r->hold_error;
 
@@ -233,14 +251,14 @@ request_reply_error(struct request *r, int status, const char *code, const char 
 		if (status == 503)
 			evhttp_add_header(out, "Retry-After", "1");
 	}
-	request_reply_json(r, status, text ? text : "{\"status\":500,\"code\":\"internal\"}");
+	request_reply_error_text(r, status, text ? text : "{\"status\":500,\"code\":\"internal\"}");
 	free(text);
 }
 
 void
 request_release_error(struct request *r)
 {
-	request_reply_json(r, r->held_status, r->held_error);
+	request_reply_error_text(r, r->held_status, r->held_error);
 }
 
 /* One database error that the API explains to the client. */

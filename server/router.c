@@ -16,9 +16,9 @@
 
 /* Every resource's routes, searched in this order. */
 static const struct route_table *const router_tables[] = {
-    &health_routes,   &employees_routes, &skills_routes,       &rounds_routes,   &pairs_routes,
-    &sessions_routes, &badges_routes,    &leaderboards_routes, &activity_routes, &stats_routes,
-    &tokens_routes,   &webhooks_routes,  &openbadges_routes,
+    &health_routes,   &employees_routes, &skills_routes,       &rounds_routes,    &pairs_routes,
+    &sessions_routes, &badges_routes,    &leaderboards_routes, &activity_routes,  &stats_routes,
+    &tokens_routes,   &webhooks_routes,  &openbadges_routes,   &hr_import_routes, &scim_routes,
 };
 
 #define ROUTER_NTABLES (sizeof(router_tables) / sizeof(router_tables[0]))
@@ -245,6 +245,7 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 	struct request *r = request_new(srv, ev);
 	const char *token, *method, *header;
 	char allow[64];
+	size_t limit;
 
 	if (r == NULL) {
 		evhttp_send_error(ev, 500, "out of memory");
@@ -298,10 +299,12 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 		                    "the database is not reachable yet, retry shortly");
 		return;
 	}
-	if (evbuffer_get_length(evhttp_request_get_input_buffer(ev)) > srv->cfg->max_body_bytes) {
+	limit = r->route->large_body ? srv->cfg->max_import_bytes : srv->cfg->max_body_bytes;
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(ev)) > limit) {
+		/* closed afterwards, as libevent's own 413 is: the client may still be sending */
+		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
 		request_reply_error(r, 413, "body_too_large", NULL,
-		                    "the body exceeds the limit of %zu bytes",
-		                    srv->cfg->max_body_bytes);
+		                    "the body exceeds the limit of %zu bytes", limit);
 		return;
 	}
 	if (r->route->auth == AUTH_NONE) {

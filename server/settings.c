@@ -36,6 +36,7 @@ enum {
 	OPT_STATEMENT_TIMEOUT,
 	OPT_QUEUE_MAX,
 	OPT_MAX_BODY,
+	OPT_MAX_IMPORT,
 	OPT_DOMAINS,
 	OPT_BASE_URL,
 	OPT_DEMO,
@@ -238,6 +239,14 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 		}
 		cfg->max_body_bytes = (size_t)v;
 		return true;
+	case OPT_MAX_IMPORT:
+		if (!settings_parse_long(val, 1024, 1L << 30, &v)) {
+			snprintf(err, errlen, "--max-import-bytes: expected 1024..2^30, got \"%s\"",
+			         val);
+			return false;
+		}
+		cfg->max_import_bytes = (size_t)v;
+		return true;
 	case OPT_DOMAINS:
 		settings_free_list(cfg->allowed_domains);
 		cfg->allowed_domains = *val ? settings_split_domains(val) : NULL;
@@ -326,6 +335,7 @@ static const struct {
     {"TANDEM_STATEMENT_TIMEOUT_MS", OPT_STATEMENT_TIMEOUT},
     {"TANDEM_QUEUE_MAX", OPT_QUEUE_MAX},
     {"TANDEM_MAX_BODY_BYTES", OPT_MAX_BODY},
+    {"TANDEM_MAX_IMPORT_BYTES", OPT_MAX_IMPORT},
     {"TANDEM_ALLOWED_EMAIL_DOMAINS", OPT_DOMAINS},
     {"TANDEM_PUBLIC_BASE_URL", OPT_BASE_URL},
     {"TANDEM_DEMO", OPT_DEMO},
@@ -393,6 +403,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"statement-timeout-ms", required_argument, NULL, OPT_STATEMENT_TIMEOUT},
 	    {"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
 	    {"max-body-bytes", required_argument, NULL, OPT_MAX_BODY},
+	    {"max-import-bytes", required_argument, NULL, OPT_MAX_IMPORT},
 	    {"allowed-email-domains", required_argument, NULL, OPT_DOMAINS},
 	    {"public-base-url", required_argument, NULL, OPT_BASE_URL},
 	    {"demo", no_argument, NULL, OPT_DEMO},
@@ -425,6 +436,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	cfg->statement_timeout_ms = 5000;
 	cfg->queue_max = 256;
 	cfg->max_body_bytes = 1048576;
+	cfg->max_import_bytes = 16777216;
 	cfg->public_base_url = strdup("http://127.0.0.1:8080");
 	cfg->issuer_name = strdup("Tandem reverse mentoring");
 	cfg->issuer_email = strdup("tandem@example.com");
@@ -519,6 +531,8 @@ settings_usage(const char *argv0)
 	    "timeout beyond; 0 = none (5000)\n"
 	    "  --max-body-bytes N          TANDEM_MAX_BODY_BYTES   request body limit, larger "
 	    "gives 413 (1048576)\n"
+	    "  --max-import-bytes N        TANDEM_MAX_IMPORT_BYTES  body limit of the HR import "
+	    "(POST /v1/employees/import) (16777216)\n"
 	    "  --allowed-email-domains L   TANDEM_ALLOWED_EMAIL_DOMAINS  comma list of sign-up "
 	    "domains (any)\n"
 	    "  --public-base-url URL       TANDEM_PUBLIC_BASE_URL  base of absolute links "

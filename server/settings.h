@@ -24,6 +24,7 @@ struct settings {
 	int pool_size;         /* database connections per event loop */
 	int queue_max;         /* requests waiting for a connection before 503, per event loop */
 	size_t max_body_bytes; /* request body limit */
+	size_t max_import_bytes; /* body limit of the routes marked large_body (HR import) */
 	int max_connections;   /* client connections cap (0: derived from RLIMIT_NOFILE) */
 	int header_timeout;    /* seconds a connection has to deliver a complete request head */
 	int statement_timeout_ms; /* PostgreSQL statement_timeout of the pool connections */

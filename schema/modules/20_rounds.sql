@@ -136,9 +136,14 @@ CREATE FUNCTION core.round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABL
                    'previously_unmatched', e.id IN (SELECT id FROM prev_unmatched))
                ORDER BY e.id) AS j
         FROM part e JOIN epool ep ON ep.id = e.id),
+    -- the manager HR data gives (import, SCIM) when there is one; the self-declared one otherwise
     lines AS (
         SELECT jsonb_agg(jsonb_build_object('id', e.id::text, 'manager', m.id::text) ORDER BY e.id) AS j
-        FROM employees e JOIN employees m ON lower(m.email) = lower(e.manager_email)),
+        FROM employees e
+        JOIN LATERAL (SELECT e.hr_manager_id AS id WHERE e.hr_manager_id IS NOT NULL
+                      UNION ALL
+                      SELECT s.id FROM employees s
+                      WHERE e.hr_manager_id IS NULL AND lower(s.email) = lower(e.manager_email)) m ON true),
     history AS (
         SELECT jsonb_agg(DISTINCT jsonb_build_object('mentor', mentor_id::text, 'mentee', mentee_id::text)) AS j
         FROM pairs WHERE round_id <> rid AND mentor_id IS NOT NULL AND mentee_id IS NOT NULL)

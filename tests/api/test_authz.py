@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from conftest import assert_error, employee_body
+from conftest import assert_error, employee_body, unique_email
 
 # (method, path template, body factory) ; {own} = the employee's id, {other} = another employee's, {slug} = a skill
 ENDPOINTS = {
@@ -29,6 +29,19 @@ ENDPOINTS = {
     "issue_token": ("POST", "/v1/tokens", lambda: {"scope": "read", "expires_in_days": 1}),
     "list_tokens": ("GET", "/v1/tokens", None),
     "revoke_token_other": ("DELETE", "/v1/tokens/{other_token}", None),
+    # issue 9: HR data
+    "import_employees": ("POST", "/v1/employees/import?mode=partial&dry_run=true", lambda: {"employees": [
+        {"employee_id": "authz-1", "email": "authz-import@example.com", "name": "Authz", "department": "Authz"}]}),
+    "scim_service_provider_config": ("GET", "/scim/v2/ServiceProviderConfig", None),
+    "scim_resource_types": ("GET", "/scim/v2/ResourceTypes", None),
+    "scim_schemas": ("GET", "/scim/v2/Schemas", None),
+    "scim_list_users": ("GET", "/scim/v2/Users", None),
+    "scim_create_user": ("POST", "/scim/v2/Users", lambda: {"userName": unique_email("authz-scim")}),
+    "scim_get_own": ("GET", "/scim/v2/Users/{own}", None),
+    "scim_replace_other": ("PUT", "/scim/v2/Users/{other}", lambda: {"userName": unique_email("authz-put")}),
+    "scim_patch_other": ("PATCH", "/scim/v2/Users/{other}",
+                         lambda: {"Operations": [{"op": "replace", "path": "title", "value": "Authz"}]}),
+    "scim_delete_other": ("DELETE", "/scim/v2/Users/{other}", None),
 }
 
 # who -> expected status (or (status, code))
@@ -55,6 +68,16 @@ TABLE = {
     "list_tokens": {"anonymous": 401, "employee": 200, "hr": 200},
     # an employee cannot see another's token (404), HR revokes anyone's
     "revoke_token_other": {"anonymous": 401, "employee": 404, "hr": 204},
+    "import_employees": {"anonymous": 401, "employee": 403, "hr": 200},
+    "scim_service_provider_config": {"anonymous": 200, "employee": 200, "hr": 200},
+    "scim_resource_types": {"anonymous": 200, "employee": 200, "hr": 200},
+    "scim_schemas": {"anonymous": 200, "employee": 200, "hr": 200},
+    "scim_list_users": {"anonymous": 401, "employee": 403, "hr": 200},
+    "scim_create_user": {"anonymous": 401, "employee": 403, "hr": 201},
+    "scim_get_own": {"anonymous": 401, "employee": 403, "hr": 200},
+    "scim_replace_other": {"anonymous": 401, "employee": 403, "hr": 200},
+    "scim_patch_other": {"anonymous": 401, "employee": 403, "hr": 200},
+    "scim_delete_other": {"anonymous": 401, "employee": 403, "hr": 204},
 }
 
 CASES = [(ep, who, status) for ep, row in TABLE.items() for who, status in row.items()]
@@ -91,7 +114,9 @@ def test_authorisation_table(api, make_employee, hr_token, authz_skill, authz_we
     token = {"anonymous": None, "employee": me.token, "hr": hr_token}[who]
     r = api.request(method, path, token=token, json_body=body_factory() if body_factory else None)
     assert r.status == expected, f"{who} {method} {path}: expected {expected}, got {r}"
-    if expected in CODES:
+    if expected in CODES and path.startswith("/scim/"):  # SCIM's own error schema
+        assert r.body["status"] == str(expected) and r.body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    elif expected in CODES:
         assert r.body["code"] == CODES[expected]
     if endpoint == "delete_me" and who != "employee":
         assert api.get("/v1/me", token=me.token).status == 200, "a refused DELETE erased the employee"

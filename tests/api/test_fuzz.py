@@ -166,9 +166,14 @@ class Prober:
         elif resp.status_code >= 400 and self.method != "HEAD":
             try:
                 body = json.loads(resp.content)
-                ok = (body.get("status") == resp.status_code and isinstance(body.get("code"), str)
-                      and isinstance(body.get("message"), str))
-            except ValueError:
+                if path.startswith("/scim/") and resp.status_code not in (405, 413):
+                    # SCIM's own error schema (RFC 7644 3.12); 405 and 413 are answered before routing
+                    ok = (body.get("schemas") == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+                          and body.get("status") == str(resp.status_code) and isinstance(body.get("detail"), str))
+                else:
+                    ok = (body.get("status") == resp.status_code and isinstance(body.get("code"), str)
+                          and isinstance(body.get("message"), str))
+            except (ValueError, AttributeError):
                 ok = False
             if not ok:
                 self.problems.append(f"{what}: {resp.status_code} not the JSON error shape: {resp.text[:200]}")

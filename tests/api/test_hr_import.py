@@ -1,0 +1,245 @@
+"""HR import (POST /v1/employees/import): the HR system's CSV or JSON extract, dry run and apply,
+idempotent re-apply, rejected rows with line and field, leavers of a full extract deactivated with
+their pairs ended, and the reporting line taken from the imported manager. Runs against a tandemd
+of its own: a full extract deactivates every earlier imported employee it lacks."""
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from conftest import Client, Employee, Tandemd, assert_error, build_pairs, create_hr, make_state_dir, \
+    unique_email, wait_round, today_utc
+
+
+@pytest.fixture(scope="module")
+def own():
+    state_dir = make_state_dir("tandem-hrimport-test-")
+    srv = Tandemd(["--state-dir", state_dir, "--max-import-bytes", "3000000"], state_dir, name="tandemd-hrimport")
+    try:
+        api = Client(srv.base_url)
+        yield api, create_hr(state_dir)["token"]
+    finally:
+        code = srv.terminate()
+        tail = srv.tail()
+        if code == 0:
+            srv.cleanup()
+        assert code == 0, f"tandemd exited with {code} after SIGTERM\n{tail}"
+
+
+def post_csv(api, token, text, mode="partial", dry_run=None, ctype="text/csv"):
+    params = {"mode": mode}
+    if dry_run is not None:
+        params["dry_run"] = "true" if dry_run else "false"
+    return api.request("POST", "/v1/employees/import", token=token, data=text.encode("utf-8"),
+                       headers={"Content-Type": ctype}, params=params)
+
+
+def extract(rows, sep=",", header=("Employee ID", "Work Email", "First Name", "Last Name", "Department",
+                                    "Location", "Job Title", "Time Zone", "Languages", "Manager ID")):
+    def q(v):
+        v = str(v)
+        return '"' + v.replace('"', '""') + '"' if any(c in v for c in (sep, '"', "\n")) else v
+    return "\ufeff" + "\r\n".join(sep.join(q(v) for v in r) for r in [header] + list(rows)) + "\r\n"
+
+
+def people(tag, n):
+    rows = []
+    for i in range(n):
+        rows.append([f"{tag}-{i}", f"p{i}-{tag}@example.com", f"First{i}", f"Last {tag}", f"Dept-{tag}",
+                     "Lyon", "Engineer", "Europe/Paris", "fr, en", f"{tag}-0" if i else ""])
+    return rows
+
+
+def test_import_dry_run_changes_nothing_then_apply_then_idempotent(own):
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    text = extract(people(tag, 5), sep=";")
+    dry = post_csv(api, hr, text, dry_run=True)
+    assert dry.status == 200, dry
+    assert dry.body["dry_run"] is True and dry.body["counts"]["created"] == 5 and dry.body["import_id"] is None
+    assert [c["line"] for c in dry.body["created"]] == [2, 3, 4, 5, 6]
+    listed = api.get("/v1/employees", token=hr, params={"department": f"Dept-{tag}"}).body["items"]
+    assert listed == [], "a dry run created employees"
+
+    applied = post_csv(api, hr, text, dry_run=False)
+    assert applied.status == 200, applied
+    assert applied.body["counts"] == {"created": 5, "updated": 0, "unchanged": 0, "deactivated": 0, "rejected": 0}
+    assert applied.body["import_id"] is not None
+    listed = api.get("/v1/employees", token=hr, params={"department": f"Dept-{tag}"}).body["items"]
+    assert len(listed) == 5
+    first = next(e for e in listed if e["email"] == f"p1-{tag}@example.com")
+    assert first["display_name"] == f"First1 Last {tag}" and first["site"] == "Lyon"
+    assert first["timezone"] == "Europe/Paris" and first["languages"] == ["fr", "en"]
+    assert first["job_title"] == "Engineer"
+
+    again = post_csv(api, hr, text)
+    assert again.status == 200, again
+    assert again.body["counts"] == {"created": 0, "updated": 0, "unchanged": 5, "deactivated": 0, "rejected": 0}
+    relisted = api.get("/v1/employees", token=hr, params={"department": f"Dept-{tag}"}).body["items"]
+    assert relisted == listed, "re-applying the same file changed employees"
+
+    # one field changed: one update, naming the field
+    rows = people(tag, 5)
+    rows[3][6] = "Staff Engineer"
+    changed = post_csv(api, hr, extract(rows), dry_run=True)
+    assert changed.body["counts"]["updated"] == 1, changed
+    assert changed.body["updated"][0]["fields"] == ["job_title"] and changed.body["updated"][0]["line"] == 5
+
+
+def test_import_rejects_rows_with_line_and_field(own):
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    rows = people(tag, 2) + [
+        [f"{tag}-2", "not-an-email", "A", "B", "D", "", "", "UTC", "en", ""],
+        [f"{tag}-3", f"p3-{tag}@example.com", "A", "B", "D", "", "", "Mars/Olympus", "en", ""],
+        [f"{tag}-4", f"p4-{tag}@example.com", "A", "B", "D", "", "", "UTC", "english", ""],
+        [f"{tag}-5", f"p5-{tag}@example.com", "A", "B", "D", "", "", "UTC", "en", "nobody-" + tag],
+        [f"{tag}-0", f"dup-{tag}@example.com", "A", "B", "D", "", "", "UTC", "en", ""],
+        [f"{tag}-7", f"p7-{tag}@example.com", "A", "B", "", "", "", "UTC", "en", ""],
+    ]
+    text = extract(rows) + "short,row\r\n"
+    r = post_csv(api, hr, text, dry_run=True)
+    assert r.status == 200, r
+    got = {(x["line"], x["field"], x["code"]) for x in r.body["rejected"]}
+    assert got == {(4, "email", "invalid_email"), (5, "timezone", "invalid_timezone"),
+                   (6, "languages", "invalid_language"), (7, "manager", "unknown_manager"),
+                   (8, "employee_id", "duplicate"), (9, "department", "required"),
+                   (10, None, "wrong_field_count")}, r.body["rejected"]
+    assert r.body["counts"]["created"] == 2 and r.body["counts"]["rejected"] == 7
+    # applying imports the good rows only
+    r = post_csv(api, hr, text, dry_run=False)
+    assert r.body["counts"]["created"] == 2
+    assert len(api.get("/v1/employees", token=hr, params={"department": f"Dept-{tag}"}).body["items"]) == 2
+
+
+def test_import_file_errors(own):
+    api, hr = own
+    assert_error(post_csv(api, hr, "Email,Department\r\na@x.com,D\r\n"), 400, "missing_column", "employee_id")
+    assert_error(post_csv(api, hr, "id,email,name,department\r\n1,\"a@x.com,D\r\n"), 400, "malformed_csv")
+    assert_error(post_csv(api, hr, "id,email,name,work email,department\r\n"), 400, "duplicate_column", "email")
+    assert_error(post_csv(api, hr, extract(people("m", 1)), mode="everything"), 400, "invalid_parameter", "mode")
+    r = api.request("POST", "/v1/employees/import", token=hr, data=b"x", headers={"Content-Type": "text/csv"})
+    assert_error(r, 400, "invalid_parameter", "mode")
+    assert_error(post_csv(api, hr, extract(people("m", 1)), ctype="application/xml"), 415, "unsupported_media_type")
+    r = api.request("POST", "/v1/employees/import", token=hr, data=b"id,email,name,department\r\n1,\xff@x.com,N,D\r\n",
+                    headers={"Content-Type": "text/csv"}, params={"mode": "partial", "dry_run": "true"})
+    assert r.status == 200 and r.body["rejected"] == [
+        {"line": 2, "field": "email", "code": "invalid_encoding", "message": r.body["rejected"][0]["message"]}], r
+
+
+def test_import_json_extract(own):
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    body = {"employees": [
+        {"employee_id": f"{tag}-boss", "email": f"boss-{tag}@example.com", "display_name": "Boss",
+         "department": f"Dept-{tag}", "timezone": "UTC", "languages": ["en"]},
+        {"employee_id": f"{tag}-r", "email": f"r-{tag}@example.com", "display_name": "Report",
+         "department": f"Dept-{tag}", "manager": f"boss-{tag}@example.com", "languages": "de"},
+        {"employee_id": 7, "email": f"x-{tag}@example.com", "display_name": "X", "department": "D"}]}
+    r = api.request("POST", "/v1/employees/import", token=hr, json_body=body, params={"mode": "partial"})
+    assert r.status == 200, r
+    assert r.body["counts"]["created"] == 2 and r.body["rejected"][0]["line"] == 3
+    assert r.body["rejected"][0]["field"] == "employee_id"
+    items = api.get("/v1/employees", token=hr, params={"department": f"Dept-{tag}"}).body["items"]
+    rep = next(e for e in items if e["display_name"] == "Report")
+    assert rep["languages"] == ["de"] and rep["timezone"] == "UTC"  # the default for HR data
+
+
+def test_full_extract_deactivates_leaver_and_ends_their_pair(own):
+    api, hr = own
+    pair = build_pairs(api, hr, [{}])[0]
+    tag = uuid.uuid4().hex[:8]
+    # the mentor is in the HR system (adopted by email), so is a colleague
+    rows = [[f"{tag}-m", pair.mentor.profile["email"], "Mentor", tag, pair.mentor.profile["department"],
+             "", "", "UTC", "en", ""],
+            [f"{tag}-c", f"colleague-{tag}@example.com", "Col", tag, f"Dept-{tag}", "", "", "UTC", "en", ""]]
+    r = post_csv(api, hr, extract(rows))
+    assert r.status == 200 and r.body["counts"]["updated"] == 1, r
+    assert "employee_id" in r.body["updated"][0]["fields"]
+    # the next full extract lacks the mentor: a dry run names them, changes nothing
+    full = extract(rows[1:])
+    dry = post_csv(api, hr, full, mode="full", dry_run=True)
+    assert dry.status == 200, dry
+    leavers = {d["email"]: d for d in dry.body["deactivated"]}
+    assert pair.mentor.profile["email"] in leavers and leavers[pair.mentor.profile["email"]]["pairs_ended"] == 1
+    assert api.get(f"/v1/pairs/{pair.id}", token=hr).body["status"] == "active"
+    assert api.get("/v1/me", token=pair.mentor.token).status == 200
+    # applied: deactivated, pair ended cleanly, tokens revoked
+    r = post_csv(api, hr, full, mode="full")
+    assert pair.mentor.profile["email"] in {d["email"] for d in r.body["deactivated"]}
+    p = api.get(f"/v1/pairs/{pair.id}", token=hr).body
+    assert p["status"] == "ended" and p["ended_by"] == "leaver", p
+    assert api.get("/v1/me", token=pair.mentor.token).status == 401
+    assert api.get("/v1/me", token=pair.mentee.token).status == 200
+    assert all(i["status"] != "active" for i in api.get("/v1/me/pairs", token=pair.mentee.token).body["items"])
+    # idempotent: the same full extract again deactivates nobody more
+    r = post_csv(api, hr, full, mode="full")
+    assert r.body["counts"]["deactivated"] == 0 and r.body["counts"]["updated"] == 0, r.body["counts"]
+
+
+def test_reporting_line_comes_from_the_imported_manager(own):
+    """Two would-be pairs in one round, each mentor and manager fit on skill and slot. Pair A: the HR
+    system says the mentor reports to that manager: never paired. Pair B: the mentor self-declared that
+    manager as theirs, but the HR system gives another manager: paired (HR data wins)."""
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    sides = {}
+    for name, skill, day, declared in (("a", "linkedin", "mon", None), ("b", "short_video", "tue", True)):
+        dept_m, dept_e = f"M-{name}-{tag}", f"E-{name}-{tag}"
+        mentee_email = unique_email(f"mgr{name}-{tag}")
+        made = {}
+        for role, dept, email in (("mentee", dept_e, mentee_email), ("mentor", dept_m, unique_email(f"jr{name}-{tag}"))):
+            body = dict(email=email, display_name=f"{role} {name} {tag}", department=dept, site="", job_title="",
+                        timezone="UTC", languages=["en"], role=role, mentor_capacity=1, leaderboard_opt_in=False,
+                        manager_email=mentee_email if (role == "mentor" and declared) else None)
+            r = api.post("/v1/employees", body)
+            assert r.status == 201, r
+            emp = Employee(r.body["employee"], r.body["token"])
+            if role == "mentor":
+                assert api.put("/v1/me/teaching", {"skills": [{"skill": skill, "level": 5}]}, token=emp.token).status == 200
+            else:
+                assert api.put("/v1/me/learning", {"goals": [{"skill": skill, "current_level": 0, "priority": 1}]},
+                               token=emp.token).status == 200
+            assert api.put("/v1/me/availability", {"slots": [{"day": day, "start": "09:00", "end": "10:00"}]},
+                           token=emp.token).status == 200
+            made[role] = (emp, dept)
+        sides[name] = made
+    boss = f"boss-{tag}@example.com"
+    a_mentor, a_mentee, b_mentor, b_mentee = (sides["a"]["mentor"], sides["a"]["mentee"],
+                                              sides["b"]["mentor"], sides["b"]["mentee"])
+    rows = [[f"{tag}-am", a_mentor[0].profile["email"], "A", "Mentor", a_mentor[1], "", "", "UTC", "en", f"{tag}-ae"],
+            [f"{tag}-ae", a_mentee[0].profile["email"], "A", "Manager", a_mentee[1], "", "", "UTC", "en", ""],
+            [f"{tag}-bm", b_mentor[0].profile["email"], "B", "Mentor", b_mentor[1], "", "", "UTC", "en", f"{tag}-boss"],
+            [f"{tag}-boss", boss, "The", "Boss", f"Boss-{tag}", "", "", "UTC", "en", ""]]
+    r = post_csv(api, hr, extract(rows))
+    assert r.status == 200 and r.body["counts"]["rejected"] == 0, r
+    depts = sorted({a_mentor[1], a_mentee[1], b_mentor[1], b_mentee[1]})
+    today = today_utc()
+    r = api.post("/v1/rounds", {"name": f"Lines {tag}", "filter": {"departments": depts, "sites": []},
+                                "starts_on": today.isoformat(), "ends_on": (today + dt.timedelta(days=90)).isoformat()},
+                 token=hr)
+    assert r.status == 202, r
+    rd = wait_round(api, hr, r.body["id"])
+    assert rd["status"] == "solved", rd
+    pairs = {(p["mentor"]["id"], p["mentee"]["id"]) for p in api.get(f"/v1/rounds/{rd['id']}", token=hr).body["pairs"]}
+    assert (a_mentor[0].id, a_mentee[0].id) not in pairs, "paired a manager with their own report (HR data)"
+    assert (b_mentor[0].id, b_mentee[0].id) in pairs, "the self-declared manager won over the HR system's"
+    api.post(f"/v1/rounds/{rd['id']}/cancel", token=hr)
+
+
+def test_import_body_limit_is_its_own(own):
+    """An extract above --max-body-bytes (1 MiB) is accepted by the import; above --max-import-bytes it is
+    413, and other routes keep the 1 MiB limit."""
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    header = ("Employee ID", "Email", "Name", "Department", "Notes")
+    rows = [[f"{tag}-{i}", f"big{i}-{tag}@example.com", f"N{i}", "D", "x" * 6000] for i in range(200)]
+    text = extract(rows, header=header)
+    assert 1048576 < len(text) < 3000000
+    r = post_csv(api, hr, text, dry_run=True)
+    assert r.status == 200 and r.body["counts"]["created"] == 200, r
+    r = post_csv(api, hr, text * 3, dry_run=True)
+    assert_error(r, 413, "body_too_large")
+    big = {"skills": [], "pad": "x" * 1100000}
+    assert_error(api.put("/v1/me/teaching", big, token=hr), 413, "body_too_large")
