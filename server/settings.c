@@ -41,6 +41,7 @@ enum {
 	OPT_STALL_DAYS,
 	OPT_WEBHOOK_CA,
 	OPT_MAINTENANCE,
+	OPT_ESN_SECRET,
 	OPT_EMAIL,
 	OPT_NAME,
 	OPT_HELP,
@@ -236,6 +237,13 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 		}
 		cfg->maintenance_seconds = (int)v;
 		return true;
+	case OPT_ESN_SECRET:
+		if (*val != '\0' && strlen(val) < 16) {
+			snprintf(err, errlen, "--esn-secret: at least 16 characters");
+			return false;
+		}
+		settings_set(&cfg->esn_secret, *val ? val : NULL);
+		return true;
 	case OPT_DEMO:
 		cfg->demo = val == NULL || strcmp(val, "0") != 0;
 		return true;
@@ -276,6 +284,7 @@ static const struct {
     {"TANDEM_STALL_DAYS", OPT_STALL_DAYS},
     {"TANDEM_WEBHOOK_CA_FILE", OPT_WEBHOOK_CA},
     {"TANDEM_MAINTENANCE_SECONDS", OPT_MAINTENANCE},
+    {"TANDEM_ESN_SECRET", OPT_ESN_SECRET},
 };
 
 /* The default number of event loops: one per online core. */
@@ -326,6 +335,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"stall-days", required_argument, NULL, OPT_STALL_DAYS},
 	    {"webhook-ca-file", required_argument, NULL, OPT_WEBHOOK_CA},
 	    {"maintenance-seconds", required_argument, NULL, OPT_MAINTENANCE},
+	    {"esn-secret", required_argument, NULL, OPT_ESN_SECRET},
 	    {"email", required_argument, NULL, OPT_EMAIL},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"help", no_argument, NULL, OPT_HELP},
@@ -444,6 +454,10 @@ settings_usage(const char *argv0)
 	    "session before a pair is stalled (21)\n"
 	    "  --maintenance-seconds N     TANDEM_MAINTENANCE_SECONDS  period of the upkeep "
 	    "tick: round ends, stalled pairs (60)\n"
+	    "  --esn-secret KEY            TANDEM_ESN_SECRET       HMAC key (16+ characters) of "
+	    "signed ESN event deliveries;\n"
+	    "                                                      without it POST /v1/esn/events "
+	    "answers 503 (none)\n"
 	    "  -h, --help                                          this text\n",
 	    argv0, argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir(),
 	    settings_default_threads());
@@ -463,6 +477,7 @@ settings_free(struct settings *cfg)
 	free(cfg->issuer_name);
 	free(cfg->issuer_email);
 	free(cfg->webhook_ca_file);
+	free(cfg->esn_secret);
 	free(cfg->admin_command);
 	free(cfg->admin_email);
 	free(cfg->admin_name);

@@ -28,6 +28,7 @@ struct settings {
 	int stall_days;          /* a pair without confirmed session this long is stalled */
 	int maintenance_seconds; /* period of the upkeep tick */
 	bool demo;               /* load the demo company at start */
+	char *esn_secret;        /* HMAC key of signed ESN deliveries, or NULL (endpoint off) */
 	/* admin sub-command */
 	char *admin_command; /* "create-hr" or NULL when serving */
 	char *admin_email;
