@@ -55,7 +55,8 @@ esn_receive(struct request *r)
 	size_t len;
 
 	if (secret == NULL) {
-		request_reply_error(r, 503, "not_configured", NULL,
+		/* not a server failure: for the caller this endpoint is not there */
+		request_reply_error(r, 404, "not_configured", NULL,
 		                    "signed ESN deliveries are off: set --esn-secret");
 		return;
 	}

@@ -57,8 +57,11 @@ $$;
 
 -- Stores a batch of events all-or-nothing: the first invalid event fails the whole batch (400, its
 -- field named), nothing written. A known external id is a duplicate (idempotent); an actor who is not
--- an employee is counted as unmatched. Points and ESN badges follow for the actors of the batch.
-CREATE FUNCTION core.esn_ingest(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+-- an employee is counted as unmatched. Points and ESN badges follow for the actors of the batch:
+-- all of them for live (signed) deliveries; for a history import (live = false) only the managers in a
+-- pair (first contributions after mentoring), the others being judged at their next live event, so
+-- that a bulk import does not evaluate every badge of every actor of every batch.
+CREATE FUNCTION core.esn_ingest(p jsonb, live boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     prob record;
     res jsonb;
@@ -110,7 +113,9 @@ BEGIN
                count(*) FILTER (WHERE kind IN ('community_created', 'community_animated')) AS animations,
                count(*) FILTER (WHERE kind IN ('post', 'answer_accepted', 'community_created', 'community_animated')
                                   AND t >= (SELECT min(starts_on)::timestamptz FROM pairs WHERE mentee_id = actor_id)) AS contributions
-        FROM rows WHERE actor_id IS NOT NULL GROUP BY actor_id)
+        FROM rows WHERE actor_id IS NOT NULL
+          AND (live OR EXISTS (SELECT 1 FROM pairs pp WHERE pp.mentee_id = rows.actor_id))
+        GROUP BY actor_id)
     SELECT jsonb_build_object(
                'received', jsonb_array_length(p),
                'stored', (SELECT count(*) FROM rows WHERE actor_id IS NOT NULL),
@@ -336,14 +341,14 @@ BEGIN
     IF jsonb_typeof(body) IS DISTINCT FROM 'object' OR NOT body ? 'events' THEN
         PERFORM api_fail(400, 'missing_field', 'events', 'the body is {"events": [...]}');
     END IF;
-    RETURN esn_ingest(body->'events');
+    RETURN esn_ingest(body->'events', true);
 END $$;
 
 -- POST /v1/esn/import (HR): a bulk import (the server turned NDJSON or CSV into an array).
 CREATE FUNCTION api.esn_import(tok bytea, events jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM auth_hr(tok);
-    RETURN esn_ingest(events);
+    RETURN esn_ingest(events, false);
 END $$;
 
 -- GET /v1/esn/status (HR)

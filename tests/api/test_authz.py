@@ -106,7 +106,7 @@ def test_esn_import_authorisation(api, make_employee, hr_token):
                  403, "forbidden")
     r = api.request("POST", "/v1/esn/import", data=body, headers=headers, token=hr_token)
     assert r.status == 200, r
-    assert_error(api.request("POST", "/v1/esn/events", json_body={"events": []}, token=hr_token), 503,
+    assert_error(api.request("POST", "/v1/esn/events", json_body={"events": []}, token=hr_token), 404,
                  "not_configured")
 
 

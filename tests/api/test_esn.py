@@ -153,7 +153,7 @@ def test_bad_event_fails_the_whole_batch(esn, esn_hr):
 
 def test_signed_endpoint_off_without_secret(api):
     raw, headers = signed({"events": []})
-    assert_error(api.request("POST", "/v1/esn/events", data=raw, headers=headers), 503, "not_configured")
+    assert_error(api.request("POST", "/v1/esn/events", data=raw, headers=headers), 404, "not_configured")
 
 
 def test_bulk_import_ndjson_and_csv(esn, esn_hr):
