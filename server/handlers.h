@@ -68,5 +68,6 @@ extern const struct route_table webhooks_routes;     /* webhooks.c */
 extern const struct route_table openbadges_routes;   /* openbadges.c */
 extern const struct route_table hr_import_routes;    /* hr_import.c: the HR system's extract */
 extern const struct route_table scim_routes;         /* scim.c: SCIM 2.0 provisioning */
+extern const struct route_table esn_routes;          /* esn.c: ESN activity in, givers, impact */
 
 #endif

@@ -20,6 +20,8 @@ static const struct vrule rounds_weight_rules[] = {
     {.name = "overlap_per_hour", .type = V_NUMBER, .min = 0, .max = 100},
     {.name = "overlap_cap_hours", .type = V_NUMBER, .min = 0, .max = 40},
     {.name = "previously_unmatched", .type = V_NUMBER, .min = 0, .max = 1000},
+    /* off unless set: the mentors' ESN giving score goes into the instance (see 20_rounds.sql) */
+    {.name = "giving", .type = V_NUMBER, .min = 0, .max = 100},
 };
 
 static const struct vrule rounds_constraint_rules[] = {
@@ -30,7 +32,7 @@ static const struct vrule rounds_constraint_rules[] = {
 #define ROUNDS_PARAM_RULES                                                                         \
 	{.name = "objective", .type = V_STRING, .choices = rounds_objectives},                     \
 	    {.name = "filter", .type = V_OBJECT, .items = rounds_filter_rules, .nitems = 2},       \
-	    {.name = "weights", .type = V_OBJECT, .items = rounds_weight_rules, .nitems = 5},      \
+	    {.name = "weights", .type = V_OBJECT, .items = rounds_weight_rules, .nitems = 6},      \
 	    {.name = "constraints",                                                                \
 	     .type = V_OBJECT,                                                                     \
 	     .items = rounds_constraint_rules,                                                     \

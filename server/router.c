@@ -16,9 +16,10 @@
 
 /* Every resource's routes, searched in this order. */
 static const struct route_table *const router_tables[] = {
-    &health_routes,   &employees_routes, &skills_routes,       &rounds_routes,    &pairs_routes,
-    &sessions_routes, &badges_routes,    &leaderboards_routes, &activity_routes,  &stats_routes,
-    &tokens_routes,   &webhooks_routes,  &openbadges_routes,   &hr_import_routes, &scim_routes,
+    &health_routes,     &employees_routes, &skills_routes, &rounds_routes,
+    &pairs_routes,      &sessions_routes,  &badges_routes, &leaderboards_routes,
+    &activity_routes,   &stats_routes,     &tokens_routes, &webhooks_routes,
+    &openbadges_routes, &hr_import_routes, &scim_routes,   &esn_routes,
 };
 
 #define ROUTER_NTABLES (sizeof(router_tables) / sizeof(router_tables[0]))

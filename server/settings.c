@@ -49,6 +49,7 @@ enum {
 	OPT_TOKEN_DAYS,
 	OPT_SIGNUP_RATE,
 	OPT_AUTH_FAILURE_RATE,
+	OPT_ESN_SECRET,
 	OPT_EMAIL,
 	OPT_NAME,
 	OPT_HELP,
@@ -300,6 +301,13 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 	case OPT_AUTH_FAILURE_RATE:
 		return settings_int(val, 0, 1000000, "--auth-failure-rate", &cfg->auth_failure_rate,
 		                    err, errlen);
+	case OPT_ESN_SECRET:
+		if (*val != '\0' && strlen(val) < 16) {
+			snprintf(err, errlen, "--esn-secret: at least 16 characters");
+			return false;
+		}
+		settings_set(&cfg->esn_secret, *val ? val : NULL);
+		return true;
 	case OPT_DEMO:
 		cfg->demo = val == NULL || strcmp(val, "0") != 0;
 		return true;
@@ -348,6 +356,7 @@ static const struct {
     {"TANDEM_TOKEN_DAYS", OPT_TOKEN_DAYS},
     {"TANDEM_SIGNUP_RATE", OPT_SIGNUP_RATE},
     {"TANDEM_AUTH_FAILURE_RATE", OPT_AUTH_FAILURE_RATE},
+    {"TANDEM_ESN_SECRET", OPT_ESN_SECRET},
 };
 
 /* The default number of event loops: one per online core. */
@@ -416,6 +425,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"token-days", required_argument, NULL, OPT_TOKEN_DAYS},
 	    {"signup-rate", required_argument, NULL, OPT_SIGNUP_RATE},
 	    {"auth-failure-rate", required_argument, NULL, OPT_AUTH_FAILURE_RATE},
+	    {"esn-secret", required_argument, NULL, OPT_ESN_SECRET},
 	    {"email", required_argument, NULL, OPT_EMAIL},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"help", no_argument, NULL, OPT_HELP},
@@ -567,6 +577,10 @@ settings_usage(const char *argv0)
 	    "address, 429 beyond; 0 = none (120)\n"
 	    "  --auth-failure-rate N       TANDEM_AUTH_FAILURE_RATE  failed authentications a "
 	    "minute per address before 429 (60)\n"
+	    "  --esn-secret KEY            TANDEM_ESN_SECRET       HMAC key (16+ characters) of "
+	    "signed ESN event deliveries;\n"
+	    "                                                      without it POST /v1/esn/events "
+	    "answers 503 (none)\n"
 	    "  -h, --help                                          this text\n",
 	    argv0, argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir(),
 	    settings_default_threads());
@@ -587,6 +601,7 @@ settings_free(struct settings *cfg)
 	free(cfg->issuer_email);
 	free(cfg->webhook_ca_file);
 	free(cfg->webhook_allow_cidrs);
+	free(cfg->esn_secret);
 	free(cfg->admin_command);
 	free(cfg->admin_email);
 	free(cfg->admin_name);

@@ -13,20 +13,20 @@ enum signup_mode {
 };
 
 struct settings {
-	char *listen_host;     /* address to bind */
-	int listen_port;       /* TCP port */
-	char *database_url;    /* external PostgreSQL, or NULL for the embedded cluster */
-	char *state_dir;       /* embedded cluster location */
-	char *pg_user;         /* account tandemd drops to when root (--user); runs the cluster */
-	char *pg_bindir;       /* PostgreSQL server binaries */
-	char *schema_dir;      /* numbered SQL migrations */
-	int threads;           /* event loops serving HTTP, each with its own pool */
-	int pool_size;         /* database connections per event loop */
-	int queue_max;         /* requests waiting for a connection before 503, per event loop */
-	size_t max_body_bytes; /* request body limit */
+	char *listen_host;       /* address to bind */
+	int listen_port;         /* TCP port */
+	char *database_url;      /* external PostgreSQL, or NULL for the embedded cluster */
+	char *state_dir;         /* embedded cluster location */
+	char *pg_user;           /* account tandemd drops to when root (--user); runs the cluster */
+	char *pg_bindir;         /* PostgreSQL server binaries */
+	char *schema_dir;        /* numbered SQL migrations */
+	int threads;             /* event loops serving HTTP, each with its own pool */
+	int pool_size;           /* database connections per event loop */
+	int queue_max;           /* requests waiting for a connection before 503, per event loop */
+	size_t max_body_bytes;   /* request body limit */
 	size_t max_import_bytes; /* body limit of the routes marked large_body (HR import) */
-	int max_connections;   /* client connections cap (0: derived from RLIMIT_NOFILE) */
-	int header_timeout;    /* seconds a connection has to deliver a complete request head */
+	int max_connections;     /* client connections cap (0: derived from RLIMIT_NOFILE) */
+	int header_timeout;      /* seconds a connection has to deliver a complete request head */
 	int statement_timeout_ms; /* PostgreSQL statement_timeout of the pool connections */
 	char **allowed_domains;   /* NULL-terminated, or NULL for any */
 	char *public_base_url;    /* base of absolute links */
@@ -39,9 +39,10 @@ struct settings {
 	int maintenance_seconds;    /* period of the upkeep tick */
 	bool demo;                  /* load the demo company at start */
 	enum signup_mode signup_mode;
-	int token_days;           /* lifetime of sign-up tokens, default of personal tokens */
+	int token_days;        /* lifetime of sign-up tokens, default of personal tokens */
 	int signup_rate;       /* sign-ups a minute per client address (burst too); 0 = no limit */
 	int auth_failure_rate; /* failed authentications a minute per client address; 0 = none */
+	char *esn_secret;      /* HMAC key of signed ESN deliveries, or NULL (endpoint off) */
 	/* admin sub-command */
 	char *admin_command; /* "create-hr" or NULL when serving */
 	char *admin_email;

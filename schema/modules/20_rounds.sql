@@ -105,7 +105,14 @@ CREATE FUNCTION core.round_detail(rid bigint) RETURNS jsonb LANGUAGE sql STABLE 
 $$;
 
 
+-- A mentor's ESN giving score over the last 90 days (core.esn_*, 90_esn.sql, resolved at run time).
+CREATE FUNCTION core.round_giving_score(eid bigint) RETURNS double precision LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN json_num(esn_giving_score(esn_giving_parts(eid, now() - interval '90 days', now() + interval '1 day')), 1);
+END $$;
+
 -- The matcher's domain-form instance of a round (see api-spec/matcher-instance.schema.json).
+-- When the round's weights.giving is above 0, each mentor carries giving_score (off by default).
 -- Mentees already in an active pair are left out; mentors keep only their remaining capacity.
 CREATE FUNCTION core.round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
     WITH r AS (SELECT * FROM rounds WHERE id = rid),
@@ -125,6 +132,8 @@ CREATE FUNCTION core.round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABL
                    'languages', to_jsonb(e.languages),
                    'capacity', mp.remaining,
                    'teaches', teaching_json(e.id), 'availability', availability_json(e.id))
+               || CASE WHEN coalesce((SELECT (params->'weights'->>'giving')::double precision FROM rounds WHERE id = rid), 0) > 0
+                       THEN jsonb_build_object('giving_score', round_giving_score(e.id)) ELSE '{}'::jsonb END
                ORDER BY e.id) AS j
         FROM part e JOIN mpool mp ON mp.id = e.id),
     mentees AS (

@@ -1,7 +1,14 @@
 -- Badges: criteria over counters of confirmed activity, awards (once each), the badge catalogue
 -- and an employee's achievements (points, level, badges, progress toward the next ones).
 
--- Counters badges are judged on, from confirmed sessions only.
+-- The ESN counters of an employee (core.esn_counters, 90_esn.sql, loaded later: plpgsql resolves the
+-- call when it runs, so this module does not depend on the order).
+CREATE FUNCTION core.badge_esn_counters(eid bigint) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN esn_counters(eid);
+END $$;
+
+-- Counters badges are judged on, from confirmed sessions only, and from ESN events (esn_*).
 CREATE FUNCTION core.employee_counters(eid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
     WITH s AS (
         SELECT s.*, p.mentor_id, p.mentee_id, p.cross_department AS cross_dept
@@ -27,6 +34,7 @@ CREATE FUNCTION core.employee_counters(eid bigint) RETURNS jsonb LANGUAGE sql ST
         'streak_weeks', (SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM runs GROUP BY grp) t),
         'pairs_completed', (SELECT count(*) FROM pairs p WHERE p.completed AND (p.mentor_id = eid OR p.mentee_id = eid)),
         'skill_levels_gained', (SELECT coalesce(sum(gain), 0) FROM skill_progress WHERE employee_id = eid))
+        || badge_esn_counters(eid)
 $$;
 
 -- Value of one criterion's counter for a person.

@@ -86,7 +86,7 @@ class Spec:
                 op = item.get(m)
                 if not op or "requestBody" not in op:
                     continue
-                media = self.resolve(op["requestBody"])["content"]["application/json"]
+                media = self.resolve(op["requestBody"])["content"].get("application/json", {})
                 if "example" in media:
                     yield m.upper(), t, op, media["example"]
 

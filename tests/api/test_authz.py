@@ -42,6 +42,12 @@ ENDPOINTS = {
     "scim_patch_other": ("PATCH", "/scim/v2/Users/{other}",
                          lambda: {"Operations": [{"op": "replace", "path": "title", "value": "Authz"}]}),
     "scim_delete_other": ("DELETE", "/scim/v2/Users/{other}", None),
+    "esn_status": ("GET", "/v1/esn/status", None),
+    "esn_weights": ("GET", "/v1/esn/weights", None),
+    "esn_weights_set": ("PATCH", "/v1/esn/weights", lambda: {}),
+    "esn_ambassadors": ("GET", "/v1/esn/ambassadors", None),
+    "esn_impact": ("GET", "/v1/esn/impact", None),
+    "esn_me": ("GET", "/v1/me/esn", None),
 }
 
 # who -> expected status (or (status, code))
@@ -78,6 +84,12 @@ TABLE = {
     "scim_replace_other": {"anonymous": 401, "employee": 403, "hr": 200},
     "scim_patch_other": {"anonymous": 401, "employee": 403, "hr": 200},
     "scim_delete_other": {"anonymous": 401, "employee": 403, "hr": 204},
+    "esn_status": {"anonymous": 401, "employee": 403, "hr": 200},
+    "esn_weights": {"anonymous": 401, "employee": 403, "hr": 200},
+    "esn_weights_set": {"anonymous": 401, "employee": 403, "hr": 200},
+    "esn_ambassadors": {"anonymous": 401, "employee": 403, "hr": 200},
+    "esn_impact": {"anonymous": 401, "employee": 403, "hr": 200},
+    "esn_me": {"anonymous": 401, "employee": 200, "hr": 403},
 }
 
 CASES = [(ep, who, status) for ep, row in TABLE.items() for who, status in row.items()]
@@ -132,6 +144,20 @@ BAD_AUTH_HEADERS = {
     "truncated_token": None,  # filled in the test from a real token
     "token_with_suffix": None,
 }
+
+
+def test_esn_import_authorisation(api, make_employee, hr_token):
+    """POST /v1/esn/import is HR's (its body is NDJSON or CSV, so it is not in the JSON table above); the
+    signed endpoint takes no token (its HMAC is the credential) and is off without --esn-secret."""
+    body, headers = b'{"id": "authz", "actor_email": "a@example.com", "kind": "post", "occurred_at": "2024-01-01T00:00:00Z"}\n', \
+        {"Content-Type": "application/x-ndjson"}
+    assert_error(api.request("POST", "/v1/esn/import", data=body, headers=headers), 401, "unauthorized")
+    assert_error(api.request("POST", "/v1/esn/import", data=body, headers=headers, token=make_employee().token),
+                 403, "forbidden")
+    r = api.request("POST", "/v1/esn/import", data=body, headers=headers, token=hr_token)
+    assert r.status == 200, r
+    assert_error(api.request("POST", "/v1/esn/events", json_body={"events": []}, token=hr_token), 404,
+                 "not_configured")
 
 
 @pytest.mark.parametrize("name", sorted(BAD_AUTH_HEADERS))

@@ -83,6 +83,11 @@ def hrdata_prerequisites(api, hr_token, template):
 @pytest.mark.parametrize("method,template,op,example", EXAMPLES, ids=IDS)
 def test_server_accepts_example(request, api, hr_token, make_employee, method, template, op, example):
     tags = op.get("tags", [])
+    if template == "/v1/esn/events":
+        # signed, not bearer: a server of its own with a secret, the example signed as an ESN would
+        from test_esn import signed_example_accepted
+        signed_example_accepted(example)
+        return
     if ISSUE4_TAGS & set(tags):
         token, params, cleanup = issue4_prerequisites(api, hr_token, template, example)
         path = template.format(**params)

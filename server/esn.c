@@ -1,0 +1,423 @@
+/* Enterprise social network activity: the signed inbound endpoint, bulk imports (NDJSON, CSV), the
+ * giving weights, ambassador candidates, leading-by-example figures and an employee's own figures.
+ * Validation of the events and everything stored is in 90_esn.sql (one statement per request). */
+#include "esnsig.h"
+#include "handlers.h"
+#include "server.h"
+#include "settings.h"
+#include "validate.h"
+
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define ESN_WINDOW_SECONDS 300 /* a signed delivery's timestamp must be this close to now */
+
+/* The request body as bytes (not NUL-terminated); *len receives its length. */
+static const unsigned char *
+esn_body(struct request *r, size_t *len)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+
+	*len = evbuffer_get_length(in);
+	return *len ? evbuffer_pullup(in, -1) : (const unsigned char *)"";
+}
+
+/* True when the Content-Type's media type is media (parameters after ';' ignored). */
+static bool
+esn_media_is(const char *ctype, const char *media)
+{
+	size_t n = strlen(media);
+
+	return ctype != NULL && strncasecmp(ctype, media, n) == 0 &&
+	       (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
+}
+
+/* POST /v1/esn/events: checks the timestamp window and the HMAC, then stores the batch (the SQL
+ * refuses a signature already seen). */
+static void
+esn_receive(struct request *r)
+{
+	const char *secret = r->srv->cfg->esn_secret;
+	const char *ts = request_header(r, "X-Tandem-Timestamp");
+	const char *sig = request_header(r, "X-Tandem-Signature");
+	unsigned char mac[ESNSIG_LEN];
+	char sighex[2 * ESNSIG_LEN + 3];
+	const char *params[2];
+	const unsigned char *data;
+	json_error_t jerr;
+	json_t *doc = NULL;
+	char *text = NULL;
+	long long when;
+	size_t len;
+
+	if (secret == NULL) {
+		/* not a server failure: for the caller this endpoint is not there */
+		request_reply_error(r, 404, "not_configured", NULL,
+		                    "signed ESN deliveries are off: set --esn-secret");
+		return;
+	}
+	if (!esnsig_parse_ts(ts, &when)) {
+		request_reply_error(r, 401, "bad_signature", "X-Tandem-Timestamp",
+		                    "X-Tandem-Timestamp must be the unix time in seconds");
+		return;
+	}
+	if (llabs(when - (long long)time(NULL)) > ESN_WINDOW_SECONDS) {
+		request_reply_error(r, 401, "stale_timestamp", "X-Tandem-Timestamp",
+		                    "the timestamp is more than %d seconds from now",
+		                    ESN_WINDOW_SECONDS);
+		return;
+	}
+	data = esn_body(r, &len);
+	if (!esnsig_parse(sig, mac) || !esnsig_verify(secret, ts, data, len, sig)) {
+		request_reply_error(r, 401, "bad_signature", "X-Tandem-Signature",
+		                    "X-Tandem-Signature must be sha256=<hex HMAC-SHA256 of "
+		                    "\"<timestamp>.<body>\">");
+		return;
+	}
+	doc = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (doc == NULL || !json_is_object(doc)) {
+		json_decref(doc);
+		request_reply_error(r, 400, "malformed_json", NULL,
+		                    "the body must be a JSON object {\"events\": [...]}");
+		return;
+	}
+	text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (text == NULL) {
+		request_reply_error(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	snprintf(sighex, sizeof(sighex), "\\x");
+	for (size_t i = 0; i < ESNSIG_LEN; i++)
+		snprintf(sighex + 2 + 2 * i, 3, "%02x", mac[i]);
+	params[0] = sighex;
+	params[1] = text;
+	request_query(r, "SELECT api.esn_receive($1::bytea, $2::jsonb)", 2, params, request_ok_cb);
+	free(text);
+}
+
+/* Reads one CSV field (RFC 4180: quoted fields may hold commas, quotes doubled, line breaks) at *p;
+ * *eol tells whether it ended its record. Returns the field (caller frees) or NULL when malformed.
+ */
+static char *
+esn_csv_field(const char **p, const char *end, bool *eol)
+{
+	const char *s = *p;
+	char *out = malloc((size_t)(end - s) + 1);
+	size_t n = 0;
+
+	if (out == NULL)
+		return NULL;
+	*eol = false;
+	if (s < end && *s == '"') {
+		for (s++;; s++) {
+			if (s >= end)
+				goto fail; /* unterminated quote */
+			if (*s == '"') {
+				if (s + 1 < end && s[1] == '"') {
+					out[n++] = '"';
+					s++;
+					continue;
+				}
+				s++;
+				break;
+			}
+			out[n++] = *s;
+		}
+		if (s < end && *s != ',' && *s != '\r' && *s != '\n')
+			goto fail; /* text after the closing quote */
+	} else {
+		while (s < end && *s != ',' && *s != '\r' && *s != '\n') {
+			if (*s == '"')
+				goto fail;
+			out[n++] = *s++;
+		}
+	}
+	if (s >= end) {
+		*eol = true;
+	} else if (*s == ',') {
+		s++;
+	} else {
+		*eol = true;
+		s += (*s == '\r' && s + 1 < end && s[1] == '\n') ? 2 : 1;
+	}
+	out[n] = '\0';
+	*p = s;
+	return out;
+fail:
+	free(out);
+	return NULL;
+}
+
+#define ESN_CSV_MAXCOLS 16
+
+static const char *const esn_columns[] = {"id",        "actor_email", "kind",
+                                          "community", "occurred_at", "target_email"};
+#define ESN_NCOLUMNS (sizeof(esn_columns) / sizeof(esn_columns[0]))
+
+/* Converts a CSV import (header row naming esn_columns, any order) into an array of events; on a
+ * problem replies 400 and returns NULL. */
+static json_t *
+esn_from_csv(struct request *r, const char *s, const char *end)
+{
+	json_t *events = json_array();
+	int col[ESN_CSV_MAXCOLS];
+	size_t ncols = 0, line = 1;
+	bool eol = false;
+
+	if (events == NULL)
+		goto oom;
+	while (!eol) {
+		char *name = esn_csv_field(&s, end, &eol);
+		size_t c;
+
+		if (name == NULL || ncols == ESN_CSV_MAXCOLS) {
+			free(name);
+			request_reply_error(r, 400, "invalid_value", "line 1",
+			                    "the CSV header is malformed");
+			goto fail;
+		}
+		for (c = 0; c < ESN_NCOLUMNS && strcmp(name, esn_columns[c]) != 0; c++)
+			;
+		if (c == ESN_NCOLUMNS) {
+			request_reply_error(
+			    r, 400, "invalid_value", "line 1",
+			    "unknown CSV column \"%.60s\" (columns: id, actor_email, "
+			    "kind, community, occurred_at, target_email)",
+			    name);
+			free(name);
+			goto fail;
+		}
+		free(name);
+		col[ncols++] = (int)c;
+	}
+	while (s < end) {
+		json_t *ev = json_object();
+		size_t i = 0;
+
+		line++;
+		if (ev == NULL || json_array_append_new(events, ev) != 0)
+			goto oom;
+		if (*s == '\n' || *s == '\r') { /* an empty line */
+			s += (*s == '\r' && s + 1 < end && s[1] == '\n') ? 2 : 1;
+			json_array_remove(events, json_array_size(events) - 1);
+			continue;
+		}
+		for (eol = false; !eol; i++) {
+			char *v = esn_csv_field(&s, end, &eol);
+			json_t *str;
+
+			if (v == NULL || i >= ncols) {
+				free(v);
+				request_reply_error(
+				    r, 400, "invalid_value", "csv",
+				    "line %zu: malformed CSV or more fields than the "
+				    "header",
+				    line);
+				goto fail;
+			}
+			str = json_string(v);
+			free(v);
+			if (str == NULL) {
+				request_reply_error(r, 400, "invalid_encoding", "csv",
+				                    "line %zu: not valid UTF-8", line);
+				goto fail;
+			}
+			if (json_string_length(str) == 0)
+				json_decref(str); /* an empty optional field is absent */
+			else if (json_object_set_new(ev, esn_columns[col[i]], str) != 0)
+				goto oom;
+		}
+		if (i != ncols) {
+			request_reply_error(r, 400, "invalid_value", "csv",
+			                    "line %zu: %zu fields, the header has %zu", line, i,
+			                    ncols);
+			goto fail;
+		}
+	}
+	return events;
+oom:
+	request_reply_error(r, 500, "internal", NULL, "out of memory");
+fail:
+	json_decref(events);
+	return NULL;
+}
+
+/* Converts an NDJSON import (one JSON object per line, empty lines skipped) into an array of
+ * events; on a problem replies 400 and returns NULL. */
+static json_t *
+esn_from_ndjson(struct request *r, const char *s, const char *end)
+{
+	json_t *events = json_array();
+	size_t line = 0;
+
+	if (events == NULL)
+		goto oom;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *stop = nl ? nl : end;
+		json_error_t jerr;
+		json_t *ev;
+
+		line++;
+		if (stop > s && stop[-1] == '\r')
+			stop--;
+		if (stop > s) {
+			ev = json_loadb(s, (size_t)(stop - s), JSON_REJECT_DUPLICATES, &jerr);
+			if (ev == NULL) {
+				request_reply_error(r, 400, "malformed_json", "ndjson",
+				                    "line %zu: %s", line, jerr.text);
+				goto fail;
+			}
+			if (json_array_append_new(events, ev) != 0)
+				goto oom;
+		}
+		s = nl ? nl + 1 : end;
+	}
+	return events;
+oom:
+	request_reply_error(r, 500, "internal", NULL, "out of memory");
+fail:
+	json_decref(events);
+	return NULL;
+}
+
+/* POST /v1/esn/import (HR): NDJSON or CSV history, stored all-or-nothing like a signed batch. */
+static void
+esn_import(struct request *r)
+{
+	const char *ctype = request_header(r, "Content-Type");
+	const char *params[2] = {r->token_hash};
+	const unsigned char *data;
+	json_t *events;
+	char *text;
+	size_t len;
+
+	data = esn_body(r, &len);
+	if (esn_media_is(ctype, "application/x-ndjson")) {
+		events = esn_from_ndjson(r, (const char *)data, (const char *)data + len);
+	} else if (esn_media_is(ctype, "text/csv")) {
+		events = esn_from_csv(r, (const char *)data, (const char *)data + len);
+	} else {
+		request_reply_error(r, 415, "unsupported_media_type", NULL,
+		                    "the body must be application/x-ndjson or text/csv");
+		return;
+	}
+	if (events == NULL)
+		return;
+	text = json_dumps(events, JSON_COMPACT);
+	json_decref(events);
+	if (text == NULL) {
+		request_reply_error(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	params[1] = text;
+	request_query(r, "SELECT api.esn_import($1, $2::jsonb)", 2, params, request_ok_cb);
+	free(text);
+}
+
+/* Reads the optional "days" parameter (1..730, default 90) as decimal text into buf. */
+static bool
+esn_arg_days(struct request *r, char *buf, size_t len)
+{
+	const char *s = request_arg(r, "days");
+	long long v = 90;
+
+	if (s != NULL && (!validate_parse_id(s, &v) || v > 730)) {
+		request_reply_error(r, 400, "invalid_parameter", "days", "days must be 1 to 730");
+		return false;
+	}
+	snprintf(buf, len, "%lld", v);
+	return true;
+}
+
+/* GET /v1/esn/ambassadors (HR) */
+static void
+esn_ambassadors(struct request *r)
+{
+	const char *params[3] = {r->token_hash};
+	char days[24], limit[24];
+
+	if (!esn_arg_days(r, days, sizeof(days)) ||
+	    !request_arg_limit(r, 20, 200, limit, sizeof(limit)))
+		return;
+	params[1] = days;
+	params[2] = limit;
+	request_query(r, "SELECT api.esn_ambassadors($1, $2::int, $3::int)", 3, params,
+	              request_ok_cb);
+}
+
+/* GET /v1/esn/impact (HR) */
+static void
+esn_impact(struct request *r)
+{
+	static const char *const bys[] = {"department", "round", NULL};
+	const char *params[2] = {r->token_hash};
+
+	if (!request_arg_choice(r, "by", bys, "department", &params[1]))
+		return;
+	request_query(r, "SELECT api.esn_impact($1, $2)", 2, params, request_ok_cb);
+}
+
+/* GET /v1/me/esn (employee) */
+static void
+esn_me(struct request *r)
+{
+	const char *params[2] = {r->token_hash};
+	char days[24];
+
+	if (!esn_arg_days(r, days, sizeof(days)))
+		return;
+	params[1] = days;
+	request_query(r, "SELECT api.esn_me($1, $2::int)", 2, params, request_ok_cb);
+}
+
+static const struct vrule esn_weight_rules[] = {
+    {.name = "answers", .type = V_NUMBER, .min = 0, .max = 100},
+    {.name = "comments", .type = V_NUMBER, .min = 0, .max = 100},
+    {.name = "reactions", .type = V_NUMBER, .min = 0, .max = 100},
+    {.name = "animations", .type = V_NUMBER, .min = 0, .max = 100},
+    {.name = "posts", .type = V_NUMBER, .min = 0, .max = 100},
+    {.name = "shares", .type = V_NUMBER, .min = 0, .max = 100},
+    {.name = "people_reached", .type = V_NUMBER, .min = 0, .max = 100},
+    {.name = "departments_reached", .type = V_NUMBER, .min = 0, .max = 100},
+    {.name = "sites_reached", .type = V_NUMBER, .min = 0, .max = 100},
+};
+
+static const struct route esn_table[] = {
+    {.method = "POST", .pattern = "/v1/esn/events", .auth = AUTH_NONE, .handler = esn_receive},
+    {.method = "POST", .pattern = "/v1/esn/import", .auth = AUTH_HR, .handler = esn_import},
+    {.method = "GET",
+     .pattern = "/v1/esn/status",
+     .auth = AUTH_HR,
+     .sql = "SELECT api.esn_status($1)",
+     .args = {ARG_TOKEN},
+     .done = request_ok_cb},
+    {.method = "GET",
+     .pattern = "/v1/esn/weights",
+     .auth = AUTH_HR,
+     .sql = "SELECT api.esn_weights($1)",
+     .args = {ARG_TOKEN},
+     .done = request_ok_cb},
+    {.method = "PATCH",
+     .pattern = "/v1/esn/weights",
+     .auth = AUTH_HR,
+     .body = BODY_REQUIRED,
+     .rules = esn_weight_rules,
+     .nrules = NRULES(esn_weight_rules),
+     .partial = true,
+     .sql = "SELECT api.esn_weights_set($1, $2::jsonb)",
+     .args = {ARG_TOKEN, ARG_BODY},
+     .done = request_ok_cb},
+    {.method = "GET",
+     .pattern = "/v1/esn/ambassadors",
+     .auth = AUTH_HR,
+     .handler = esn_ambassadors},
+    {.method = "GET", .pattern = "/v1/esn/impact", .auth = AUTH_HR, .handler = esn_impact},
+    {.method = "GET", .pattern = "/v1/me/esn", .auth = AUTH_EMPLOYEE, .handler = esn_me},
+};
+ROUTE_TABLE(esn_routes, esn_table);
