@@ -173,10 +173,15 @@ fail:
 	return NULL;
 }
 
-/* Watches the connection's socket for the given events (EV_READ and/or EV_WRITE). */
+/* Watches the connection's socket for the given events (EV_READ and/or EV_WRITE). A persistent
+ * watch already in place is kept: re-creating it for every query cost two epoll_ctl calls and a
+ * malloc per request (7 % of tandemd's time under GET /v1/me, perf). */
 static void
 db_conn_watch(struct db_conn *c, short what)
 {
+	if (c->io != NULL && (what & EV_PERSIST) && event_get_events(c->io) == what &&
+	    event_get_fd(c->io) == PQsocket(c->pg))
+		return;
 	if (c->io != NULL) {
 		event_free(c->io);
 		c->io = NULL;
@@ -421,7 +426,8 @@ db_conn_read(struct db_conn *c)
 				return;
 			}
 			c->job = NULL;
-			if (job != NULL) /* weight 1/16: follows a change of load within ~50 queries */
+			if (job !=
+			    NULL) /* weight 1/16: follows a change of load within ~50 queries */
 				c->pool->service_ms +=
 				    (db_now_ms() - job->sent_ms - c->pool->service_ms) / 16.0;
 			db_conn_set_state(c, CONN_IDLE);
