@@ -427,9 +427,9 @@ db_conn_read(struct db_conn *c)
 			}
 			c->job = NULL;
 			if (job !=
-			    NULL) /* weight 1/16: follows a change of load within ~50 queries */
+			    NULL) /* weight 1/64: follows a change of load within ~200 queries, not one slow query */
 				c->pool->service_ms +=
-				    (db_now_ms() - job->sent_ms - c->pool->service_ms) / 16.0;
+				    (db_now_ms() - job->sent_ms - c->pool->service_ms) / 64.0;
 			db_conn_set_state(c, CONN_IDLE);
 			c->backoff_ms = 0;
 			db_conn_watch(c, EV_READ | EV_PERSIST);
