@@ -426,8 +426,8 @@ db_conn_read(struct db_conn *c)
 				return;
 			}
 			c->job = NULL;
-			if (job !=
-			    NULL) /* weight 1/64: follows a change of load within ~200 queries, not one slow query */
+			/* weight 1/64: a change of load, not one slow query */
+			if (job != NULL)
 				c->pool->service_ms +=
 				    (db_now_ms() - job->sent_ms - c->pool->service_ms) / 64.0;
 			db_conn_set_state(c, CONN_IDLE);
