@@ -14,10 +14,10 @@ typedef void (*db_result_cb)(const PGresult *res, const char *conn_error, void *
 
 /* Creates a pool of size connections to conninfo, with at most queue_max queries waiting, each
  * statement limited to statement_timeout_ms (0: no limit), which is also the longest a query may
- * be expected to wait in the queue (from the measured time per query) before it is refused. Connections are opened asynchronously
- * and re-opened after failures; each prepares an SQL text the first time it runs it (a bounded
- * cache per connection, emptied when the connection is re-opened). The pool belongs to the thread
- * of base. Caller frees with db_pool_free. */
+ * be expected to wait in the queue (from the measured time per query) before it is refused.
+ * Connections are opened asynchronously and re-opened after failures; each prepares an SQL text
+ * the first time it runs it (a bounded cache per connection, emptied when the connection is
+ * re-opened). The pool belongs to the thread of base. Caller frees with db_pool_free. */
 struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max,
                             int statement_timeout_ms) __attribute__((warn_unused_result));
 
