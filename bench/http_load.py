@@ -4,7 +4,7 @@ cluster, drives GET /healthz, GET /v1/me and PUT /v1/me/availability with wrk at
 connections, runs `pgbench -S -M prepared` at 16 clients on the same cluster, reads tandemd's RSS
 before and after, and prints every figure beside its goal from issue 8.
 
-Usage: bench/http_load.py [--tandemd build/tandemd] [--seconds 10] [--threads N] [--pool-size 4]
+Usage: bench/http_load.py [--tandemd build/tandemd] [--seconds 10] [--threads N] [--pool-size 8]
 Needs wrk (installed with apt-get when missing and running as root) and pgbench (postgresql-15).
 Loopback only; every phase is bounded by --seconds.
 """
@@ -106,7 +106,7 @@ def main():
     ap.add_argument("--tandemd", default=os.environ.get("TANDEMD", os.path.join(REPO, "build", "tandemd")))
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--pool-size", type=int, default=4)
+    ap.add_argument("--pool-size", type=int, default=8)
     args = ap.parse_args()
     ensure_wrk()
     tmp = tempfile.mkdtemp(prefix="tandem-http-bench-")
@@ -152,6 +152,11 @@ def main():
                    ">= 0.8", r[1000]["ok_rps"] >= 0.8 * r[16]["ok_rps"])
         ratio_line(f"{name} errors at 16 and 256", f"{r[16]['errors']} and {r[256]['errors']}", "0 and 0",
                    r[16]["errors"] == 0 and r[256]["errors"] == 0)
+    # Little's law for a closed loop (wrk sends the next request when the answer arrives): the mean
+    # latency at C connections is C / throughput, so p99 < 10 ms at 256 needs over 25,600 req/s
+    ratio_line("GET /v1/me mean latency at 256 by Little's law (256 / req/s)",
+               f"{256 / me[256]['rps'] * 1000:.1f} ms; p99 < 10 ms needs > 25600 req/s = "
+               f"{25600 / tps:.2f} x pgbench -S of this run", "(reference)", True)
     ratio_line("GET /v1/me at 16 / GET /healthz at 16",
                f"{me[16]['rps']:.0f} / {health['rps']:.0f} = {me[16]['rps'] / health['rps']:.3f}", "(reference)",
                True)

@@ -13,10 +13,11 @@ struct db_pool;
 typedef void (*db_result_cb)(const PGresult *res, const char *conn_error, void *arg);
 
 /* Creates a pool of size connections to conninfo, with at most queue_max queries waiting, each
- * statement limited to statement_timeout_ms (0: no limit). Connections are opened asynchronously
- * and re-opened after failures; each prepares an SQL text the first time it runs it (a bounded
- * cache per connection, emptied when the connection is re-opened). The pool belongs to the thread
- * of base. Caller frees with db_pool_free. */
+ * statement limited to statement_timeout_ms (0: no limit), which is also the longest a query may
+ * be expected to wait in the queue (from the measured time per query) before it is refused.
+ * Connections are opened asynchronously and re-opened after failures; each prepares an SQL text
+ * the first time it runs it (a bounded cache per connection, emptied when the connection is
+ * re-opened). The pool belongs to the thread of base. Caller frees with db_pool_free. */
 struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max,
                             int statement_timeout_ms) __attribute__((warn_unused_result));
 
@@ -25,7 +26,8 @@ enum db_submit { DB_QUEUED, DB_FULL, DB_DOWN };
 /* Sends one parameterised query (text parameters, NULL for SQL NULL) on a free connection, or
  * queues it. With DB_QUEUED, cb may already have run (a send that fails at once) before this
  * returns, so callers must not touch state the callback frees. Returns DB_FULL (queue full) or
- * DB_DOWN (no live connection) without calling cb. */
+ * DB_DOWN (no live connection) without calling cb. DB_FULL also when the query would be expected to
+ * wait longer than the statement timeout. */
 enum db_submit db_query(struct db_pool *pool, const char *sql, int nparams,
                         const char *const *params, db_result_cb cb, void *arg)
     __attribute__((warn_unused_result));

@@ -444,7 +444,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	cfg->pool_size = 4;
 	cfg->header_timeout = 10;
 	cfg->statement_timeout_ms = 5000;
-	cfg->queue_max = 256;
+	cfg->queue_max = 4096;
 	cfg->max_body_bytes = 1048576;
 	cfg->max_import_bytes = 16777216;
 	cfg->public_base_url = strdup("http://127.0.0.1:8080");
@@ -529,7 +529,7 @@ settings_usage(const char *argv0)
 	    "  --pool-size N               TANDEM_POOL_SIZE        database connections per "
 	    "event loop (4)\n"
 	    "  --queue-max N               TANDEM_QUEUE_MAX        requests waiting for a "
-	    "connection before 503, per event loop (256)\n"
+	    "connection before 503, per event loop (4096)\n"
 	    "  --max-connections N         TANDEM_MAX_CONNECTIONS  client connections cap; 0 = "
 	    "RLIMIT_NOFILE minus the\n"
 	    "                                                      descriptors tandemd needs "

@@ -9,8 +9,10 @@ CREATE FUNCTION core.json_num(x numeric, places integer) RETURNS double precisio
     SELECT round(x, places)::double precision
 $$;
 
--- RFC 3339 UTC text of a timestamp.
-CREATE FUNCTION core.ts_text(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+-- RFC 3339 UTC text of a timestamp. STABLE, as to_char is: declared IMMUTABLE it could not be
+-- inlined, and every query calling it parsed and planned its body again at every execution (19 % of
+-- GET /v1/me's time in PostgreSQL, perf).
+CREATE FUNCTION core.ts_text(t timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 $$;
 

@@ -1,7 +1,9 @@
 -- Employees: profiles, sign-up, and the lists an employee declares (teaching, learning, availability).
 -- The profile builders are plpgsql, not LANGUAGE sql: PostgreSQL caches a plpgsql function's plans
 -- per session, while a LANGUAGE sql function that cannot be inlined (these read tables) is planned
--- again at every call; GET /v1/me runs 2.6x faster so (pgbench, README).
+-- again at every call; GET /v1/me runs 2.6x faster so (pgbench, README). The profile is one query
+-- whose lists are ARRAY(...) subqueries (an index scan each, no aggregate node to set up at every
+-- execution): 1.2-1.4x the tps of a jsonb_agg subquery per list in a function of its own (bench/README.md).
 
 CREATE FUNCTION core.employee_json(e employees) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
@@ -15,29 +17,37 @@ $$;
 
 CREATE FUNCTION core.teaching_json(eid bigint) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('skill', skill, 'level', level) ORDER BY skill), '[]')
-    FROM teaching WHERE employee_id = eid);
+    RETURN to_jsonb(ARRAY(SELECT jsonb_build_object('skill', skill, 'level', level)
+                          FROM teaching WHERE employee_id = eid ORDER BY skill));
 END $$;
 
 CREATE FUNCTION core.learning_json(eid bigint) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('skill', skill, 'current_level', current_level,
-                                                 'priority', priority) ORDER BY skill), '[]')
-    FROM learning WHERE employee_id = eid);
+    RETURN to_jsonb(ARRAY(SELECT jsonb_build_object('skill', skill, 'current_level', current_level,
+                                                    'priority', priority)
+                          FROM learning WHERE employee_id = eid ORDER BY skill));
 END $$;
 
 CREATE FUNCTION core.availability_json(eid bigint) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('day', day_name(day), 'start', hhmm(start_min),
-                                                 'end', hhmm(end_min)) ORDER BY day, start_min), '[]')
-    FROM availability WHERE employee_id = eid);
+    RETURN to_jsonb(ARRAY(SELECT jsonb_build_object('day', day_name(day), 'start', hhmm(start_min),
+                                                    'end', hhmm(end_min))
+                          FROM availability WHERE employee_id = eid ORDER BY day, start_min));
 END $$;
 
+-- An employee's profile: their fields and their three lists, in one query (one plan, cached).
 CREATE FUNCTION core.profile_json(eid bigint) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN (SELECT employee_json(e) || jsonb_build_object('teaching', teaching_json(e.id),
-                                                  'learning', learning_json(e.id),
-                                                  'availability', availability_json(e.id))
+    RETURN (SELECT employee_json(e) || jsonb_build_object(
+        'teaching', to_jsonb(ARRAY(SELECT jsonb_build_object('skill', t.skill, 'level', t.level)
+                                   FROM teaching t WHERE t.employee_id = e.id ORDER BY t.skill)),
+        'learning', to_jsonb(ARRAY(SELECT jsonb_build_object('skill', l.skill, 'current_level',
+                                                             l.current_level, 'priority', l.priority)
+                                   FROM learning l WHERE l.employee_id = e.id ORDER BY l.skill)),
+        'availability', to_jsonb(ARRAY(SELECT jsonb_build_object('day', day_name(a.day), 'start',
+                                                                 hhmm(a.start_min), 'end', hhmm(a.end_min))
+                                       FROM availability a WHERE a.employee_id = e.id
+                                       ORDER BY a.day, a.start_min)))
     FROM employees e WHERE e.id = eid);
 END $$;
 
