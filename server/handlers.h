@@ -27,7 +27,9 @@ enum route_arg {
 
 struct route {
 	const char *method;
-	const char *pattern; /* "{}" matches one path segment, captured in request.param */
+	/* "{}" matches one path segment, captured in request.param; a final "{*}" matches the rest
+	 * of the path (one or more segments), not captured */
+	const char *pattern;
 	enum route_auth auth;
 	enum route_body body;
 	const char *id_of;         /* the {} segment must be the id of a <id_of> (404 otherwise) */
@@ -39,6 +41,8 @@ struct route {
 	enum route_arg args[ROUTE_MAX_ARGS];
 	request_result_fn done;             /* makes the reply from the statement's result */
 	void (*handler)(struct request *r); /* instead of sql: real logic, after the checks */
+	const char *const *except; /* NULL-terminated path prefixes the pattern does not match */
+	bool no_db;                /* answers without the database (before migrations are ready) */
 };
 
 /* A resource file's routes. */
@@ -65,5 +69,6 @@ extern const struct route_table stats_routes;        /* stats.c: JSON and CSV */
 extern const struct route_table tokens_routes;       /* tokens.c */
 extern const struct route_table webhooks_routes;     /* webhooks.c */
 extern const struct route_table openbadges_routes;   /* openbadges.c */
+extern const struct route_table static_routes;       /* static.c: the web app, searched last */
 
 #endif

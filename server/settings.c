@@ -15,6 +15,9 @@
 #ifndef TANDEM_PG_BINDIR
 #define TANDEM_PG_BINDIR "/usr/lib/postgresql/15/bin"
 #endif
+#ifndef TANDEM_WEB_DIR
+#define TANDEM_WEB_DIR "/usr/local/share/tandem/web"
+#endif
 #ifndef TANDEM_SCHEMA_DIR
 #define TANDEM_SCHEMA_DIR "/usr/local/share/tandem/schema"
 #endif
@@ -41,6 +44,7 @@ enum {
 	OPT_STALL_DAYS,
 	OPT_WEBHOOK_CA,
 	OPT_MAINTENANCE,
+	OPT_WEB_DIR,
 	OPT_EMAIL,
 	OPT_NAME,
 	OPT_HELP,
@@ -148,6 +152,9 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 		return true;
 	case OPT_PG_BINDIR:
 		settings_set(&cfg->pg_bindir, val);
+		return true;
+	case OPT_WEB_DIR:
+		settings_set(&cfg->web_dir, val);
 		return true;
 	case OPT_SCHEMA_DIR:
 		settings_set(&cfg->schema_dir, val);
@@ -276,6 +283,7 @@ static const struct {
     {"TANDEM_STALL_DAYS", OPT_STALL_DAYS},
     {"TANDEM_WEBHOOK_CA_FILE", OPT_WEBHOOK_CA},
     {"TANDEM_MAINTENANCE_SECONDS", OPT_MAINTENANCE},
+    {"TANDEM_WEB_DIR", OPT_WEB_DIR},
 };
 
 /* The default number of event loops: one per online core. */
@@ -299,6 +307,20 @@ settings_default_schema_dir(void)
 		return TANDEM_SRC_SCHEMA_DIR;
 #endif
 	return TANDEM_SCHEMA_DIR;
+}
+
+/* Picks the web app directory: the source tree's built web/dist when it exists, else the installed
+ * one. */
+static const char *
+settings_default_web_dir(void)
+{
+#ifdef TANDEM_SRC_WEB_DIR
+	struct stat st;
+
+	if (stat(TANDEM_SRC_WEB_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+		return TANDEM_SRC_WEB_DIR;
+#endif
+	return TANDEM_WEB_DIR;
 }
 
 enum settings_result
@@ -326,6 +348,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"stall-days", required_argument, NULL, OPT_STALL_DAYS},
 	    {"webhook-ca-file", required_argument, NULL, OPT_WEBHOOK_CA},
 	    {"maintenance-seconds", required_argument, NULL, OPT_MAINTENANCE},
+	    {"web-dir", required_argument, NULL, OPT_WEB_DIR},
 	    {"email", required_argument, NULL, OPT_EMAIL},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"help", no_argument, NULL, OPT_HELP},
@@ -340,6 +363,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	cfg->pg_user = strdup("tandem");
 	cfg->pg_bindir = strdup(TANDEM_PG_BINDIR);
 	cfg->schema_dir = strdup(settings_default_schema_dir());
+	cfg->web_dir = strdup(settings_default_web_dir());
 	cfg->threads = settings_default_threads();
 	cfg->pool_size = 4;
 	cfg->header_timeout = 10;
@@ -411,6 +435,8 @@ settings_usage(const char *argv0)
 	    "  --pg-bindir DIR             TANDEM_PG_BINDIR        PostgreSQL server binaries "
 	    "(%s)\n"
 	    "  --schema-dir DIR            TANDEM_SCHEMA_DIR       SQL migrations (%s)\n"
+	    "  --web-dir DIR               TANDEM_WEB_DIR          built web app served at / "
+	    "(%s)\n"
 	    "  --threads N                 TANDEM_THREADS          event loops serving HTTP, "
 	    "each with its own pool (cores: %d)\n"
 	    "  --pool-size N               TANDEM_POOL_SIZE        database connections per "
@@ -446,7 +472,7 @@ settings_usage(const char *argv0)
 	    "tick: round ends, stalled pairs (60)\n"
 	    "  -h, --help                                          this text\n",
 	    argv0, argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir(),
-	    settings_default_threads());
+	    settings_default_web_dir(), settings_default_threads());
 }
 
 void
@@ -458,6 +484,7 @@ settings_free(struct settings *cfg)
 	free(cfg->pg_user);
 	free(cfg->pg_bindir);
 	free(cfg->schema_dir);
+	free(cfg->web_dir);
 	settings_free_list(cfg->allowed_domains);
 	free(cfg->public_base_url);
 	free(cfg->issuer_name);
