@@ -117,7 +117,7 @@ function RoundReview({ id }) {
     ? round.pins.filter((x) => !(x.mentor_id === p.mentor.id && x.mentee_id === p.mentee.id))
     : [...round.pins, { mentor_id: p.mentor.id, mentee_id: p.mentee.id }]);
   const forbid = (mentor_id, mentee_id) => putList('forbidden', [...round.forbidden, { mentor_id, mentee_id }]);
-  const solve = () => act.run(async () => { prev.current = { ...(prev.current || round), was: true }; setRound(await api('POST', `/v1/rounds/${id}/solve`, { keep_previous: true })); setTimeout(load, 300); });
+  const solve = () => act.run(async () => { prev.current = { ...(prev.current || round), was: true }; const r = await api('POST', `/v1/rounds/${id}/solve`, { keep_previous: true }); setRound({ ...round, ...r }); setTimeout(load, 300); });
   const publish = () => { if (confirm(t('publish_confirm'))) act.run(async () => { await api('POST', `/v1/rounds/${id}/publish`); await load(); }); };
   const res = round.result;
   const editable = round.status === 'solved' || round.status === 'failed' || round.status === 'draft';
