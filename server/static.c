@@ -388,7 +388,11 @@ static_serve(struct request *r)
 	const char *inm, *ims;
 	const char *last = strrchr(r->path, '/');
 
-	if (f == NULL && strncmp(r->path, "/assets/", 8) != 0 && strchr(last, '.') == NULL)
+	/* the app's files and routes have plain names: an encoded path (%00, %2F...) is none of
+	 * them */
+	if (strchr(r->path, '%') != NULL)
+		f = NULL;
+	else if (f == NULL && strncmp(r->path, "/assets/", 8) != 0 && strchr(last, '.') == NULL)
 		f = static_find("/index.html"); /* one of the app's routes */
 	if (f == NULL) {
 		request_reply_error(r, 404, "not_found", NULL, "no such file");
