@@ -31,7 +31,7 @@ def web():
     state_dir = make_state_dir("tandem-static-test-")
     srv = Tandemd(["--state-dir", state_dir, "--web-dir", web_dir], state_dir)
     yield srv
-    srv.terminate()
+    assert srv.terminate() == 0, srv.tail()  # under ASan: no leak of the loaded files
     srv.cleanup()
     os.unlink(secret.name)
 
@@ -119,5 +119,5 @@ def test_static_without_app_answers_404():
         assert r.status_code == 404 and r.json()["code"] == "not_found"
         assert "web app:" in srv.stderr_text()
     finally:
-        srv.terminate()
+        assert srv.terminate() == 0, srv.tail()
         srv.cleanup()
