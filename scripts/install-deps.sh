@@ -11,6 +11,7 @@ PACKAGES=(
 	python3 python3-pytest python3-requests python3-jsonschema python3-yaml python3-scipy
 	python3-numpy python3-icalendar python3-recurring-ical-events python3-dateutil
 	nodejs npm
+	chromium fonts-dejavu-core # browser tests (tests/web): Debian's chromium, driven headless by playwright-core
 )
 ACCOUNT="${TANDEM_USER:-tandem}"
 

@@ -23,6 +23,20 @@ run_suite() { # $1 = build flag ("" or --asan)
 echo "== lint api-spec/openapi.yaml"
 scripts/lint-spec.sh || status=1
 run_suite "" || status=1
+# The browser suite (tests/web) on the normal build: builds the web app, then drives Debian's
+# chromium through a whole programme; it prints its own "N passed, N failed" into its log.
+run_web() {
+	mkdir -p build/tests/web
+	scripts/build-web.sh --tests >/dev/null || return 1
+	echo "== browser tests (tests/web/run.mjs), screenshots in build/web-artifacts"
+	TANDEMD="$top/build/tandemd" TANDEM_WEB_ARTIFACTS="$top/build/web-artifacts" \
+		node tests/web/run.mjs >build/tests/web/web.log 2>&1
+	local rc=$?
+	grep -E '^(not ok|first load)|passed, [0-9]+ failed' build/tests/web/web.log
+	return $rc
+}
+rm -f build/tests/web/web.log
+run_web || status=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite --asan || status=1
@@ -56,8 +70,9 @@ skipped=0
 for build in build build-asan; do
 	read -r cp cf _ < <(count_logs "$build/tests/unit/*.log")
 	read -r ap af as < <(count_logs "$build/tests/api/*.log")
-	echo "== $build: C checks $cp passed, $cf failed; API tests (pytest) $ap passed, $af failed, $as skipped (declared)"
-	passed=$((passed + cp + ap)) failed=$((failed + cf + af)) skipped=$((skipped + as))
+	read -r wp wf _ < <(count_logs "$build/tests/web/*.log")
+	echo "== $build: C checks $cp passed, $cf failed; API tests (pytest) $ap passed, $af failed, $as skipped (declared); browser tests $wp passed, $wf failed"
+	passed=$((passed + cp + ap + wp)) failed=$((failed + cf + af + wf)) skipped=$((skipped + as))
 done
 if [[ $status -ne 0 && $failed -eq 0 ]]; then
 	failed=1 # a step failed outside the counted tests (build, lint, harness)

@@ -27,7 +27,9 @@ enum route_arg {
 
 struct route {
 	const char *method;
-	const char *pattern; /* "{}" matches one path segment, captured in request.param */
+	/* "{}" matches one path segment, captured in request.param; a final "{*}" matches the rest
+	 * of the path (one or more segments), not captured */
+	const char *pattern;
 	enum route_auth auth;
 	enum route_body body;
 	const char *id_of;         /* the {} segment must be the id of a <id_of> (404 otherwise) */
@@ -40,6 +42,8 @@ struct route {
 	request_result_fn done;             /* makes the reply from the statement's result */
 	void (*handler)(struct request *r); /* instead of sql: real logic, after the checks */
 	bool large_body; /* the body is held to --max-import-bytes, not --max-body-bytes */
+	const char *const *except; /* NULL-terminated path prefixes the pattern does not match */
+	bool no_db;                /* answers without the database (before migrations are ready) */
 };
 
 /* A resource file's routes. */
@@ -69,5 +73,6 @@ extern const struct route_table openbadges_routes;   /* openbadges.c */
 extern const struct route_table hr_import_routes;    /* hr_import.c: the HR system's extract */
 extern const struct route_table scim_routes;         /* scim.c: SCIM 2.0 provisioning */
 extern const struct route_table esn_routes;          /* esn.c: ESN activity in, givers, impact */
+extern const struct route_table static_routes;       /* static.c: the web app, searched last */
 
 #endif

@@ -25,7 +25,7 @@ health_ready_cb(struct request *r, const PGresult *res)
 }
 
 static const struct route health_table[] = {
-    {.method = "GET", .pattern = "/healthz", .handler = health_live},
+    {.method = "GET", .pattern = "/healthz", .handler = health_live, .no_db = true},
     {.method = "GET",
      .pattern = "/readyz",
      .sql = "SELECT api.schema_version()",

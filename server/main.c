@@ -14,6 +14,7 @@
 #include "server.h"
 #include "settings.h"
 #include "solver.h"
+#include "static.h"
 #include "upkeep.h"
 #include "worker.h"
 
@@ -103,6 +104,10 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 	int rc = 1;
 
 	atomic_init(&ready, schema_ready);
+	if (!static_load(cfg->web_dir, err, sizeof(err))) {
+		log_msg("error", "web app: %s", err);
+		goto out;
+	}
 	if (app_conninfo == NULL || worker_conninfo == NULL) {
 		log_msg("error", "cannot parse the database connection string");
 		goto out;
@@ -156,6 +161,7 @@ out:
 	workers_free(ws);
 	listener_free(listener);
 	metrics_free_all();
+	static_free();
 	free(app_conninfo);
 	free(worker_conninfo);
 	return rc;

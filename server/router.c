@@ -16,10 +16,10 @@
 
 /* Every resource's routes, searched in this order. */
 static const struct route_table *const router_tables[] = {
-    &health_routes,     &employees_routes, &skills_routes, &rounds_routes,
-    &pairs_routes,      &sessions_routes,  &badges_routes, &leaderboards_routes,
-    &activity_routes,   &stats_routes,     &tokens_routes, &webhooks_routes,
-    &openbadges_routes, &hr_import_routes, &scim_routes,   &esn_routes,
+    &health_routes,   &employees_routes, &skills_routes,       &rounds_routes,    &pairs_routes,
+    &sessions_routes, &badges_routes,    &leaderboards_routes, &activity_routes,  &stats_routes,
+    &tokens_routes,   &webhooks_routes,  &openbadges_routes,   &hr_import_routes, &scim_routes,
+    &esn_routes,      &static_routes, /* the web app, searched last */
 };
 
 #define ROUTER_NTABLES (sizeof(router_tables) / sizeof(router_tables[0]))
@@ -30,14 +30,32 @@ router_route_pattern(const struct route *route)
 	return route != NULL ? route->pattern : NULL;
 }
 
-/* Matches path against pattern; on success *param receives a copy of the {} segment (or NULL). */
+/* Whether path is one of the prefixes (itself, or below it) a route excludes. */
 static bool
-router_match(const char *pattern, const char *path, char **param)
+router_excluded(const char *const *except, const char *path)
 {
-	const char *p = pattern, *s = path;
+	for (; except != NULL && *except != NULL; except++) {
+		size_t len = strlen(*except);
+
+		if (strncmp(path, *except, len) == 0 && (path[len] == '\0' || path[len] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/* Matches path against the route's pattern; on success *param receives a copy of the {} segment
+ * (or NULL). */
+static bool
+router_match(const struct route *rt, const char *path, char **param)
+{
+	const char *p = rt->pattern, *s = path;
 
 	*param = NULL;
+	if (router_excluded(rt->except, path))
+		return false;
 	while (*p && *s) {
+		if (strcmp(p, "{*}") == 0)
+			return true; /* the rest, at least one character */
 		if (p[0] == '{' && p[1] == '}') {
 			const char *end = strchr(s, '/');
 			size_t len = end ? (size_t)(end - s) : strlen(s);
@@ -224,7 +242,7 @@ router_allowed(const char *path, char *allow, size_t len)
 		for (size_t i = 0; i < router_tables[t]->n; i++) {
 			const struct route *rt = &router_tables[t]->routes[i];
 
-			if (!router_match(rt->pattern, path, &param))
+			if (!router_match(rt, path, &param))
 				continue;
 			free(param);
 			if (strstr(allow, rt->method) != NULL)
@@ -259,7 +277,7 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 			const struct route *rt = &router_tables[t]->routes[i];
 
 			if (strcmp(rt->method, method) == 0 &&
-			    router_match(rt->pattern, r->path, &r->param)) {
+			    router_match(rt, r->path, &r->param)) {
 				r->route = rt;
 				break;
 			}
@@ -295,7 +313,7 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 		return;
 	}
 	/* liveness answers without the database */
-	if (!atomic_load(srv->schema_ready) && strcmp(r->route->pattern, "/healthz") != 0) {
+	if (!atomic_load(srv->schema_ready) && !r->route->no_db) {
 		request_reply_error(r, 503, "not_ready", NULL,
 		                    "the database is not reachable yet, retry shortly");
 		return;

@@ -16,6 +16,9 @@
 #ifndef TANDEM_PG_BINDIR
 #define TANDEM_PG_BINDIR "/usr/lib/postgresql/15/bin"
 #endif
+#ifndef TANDEM_WEB_DIR
+#define TANDEM_WEB_DIR "/usr/local/share/tandem/web"
+#endif
 #ifndef TANDEM_SCHEMA_DIR
 #define TANDEM_SCHEMA_DIR "/usr/local/share/tandem/schema"
 #endif
@@ -50,6 +53,7 @@ enum {
 	OPT_SIGNUP_RATE,
 	OPT_AUTH_FAILURE_RATE,
 	OPT_ESN_SECRET,
+	OPT_WEB_DIR,
 	OPT_EMAIL,
 	OPT_NAME,
 	OPT_HELP,
@@ -183,6 +187,9 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 		return true;
 	case OPT_PG_BINDIR:
 		settings_set(&cfg->pg_bindir, val);
+		return true;
+	case OPT_WEB_DIR:
+		settings_set(&cfg->web_dir, val);
 		return true;
 	case OPT_SCHEMA_DIR:
 		settings_set(&cfg->schema_dir, val);
@@ -357,6 +364,7 @@ static const struct {
     {"TANDEM_SIGNUP_RATE", OPT_SIGNUP_RATE},
     {"TANDEM_AUTH_FAILURE_RATE", OPT_AUTH_FAILURE_RATE},
     {"TANDEM_ESN_SECRET", OPT_ESN_SECRET},
+    {"TANDEM_WEB_DIR", OPT_WEB_DIR},
 };
 
 /* The default number of event loops: one per online core. */
@@ -390,6 +398,20 @@ settings_default_signup_mode(const struct settings *cfg)
 	if (cfg->allowed_domains != NULL)
 		return SIGNUP_DOMAIN;
 	return SIGNUP_OPEN;
+}
+
+/* Picks the web app directory: the source tree's built web/dist when it exists, else the installed
+ * one. */
+static const char *
+settings_default_web_dir(void)
+{
+#ifdef TANDEM_SRC_WEB_DIR
+	struct stat st;
+
+	if (stat(TANDEM_SRC_WEB_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+		return TANDEM_SRC_WEB_DIR;
+#endif
+	return TANDEM_WEB_DIR;
 }
 
 enum settings_result
@@ -426,6 +448,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"signup-rate", required_argument, NULL, OPT_SIGNUP_RATE},
 	    {"auth-failure-rate", required_argument, NULL, OPT_AUTH_FAILURE_RATE},
 	    {"esn-secret", required_argument, NULL, OPT_ESN_SECRET},
+	    {"web-dir", required_argument, NULL, OPT_WEB_DIR},
 	    {"email", required_argument, NULL, OPT_EMAIL},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"help", no_argument, NULL, OPT_HELP},
@@ -440,6 +463,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	cfg->pg_user = strdup("tandem");
 	cfg->pg_bindir = strdup(TANDEM_PG_BINDIR);
 	cfg->schema_dir = strdup(settings_default_schema_dir());
+	cfg->web_dir = strdup(settings_default_web_dir());
 	cfg->threads = settings_default_threads();
 	cfg->pool_size = 4;
 	cfg->header_timeout = 10;
@@ -524,6 +548,8 @@ settings_usage(const char *argv0)
 	    "  --pg-bindir DIR             TANDEM_PG_BINDIR        PostgreSQL server binaries "
 	    "(%s)\n"
 	    "  --schema-dir DIR            TANDEM_SCHEMA_DIR       SQL migrations (%s)\n"
+	    "  --web-dir DIR               TANDEM_WEB_DIR          built web app served at / "
+	    "(%s)\n"
 	    "  --threads N                 TANDEM_THREADS          event loops serving HTTP, "
 	    "each with its own pool (cores: %d)\n"
 	    "  --pool-size N               TANDEM_POOL_SIZE        database connections per "
@@ -583,7 +609,7 @@ settings_usage(const char *argv0)
 	    "answers 503 (none)\n"
 	    "  -h, --help                                          this text\n",
 	    argv0, argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir(),
-	    settings_default_threads());
+	    settings_default_web_dir(), settings_default_threads());
 }
 
 void
@@ -595,6 +621,7 @@ settings_free(struct settings *cfg)
 	free(cfg->pg_user);
 	free(cfg->pg_bindir);
 	free(cfg->schema_dir);
+	free(cfg->web_dir);
 	settings_free_list(cfg->allowed_domains);
 	free(cfg->public_base_url);
 	free(cfg->issuer_name);

@@ -20,6 +20,7 @@ struct settings {
 	char *pg_user;           /* account tandemd drops to when root (--user); runs the cluster */
 	char *pg_bindir;         /* PostgreSQL server binaries */
 	char *schema_dir;        /* numbered SQL migrations */
+	char *web_dir;           /* the built web app (web/dist) served at / */
 	int threads;             /* event loops serving HTTP, each with its own pool */
 	int pool_size;           /* database connections per event loop */
 	int queue_max;           /* requests waiting for a connection before 503, per event loop */

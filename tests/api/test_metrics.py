@@ -57,7 +57,7 @@ def test_counters_move_by_route_pattern(server, api, employee, hr_token):
         assert api.get("/healthz").status == 200
     assert api.get(f"/v1/employees/{employee.id}", token=hr_token).status == 200
     assert api.get("/v1/me", token=employee.token).status == 200
-    assert api.get("/no/such/path").status == 404
+    assert api.get("/v1/no/such/path").status == 404
     _, after = scrape(server.base_url)
 
     def delta(**labels):

@@ -110,8 +110,9 @@ def test_body_just_under_limit_is_parsed(api):
     assert_error(r, 400, "invalid_value", "job_title")
 
 
-@pytest.mark.parametrize("path", ["/", "/v1", "/v1/nope", "/v2/employees", "/v1/me/nope", "/v1/skills/linkedin/x",
-                                  "/healthz/extra"])
+# "/" and other paths outside the API prefixes belong to the web app: tests/api/test_static.py
+@pytest.mark.parametrize("path", ["/v1", "/v1/", "/v1/nope", "/ob", "/ob/nope", "/v1/me/nope", "/v1/skills/linkedin/x",
+                                  "/healthz/extra", "/metrics/x"])
 def test_unknown_path_is_404(api, path):
     r = api.get(path)
     assert_error(r, 404, "not_found", None)

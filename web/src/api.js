@@ -1,0 +1,72 @@
+// Same-origin calls to Tandem's JSON API. Who the caller is lives in one place (auth): today a
+// bearer token kept in localStorage; a cookie session can replace it without touching the pages,
+// since every call also sends credentials: 'same-origin'.
+const KEY = 'tandem.token';
+
+export const auth = {
+  token: () => localStorage.getItem(KEY),
+  set: (tok) => localStorage.setItem(KEY, tok),
+  clear: () => localStorage.removeItem(KEY),
+};
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.code;
+    this.field = body?.field;
+  }
+}
+
+// Calls the API; resolves to parsed JSON (or text for non-JSON, null for 204); rejects with ApiError.
+export async function api(method, path, body, headers = {}) {
+  const h = { ...headers };
+  const tok = auth.token();
+  if (tok) h.Authorization = `Bearer ${tok}`;
+  if (body !== undefined) h['Content-Type'] = 'application/json';
+  const res = await fetch(path, {
+    method, headers: h, credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status === 204) return null;
+  const type = res.headers.get('Content-Type') || '';
+  const data = type.includes('json') ? await res.json() : await res.text();
+  if (!res.ok) throw new ApiError(res.status, typeof data === 'object' ? data : null);
+  return data;
+}
+
+// Fetches an authenticated file and hands it to the browser as a download.
+export async function download(path, filename) {
+  const tok = auth.token();
+  const res = await fetch(path, { headers: tok ? { Authorization: `Bearer ${tok}` } : {}, credentials: 'same-origin' });
+  if (!res.ok) throw new ApiError(res.status, null);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// Who holds the token: {kind: 'employee', me} or {kind: 'hr'}; null when signed out or invalid.
+export async function whoami() {
+  if (!auth.token()) return null;
+  try {
+    return { kind: 'employee', me: await api('GET', '/v1/me') };
+  } catch (e) {
+    if (e.status !== 403) return null;
+  }
+  try {
+    await api('GET', '/v1/rounds');
+    return { kind: 'hr' };
+  } catch {
+    return null;
+  }
+}
+
+// Same-origin path of an absolute link the API built with --public-base-url (images, badges).
+export const localPath = (url) => {
+  try { const u = new URL(url, location.href); return u.pathname + u.search; } catch { return url; }
+};

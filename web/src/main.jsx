@@ -1,0 +1,79 @@
+// The app's shell: who is signed in, the language switch, navigation and the routes.
+import { render } from 'preact';
+import { lazy, Suspense } from 'preact/compat';
+import { useEffect, useState } from 'preact/hooks';
+import { t, getLang, setLang, onLang } from './i18n.js';
+import { auth, whoami } from './api.js';
+import { usePath, navigate, Link } from './router.jsx';
+import { Loading } from './ui.jsx';
+import { SignIn } from './signin.jsx';
+import { Profile, Availability } from './profile.jsx';
+import { Pairs, PairPage } from './pairs.jsx';
+import { Achievements, Leaderboards } from './achievements.jsx';
+import './style.css';
+
+const Hr = lazy(() => import('./hr.jsx')); // HR console and its charts: loaded only for HR
+
+const employeeNav = [
+  ['/profile', 'nav_profile'], ['/availability', 'nav_availability'], ['/pairs', 'nav_pairs'],
+  ['/achievements', 'nav_achievements'], ['/leaderboards', 'nav_leaderboards'],
+];
+const hrNav = [
+  ['/hr', 'nav_hr'], ['/hr/employees', 'nav_employees'], ['/hr/dashboard', 'nav_dashboard'],
+  ['/hr/badges', 'nav_badges'], ['/hr/webhooks', 'nav_webhooks'],
+];
+
+function App() {
+  const path = usePath();
+  const [, setL] = useState(getLang());
+  const [who, setWho] = useState(undefined); // undefined: checking; null: signed out
+  useEffect(() => onLang(setL), []);
+  const refresh = () => whoami().then(setWho);
+  useEffect(() => { refresh(); }, []);
+  useEffect(() => {
+    document.title = `Tandem`;
+    const main = document.getElementById('main');
+    if (main) main.focus({ preventScroll: true });
+  }, [path]);
+
+  if (who === undefined) return <Loading />;
+  if (who === null && path !== '/signin') { navigate('/signin'); return null; }
+  if (who && (path === '/' || path === '/signin')) { navigate(who.kind === 'hr' ? '/hr' : '/profile'); return null; }
+
+  const signOut = () => { auth.clear(); setWho(null); navigate('/signin'); };
+  const nav = who ? (who.kind === 'hr' ? hrNav : employeeNav) : [];
+  let page;
+  if (!who) page = <SignIn onSignedIn={refresh} />;
+  else if (who.kind === 'hr' && path.startsWith('/hr')) page = <Suspense fallback={<Loading />}><Hr path={path} /></Suspense>;
+  else if (who.kind === 'employee') {
+    const m = path.match(/^\/pairs\/(\d+)$/);
+    if (m) page = <PairPage id={Number(m[1])} me={who.me} />;
+    else if (path === '/availability') page = <Availability me={who.me} />;
+    else if (path === '/pairs') page = <Pairs />;
+    else if (path === '/achievements') page = <Achievements />;
+    else if (path === '/leaderboards') page = <Leaderboards me={who.me} />;
+    else page = <Profile me={who.me} onChange={refresh} />;
+  } else { navigate('/hr'); return null; }
+
+  const other = getLang() === 'fr' ? 'en' : 'fr';
+  return (
+    <>
+      <a class="skip" href="#main">{t('skip')}</a>
+      <header>
+        <span class="brand" aria-hidden="true">◐◑</span> <strong>{t('app')}</strong>
+        {who && (
+          <nav aria-label={t('nav')}>
+            <ul>{nav.map(([href, key]) => <li key={href}><Link href={href}>{t(key)}</Link></li>)}</ul>
+          </nav>
+        )}
+        <span class="actions">
+          <button type="button" lang={other} aria-label={t('lang_switch_label')} onClick={() => setLang(other)}>{t('lang_switch')}</button>
+          {who && <button type="button" onClick={signOut}>{t('sign_out')}</button>}
+        </span>
+      </header>
+      <main id="main" tabIndex={-1}>{page}</main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById('app'));

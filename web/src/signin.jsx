@@ -1,0 +1,90 @@
+// Sign up (creates an employee, returns a token) or sign in with a token (employee or HR).
+import { useState } from 'preact/hooks';
+import { t } from './i18n.js';
+import { api, auth, whoami } from './api.js';
+import { Field, ErrorLine, useAction } from './ui.jsx';
+
+export function SignIn({ onSignedIn }) {
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const [f, setF] = useState({ email: '', display_name: '', department: '', site: '', job_title: '',
+    timezone: tz, languages: navigator.language?.slice(0, 2) === 'fr' ? 'fr, en' : 'en', manager_email: '',
+    role: 'mentor', mentor_capacity: 1, leaderboard_opt_in: false });
+  const [token, setToken] = useState('');
+  const [issued, setIssued] = useState(null);
+  const up = useAction(), inn = useAction();
+  const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value });
+
+  const signUp = (e) => {
+    e.preventDefault();
+    up.run(async () => {
+      const body = { ...f, languages: f.languages.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+        mentor_capacity: Number(f.mentor_capacity) };
+      for (const k of ['site', 'job_title', 'manager_email']) if (!body[k]) delete body[k];
+      const r = await api('POST', '/v1/employees', body);
+      auth.set(r.token);
+      setIssued(r.token);
+    });
+  };
+  const signIn = (e) => {
+    e.preventDefault();
+    inn.run(async () => {
+      auth.set(token.trim());
+      if (!(await whoami())) { auth.clear(); throw new Error(t('bad_token')); }
+      onSignedIn();
+    });
+  };
+  if (issued) {
+    return (
+      <section>
+        <h1>{t('signin_title')}</h1>
+        <p>{t('your_token')}</p>
+        <p><code class="token" data-testid="issued-token">{issued}</code></p>
+        <button type="button" onClick={onSignedIn}>{t('signin')}</button>
+      </section>
+    );
+  }
+  return (
+    <>
+      <h1>{t('signin_title')}</h1>
+      <p>{t('tagline')}</p>
+      <div class="columns">
+        <section aria-labelledby="signup-h">
+          <h2 id="signup-h">{t('signup_title')}</h2>
+          <p>{t('signup_intro')}</p>
+          <form onSubmit={signUp}>
+            <Field label={t('email')} type="email" required autocomplete="email" value={f.email} onInput={set('email')} />
+            <Field label={t('display_name')} required autocomplete="name" value={f.display_name} onInput={set('display_name')} />
+            <Field label={t('department')} required value={f.department} onInput={set('department')} />
+            <Field label={t('site')} value={f.site} onInput={set('site')} />
+            <Field label={t('job_title')} value={f.job_title} onInput={set('job_title')} />
+            <Field label={t('timezone')} required value={f.timezone} onInput={set('timezone')} />
+            <Field label={t('languages')} help={t('languages_help')} required value={f.languages} onInput={set('languages')} />
+            <Field label={t('manager_email')} type="email" value={f.manager_email} onInput={set('manager_email')} />
+            <Field label={t('role')}>{(id) => (
+              <select id={id} value={f.role} onChange={set('role')}>
+                <option value="mentor">{t('role_mentor')}</option>
+                <option value="mentee">{t('role_mentee')}</option>
+                <option value="both">{t('role_both')}</option>
+              </select>)}</Field>
+            {f.role !== 'mentee' && <Field label={t('mentor_capacity')} type="number" min="1" max="3" value={f.mentor_capacity} onInput={set('mentor_capacity')} />}
+            <fieldset>
+              <legend>{t('consent_title')}</legend>
+              <label><input type="checkbox" checked={f.leaderboard_opt_in} onChange={set('leaderboard_opt_in')} aria-describedby="consent-help" /> {t('consent_label')}</label>
+              <small id="consent-help">{t('consent_help')}</small>
+            </fieldset>
+            <ErrorLine error={up.error} />
+            <button type="submit" disabled={up.busy}>{t('signup')}</button>
+          </form>
+        </section>
+        <section aria-labelledby="token-h">
+          <h2 id="token-h">{t('token_title')}</h2>
+          <form onSubmit={signIn}>
+            <Field label={t('token_label')} help={t('token_help')} required autocomplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} />
+            <ErrorLine error={inn.error} />
+            <button type="submit" disabled={inn.busy}>{t('signin')}</button>
+          </form>
+        </section>
+      </div>
+    </>
+  );
+}
