@@ -99,7 +99,7 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 	struct server *main_srv;
 	char *app_conninfo = migrate_app_conninfo(conninfo);
 	char *worker_conninfo = migrate_worker_conninfo(conninfo);
-	char err[256];
+	char err[1024];
 	int rc = 1;
 
 	atomic_init(&ready, schema_ready);
@@ -107,7 +107,8 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 		log_msg("error", "cannot parse the database connection string");
 		goto out;
 	}
-	listener = listener_new(cfg, err, sizeof(err)); /* as root: may bind ports below 1024 */
+	/* as root: may bind ports below 1024 and read a root-only TLS key */
+	listener = listener_new(cfg, err, sizeof(err));
 	if (listener == NULL) {
 		log_msg("error", "%s", err);
 		goto out;
@@ -136,10 +137,10 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 	    evsignal_add(sigint, NULL) != 0)
 		goto out;
 	log_msg("info",
-	        "listening on http://%s:%d with %d thread(s), %d database connection(s) "
+	        "listening on %s://%s:%d with %d thread(s), %d database connection(s) "
 	        "each, at most %d client connection(s)",
-	        cfg->listen_host, cfg->listen_port, cfg->threads, cfg->pool_size,
-	        listener_cap(listener));
+	        settings_tls(cfg) ? "https" : "http", cfg->listen_host, cfg->listen_port,
+	        cfg->threads, cfg->pool_size, listener_cap(listener));
 	if (workers_run(ws))
 		rc = 0;
 	log_msg("info", "stopped");
