@@ -85,9 +85,10 @@ main_drop_privileges(const struct settings *cfg)
 
 /* Serves HTTP on cfg->threads event loops until a signal asks to stop; returns the exit code.
  * Requests run as the application role (EXECUTE on schema api only); the solver still as the
- * owner (see migrate_worker_conninfo). */
+ * owner (see migrate_worker_conninfo). The embedded cluster, if any, is restarted should it die. */
 static int
-main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
+main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready,
+           struct pgcluster *cluster)
 {
 	atomic_bool ready;
 	struct migrate_retry *retry = NULL;
@@ -115,6 +116,10 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 	}
 	if (!main_drop_privileges(cfg)) /* before any thread or solver child exists */
 		goto out;
+	if (cluster != NULL && !pgcluster_supervise(cluster)) {
+		log_msg("error", "cannot start the embedded PostgreSQL supervisor thread");
+		goto out;
+	}
 	if (!schema_ready) {
 		retry = migrate_retry_new(conninfo, cfg->schema_dir, &ready);
 		if (retry == NULL)
@@ -217,7 +222,7 @@ main(int argc, char **argv)
 		log_msg("error", "demo: %s", err);
 		goto out;
 	}
-	rc = main_serve(&cfg, conninfo, migrated == MIGRATE_OK);
+	rc = main_serve(&cfg, conninfo, migrated == MIGRATE_OK, cluster);
 out:
 	pgcluster_stop(cluster);
 	settings_free(&cfg);
