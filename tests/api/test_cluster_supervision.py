@@ -79,6 +79,9 @@ def wait_serving_again(srv, api, token, old_pid):
 
 
 def kill_postmaster(state):
+    # the tests' TANDEM_PG_FAST=1 runs with synchronous_commit=off: a commit reaches the WAL on disk
+    # within 3 x wal_writer_delay (200 ms); wait that out so the killed cluster keeps the sign-up
+    time.sleep(1.0)
     pid = postmaster_pid(state)
     assert pid is not None and proc_state(pid) is not None
     os.kill(pid, signal.SIGKILL)
