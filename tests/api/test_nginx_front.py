@@ -113,27 +113,31 @@ def nginx_front(server):
     with open(conf_path, "w") as f:
         f.write(conf)
     base = [NGINX, "-p", prefix, "-c", conf_path, "-e", os.path.join(prefix, "error.log")]
-    check = subprocess.run(base + ["-t", "-g", f"pid {prefix}/nginx.pid;"], capture_output=True, timeout=30)
-    assert check.returncode == 0, check.stderr.decode(errors="replace")
-    proc = subprocess.Popen(base + ["-g", f"daemon off; pid {prefix}/nginx.pid;"], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read().decode(errors="replace")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    client = Client(f"https://127.0.0.1:{port}")
-    client.session.verify = ca
-    client.session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise win over .verify
-    yield client, recorder, prefix
-    proc.terminate()
-    proc.wait(timeout=30)
-    recorder.close()
-    shutil.rmtree(prefix, ignore_errors=True)
-    shutil.rmtree(certs_dir, ignore_errors=True)
+    proc = None
+    try:
+        check = subprocess.run(base + ["-t", "-g", f"pid {prefix}/nginx.pid;"], capture_output=True, timeout=30)
+        assert check.returncode == 0, check.stderr.decode(errors="replace")
+        proc = subprocess.Popen(base + ["-g", f"daemon off; pid {prefix}/nginx.pid;"], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stderr.read().decode(errors="replace")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        client = Client(f"https://127.0.0.1:{port}")
+        client.session.verify = ca
+        client.session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise win over .verify
+        yield client, recorder, prefix
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        recorder.close()
+        shutil.rmtree(prefix, ignore_errors=True)
+        shutil.rmtree(certs_dir, ignore_errors=True)
 
 
 def fresh_session(api):

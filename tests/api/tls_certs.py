@@ -10,7 +10,7 @@ def openssl(*args):
     subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=120)
 
 
-def make_certs(prefix="tandem-tls-"):
+def make_certs(prefix="tandem-https-certs-"):
     """Returns (dir, ca_pem, cert_pem, key_pem) in a new directory readable by others (the tandem
     account). The server key is left root-only (0600) when running as root: tandemd must read it
     before dropping privileges."""
