@@ -12,6 +12,7 @@ PACKAGES=(
 	python3-numpy python3-icalendar python3-recurring-ical-events python3-dateutil
 	nodejs npm
 	chromium fonts-dejavu-core # browser tests (tests/web): Debian's chromium, driven headless by playwright-core
+	nginx
 )
 ACCOUNT="${TANDEM_USER:-tandem}"
 
@@ -38,8 +39,22 @@ done
 if ((${#missing[@]} > 0)); then
 	echo "install-deps.sh: installing ${#missing[@]} missing package(s): ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# nginx (the tested TLS front) and postgresql-15 would start system services on install; the
+	# tests run their own instances, so refuse service starts during the install when nothing
+	# else (a container's policy-rc.d) already decides
+	policy=
+	if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 0755 "$policy"
+		trap 'rm -f "$policy"' EXIT
+	fi
 	apt-get update
 	apt-get install -y --no-install-recommends "${missing[@]}"
+	if [[ -n "$policy" ]]; then
+		rm -f "$policy"
+		trap - EXIT
+	fi
 else
 	echo "install-deps.sh: all ${#PACKAGES[@]} packages present"
 fi

@@ -14,6 +14,8 @@
  *   reach it through the PLT (ELF symbol interposition), so those answers take the JSON shape.
  * libevent 2.1.12 has no new-request hook (evhttp_set_newreqcb is 2.2): a connection is seen when
  * evhttp asks for its bufferevent (evhttp_set_bevcb) and tracked once accept's callback returns.
+ * With --tls-cert/--tls-key that bufferevent is an OpenSSL one (tls.c): every connection speaks TLS
+ * (a plain-HTTP client fails the handshake and is closed) and every reply carries HSTS.
  */
 #include "listener.h"
 #include "log.h"
@@ -22,6 +24,7 @@
 #include "router.h"
 #include "server.h"
 #include "settings.h"
+#include "tls.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -48,6 +51,7 @@
 #define LISTENER_PAUSE_MS 100 /* accept pause after EMFILE, and re-check period at the cap */
 #define LISTENER_MAX_HEADERS 65536
 #define LISTENER_MAX_PORTS 256
+#define LISTENER_HSTS "max-age=31536000"
 /* the methods the API serves; anything else libevent parses is answered 405 or 501 here */
 #define LISTENER_METHODS                                                                           \
 	(EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |                    \
@@ -67,6 +71,7 @@ struct listener {
 	atomic_long last_log;                            /* second of the last EMFILE log line */
 	struct listener_port *ports[LISTENER_MAX_PORTS]; /* set before the loops start */
 	int nports;
+	struct tls *tls; /* HTTPS context shared by every loop, or NULL for plain HTTP */
 };
 
 /* The process's one listener, for the accept error callback (which libevent hands the evhttp). */
@@ -94,6 +99,7 @@ struct listener_conn {
 	struct event setup;    /* runs once accept's callback has built the connection */
 	struct event deadline; /* the request must have arrived by then */
 	bool *gone;            /* the router's request flag to set if the connection goes */
+	bool refuse; /* TLS on but its bufferevent could not be made: close, never serve plain */
 	struct listener_conn *prev, *next; /* in the port's list while waiting for setup */
 };
 
@@ -215,6 +221,17 @@ listener_method_name(enum evhttp_cmd_type type)
 	}
 }
 
+/* Under TLS, tells the browser to use HTTPS only for a year (HSTS); once per reply. */
+static void
+listener_hsts(struct evhttp_request *req)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+	if (listener_the != NULL && listener_the->tls != NULL &&
+	    evhttp_find_header(out, "Strict-Transport-Security") == NULL)
+		evhttp_add_header(out, "Strict-Transport-Security", LISTENER_HSTS);
+}
+
 /* Answers a request this module handles itself (protocol errors, /metrics), logs and counts it. */
 static void
 listener_send(struct listener_conn *c, struct evhttp_request *req, int status, const char *reason,
@@ -231,6 +248,7 @@ listener_send(struct listener_conn *c, struct evhttp_request *req, int status, c
 		return;
 	}
 	evbuffer_add(buf, body, len);
+	listener_hsts(req);
 	evhttp_add_header(out, "Content-Type", ctype);
 	if (close)
 		evhttp_add_header(out, "Connection", "close");
@@ -381,6 +399,7 @@ listener_request_cb(struct evhttp_request *req, void *arg)
 
 	if (c != NULL)
 		evtimer_del(&c->deadline);
+	listener_hsts(req); /* output headers persist until the router's reply */
 	if (path == NULL || strcmp(path, "/metrics") != 0) {
 		router_dispatch_cb(req, p->srv);
 		return;
@@ -461,23 +480,35 @@ listener_setup_cb(evutil_socket_t fd, short what, void *arg)
 	evhttp_connection_set_closecb(c->evcon, listener_conn_close_cb, c);
 	if (c->fd >= 0 && c->fd < l->nslots)
 		atomic_store(&l->slots[c->fd], c);
+	if (c->refuse) {
+		evhttp_connection_free(c->evcon); /* runs listener_conn_close_cb, which frees c */
+		return;
+	}
 	listener_arm(c);
 }
 
-/* evhttp asks for the bufferevent of a connection it is accepting: make it, start tracking the
- * connection, and stop accepting at the cap. */
+/* evhttp asks for the bufferevent of a connection it is accepting: make it (TLS when configured),
+ * start tracking the connection, and stop accepting at the cap. */
 static struct bufferevent *
 listener_bev_cb(struct event_base *base, void *arg)
 {
 	struct listener_port *p = arg;
 	struct listener *l = p->l;
 	struct listener_conn *c = calloc(1, sizeof(*c));
-	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	struct bufferevent *bev = l->tls != NULL ? tls_bufferevent_new(l->tls, base) : NULL;
+	bool refuse = false;
 
+	/* a NULL answer makes evhttp build a plain bufferevent: under TLS such a connection is
+	 * tracked and closed at setup rather than served in clear text */
+	if (bev == NULL) {
+		refuse = l->tls != NULL;
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	}
 	if (c == NULL || bev == NULL) {
 		free(c);
 		return bev; /* NULL: evhttp makes its own, and the connection is not tracked */
 	}
+	c->refuse = refuse;
 	c->port = p;
 	c->bev = bev;
 	c->fd = -1;
@@ -599,6 +630,11 @@ listener_new(const struct settings *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	if (settings_tls(cfg)) { /* as root, before the drop: the key may be root's only */
+		l->tls = tls_new(cfg->tls_cert, cfg->tls_key, err, errlen);
+		if (l->tls == NULL)
+			goto fail;
+	}
 	l->fd = listener_bind(cfg->listen_host, cfg->listen_port, err, errlen);
 	if (l->fd < 0)
 		goto fail;
@@ -698,6 +734,7 @@ listener_free(struct listener *l)
 	if (spare >= 0)
 		close(spare);
 	free(l->slots);
+	tls_free(l->tls);
 	if (listener_the == l)
 		listener_the = NULL;
 	free(l);

@@ -86,9 +86,10 @@ main_drop_privileges(const struct settings *cfg)
 
 /* Serves HTTP on cfg->threads event loops until a signal asks to stop; returns the exit code.
  * Requests run as the application role (EXECUTE on schema api only); the solver still as the
- * owner (see migrate_worker_conninfo). */
+ * owner (see migrate_worker_conninfo). The embedded cluster, if any, is restarted should it die. */
 static int
-main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
+main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready,
+           struct pgcluster *cluster)
 {
 	atomic_bool ready;
 	struct migrate_retry *retry = NULL;
@@ -100,7 +101,7 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 	struct server *main_srv;
 	char *app_conninfo = migrate_app_conninfo(conninfo);
 	char *worker_conninfo = migrate_worker_conninfo(conninfo);
-	char err[256];
+	char err[1024];
 	int rc = 1;
 
 	atomic_init(&ready, schema_ready);
@@ -112,13 +113,18 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 		log_msg("error", "cannot parse the database connection string");
 		goto out;
 	}
-	listener = listener_new(cfg, err, sizeof(err)); /* as root: may bind ports below 1024 */
+	/* as root: may bind ports below 1024 and read a root-only TLS key */
+	listener = listener_new(cfg, err, sizeof(err));
 	if (listener == NULL) {
 		log_msg("error", "%s", err);
 		goto out;
 	}
 	if (!main_drop_privileges(cfg)) /* before any thread or solver child exists */
 		goto out;
+	if (cluster != NULL && !pgcluster_supervise(cluster)) {
+		log_msg("error", "cannot start the embedded PostgreSQL supervisor thread");
+		goto out;
+	}
 	if (!schema_ready) {
 		retry = migrate_retry_new(conninfo, cfg->schema_dir, &ready);
 		if (retry == NULL)
@@ -141,10 +147,10 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready)
 	    evsignal_add(sigint, NULL) != 0)
 		goto out;
 	log_msg("info",
-	        "listening on http://%s:%d with %d thread(s), %d database connection(s) "
+	        "listening on %s://%s:%d with %d thread(s), %d database connection(s) "
 	        "each, at most %d client connection(s)",
-	        cfg->listen_host, cfg->listen_port, cfg->threads, cfg->pool_size,
-	        listener_cap(listener));
+	        settings_tls(cfg) ? "https" : "http", cfg->listen_host, cfg->listen_port,
+	        cfg->threads, cfg->pool_size, listener_cap(listener));
 	if (workers_run(ws))
 		rc = 0;
 	log_msg("info", "stopped");
@@ -222,7 +228,7 @@ main(int argc, char **argv)
 		log_msg("error", "demo: %s", err);
 		goto out;
 	}
-	rc = main_serve(&cfg, conninfo, migrated == MIGRATE_OK);
+	rc = main_serve(&cfg, conninfo, migrated == MIGRATE_OK, cluster);
 out:
 	pgcluster_stop(cluster);
 	settings_free(&cfg);

@@ -1,4 +1,9 @@
-/* Private PostgreSQL cluster: initdb/pg_ctl as an unprivileged account, Unix socket only. */
+/* Private PostgreSQL cluster: initdb/pg_ctl as an unprivileged account, Unix socket only.
+ * Every process using it holds a shared flock on state_dir/tandemd.lock; the last one to leave (it
+ * gets the lock exclusively) stops the cluster, whoever started it, so a cluster adopted after a
+ * crash is stopped like one started. While serving, a supervisor thread restarts a postmaster that
+ * died; the process is the child subreaper of the postmasters it starts, and reaps only processes
+ * named postgres (never waitpid(-1): the solver waits for its own child). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -18,8 +23,12 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <dirent.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -40,6 +49,8 @@
 #define PGCLUSTER_MAX_GROUPS 256
 #define PGCLUSTER_LOG_TAIL 1536
 #define PGCLUSTER_READY_TIMEOUT_S 60
+#define PGCLUSTER_SUPERVISE_S 1 /* period of the liveness check while serving */
+#define PGCLUSTER_LOCK_NAME "tandemd.lock"
 
 struct pgcluster {
 	char *state_dir; /* absolute, symlinks resolved */
@@ -57,7 +68,14 @@ struct pgcluster {
 	gid_t groups[PGCLUSTER_MAX_GROUPS];
 	int ngroups;
 	int port;
-	bool owned; /* this process started the server and must stop it */
+	bool owned;  /* this process started the server (stopped again if pgcluster_start fails) */
+	int lock_fd; /* state_dir/tandemd.lock, held shared while c exists, or -1 */
+	/* supervisor thread (pgcluster_supervise) */
+	pthread_t supervisor;
+	bool supervising;
+	bool supervisor_quit; /* under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t wake;
 };
 
 /* Formats a message into errbuf (truncating) so every failure path reports the same way. */
@@ -650,6 +668,157 @@ out:
 	return ok;
 }
 
+/* Takes the shared lock every user of the cluster holds (waiting while one that is leaving holds it
+ * exclusively to stop the cluster), creating the lock file as the account. */
+static bool
+take_shared_lock(struct pgcluster *c, char *errbuf, size_t errlen)
+{
+	char *path = format_string("%s/" PGCLUSTER_LOCK_NAME, c->state_dir);
+	bool ok = false;
+
+	if (path == NULL) {
+		set_error(errbuf, errlen, "out of memory");
+		goto out;
+	}
+	c->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (c->lock_fd < 0) {
+		set_error(errbuf, errlen, "cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (c->drop_privileges && fchown(c->lock_fd, c->uid, c->gid) != 0) {
+		set_error(errbuf, errlen, "cannot chown %s to %s: %s", path, c->user,
+		          strerror(errno));
+		goto out;
+	}
+	while (flock(c->lock_fd, LOCK_SH) != 0) {
+		if (errno != EINTR) {
+			set_error(errbuf, errlen, "cannot lock %s: %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	ok = true;
+out:
+	free(path);
+	return ok;
+}
+
+/* Reads /proc/<pid>/stat: its state letter, parent and command name; false if it is gone. */
+static bool
+proc_stat(pid_t pid, char *state, pid_t *ppid, char *comm, size_t commlen)
+{
+	char path[64], text[512];
+	const char *open_paren, *close_paren;
+	ssize_t n;
+	long parent;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	text[n] = '\0';
+	/* "pid (comm) S ppid ...": comm may hold spaces and parentheses, so take the last ')' */
+	open_paren = strchr(text, '(');
+	close_paren = strrchr(text, ')');
+	if (open_paren == NULL || close_paren == NULL || close_paren < open_paren ||
+	    sscanf(close_paren + 1, " %c %ld", state, &parent) != 2)
+		return false;
+	*ppid = (pid_t)parent;
+	snprintf(comm, commlen, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
+	return true;
+}
+
+/* Reaps this process's exited children named postgres: the postmasters it started (it is their
+ * subreaper) and the backends they leave when killed; other children are left to their waiters. */
+static void
+reap_postgres_children(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t self = getpid();
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char state, comm[64], *end;
+		long pid = strtol(e->d_name, &end, 10);
+		pid_t ppid;
+
+		if (*end != '\0' || pid <= 0 ||
+		    !proc_stat((pid_t)pid, &state, &ppid, comm, sizeof(comm)))
+			continue;
+		if (ppid == self && state == 'Z' && strcmp(comm, "postgres") == 0)
+			waitpid((pid_t)pid, NULL, WNOHANG);
+	}
+	closedir(d);
+}
+
+/* The postmaster's pid from line 1 of postmaster.pid, or 0 without one. */
+static pid_t
+read_postmaster_pid(const struct pgcluster *c)
+{
+	char *path = format_string("%s/postmaster.pid", c->pgdata);
+	char text[32];
+	long pid = 0;
+	ssize_t n;
+	int fd;
+
+	if (path == NULL)
+		return 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	if (sscanf(text, "%ld", &pid) != 1 || pid <= 0)
+		return 0;
+	return (pid_t)pid;
+}
+
+enum postmaster_state { POSTMASTER_ALIVE, POSTMASTER_GONE, POSTMASTER_ZOMBIE };
+
+/* Whether the postmaster named by postmaster.pid runs: kill(pid, 0) and, since a killed process
+ * nobody reaps still answers it, its /proc state (Z: dead, its lock file stale). */
+static enum postmaster_state
+postmaster_state(const struct pgcluster *c, pid_t *pid_out)
+{
+	pid_t pid = read_postmaster_pid(c), ppid;
+	char state, comm[64];
+
+	*pid_out = pid;
+	if (pid == 0 || (kill(pid, 0) != 0 && errno == ESRCH))
+		return POSTMASTER_GONE;
+	if (proc_stat(pid, &state, &ppid, comm, sizeof(comm)) && (state == 'Z' || state == 'X'))
+		return POSTMASTER_ZOMBIE;
+	return POSTMASTER_ALIVE;
+}
+
+/* Removes the postmaster.pid of a dead postmaster that nobody reaps (PID 1 of some containers
+ * does not): PostgreSQL would take the zombie for a live server and refuse to start. Its shared
+ * memory is still checked by PostgreSQL itself (keyed by the data directory, not this file). */
+static void
+clear_zombie_pidfile(const struct pgcluster *c, pid_t pid)
+{
+	char *path = format_string("%s/postmaster.pid", c->pgdata);
+
+	if (path == NULL)
+		return;
+	if (unlink(path) == 0)
+		fprintf(stderr,
+		        "pgcluster: postmaster %ld is dead but not reaped (zombie); removed its "
+		        "%s\n",
+		        (long)pid, path);
+	free(path);
+}
+
 /* Frees every field of c and c itself, without touching the server. */
 static void
 pgcluster_free(struct pgcluster *c)
@@ -667,6 +836,8 @@ pgcluster_free(struct pgcluster *c)
 		for (i = 0; i < sizeof(c->env) / sizeof(c->env[0]); i++)
 			free(c->env[i]);
 		free(c->user);
+		if (c->lock_fd >= 0)
+			close(c->lock_fd); /* releases the shared lock */
 		free(c);
 	}
 }
@@ -755,6 +926,7 @@ pgcluster_start(const char *state_dir, const char *run_as_user, const char *bind
 	char *attached_sockdir = NULL;
 	bool running = false;
 	int attached_port = 0;
+	pid_t zombie;
 	char stop_err[256];
 	bool ok = false;
 
@@ -769,6 +941,7 @@ pgcluster_start(const char *state_dir, const char *run_as_user, const char *bind
 		set_error(errbuf, errlen, "out of memory");
 		goto fail;
 	}
+	c->lock_fd = -1;
 	if (mkdir(state_dir, 0755) != 0 && errno != EEXIST) {
 		set_error(errbuf, errlen, "cannot create state directory %s: %s", state_dir,
 		          strerror(errno));
@@ -778,8 +951,14 @@ pgcluster_start(const char *state_dir, const char *run_as_user, const char *bind
 	                 errlen) ||
 	    !resolve_account(c, run_as_user != NULL ? run_as_user : PGCLUSTER_DEFAULT_USER, errbuf,
 	                     errlen) ||
-	    !prepare_directories(c, errbuf, errlen))
+	    !prepare_directories(c, errbuf, errlen) || !take_shared_lock(c, errbuf, errlen))
 		goto fail;
+	/* the postmasters pg_ctl starts become our children once pg_ctl exits, so their death is
+	 * seen and reaped here rather than left to a PID 1 that may not reap */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	reap_postgres_children();
+	if (postmaster_state(c, &zombie) == POSTMASTER_ZOMBIE)
+		clear_zombie_pidfile(c, zombie);
 	if (!cluster_is_initialized(c)) {
 		if (!run_initdb(c, errbuf, errlen))
 			goto fail;
@@ -823,13 +1002,103 @@ pgcluster_conninfo(const struct pgcluster *c)
 	return c->conninfo;
 }
 
-/* Shuts down a cluster this process started (attached ones keep running) and frees c. */
+/* Supervisor thread: every PGCLUSTER_SUPERVISE_S, reaps exited postgres children and, when the
+ * postmaster is gone, starts it again (blocking here, never on an event loop); the database pools
+ * reconnect by themselves. */
+static void *
+supervise_main(void *arg)
+{
+	struct pgcluster *c = arg;
+	char err[2048];
+	bool quit = false;
+	pid_t pid;
+
+	while (!quit) {
+		struct timespec until;
+		enum postmaster_state state;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += PGCLUSTER_SUPERVISE_S;
+		pthread_mutex_lock(&c->mu);
+		while (!c->supervisor_quit &&
+		       pthread_cond_timedwait(&c->wake, &c->mu, &until) != ETIMEDOUT)
+			;
+		quit = c->supervisor_quit;
+		pthread_mutex_unlock(&c->mu);
+		if (quit)
+			break;
+		reap_postgres_children();
+		state = postmaster_state(c, &pid);
+		if (state == POSTMASTER_ALIVE)
+			continue;
+		fprintf(stderr,
+		        "pgcluster: embedded PostgreSQL is not running (postmaster %ld %s); "
+		        "starting it again\n",
+		        (long)pid, state == POSTMASTER_ZOMBIE ? "died" : "gone");
+		if (state == POSTMASTER_ZOMBIE)
+			clear_zombie_pidfile(c, pid);
+		if (start_server(c, err, sizeof(err)))
+			fprintf(stderr, "pgcluster: embedded PostgreSQL started again\n");
+		else
+			fprintf(stderr,
+			        "pgcluster: restarting PostgreSQL failed (next try in %d s): %s\n",
+			        PGCLUSTER_SUPERVISE_S, err);
+	}
+	return NULL;
+}
+
+bool
+pgcluster_supervise(struct pgcluster *c)
+{
+	if (c == NULL || c->supervising)
+		return c != NULL;
+	if (pthread_mutex_init(&c->mu, NULL) != 0)
+		return false;
+	if (pthread_cond_init(&c->wake, NULL) != 0) {
+		pthread_mutex_destroy(&c->mu);
+		return false;
+	}
+	if (pthread_create(&c->supervisor, NULL, supervise_main, c) != 0) {
+		pthread_cond_destroy(&c->wake);
+		pthread_mutex_destroy(&c->mu);
+		return false;
+	}
+	c->supervising = true;
+	return true;
+}
+
+/* Stops and joins the supervisor thread, if any. */
+static void
+supervise_stop(struct pgcluster *c)
+{
+	if (!c->supervising)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->supervisor_quit = true;
+	pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->supervisor, NULL);
+	pthread_cond_destroy(&c->wake);
+	pthread_mutex_destroy(&c->mu);
+	c->supervising = false;
+}
+
+/* Stops the cluster when this is its last user (the exclusive lock is granted only when no other
+ * process holds the shared one; a crashed one holds nothing), started or adopted; frees c. */
 void
 pgcluster_stop(struct pgcluster *c)
 {
 	char err[2048];
 
-	if (c != NULL && c->owned && !stop_server(c, err, sizeof(err)))
-		fprintf(stderr, "pgcluster: stopping PostgreSQL: %s\n", err);
+	if (c == NULL)
+		return;
+	supervise_stop(c);
+	if (c->lock_fd >= 0 && flock(c->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		if (!stop_server(c, err, sizeof(err)))
+			fprintf(stderr, "pgcluster: stopping PostgreSQL: %s\n", err);
+	} else if (c->lock_fd >= 0) {
+		fprintf(stderr, "pgcluster: another process still uses the embedded PostgreSQL; "
+		                "leaving it running\n");
+	}
 	pgcluster_free(c);
 }

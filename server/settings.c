@@ -47,6 +47,8 @@ enum {
 	OPT_ISSUER_EMAIL,
 	OPT_STALL_DAYS,
 	OPT_WEBHOOK_CA,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
 	OPT_MAINTENANCE,
 	OPT_SIGNUP_MODE,
 	OPT_TOKEN_DAYS,
@@ -271,6 +273,12 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 	case OPT_WEBHOOK_CA:
 		settings_set(&cfg->webhook_ca_file, *val ? val : NULL);
 		return true;
+	case OPT_TLS_CERT:
+		settings_set(&cfg->tls_cert, *val ? val : NULL);
+		return true;
+	case OPT_TLS_KEY:
+		settings_set(&cfg->tls_key, *val ? val : NULL);
+		return true;
 	case OPT_STALL_DAYS:
 		if (!settings_parse_long(val, 0, 365, &v)) {
 			snprintf(err, errlen, "--stall-days: expected 0..365, got \"%s\"", val);
@@ -358,6 +366,8 @@ static const struct {
     {"TANDEM_ISSUER_EMAIL", OPT_ISSUER_EMAIL},
     {"TANDEM_STALL_DAYS", OPT_STALL_DAYS},
     {"TANDEM_WEBHOOK_CA_FILE", OPT_WEBHOOK_CA},
+    {"TANDEM_TLS_CERT", OPT_TLS_CERT},
+    {"TANDEM_TLS_KEY", OPT_TLS_KEY},
     {"TANDEM_MAINTENANCE_SECONDS", OPT_MAINTENANCE},
     {"TANDEM_SIGNUP_MODE", OPT_SIGNUP_MODE},
     {"TANDEM_TOKEN_DAYS", OPT_TOKEN_DAYS},
@@ -442,6 +452,8 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"issuer-email", required_argument, NULL, OPT_ISSUER_EMAIL},
 	    {"stall-days", required_argument, NULL, OPT_STALL_DAYS},
 	    {"webhook-ca-file", required_argument, NULL, OPT_WEBHOOK_CA},
+	    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+	    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
 	    {"maintenance-seconds", required_argument, NULL, OPT_MAINTENANCE},
 	    {"signup-mode", required_argument, NULL, OPT_SIGNUP_MODE},
 	    {"token-days", required_argument, NULL, OPT_TOKEN_DAYS},
@@ -513,6 +525,11 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 		snprintf(err, errlen, "--signup-mode domain needs --allowed-email-domains");
 		return SETTINGS_ERROR;
 	}
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+		snprintf(err, errlen, "--tls-cert and --tls-key go together (got only %s)",
+		         cfg->tls_cert != NULL ? "--tls-cert" : "--tls-key");
+		return SETTINGS_ERROR;
+	}
 	if (cfg->admin_command != NULL && strcmp(cfg->admin_command, "create-hr") != 0 &&
 	    strcmp(cfg->admin_command, "issue-token") != 0) {
 		snprintf(err, errlen, "unknown admin command \"%s\"", cfg->admin_command);
@@ -579,6 +596,10 @@ settings_usage(const char *argv0)
 	    "(Tandem reverse mentoring)\n"
 	    "  --issuer-email EMAIL        TANDEM_ISSUER_EMAIL     Open Badges issuer email "
 	    "(tandem@example.com)\n"
+	    "  --tls-cert PATH             TANDEM_TLS_CERT         serve HTTPS with this PEM "
+	    "certificate chain (HTTP)\n"
+	    "  --tls-key PATH              TANDEM_TLS_KEY          its PEM private key (read "
+	    "before dropping root)\n"
 	    "  --webhook-ca-file PATH      TANDEM_WEBHOOK_CA_FILE  extra trusted CA certificates "
 	    "for https webhooks (system store)\n"
 	    "  --webhook-allow-private     TANDEM_WEBHOOK_ALLOW_PRIVATE=1  let webhooks reach "
@@ -612,9 +633,17 @@ settings_usage(const char *argv0)
 	    settings_default_web_dir(), settings_default_threads());
 }
 
+bool
+settings_tls(const struct settings *cfg)
+{
+	return cfg->tls_cert != NULL && cfg->tls_key != NULL;
+}
+
 void
 settings_free(struct settings *cfg)
 {
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
 	free(cfg->listen_host);
 	free(cfg->database_url);
 	free(cfg->state_dir);

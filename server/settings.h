@@ -33,6 +33,8 @@ struct settings {
 	char *public_base_url;    /* base of absolute links */
 	char *issuer_name;        /* Open Badges issuer */
 	char *issuer_email;
+	char *tls_cert;             /* PEM certificate chain served over HTTPS, or NULL (HTTP) */
+	char *tls_key;              /* its PEM private key, or NULL */
 	char *webhook_ca_file;      /* extra trusted CAs for https webhooks, or NULL */
 	bool webhook_allow_private; /* webhooks may reach loopback/private/link-local/metadata */
 	char *webhook_allow_cidrs;  /* comma list of CIDRs allowed anyway, or NULL */
@@ -56,6 +58,10 @@ enum settings_result { SETTINGS_OK, SETTINGS_HELP, SETTINGS_ERROR };
  */
 enum settings_result settings_parse(struct settings *cfg, int argc, char **argv, char *err,
                                     size_t errlen) __attribute__((warn_unused_result));
+
+/* Whether tandemd serves HTTPS itself (--tls-cert and --tls-key given): the one place other
+ * modules ask (HSTS, Secure cookies). */
+bool settings_tls(const struct settings *cfg);
 
 /* Prints the usage text, listing every flag with its environment variable and default. */
 void settings_usage(const char *argv0);

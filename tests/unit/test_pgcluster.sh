@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Exercises server/pgcluster.c through tests/unit/pgcluster_driver: first start (initdb), socket
-# access from another OS user, attach to a running cluster, crash recovery after kill -9 of the
-# postmaster, clean stop, restart without initdb. Usage: test_pgcluster.sh [DRIVER]
+# access from another OS user, two users of one cluster (the first to leave leaves it running), the
+# last user stopping a cluster it adopted, crash recovery after kill -9 of the postmaster, clean
+# stop, restart without initdb. Usage: test_pgcluster.sh [DRIVER]
 set -euo pipefail
 
 DRIVER="${1:-${PGCLUSTER_DRIVER:-$(dirname "$0")/pgcluster_driver}}"
@@ -103,12 +104,21 @@ if [[ $(id -u) -eq 0 ]] && sql_as_nobody "$CI"; then
 fi
 
 STEPS=$((STEPS + 1))
-echo "2. attach to the running cluster: stop must leave it running"
-"$DRIVER" run "$STATE" </dev/null >/dev/null || fail "attach"
-[[ "$(sql "$CI" "SELECT x FROM probe")" == 42 ]] || fail "cluster gone after attach/stop"
+echo "2. two users: the one leaving while the other holds the cluster leaves it running"
+start_held
+"$DRIVER" run "$STATE" </dev/null >/dev/null 2>"$TMP/err" || fail "attach"
+grep -q 'another process still uses' "$TMP/err" || fail "second user did not see the first: $(cat "$TMP/err")"
+[[ "$(sql "$CI" "SELECT x FROM probe")" == 42 ]] || fail "cluster gone while another user holds it"
 
 STEPS=$((STEPS + 1))
-echo "3. kill -9 the postmaster, then start again (crash recovery)"
+echo "3. the last user stops the cluster it adopted (its starter exited without stopping it)"
+stop_held
+[[ ! -e "$STATE/pgdata/postmaster.pid" ]] || fail "adopted cluster left running (postmaster.pid)"
+"$BINDIR/pg_isready" -q -h "$STATE/run" && fail "adopted cluster still accepting after the last user left"
+
+STEPS=$((STEPS + 1))
+echo "4. kill -9 the postmaster, then start again (crash recovery)"
+CI="$("$DRIVER" leak "$STATE")" || fail "start to crash"
 PM_PID="$(head -1 "$STATE/pgdata/postmaster.pid")"
 kill -9 "$PM_PID"
 for _ in $(seq 1 100); do
@@ -123,7 +133,7 @@ stop_held
 "$BINDIR/pg_isready" -q -h "$STATE/run" && fail "server still accepting after stop"
 
 STEPS=$((STEPS + 1))
-echo "4. restart after clean stop: no second initdb, fast mode"
+echo "5. restart after clean stop: no second initdb, fast mode"
 TANDEM_PG_FAST=1 start_held
 [[ "$(sql "$CI" "SHOW fsync")" == off ]] || fail "TANDEM_PG_FAST ignored"
 [[ "$(sql "$CI" "SELECT count(*) FROM probe")" == 1 ]] || fail "data after restart"
@@ -132,7 +142,7 @@ stop_held
 
 if [[ $(id -u) -eq 0 ]]; then
 	STEPS=$((STEPS + 1))
-	echo "5. root: unsearchable parent and missing account are reported"
+	echo "6. root: unsearchable parent and missing account are reported"
 	mkdir -m 0700 "$TMP/closed"
 	out="$("$DRIVER" run "$TMP/closed/state" </dev/null 2>&1)" && fail "closed parent accepted"
 	[[ "$out" == *"not searchable"* ]] || fail "unclear message: $out"
