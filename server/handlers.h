@@ -65,5 +65,6 @@ extern const struct route_table stats_routes;        /* stats.c: JSON and CSV */
 extern const struct route_table tokens_routes;       /* tokens.c */
 extern const struct route_table webhooks_routes;     /* webhooks.c */
 extern const struct route_table openbadges_routes;   /* openbadges.c */
+extern const struct route_table auth_routes;         /* auth.c: single sign-on, browser sessions */
 
 #endif

@@ -29,6 +29,9 @@ ENDPOINTS = {
     "issue_token": ("POST", "/v1/tokens", lambda: {"scope": "read", "expires_in_days": 1}),
     "list_tokens": ("GET", "/v1/tokens", None),
     "revoke_token_other": ("DELETE", "/v1/tokens/{other_token}", None),
+    "sso_login": ("GET", "/v1/auth/login", None),
+    "sso_callback": ("GET", "/v1/auth/callback?code=c&state=s", None),
+    "sso_logout": ("POST", "/v1/auth/logout", None),
 }
 
 # who -> expected status (or (status, code))
@@ -55,6 +58,11 @@ TABLE = {
     "list_tokens": {"anonymous": 401, "employee": 200, "hr": 200},
     # an employee cannot see another's token (404), HR revokes anyone's
     "revoke_token_other": {"anonymous": 401, "employee": 404, "hr": 204},
+    # single sign-on is not configured on the shared server (test_oidc_*.py run servers with it)
+    "sso_login": {w: (404, "sso_not_configured") for w in ("anonymous", "employee", "hr")},
+    "sso_callback": {w: (404, "sso_not_configured") for w in ("anonymous", "employee", "hr")},
+    # revokes the token used (HR: a fresh one, not the suite's)
+    "sso_logout": {"anonymous": 401, "employee": 204, "hr": 204},
 }
 
 CASES = [(ep, who, status) for ep, row in TABLE.items() for who, status in row.items()]
@@ -89,10 +97,15 @@ def test_authorisation_table(api, make_employee, hr_token, authz_skill, authz_we
     path = template.format(own=me.id, other=other.id, slug=authz_skill, webhook=authz_webhook,
                            other_token=other_token)
     token = {"anonymous": None, "employee": me.token, "hr": hr_token}[who]
+    if endpoint == "sso_logout" and who == "hr":
+        token = api.post("/v1/tokens", {"expires_in_days": 1}, token=hr_token).body["token"]
+    expected, code = expected if isinstance(expected, tuple) else (expected, CODES.get(expected))
     r = api.request(method, path, token=token, json_body=body_factory() if body_factory else None)
     assert r.status == expected, f"{who} {method} {path}: expected {expected}, got {r}"
-    if expected in CODES:
-        assert r.body["code"] == CODES[expected]
+    if code is not None:
+        assert r.body["code"] == code
+    if endpoint == "sso_logout" and who != "anonymous":
+        assert api.get("/v1/tokens", token=token).status == 401, "logout left the token valid"
     if endpoint == "delete_me" and who != "employee":
         assert api.get("/v1/me", token=me.token).status == 200, "a refused DELETE erased the employee"
 
