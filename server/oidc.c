@@ -273,6 +273,8 @@ oidc_http(struct event_base *base, const char *url, const char *form, const char
 	evhttp_add_header(hdr, "Host", port == (tls ? 443 : 80) ? host : hostport);
 	evhttp_add_header(hdr, "Accept", "application/json");
 	evhttp_add_header(hdr, "User-Agent", "tandemd-oidc");
+	/* one request per connection: an idle keep-alive connection would outlive the exchange */
+	evhttp_add_header(hdr, "Connection", "close");
 	if (form != NULL) {
 		evhttp_add_header(hdr, "Content-Type", "application/x-www-form-urlencoded");
 		if (basic != NULL)
