@@ -5,11 +5,12 @@ set -euo pipefail
 
 PACKAGES=(
 	build-essential autoconf automake pkg-config
-	libevent-dev libssl-dev libpq-dev libjansson-dev libglpk-dev
+	libevent-dev libssl-dev libpq-dev libjansson-dev libglpk-dev libcjose-dev
 	postgresql-15 postgresql-client-15
 	tzdata curl ca-certificates openssl
 	python3 python3-pytest python3-requests python3-jsonschema python3-yaml python3-scipy
 	python3-numpy python3-icalendar python3-recurring-ical-events python3-dateutil
+	python3-jwcrypto
 	nodejs npm
 	chromium fonts-dejavu-core # browser tests (tests/web): Debian's chromium, driven headless by playwright-core
 	nginx

@@ -20,6 +20,10 @@ run_suite() { # $1 = build flag ("" or --asan)
 	}
 }
 
+# the OpenID Provider the single sign-on tests start (oidc-provider, pinned in its lockfile)
+echo "== npm ci in tests/oidc"
+(cd tests/oidc && npm ci --ignore-scripts --no-audit --no-fund) || status=1
+
 echo "== lint api-spec/openapi.yaml"
 scripts/lint-spec.sh || status=1
 run_suite "" || status=1

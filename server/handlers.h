@@ -74,5 +74,6 @@ extern const struct route_table hr_import_routes;    /* hr_import.c: the HR syst
 extern const struct route_table scim_routes;         /* scim.c: SCIM 2.0 provisioning */
 extern const struct route_table esn_routes;          /* esn.c: ESN activity in, givers, impact */
 extern const struct route_table static_routes;       /* static.c: the web app, searched last */
+extern const struct route_table auth_routes;         /* auth.c: single sign-on, browser sessions */
 
 #endif

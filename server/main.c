@@ -10,6 +10,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "migrate.h"
+#include "oidc.h"
 #include "pgcluster.h"
 #include "server.h"
 #include "settings.h"
@@ -119,6 +120,10 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready,
 		log_msg("error", "%s", err);
 		goto out;
 	}
+	if (!oidc_init(cfg, err, sizeof(err))) { /* reads --oidc-ca-file while still root */
+		log_msg("error", "%s", err);
+		goto out;
+	}
 	if (!main_drop_privileges(cfg)) /* before any thread or solver child exists */
 		goto out;
 	if (cluster != NULL && !pgcluster_supervise(cluster)) {
@@ -164,6 +169,7 @@ out:
 	/* pools before upkeep: they fail queued upkeep queries into upkeep's callbacks */
 	workers_close(ws);
 	upkeep_free(upkeep);
+	oidc_free(); /* its resolvers live on the loops' bases */
 	workers_free(ws);
 	listener_free(listener);
 	metrics_free_all();

@@ -124,6 +124,8 @@ request_free(struct request *r, bool sent)
 
 	if (!r->gone)
 		listener_watch_gone(r->ev, NULL);
+	if (r->data_free != NULL)
+		r->data_free(r);
 	evhttp_clear_headers(&r->query);
 	json_decref(r->body);
 	free(r->held_error);

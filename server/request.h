@@ -36,6 +36,7 @@ struct request {
 	int held_status;
 	char *held_error; /* JSON text of the held error */
 	void *data;       /* handler-owned state, freed by the handler before replying */
+	void (*data_free)(struct request *r); /* or, when set, by this whenever r is freed */
 };
 
 /* Handler continuation receiving a successful query result (tuples or command OK). */

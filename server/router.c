@@ -1,6 +1,7 @@
 /* The generic request engine: finds the route among the resources' tables, checks what its row
  * declares, then runs its one statement (authentication included) and replies. */
 #include "router.h"
+#include "auth.h"
 #include "handlers.h"
 #include "ratelimit.h"
 #include "request.h"
@@ -19,7 +20,7 @@ static const struct route_table *const router_tables[] = {
     &health_routes,   &employees_routes, &skills_routes,       &rounds_routes,    &pairs_routes,
     &sessions_routes, &badges_routes,    &leaderboards_routes, &activity_routes,  &stats_routes,
     &tokens_routes,   &webhooks_routes,  &openbadges_routes,   &hr_import_routes, &scim_routes,
-    &esn_routes,      &static_routes, /* the web app, searched last */
+    &esn_routes,      &auth_routes,      &static_routes, /* the web app, searched last */
 };
 
 #define ROUTER_NTABLES (sizeof(router_tables) / sizeof(router_tables[0]))
@@ -263,7 +264,8 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 	struct server *srv = arg;
 	struct request *r = request_new(srv, ev);
 	const char *token, *method, *header;
-	char allow[64];
+	char allow[64], cookie[TOKEN_LEN + 1];
+	bool from_cookie = false;
 	size_t limit;
 
 	if (r == NULL) {
@@ -334,6 +336,11 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 		return;
 	header = evhttp_find_header(evhttp_request_get_input_headers(ev), "Authorization");
 	token = token_from_header(header);
+	/* a browser signed in through single sign-on sends its session cookie instead */
+	if (header == NULL && auth_cookie_session(r, cookie, sizeof(cookie))) {
+		token = cookie;
+		from_cookie = true;
+	}
 	if (token == NULL) {
 		if (header != NULL)
 			ratelimit_note_failure(r);
@@ -348,6 +355,14 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 	/* one round trip: the route's statement authenticates; a refusal before it waits for
 	 * api.authorize */
 	r->hold_error = router_hold_cb;
+	/* the browser sends cookies with any request, a forged one too: writes must prove they come
+	 * from our page (double submit of the CSRF cookie in a header) */
+	if (from_cookie && strcmp(method, "GET") != 0 && !auth_csrf_ok(r, token)) {
+		request_reply_error(r, 403, "csrf_failed", NULL,
+		                    "a write with the session cookie needs the X-CSRF-Token header "
+		                    "holding the tandem_csrf cookie's value");
+		return;
+	}
 	if (token_has_prefix(token, TOKEN_PREFIX_READ) && strcmp(method, "GET") != 0) {
 		request_reply_error(r, 403, "insufficient_scope", NULL,
 		                    "this token is read-only: %s needs a token of scope write",

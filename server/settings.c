@@ -56,6 +56,17 @@ enum {
 	OPT_AUTH_FAILURE_RATE,
 	OPT_ESN_SECRET,
 	OPT_WEB_DIR,
+	OPT_OIDC_ISSUER,
+	OPT_OIDC_CLIENT_ID,
+	OPT_OIDC_SECRET_FILE,
+	OPT_OIDC_REDIRECT_URI,
+	OPT_OIDC_EMAIL_CLAIM,
+	OPT_OIDC_HR_CLAIM,
+	OPT_OIDC_HR_VALUE,
+	OPT_OIDC_JIT,
+	OPT_OIDC_CA_FILE,
+	OPT_SESSION_IDLE,
+	OPT_SESSION_MAX,
 	OPT_EMAIL,
 	OPT_NAME,
 	OPT_HELP,
@@ -155,6 +166,33 @@ settings_set(char **dst, const char *src)
 {
 	free(*dst);
 	*dst = src ? strdup(src) : NULL;
+}
+
+/* Reads the client secret from path (first line, trailing newline dropped) into *out; the secret
+ * never appears on the command line. Read before privileges are dropped. */
+static bool
+settings_read_secret(const char *path, char **out, char *err, size_t errlen)
+{
+	char buf[1024];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		snprintf(err, errlen, "--oidc-client-secret-file: cannot open %s: %s", path,
+		         strerror(errno));
+		return false;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		snprintf(err, errlen, "--oidc-client-secret-file: %s is empty", path);
+		return false;
+	}
+	free(*out);
+	*out = strdup(buf);
+	return *out != NULL;
 }
 
 /* Applies one option value (from a flag or an environment variable) to cfg. */
@@ -323,6 +361,38 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 		}
 		settings_set(&cfg->esn_secret, *val ? val : NULL);
 		return true;
+	case OPT_OIDC_ISSUER:
+		settings_set(&cfg->oidc_issuer, *val ? val : NULL);
+		return true;
+	case OPT_OIDC_CLIENT_ID:
+		settings_set(&cfg->oidc_client_id, val);
+		return true;
+	case OPT_OIDC_SECRET_FILE:
+		return settings_read_secret(val, &cfg->oidc_client_secret, err, errlen);
+	case OPT_OIDC_REDIRECT_URI:
+		settings_set(&cfg->oidc_redirect_uri, val);
+		return true;
+	case OPT_OIDC_EMAIL_CLAIM:
+		settings_set(&cfg->oidc_email_claim, val);
+		return true;
+	case OPT_OIDC_HR_CLAIM:
+		settings_set(&cfg->oidc_hr_claim, *val ? val : NULL);
+		return true;
+	case OPT_OIDC_HR_VALUE:
+		settings_set(&cfg->oidc_hr_value, *val ? val : NULL);
+		return true;
+	case OPT_OIDC_JIT:
+		cfg->oidc_jit = val == NULL || strcmp(val, "0") != 0;
+		return true;
+	case OPT_OIDC_CA_FILE:
+		settings_set(&cfg->oidc_ca_file, *val ? val : NULL);
+		return true;
+	case OPT_SESSION_IDLE:
+		return settings_int(val, 1, 10080, "--session-idle-minutes",
+		                    &cfg->session_idle_minutes, err, errlen);
+	case OPT_SESSION_MAX:
+		return settings_int(val, 1, 720, "--session-max-hours", &cfg->session_max_hours,
+		                    err, errlen);
 	case OPT_DEMO:
 		cfg->demo = val == NULL || strcmp(val, "0") != 0;
 		return true;
@@ -375,6 +445,17 @@ static const struct {
     {"TANDEM_AUTH_FAILURE_RATE", OPT_AUTH_FAILURE_RATE},
     {"TANDEM_ESN_SECRET", OPT_ESN_SECRET},
     {"TANDEM_WEB_DIR", OPT_WEB_DIR},
+    {"TANDEM_OIDC_ISSUER", OPT_OIDC_ISSUER},
+    {"TANDEM_OIDC_CLIENT_ID", OPT_OIDC_CLIENT_ID},
+    {"TANDEM_OIDC_CLIENT_SECRET_FILE", OPT_OIDC_SECRET_FILE},
+    {"TANDEM_OIDC_REDIRECT_URI", OPT_OIDC_REDIRECT_URI},
+    {"TANDEM_OIDC_EMAIL_CLAIM", OPT_OIDC_EMAIL_CLAIM},
+    {"TANDEM_OIDC_HR_CLAIM", OPT_OIDC_HR_CLAIM},
+    {"TANDEM_OIDC_HR_VALUE", OPT_OIDC_HR_VALUE},
+    {"TANDEM_OIDC_JIT", OPT_OIDC_JIT},
+    {"TANDEM_OIDC_CA_FILE", OPT_OIDC_CA_FILE},
+    {"TANDEM_SESSION_IDLE_MINUTES", OPT_SESSION_IDLE},
+    {"TANDEM_SESSION_MAX_HOURS", OPT_SESSION_MAX},
 };
 
 /* The default number of event loops: one per online core. */
@@ -405,6 +486,8 @@ settings_default_schema_dir(void)
 static enum signup_mode
 settings_default_signup_mode(const struct settings *cfg)
 {
+	if (cfg->oidc_issuer != NULL)
+		return SIGNUP_CLOSED;
 	if (cfg->allowed_domains != NULL)
 		return SIGNUP_DOMAIN;
 	return SIGNUP_OPEN;
@@ -461,6 +544,17 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"auth-failure-rate", required_argument, NULL, OPT_AUTH_FAILURE_RATE},
 	    {"esn-secret", required_argument, NULL, OPT_ESN_SECRET},
 	    {"web-dir", required_argument, NULL, OPT_WEB_DIR},
+	    {"oidc-issuer", required_argument, NULL, OPT_OIDC_ISSUER},
+	    {"oidc-client-id", required_argument, NULL, OPT_OIDC_CLIENT_ID},
+	    {"oidc-client-secret-file", required_argument, NULL, OPT_OIDC_SECRET_FILE},
+	    {"oidc-redirect-uri", required_argument, NULL, OPT_OIDC_REDIRECT_URI},
+	    {"oidc-email-claim", required_argument, NULL, OPT_OIDC_EMAIL_CLAIM},
+	    {"oidc-hr-claim", required_argument, NULL, OPT_OIDC_HR_CLAIM},
+	    {"oidc-hr-value", required_argument, NULL, OPT_OIDC_HR_VALUE},
+	    {"oidc-jit", no_argument, NULL, OPT_OIDC_JIT},
+	    {"oidc-ca-file", required_argument, NULL, OPT_OIDC_CA_FILE},
+	    {"session-idle-minutes", required_argument, NULL, OPT_SESSION_IDLE},
+	    {"session-max-hours", required_argument, NULL, OPT_SESSION_MAX},
 	    {"email", required_argument, NULL, OPT_EMAIL},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"help", no_argument, NULL, OPT_HELP},
@@ -491,6 +585,9 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	cfg->token_days = 90;
 	cfg->signup_rate = 120;
 	cfg->auth_failure_rate = 60;
+	cfg->oidc_email_claim = strdup("email");
+	cfg->session_idle_minutes = 60;
+	cfg->session_max_hours = 12;
 	settings_signup_mode_set = false;
 
 	for (size_t i = 0; i < sizeof(settings_env) / sizeof(settings_env[0]); i++) {
@@ -528,6 +625,18 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
 		snprintf(err, errlen, "--tls-cert and --tls-key go together (got only %s)",
 		         cfg->tls_cert != NULL ? "--tls-cert" : "--tls-key");
+		return SETTINGS_ERROR;
+	}
+	if (cfg->oidc_issuer != NULL &&
+	    (cfg->oidc_client_id == NULL || cfg->oidc_client_secret == NULL ||
+	     cfg->oidc_redirect_uri == NULL)) {
+		snprintf(err, errlen,
+		         "--oidc-issuer needs --oidc-client-id, "
+		         "--oidc-client-secret-file and --oidc-redirect-uri");
+		return SETTINGS_ERROR;
+	}
+	if ((cfg->oidc_hr_claim == NULL) != (cfg->oidc_hr_value == NULL)) {
+		snprintf(err, errlen, "--oidc-hr-claim and --oidc-hr-value go together");
 		return SETTINGS_ERROR;
 	}
 	if (cfg->admin_command != NULL && strcmp(cfg->admin_command, "create-hr") != 0 &&
@@ -628,6 +737,27 @@ settings_usage(const char *argv0)
 	    "signed ESN event deliveries;\n"
 	    "                                                      without it POST /v1/esn/events "
 	    "answers 503 (none)\n"
+	    "  --oidc-issuer URL           TANDEM_OIDC_ISSUER      single sign-on: the OpenID "
+	    "Provider's issuer (off)\n"
+	    "  --oidc-client-id ID         TANDEM_OIDC_CLIENT_ID   this relying party's client id\n"
+	    "  --oidc-client-secret-file F TANDEM_OIDC_CLIENT_SECRET_FILE  file holding the client "
+	    "secret\n"
+	    "  --oidc-redirect-uri URL     TANDEM_OIDC_REDIRECT_URI  registered redirect URI "
+	    "(.../v1/auth/callback)\n"
+	    "  --oidc-email-claim C        TANDEM_OIDC_EMAIL_CLAIM ID token claim naming the "
+	    "employee (email)\n"
+	    "  --oidc-hr-claim C           TANDEM_OIDC_HR_CLAIM    claim (e.g. groups, roles) "
+	    "making a user HR (none)\n"
+	    "  --oidc-hr-value V           TANDEM_OIDC_HR_VALUE    value that claim must contain\n"
+	    "  --oidc-jit                  TANDEM_OIDC_JIT=1       create unknown employees who "
+	    "sign "
+	    "in (off)\n"
+	    "  --oidc-ca-file PATH         TANDEM_OIDC_CA_FILE     extra trusted CAs for the "
+	    "provider (system store)\n"
+	    "  --session-idle-minutes N    TANDEM_SESSION_IDLE_MINUTES  browser session idle "
+	    "limit (60)\n"
+	    "  --session-max-hours N       TANDEM_SESSION_MAX_HOURS  browser session lifetime "
+	    "(12)\n"
 	    "  -h, --help                                          this text\n",
 	    argv0, argv0, argv0, TANDEM_PG_BINDIR, settings_default_schema_dir(),
 	    settings_default_web_dir(), settings_default_threads());
@@ -658,6 +788,16 @@ settings_free(struct settings *cfg)
 	free(cfg->webhook_ca_file);
 	free(cfg->webhook_allow_cidrs);
 	free(cfg->esn_secret);
+	free(cfg->oidc_issuer);
+	free(cfg->oidc_client_id);
+	if (cfg->oidc_client_secret != NULL)
+		explicit_bzero(cfg->oidc_client_secret, strlen(cfg->oidc_client_secret));
+	free(cfg->oidc_client_secret);
+	free(cfg->oidc_redirect_uri);
+	free(cfg->oidc_email_claim);
+	free(cfg->oidc_hr_claim);
+	free(cfg->oidc_hr_value);
+	free(cfg->oidc_ca_file);
 	free(cfg->admin_command);
 	free(cfg->admin_email);
 	free(cfg->admin_name);

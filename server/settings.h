@@ -46,6 +46,18 @@ struct settings {
 	int signup_rate;       /* sign-ups a minute per client address (burst too); 0 = no limit */
 	int auth_failure_rate; /* failed authentications a minute per client address; 0 = none */
 	char *esn_secret;      /* HMAC key of signed ESN deliveries, or NULL (endpoint off) */
+	/* single sign-on (OpenID Connect); oidc_issuer NULL = off */
+	char *oidc_issuer;        /* issuer URL, its discovery document under /.well-known */
+	char *oidc_client_id;     /* this relying party's client id */
+	char *oidc_client_secret; /* read from --oidc-client-secret-file at start */
+	char *oidc_redirect_uri;  /* registered redirect URI ({public base}/v1/auth/callback) */
+	char *oidc_email_claim;   /* claim naming the employee (email) */
+	char *oidc_hr_claim;      /* claim (string or array) that makes a user HR, or NULL */
+	char *oidc_hr_value;      /* the value it must contain */
+	bool oidc_jit;            /* create employees who sign in but are unknown */
+	char *oidc_ca_file;       /* extra trusted CAs for the provider, or NULL */
+	int session_idle_minutes; /* a browser session ends after this long unused */
+	int session_max_hours;    /* and this long after sign-in whatever happens */
 	/* admin sub-command */
 	char *admin_command; /* "create-hr" or NULL when serving */
 	char *admin_email;

@@ -48,6 +48,9 @@ ENDPOINTS = {
     "esn_ambassadors": ("GET", "/v1/esn/ambassadors", None),
     "esn_impact": ("GET", "/v1/esn/impact", None),
     "esn_me": ("GET", "/v1/me/esn", None),
+    "sso_login": ("GET", "/v1/auth/login", None),
+    "sso_callback": ("GET", "/v1/auth/callback?code=c&state=s", None),
+    "sso_logout": ("POST", "/v1/auth/logout", None),
 }
 
 # who -> expected status (or (status, code))
@@ -90,6 +93,11 @@ TABLE = {
     "esn_ambassadors": {"anonymous": 401, "employee": 403, "hr": 200},
     "esn_impact": {"anonymous": 401, "employee": 403, "hr": 200},
     "esn_me": {"anonymous": 401, "employee": 200, "hr": 403},
+    # single sign-on is not configured on the shared server (test_oidc_*.py run servers with it)
+    "sso_login": {w: (404, "sso_not_configured") for w in ("anonymous", "employee", "hr")},
+    "sso_callback": {w: (404, "sso_not_configured") for w in ("anonymous", "employee", "hr")},
+    # revokes the token used (HR: a fresh one, not the suite's)
+    "sso_logout": {"anonymous": 401, "employee": 204, "hr": 204},
 }
 
 CASES = [(ep, who, status) for ep, row in TABLE.items() for who, status in row.items()]
@@ -124,12 +132,17 @@ def test_authorisation_table(api, make_employee, hr_token, authz_skill, authz_we
     path = template.format(own=me.id, other=other.id, slug=authz_skill, webhook=authz_webhook,
                            other_token=other_token)
     token = {"anonymous": None, "employee": me.token, "hr": hr_token}[who]
+    if endpoint == "sso_logout" and who == "hr":
+        token = api.post("/v1/tokens", {"expires_in_days": 1}, token=hr_token).body["token"]
+    expected, code = expected if isinstance(expected, tuple) else (expected, CODES.get(expected))
     r = api.request(method, path, token=token, json_body=body_factory() if body_factory else None)
     assert r.status == expected, f"{who} {method} {path}: expected {expected}, got {r}"
-    if expected in CODES and path.startswith("/scim/"):  # SCIM's own error schema
+    if code is not None and path.startswith("/scim/"):  # SCIM's own error schema
         assert r.body["status"] == str(expected) and r.body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
-    elif expected in CODES:
-        assert r.body["code"] == CODES[expected]
+    elif code is not None:
+        assert r.body["code"] == code
+    if endpoint == "sso_logout" and who != "anonymous":
+        assert api.get("/v1/tokens", token=token).status == 401, "logout left the token valid"
     if endpoint == "delete_me" and who != "employee":
         assert api.get("/v1/me", token=me.token).status == 200, "a refused DELETE erased the employee"
 

@@ -1,0 +1,64 @@
+-- Single sign-on (OpenID Connect): tandemd checks the provider's ID token itself; these functions
+-- keep the sign-ins in flight and open the browser session of the employee or HR account named.
+
+-- Records a sign-in in flight for ttl seconds (and forgets expired ones).
+CREATE FUNCTION api.oidc_login_begin(p_state bytea, p_nonce text, p_verifier text, ttl integer)
+RETURNS void LANGUAGE sql AS $$
+    DELETE FROM oidc_logins WHERE expires_at <= now();
+    INSERT INTO oidc_logins (state_hash, nonce, code_verifier, expires_at)
+    VALUES (p_state, p_nonce, p_verifier, now() + ttl * interval '1 second');
+$$;
+
+-- Takes (once: it is deleted) the sign-in of a state: {nonce, code_verifier}; 400 when the state is
+-- unknown, used already or expired.
+CREATE FUNCTION api.oidc_login_take(p_state bytea) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    l oidc_logins;
+BEGIN
+    DELETE FROM oidc_logins WHERE state_hash = p_state RETURNING * INTO l;
+    IF NOT FOUND OR l.expires_at <= now() THEN
+        PERFORM api_fail(400, 'sso_state_invalid', 'state',
+                         'this sign-in is unknown, used already or expired: start again at /v1/auth/login');
+    END IF;
+    RETURN jsonb_build_object('nonce', l.nonce, 'code_verifier', l.code_verifier);
+END $$;
+
+-- Opens a browser session (a token of kind session, idle and absolute lifetimes) for the user the
+-- provider vouched for: an HR account when the HR claim matched (created on first sign-in: the
+-- provider is the authority on who is HR), else the employee of that email; an unknown employee is
+-- created from the claims when just-in-time creation is on, refused with 403 otherwise.
+CREATE FUNCTION api.oidc_sign_in(new_hash bytea, p_email text, p_name text, is_hr boolean,
+                                 jit boolean, idle_seconds integer, max_seconds integer)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    eid bigint;
+    hid bigint;
+    nm text := coalesce(nullif(btrim(p_name), ''), split_part(p_email, '@', 1));
+BEGIN
+    IF p_email IS NULL OR p_email !~ '^[^@\s]+@[^@\s]+$' THEN
+        PERFORM api_fail(403, 'sso_no_email', 'email',
+                         'the identity provider sent no usable email for this account');
+    END IF;
+    IF is_hr THEN
+        SELECT id INTO hid FROM hr_accounts WHERE lower(email) = lower(p_email);
+        IF NOT FOUND THEN
+            INSERT INTO hr_accounts (email, display_name) VALUES (lower(p_email), left(nm, 100))
+            RETURNING id INTO hid;
+        END IF;
+    ELSE
+        SELECT id INTO eid FROM employees WHERE lower(email) = lower(p_email);
+        IF NOT FOUND AND jit THEN
+            INSERT INTO employees (email, display_name, department, timezone, languages, role)
+            VALUES (lower(p_email), left(nm, 100), 'Unassigned', 'UTC', '{en}', 'mentee')
+            RETURNING id INTO eid;
+        ELSIF NOT FOUND THEN
+            PERFORM api_fail(403, 'sso_unknown_employee', 'email',
+                             format('%s signed in at the identity provider but is not a Tandem employee: '
+                                    'ask HR to import or provision this account', lower(p_email)));
+        END IF;
+    END IF;
+    INSERT INTO api_tokens (token_hash, employee_id, hr_id, kind, scope, name, expires_at, idle_seconds)
+    VALUES (new_hash, eid, hid, 'session', 'write', 'browser session',
+            now() + max_seconds * interval '1 second', idle_seconds);
+    RETURN jsonb_build_object('employee_id', eid, 'hr_id', hid);
+END $$;

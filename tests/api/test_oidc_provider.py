@@ -1,0 +1,176 @@
+"""Single sign-on through a real OpenID Provider: the npm package oidc-provider (certified
+implementation, pinned in tests/oidc/package-lock.json, installed by scripts/test.sh with
+`npm ci --ignore-scripts`), driven like a browser: /v1/auth/login, the provider's login and consent
+forms, back to /v1/auth/callback, then the session cookie reaches /v1/me."""
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.parse
+import uuid
+
+import pytest
+import requests
+
+import conftest
+from conftest import Client, Tandemd, assert_error, employee_body, free_port, make_state_dir
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OIDC_DIR = os.path.join(HERE, "..", "oidc")
+CLIENT_ID = "tandem"
+CLIENT_SECRET = "real-provider-secret-for-tests"
+
+
+class RealProvider:
+    def __init__(self, redirect_uris, accounts):
+        if not os.path.isdir(os.path.join(OIDC_DIR, "node_modules", "oidc-provider")):
+            pytest.fail("tests/oidc/node_modules missing: run `npm ci --ignore-scripts` in tests/oidc "
+                        "(scripts/test.sh does)", pytrace=False)
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.log_path = f"/tmp/oidc-provider-{self.port}.log"
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            ["node", "provider.mjs", str(self.port), ",".join(redirect_uris), CLIENT_ID, CLIENT_SECRET,
+             json.dumps(accounts)], cwd=OIDC_DIR, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.issuer + "/.well-known/openid-configuration", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            assert self.proc.poll() is None, self.tail()
+            time.sleep(0.1)
+        self.stop()
+        raise AssertionError("oidc-provider did not start\n" + self.tail())
+
+    def tail(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")[-3000:]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+
+ACCOUNTS = {
+    "ada": {"email": "ada-{tag}@example.com", "email_verified": True, "name": "Ada Lovelace"},
+    "hr": {"email": "hr-{tag}@example.com", "email_verified": True, "name": "Grace HR",
+           "groups": ["staff", "tandem-hr"]},
+    "stranger": {"email": "stranger-{tag}@example.com", "email_verified": True, "name": "Stranger"},
+    "newcomer": {"email": "newcomer-{tag}@example.com", "email_verified": True, "name": "New Comer"},
+}
+
+
+def start_tandemd(port, provider, secret_file, extra=()):
+    state = make_state_dir("tandem-oidc-real-")
+    base = f"http://127.0.0.1:{port}"
+    args = ["--state-dir", state, "--signup-mode", "open", "--public-base-url", base,
+            "--oidc-issuer", provider.issuer, "--oidc-client-id", CLIENT_ID,
+            "--oidc-client-secret-file", secret_file, "--oidc-redirect-uri", base + "/v1/auth/callback",
+            "--oidc-hr-claim", "groups", "--oidc-hr-value", "tandem-hr"] + list(extra)
+    orig = conftest.free_port
+    conftest.free_port = lambda: port
+    try:
+        return Tandemd(args, state, name="tandemd-oidc-real")
+    finally:
+        conftest.free_port = orig
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    tag = uuid.uuid4().hex[:8]
+    accounts = {k: {c: (v.format(tag=tag) if isinstance(v, str) else v) for c, v in claims.items()}
+                for k, claims in ACCOUNTS.items()}
+    port, jit_port = free_port(), free_port()
+    provider = RealProvider([f"http://127.0.0.1:{p}/v1/auth/callback" for p in (port, jit_port)], accounts)
+    secret = tmp_path_factory.mktemp("oidc-real") / "secret"
+    secret.write_text(CLIENT_SECRET + "\n")
+    srv = start_tandemd(port, provider, str(secret))
+    jit = start_tandemd(jit_port, provider, str(secret), ["--oidc-jit"])
+    yield {"provider": provider, "srv": srv, "jit": jit, "accounts": accounts}
+    for s in (srv, jit):
+        assert s.terminate() == 0, s.tail()
+        s.cleanup()
+    provider.stop()
+
+
+def browser_sign_in(srv, login):
+    """Follows redirects and submits the provider's login and consent forms like a browser; returns
+    (session, the validated response of /v1/auth/callback)."""
+    s = requests.Session()
+    api = Client(srv.base_url)
+    r = api.get("/v1/auth/login", session=s)
+    assert r.status == 302, r
+    url, method, form = r.headers["Location"], "GET", None
+    for _ in range(20):
+        if url.startswith(srv.base_url + "/v1/auth/callback"):
+            path = urllib.parse.urlsplit(url)
+            return s, api.get(path.path + "?" + path.query, session=s)
+        resp = s.request(method, url, data=form, allow_redirects=False, timeout=10)
+        if resp.status_code in (301, 302, 303, 307):
+            url, method, form = urllib.parse.urljoin(url, resp.headers["Location"]), "GET", None
+            continue
+        assert resp.status_code == 200, f"{method} {url}: {resp.status_code} {resp.text[:500]}"
+        action = re.search(r'<form[^>]*action="([^"]+)"', resp.text)
+        prompt = re.search(r'name="prompt" value="(\w+)"', resp.text)
+        assert action and prompt, resp.text[:1000]
+        url, method = urllib.parse.urljoin(url, action.group(1).replace("&amp;", "&")), "POST"
+        form = {"prompt": prompt.group(1)}
+        if prompt.group(1) == "login":
+            form.update({"login": login, "password": "any"})
+    raise AssertionError("no redirect back to tandemd")
+
+
+def test_real_provider_sign_in_reaches_me_with_csrf_on_writes(world):
+    srv, acc = world["srv"], world["accounts"]["ada"]
+    api = Client(srv.base_url)
+    made = api.post("/v1/employees", employee_body(email=acc["email"]))
+    assert made.status == 201, made
+    s, cb = browser_sign_in(srv, "ada")
+    assert cb.status == 302 and cb.headers["Location"] == srv.base_url + "/", cb
+    me = api.get("/v1/me", session=s)
+    assert me.status == 200 and me.body["id"] == made.body["employee"]["id"], me
+    assert_error(api.put("/v1/me/availability", {"slots": []}, session=s), 403, "csrf_failed")
+    put = api.put("/v1/me/availability", {"slots": []}, session=s,
+                  headers={"X-CSRF-Token": s.cookies.get("tandem_csrf")})
+    assert put.status == 200, put
+    # the session is a token of kind session, listed like the others
+    listed = api.get("/v1/tokens", session=s).body["items"]
+    assert any(t["kind"] == "session" for t in listed), listed
+    # bearer clients need no CSRF token
+    assert api.patch("/v1/me", {"site": "Turin"}, token=made.body["token"]).status == 200
+    out = api.post("/v1/auth/logout", session=s, headers={"X-CSRF-Token": s.cookies.get("tandem_csrf")})
+    assert out.status == 204, out
+    stale = requests.Session()
+    stale.cookies.set("tandem_session", cb.raw.cookies.get("tandem_session"))
+    assert_error(api.get("/v1/me", session=stale), 401, "unauthorized")
+
+
+def test_real_provider_hr_group_signs_in_as_hr(world):
+    api = Client(world["srv"].base_url)
+    s, cb = browser_sign_in(world["srv"], "hr")
+    assert cb.status == 302, cb
+    assert api.get("/v1/employees", session=s).status == 200
+    assert_error(api.get("/v1/me", session=s), 403, "forbidden")
+
+
+def test_real_provider_unknown_employee_refused_without_jit(world):
+    s, cb = browser_sign_in(world["srv"], "stranger")
+    assert_error(cb, 403, "sso_unknown_employee", "email")
+    assert world["accounts"]["stranger"]["email"] in cb.body["message"]
+    assert s.cookies.get("tandem_session") is None
+
+
+def test_real_provider_jit_creates_the_employee(world):
+    api = Client(world["jit"].base_url)
+    s, cb = browser_sign_in(world["jit"], "newcomer")
+    assert cb.status == 302, cb
+    me = api.get("/v1/me", session=s)
+    assert me.status == 200, me
+    assert me.body["email"] == world["accounts"]["newcomer"]["email"]
+    assert me.body["display_name"] == "New Comer"
