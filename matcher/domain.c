@@ -27,6 +27,13 @@ static const char *const rule_names[R_COUNT] = {"language",       "skill",   "av
                                                 "reporting_line", "history", "forbidden"};
 static const char *const day_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
+/* Weight of a learning goal by its priority (1 = most wanted): the one place this rule lives.
+ * skill_gain = sum over goals of priority_weight[priority] * (level - current_level). */
+#define PRIORITY_MIN 1
+#define PRIORITY_MAX 3
+#define PRIORITY_DEFAULT 1
+static const double priority_weight[PRIORITY_MAX + 1] = {0.0, 3.0, 2.0, 1.0};
+
 struct person {
 	const char *id;
 	int emp, dept, team, tz;
@@ -36,7 +43,7 @@ struct person {
 	int n;        /* teaches (mentor) or goals (mentee) */
 	int *skill;   /* mentor: sorted by skill id */
 	int *level;   /* mentor: level; mentee: current level */
-	double *prio; /* mentee: priority */
+	double *prio; /* mentee: weight of each goal (priority_weight of its priority) */
 	bool prev;
 };
 
@@ -292,8 +299,7 @@ parse_mentee(struct domain *d, json_t *p, const char *ctx, struct person *o, cha
 	for (size_t i = 0; i < n; i++) {
 		json_t *it = json_array_get(arr, i);
 		const char *sk = NULL;
-		long lv = 0;
-		double pr = 1;
+		long lv = 0, pr = PRIORITY_DEFAULT;
 		char c2[96];
 
 		snprintf(c2, sizeof(c2), "%s.goals[%zu]", ctx, i);
@@ -303,17 +309,13 @@ parse_mentee(struct domain *d, json_t *p, const char *ctx, struct person *o, cha
 		}
 		if (!jsonget_string(it, "skill", true, c2, &sk, err) ||
 		    !jsonget_int(it, "current_level", true, 0, 100, c2, &lv, err) ||
-		    !jsonget_number(it, "priority", false, c2, &pr, err))
+		    !jsonget_int(it, "priority", false, PRIORITY_MIN, PRIORITY_MAX, c2, &pr, err))
 			return false;
-		if (pr < 0) {
-			util_errf(err, "%s.priority: must be >= 0", c2);
-			return false;
-		}
 		o->skill[i] = intern_lower(d->skill_map, sk);
 		if (o->skill[i] < 0)
 			return false;
 		o->level[i] = (int)lv;
-		o->prio[i] = pr;
+		o->prio[i] = priority_weight[pr];
 	}
 	o->n = (int)n;
 	return true;

@@ -142,3 +142,20 @@ def test_domain_form_explains_pairs_and_converts_time_zones():
     assert pair["proposed_slot"]["utc"] == {"day": "mon", "start": "08:00", "end": "09:00"}
     assert pair["proposed_slot"]["mentor_local"] == {"day": "mon", "start": "09:00", "end": "10:00"}
     assert pair["proposed_slot"]["mentee_local"] == {"day": "mon", "start": "03:00", "end": "04:00"}
+
+
+def test_priority_one_is_the_most_wanted_goal():
+    """Issue 7: a manager wants esn_posting at priority 1 and video_meetings at priority 3; with one
+    level-4 mentor for each, the esn_posting mentor wins (priority weights 3, 2, 1)."""
+    slot = [{"day": "tue", "start": "10:00", "end": "11:00"}]
+    person = {"timezone": "Europe/Paris", "languages": ["en"], "availability": slot}
+    inst = {"reference_week": "2026-11-30", "session_minutes": 60,
+            "mentors": [dict(person, id="video", capacity=1, teaches=[{"skill": "video_meetings", "level": 4}]),
+                        dict(person, id="esn", capacity=1, teaches=[{"skill": "esn_posting", "level": 4}])],
+            "mentees": [dict(person, id="boss", goals=[{"skill": "esn_posting", "current_level": 0, "priority": 1},
+                                                       {"skill": "video_meetings", "current_level": 0, "priority": 3}])]}
+    out = solved(inst)
+    assert [(p["mentor"], p["mentee"]) for p in out["pairs"]] == [("esn", "boss")]
+    assert out["pairs"][0]["breakdown"]["skill_gain"] == pytest.approx(12)  # weight 3 x (4 - 0)
+    inst["mentees"][0]["goals"][1]["priority"] = 4
+    assert solve(inst, raw=json.dumps(inst).encode()).returncode == 2

@@ -61,14 +61,14 @@ def pairs_of(detail):
 def test_pairs_are_explained_and_unmatched_have_reasons(api, hr_token):
     c = Cohort(api)
     m = c.person("mentor", "IT", teaches=[("linkedin", 5)])
-    e = c.person("mentee", "Sales", learns=[("linkedin", 1, 3)])
-    lonely = c.person("mentee", "Sales", learns=[("linkedin", 1, 3)], languages=("de",))
+    e = c.person("mentee", "Sales", learns=[("linkedin", 1, 1)])
+    lonely = c.person("mentee", "Sales", learns=[("linkedin", 1, 1)], languages=("de",))
     rd = c.round(hr_token)
     assert rd["status"] == "solved" and rd["result"]["solver_status"] == "optimal", rd
     detail = api.get(f"/v1/rounds/{rd['id']}", token=hr_token).body
     assert pairs_of(detail) == [(m["id"], e["id"])]
     pair = detail["pairs"][0]
-    # skill gain: priority 3 x (5 - 1) x weight 1; cross-department bonus 4; 2 h overlap capped at 4 h x 0.5
+    # skill gain: priority 1 (weighs 3) x (5 - 1) x weight 1; cross-department bonus 4; 2 h overlap capped at 4 h x 0.5
     assert pair["breakdown"]["skill_gain"] == pytest.approx(12.0)
     assert pair["breakdown"]["cross_department"] == pytest.approx(4.0)
     assert pair["breakdown"]["overlap"] == pytest.approx(1.0)

@@ -269,7 +269,7 @@ domain_pair_instance(void)
 	    "['fr','en'],'capacity':1,'teaches':[{'skill':'linkedin','level':4}],'availability':[{"
 	    "'day':'mon','start':'15:00','end':'17:00'}]}],"
 	    "'mentees':[{'id':'12','department':'Sales','team':'t2','timezone':'America/New_York',"
-	    "'languages':['en'],'goals':[{'skill':'linkedin','current_level':1,'priority':3}],"
+	    "'languages':['en'],'goals':[{'skill':'linkedin','current_level':1,'priority':1}],"
 	    "'availability':[{'day':'mon','start':'09:00','end':'11:00'}],"
 	    "'previously_unmatched':true}],"
 	    "'reporting_lines':[{'id':'12','manager':'3'},{'id':'3','manager':'99'}],"
@@ -386,6 +386,59 @@ test_domain_rules(void)
 	             "no_candidate") == 0);
 	json_decref(r);
 	json_decref(inst);
+}
+
+/* Priority 1 = most wanted weighs most (issue 7): a manager with esn_posting at priority 1 and
+ * video_meetings at priority 3, one level-4 mentor for each, gets the esn_posting mentor. */
+static void
+test_priority_weights(void)
+{
+	int rc;
+	char *t = fmt(
+	    "{'reference_week':'2026-11-30','session_minutes':60,"
+	    "'mentors':[{'id':'1','timezone':'Europe/Paris','languages':['en'],'capacity':1,"
+	    "'teaches':[{'skill':'video_meetings','level':4}],"
+	    "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]},"
+	    "{'id':'2','timezone':'Europe/Paris','languages':['en'],'capacity':1,"
+	    "'teaches':[{'skill':'esn_posting','level':4}],"
+	    "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}],"
+	    "'mentees':[{'id':'9','timezone':'Europe/Paris','languages':['en'],"
+	    "'goals':[{'skill':'esn_posting','current_level':0,'priority':1},"
+	    "{'skill':'video_meetings','current_level':0,'priority':3}],"
+	    "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}]}");
+	json_t *r = solve_text(t, &rc), *p = json_array_get(json_object_get(r, "pairs"), 0);
+
+	CHECK(rc == 0 && mentor_of(r, "9") && strcmp(mentor_of(r, "9"), "2") == 0);
+	/* weights 3, 2, 1 for priorities 1, 2, 3: 3 x (4 - 0) */
+	CHECK(p && num(json_object_get(p, "breakdown"), "skill_gain") == 12);
+	json_decref(r);
+	free(t);
+	/* priority 2 weighs 2; priorities outside 1..3 or not integers are bad instances */
+	t = fmt("{'reference_week':'2026-11-30','session_minutes':60,"
+	        "'mentors':[{'id':'1','timezone':'UTC','languages':['en'],'capacity':1,"
+	        "'teaches':[{'skill':'x','level':4}],"
+	        "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}],"
+	        "'mentees':[{'id':'9','timezone':'UTC','languages':['en'],"
+	        "'goals':[{'skill':'x','current_level':1,'priority':%s}],"
+	        "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}]}",
+	        "2");
+	r = solve_text(t, &rc);
+	p = json_array_get(json_object_get(r, "pairs"), 0);
+	CHECK(rc == 0 && p && num(json_object_get(p, "breakdown"), "skill_gain") == 6);
+	json_decref(r);
+	free(t);
+	for (int i = 0; i < 3; i++) {
+		static const char *const bad[] = {"0", "4", "1.5"};
+
+		t = fmt("{'reference_week':'2026-11-30','session_minutes':60,'mentors':[],"
+		        "'mentees':[{'id':'9','timezone':'UTC','languages':['en'],"
+		        "'goals':[{'skill':'x','current_level':1,'priority':%s}],"
+		        "'availability':[]}]}",
+		        bad[i]);
+		r = solve_text(t, &rc);
+		CHECK(rc == 2 && r == NULL);
+		free(t);
+	}
 }
 
 /* DST: in the week of 2026-03-09 New York is on EDT but Paris still on CET, so the overlap moves.
@@ -616,7 +669,8 @@ test_random_domain(void)
 			                  "current_level", ecur[e], "priority", 1, "availability",
 			                  "day", "mon", "start", st, "end", en));
 		}
-		/* independent oracle: feasibility and integer score (weights chosen integral) */
+		/* independent oracle: feasibility and integer score (weights chosen integral;
+		 * priority 1 weighs 3, skill_gain weight 2) */
 		for (int e = 0; e < ne; e++)
 			for (int m = 0; m < nm; m++) {
 				int a0 = mh[m] - offs[mz[m]], b0 = eh[e] - offs[ez[e]];
@@ -625,7 +679,7 @@ test_random_domain(void)
 				          mboss[m] != e;
 
 				s.edge[e][m] =
-				    ok ? (mlev[m] - ecur[e]) * 2 + (m % 2 != e % 2 ? 3 : 0) + ov * 1
+				    ok ? (mlev[m] - ecur[e]) * 3 * 2 + (m % 2 != e % 2 ? 3 : 0) + ov * 1
 				       : -1;
 			}
 		json_object_set_new(inst, "objective",
@@ -791,6 +845,7 @@ main(void)
 	test_errors();
 	test_pins_and_side_constraints();
 	test_domain_rules();
+	test_priority_weights();
 	test_dst_week();
 	test_keep();
 	test_random_vs_brute_force();
