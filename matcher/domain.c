@@ -3,7 +3,12 @@
  * Candidate pairs are enumerated per mentee through a skill index (only mentors teaching one of
  * the mentee's goals above the current level are visited), then filtered with bit masks
  * (languages), quarter-hour week bitsets (availability) and an Euler-tour ancestor test
- * (reporting lines). Rule counts use the first failing rule in the order language, skill,
+ * (reporting lines).
+ *
+ * Availability over a period: each person's slots are a bitset of their own local week. For a
+ * mentor zone and a mentee zone, the UTC offset difference takes a few values over the weeks of
+ * the period (clock changes on different dates, or none); a meeting anchored at a mentee-local
+ * slot is valid when it lies inside the mentor's local slots under every one of those values. Rule counts use the first failing rule in the order language, skill,
  * availability, reporting_line, history, forbidden. */
 #include "domain.h"
 
@@ -34,11 +39,21 @@ static const char *const day_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat
 #define PRIORITY_DEFAULT 1
 static const double priority_weight[PRIORITY_MAX + 1] = {0.0, 3.0, 2.0, 1.0};
 
+#define DELTA_MAX 8       /* distinct offset differences of two zones over one period */
+#define GAPS_MAX 32       /* distinct difference patterns over all zone pairs */
+#define PERIOD_MAX_DAYS 800
+
+/* Two zones over the period: mentor offset - mentee offset, in quarter hours (ascending). */
+struct zpair {
+	int nd, gap;        /* gap: index of the pattern {d[i] - d[0]} */
+	short d[DELTA_MAX]; /* every difference met in the period */
+};
+
 struct person {
 	const char *id;
 	int emp, dept, team, tz;
 	uint64_t lang;
-	week_t avail, starts;
+	week_t avail, starts; /* own local week: free slots, starts of a free k-slot window */
 	int cap;
 	int n;        /* teaches (mentor) or goals (mentee) */
 	int *skill;   /* mentor: sorted by skill id */
@@ -50,7 +65,12 @@ struct person {
 struct domain {
 	int nm, ne, nemp, nzones, k_slots;
 	struct person *mentors, *mentees;
-	struct tz_table *zones;
+	short **zoff;        /* per zone: UTC offset (minutes) every quarter hour from day0 - 1 */
+	struct zpair *zp;    /* nzones x nzones, [mentor zone][mentee zone] */
+	int ngaps, gap_n[GAPS_MAX];
+	short gap_d[GAPS_MAX][DELTA_MAX];
+	week_t *lg;          /* per mentor and gap pattern: slots p with p + g a start for all g */
+	int *pin_mentor;     /* per mentee: mentor of its first pin or -1 */
 	struct strmap *zone_map, *skill_map, *lang_map, *emp_map, *dept_map, *team_map;
 	const char **skill_names;
 	double w_skill, w_cross, w_overlap, cap_hours, w_prev;
@@ -63,7 +83,8 @@ struct domain {
 	unsigned char *forb_mentee; /* per mentee: appears in some forbidden entry */
 	int (*counts)[R_COUNT];
 	int *sk_start, *sk_mentor, *sk_level; /* skill index: mentors by level, descending */
-	int ref_y, ref_m, ref_d;
+	long p_start, p_end, day0, nweeks, nsamp; /* period (days since 1970), its first Monday */
+	const char *starts_on, *ends_on;
 };
 
 /* Parses "HH:MM" (00:00 .. 24:00) into minutes. */
@@ -108,9 +129,9 @@ intern_lower(struct strmap *map, const char *s)
 	return strmap_intern(map, buf);
 }
 
-/* Reads the availability list of a person into a UTC week bitset via the zone table. */
+/* Reads the availability list of a person into a bitset of their own local week. */
 static bool
-parse_availability(json_t *p, const char *ctx, const struct tz_table *tz, week_t *out, char **err)
+parse_availability(json_t *p, const char *ctx, week_t *out, char **err)
 {
 	json_t *arr = NULL;
 
@@ -142,7 +163,7 @@ parse_availability(json_t *p, const char *ctx, const struct tz_table *tz, week_t
 		}
 		/* conservative rounding to the quarter-hour grid */
 		for (int q = (a + 14) / 15; q < b / 15; q++)
-			week_set(out, tz->local_to_utc[d * DAY_SLOTS + q]);
+			week_set(out, d * DAY_SLOTS + q);
 	}
 	return true;
 }
@@ -168,23 +189,28 @@ parse_person(struct domain *d, json_t *p, const char *ctx, struct person *o, cha
 		return false;
 	o->tz = strmap_get(d->zone_map, zone);
 	if (o->tz < 0) {
-		struct tz_table *nz;
+		short **nz;
 
 		if (!tz_zone_valid(zone)) {
 			util_errf(err, "%s.timezone: unknown time zone \"%s\"", ctx, zone);
 			return false;
 		}
-		nz = realloc(d->zones, ((size_t)d->nzones + 1) * sizeof(*nz));
+		nz = realloc(d->zoff, ((size_t)d->nzones + 1) * sizeof(*nz));
 		if (nz == NULL)
 			return false;
-		d->zones = nz;
-		if (!tz_table_build(zone, d->ref_y, d->ref_m, d->ref_d, &d->zones[d->nzones])) {
+		d->zoff = nz;
+		nz[d->nzones] = malloc((size_t)d->nsamp * sizeof(short));
+		if (nz[d->nzones] == NULL)
+			return false;
+		d->nzones++;
+		if (!tz_offsets(zone, (long long)(d->day0 - 1) * 86400, d->nsamp,
+		                nz[d->nzones - 1])) {
 			util_errf(err, "%s.timezone: cannot convert time zone \"%s\"", ctx, zone);
 			return false;
 		}
-		if (!strmap_put(d->zone_map, zone, d->nzones, &old))
+		if (!strmap_put(d->zone_map, zone, d->nzones - 1, &old))
 			return false;
-		o->tz = d->nzones++;
+		o->tz = d->nzones - 1;
 	}
 	for (size_t i = 0; i < json_array_size(langs); i++) {
 		json_t *l = json_array_get(langs, i);
@@ -203,7 +229,7 @@ parse_person(struct domain *d, json_t *p, const char *ctx, struct person *o, cha
 		}
 		o->lang |= (uint64_t)1 << id;
 	}
-	if (!parse_availability(p, ctx, &d->zones[o->tz], &o->avail, err))
+	if (!parse_availability(p, ctx, &o->avail, err))
 		return false;
 	week_starts(&o->avail, d->k_slots, &o->starts);
 	return true;
@@ -368,6 +394,239 @@ teaches_any(const struct person *m, const struct person *e)
 	return false;
 }
 
+/* Returns the UTC offset of zone z in minutes at UTC quarter u (counted from day0 00:00 UTC). */
+static int
+zone_minutes(const struct domain *d, int z, long u)
+{
+	long i = u + DAY_SLOTS;
+
+	if (i < 0)
+		i = 0;
+	if (i >= d->nsamp)
+		i = d->nsamp - 1;
+	return d->zoff[z][i];
+}
+
+/* Returns floor(minutes / 15). */
+static int
+quarters_floor(int minutes)
+{
+	return minutes >= 0 ? minutes / 15 : -((-minutes + 14) / 15);
+}
+
+/* Converts a local quarter of zone z (counted from day0 00:00 local) to a UTC quarter. */
+static long
+local_to_utc(const struct domain *d, int z, long local)
+{
+	long u = local - quarters_floor(zone_minutes(d, z, local));
+
+	return local - quarters_floor(zone_minutes(d, z, u));
+}
+
+/* Adds v to an ascending set of at most DELTA_MAX values; false when it is full. */
+static bool
+delta_add(short *set, int *n, int v)
+{
+	int i = *n;
+
+	for (int j = 0; j < *n; j++)
+		if (set[j] == v)
+			return true;
+	if (*n == DELTA_MAX)
+		return false;
+	while (i > 0 && set[i - 1] > v) {
+		set[i] = set[i - 1];
+		i--;
+	}
+	set[i] = (short)v;
+	(*n)++;
+	return true;
+}
+
+/* Returns the offset difference (mentor zone - mentee zone, floor in quarter hours; *hi the
+ * ceiling) met by a meeting at mentee-local slot q of week w, or false when that day is
+ * outside the period. */
+static bool
+pair_delta(const struct domain *d, int zm, int ze, long w, int q, int *lo, int *hi)
+{
+	long day = w * 7 + q / DAY_SLOTS, u;
+	int dm;
+
+	if (d->day0 + day < d->p_start || d->day0 + day > d->p_end)
+		return false;
+	u = local_to_utc(d, ze, day * DAY_SLOTS + q % DAY_SLOTS);
+	dm = zone_minutes(d, zm, u) - zone_minutes(d, ze, u);
+	*lo = quarters_floor(dm);
+	*hi = dm % 15 != 0 ? *lo + 1 : *lo;
+	return true;
+}
+
+/* Computes, for every mentor zone and mentee zone, the offset differences met by a meeting at
+ * any mentee-local quarter of any day of the period, and the pattern {d[i] - d[0]} of each. */
+static bool
+build_zone_pairs(struct domain *d, char **err)
+{
+	int nz = d->nzones;
+
+	d->zp = calloc((size_t)nz * (size_t)nz + 1, sizeof(*d->zp));
+	if (d->zp == NULL)
+		return false;
+	for (int zm = 0; zm < nz; zm++)
+		for (int ze = 0; ze < nz; ze++) {
+			struct zpair *z = &d->zp[zm * nz + ze];
+			int g, lo, hi;
+
+			for (long w = 0; w < d->nweeks; w++)
+				for (int q = 0; q < WEEK_SLOTS; q++) {
+					if (!pair_delta(d, zm, ze, w, q, &lo, &hi))
+						continue;
+					if (!delta_add(z->d, &z->nd, lo) || !delta_add(z->d, &z->nd, hi)) {
+						util_errf(err, "instance: more than %d UTC offset "
+						               "differences between two zones in the period",
+						          DELTA_MAX);
+						return false;
+					}
+				}
+			for (g = 0; g < d->ngaps; g++) {
+				bool same = d->gap_n[g] == z->nd;
+
+				for (int i = 0; same && i < z->nd; i++)
+					same = d->gap_d[g][i] == z->d[i] - z->d[0];
+				if (same)
+					break;
+			}
+			if (g == d->ngaps) {
+				if (g == GAPS_MAX) {
+					util_errf(err, "instance: too many distinct clock-change "
+					               "patterns between zones in the period");
+					return false;
+				}
+				d->gap_n[g] = z->nd;
+				for (int i = 0; i < z->nd; i++)
+					d->gap_d[g][i] = (short)(z->d[i] - z->d[0]);
+				d->ngaps++;
+			}
+			z->gap = g;
+		}
+	return true;
+}
+
+/* Precomputes per mentor and pattern the slots p such that p + g starts a free window of the
+ * mentor for every g of the pattern (the mentor side of the every-week availability test). */
+static bool
+build_mentor_gaps(struct domain *d)
+{
+	d->lg = malloc(((size_t)d->nm * (size_t)d->ngaps + 1) * sizeof(week_t));
+	if (d->lg == NULL)
+		return false;
+	for (int m = 0; m < d->nm; m++)
+		for (int g = 0; g < d->ngaps; g++) {
+			week_t acc = d->mentors[m].starts, t;
+
+			for (int i = 1; i < d->gap_n[g]; i++) {
+				week_rot(&d->mentors[m].starts, -d->gap_d[g][i], &t);
+				week_and(&acc, &t);
+			}
+			d->lg[(size_t)m * d->ngaps + g] = acc;
+		}
+	return true;
+}
+
+/* A mentee's week seen from one mentor zone: window starts shifted by the smallest
+ * difference, free slots shifted by each difference (into the mentor's local week). */
+struct erot {
+	week_t s, a[DELTA_MAX];
+};
+
+/* Returns the zone pair of a mentor and a mentee. */
+static const struct zpair *
+zone_pair(const struct domain *d, const struct person *m, const struct person *e)
+{
+	return &d->zp[m->tz * d->nzones + e->tz];
+}
+
+/* Fills r with mentee e's sets shifted into the local week of mentor zone zm. */
+static void
+mentee_rot(const struct domain *d, const struct person *e, int zm, struct erot *r)
+{
+	const struct zpair *z = &d->zp[zm * d->nzones + e->tz];
+
+	week_rot(&e->starts, z->nd > 0 ? z->d[0] : 0, &r->s);
+	for (int i = 0; i < z->nd; i++)
+		week_rot(&e->avail, z->d[i], &r->a[i]);
+}
+
+/* Tells whether a meeting anchored at some mentee-local slot fits both people in every week. */
+static bool
+avail_every_week(const struct domain *d, int m, const struct person *e, const struct erot *r)
+{
+	const struct zpair *z = zone_pair(d, &d->mentors[m], e);
+
+	return z->nd > 0 && week_intersects(&r->s, &d->lg[(size_t)m * d->ngaps + z->gap]);
+}
+
+/* Returns the common free quarter hours of a pair in its worst week (minimum over the
+ * offset differences of the period). */
+static int
+avail_overlap(const struct domain *d, const struct person *m, const struct person *e,
+              const struct erot *r)
+{
+	const struct zpair *z = zone_pair(d, m, e);
+	int best = -1;
+
+	for (int i = 0; i < z->nd; i++) {
+		int n = week_overlap(&r->a[i], &m->avail);
+
+		if (best < 0 || n < best)
+			best = n;
+	}
+	return best < 0 ? 0 : best;
+}
+
+/* Returns the mentee zone's offset in quarters at the start of the period (orders slots as the
+ * UTC clock of the first week does). */
+static int
+first_offset(const struct domain *d, const struct person *e)
+{
+	return quarters_floor(zone_minutes(d, e->tz, (d->p_start - d->day0) * DAY_SLOTS));
+}
+
+/* Finds the mentee-local start valid in the most weeks (ties: earliest in the first week's
+ * UTC order), week by week with that week's own offsets; fills weekok per week for it (1 fits,
+ * 0 does not, 2 no meeting that week in the period) and returns its number of weeks. */
+static int
+best_anchor(const struct domain *d, int m, int e, int *qbest, unsigned char *weekok)
+{
+	const struct person *pm = &d->mentors[m], *pe = &d->mentees[e];
+	short cnt[WEEK_SLOTS];
+	int best = -1, bc = 0, off0 = first_offset(d, pe), lo, hi;
+
+	memset(cnt, 0, sizeof(cnt));
+	for (int q = 0; q < WEEK_SLOTS; q++)
+		for (long w = 0; week_get(&pe->starts, q) && w < d->nweeks; w++)
+			if (pair_delta(d, pm->tz, pe->tz, w, q, &lo, &hi) &&
+			    week_get(&pm->starts, q + lo) && week_get(&pm->starts, q + hi))
+				cnt[q]++;
+	for (int k = 0; k < WEEK_SLOTS; k++) {
+		int q = ((k + off0) % WEEK_SLOTS + WEEK_SLOTS) % WEEK_SLOTS;
+
+		if (cnt[q] > bc) {
+			bc = cnt[q];
+			best = q;
+		}
+	}
+	if (qbest != NULL)
+		*qbest = best;
+	for (long w = 0; weekok != NULL && w < d->nweeks; w++) {
+		if (best < 0 || !pair_delta(d, pm->tz, pe->tz, w, best, &lo, &hi))
+			weekok[w] = 2;
+		else
+			weekok[w] = week_get(&pm->starts, best + lo) &&
+			            week_get(&pm->starts, best + hi);
+	}
+	return bc;
+}
+
 /* Tells whether employee a is a (transitive) manager of employee b. */
 static bool
 is_manager_of(const struct domain *d, int a, int b)
@@ -377,6 +636,42 @@ is_manager_of(const struct domain *d, int a, int b)
 	if (d->tin[a] <= d->tin[b] && d->tout[b] <= d->tout[a])
 		return true;
 	return d->oncycle[a] && d->root[a] == d->root[b];
+}
+
+/* Returns the first rule after availability that the pair breaks, or R_COUNT. */
+static int
+check_people(const struct domain *d, int m, int e)
+{
+	const struct person *pm = &d->mentors[m], *pe = &d->mentees[e];
+
+	if (is_manager_of(d, pm->emp, pe->emp) || is_manager_of(d, pe->emp, pm->emp))
+		return R_REPORTING;
+	if (!d->allow_repeat && d->hist_emp[pe->emp] && pairset_has(d->history, pm->emp, pe->emp))
+		return R_HISTORY;
+	if (d->forb_mentee[e] && pairset_has(d->forbidden, m, e))
+		return R_FORBIDDEN;
+	return R_COUNT;
+}
+
+/* Returns the first rule after language and skill that the pair breaks, or R_COUNT; r is the
+ * mentee seen from the mentor's zone (NULL: computed here). A pinned pair that fits in some but
+ * not all weeks passes: HR's pin wins, and the pair's explanation says which weeks work. */
+static int
+check_rest(const struct domain *d, int m, int e, const struct erot *r)
+{
+	struct erot own;
+	int rule;
+
+	if (r == NULL) {
+		mentee_rot(d, &d->mentees[e], d->mentors[m].tz, &own);
+		r = &own;
+	}
+	rule = check_people(d, m, e);
+	if (!avail_every_week(d, m, &d->mentees[e], r) &&
+	    !(rule == R_COUNT && d->pin_mentor != NULL && d->pin_mentor[e] == m &&
+	      best_anchor(d, m, e, NULL, NULL) > 0))
+		return R_AVAILABILITY;
+	return rule;
 }
 
 /* Returns the first hard rule the pair breaks, R_COUNT if none, or -1 for a self pair. */
@@ -391,24 +686,16 @@ check_pair(const struct domain *d, int mi, int ei)
 		return R_LANGUAGE;
 	if (!teaches_any(m, e))
 		return R_SKILL;
-	if (!week_intersects(&m->starts, &e->starts))
-		return R_AVAILABILITY;
-	if (is_manager_of(d, m->emp, e->emp) || is_manager_of(d, e->emp, m->emp))
-		return R_REPORTING;
-	if (!d->allow_repeat && pairset_has(d->history, m->emp, e->emp))
-		return R_HISTORY;
-	if (pairset_has(d->forbidden, mi, ei))
-		return R_FORBIDDEN;
-	return R_COUNT;
+	return check_rest(d, mi, ei, NULL);
 }
 
 /* Returns the score of a feasible pair and its components, given its raw skill gain. */
 static double
-pair_score_gain(const struct domain *d, int mi, int ei, double raw, double *gain, double *cross,
-                double *ov, double *prev)
+pair_score_gain(const struct domain *d, int mi, int ei, double raw, const struct erot *r,
+                double *gain, double *cross, double *ov, double *prev)
 {
 	const struct person *m = &d->mentors[mi], *e = &d->mentees[ei];
-	double hours = week_overlap(&m->avail, &e->avail) / 4.0;
+	double hours = avail_overlap(d, m, e, r) / 4.0;
 
 	*gain = raw * d->w_skill;
 	*cross = (m->dept >= 0 && e->dept >= 0 && m->dept != e->dept) ? d->w_cross : 0.0;
@@ -422,8 +709,11 @@ static double
 pair_score(const struct domain *d, int mi, int ei, double *gain, double *cross, double *ov,
            double *prev)
 {
+	struct erot r;
+
+	mentee_rot(d, &d->mentees[ei], d->mentors[mi].tz, &r);
 	return pair_score_gain(d, mi, ei, pair_gain(&d->mentors[mi], &d->mentees[ei], NULL, NULL),
-	                       gain, cross, ov, prev);
+	                       &r, gain, cross, ov, prev);
 }
 
 /* Builds parent links, breaks management cycles and numbers the forest (Euler tour). */
@@ -619,23 +909,6 @@ out:
 	return ok;
 }
 
-/* Returns the first rule after language and skill that the pair breaks, or R_COUNT. */
-static int
-check_rest(const struct domain *d, int m, int e)
-{
-	const struct person *pm = &d->mentors[m], *pe = &d->mentees[e];
-
-	if (!week_intersects(&pm->starts, &pe->starts))
-		return R_AVAILABILITY;
-	if (is_manager_of(d, pm->emp, pe->emp) || is_manager_of(d, pe->emp, pm->emp))
-		return R_REPORTING;
-	if (!d->allow_repeat && d->hist_emp[pe->emp] && pairset_has(d->history, pm->emp, pe->emp))
-		return R_HISTORY;
-	if (d->forb_mentee[e] && pairset_has(d->forbidden, m, e))
-		return R_FORBIDDEN;
-	return R_COUNT;
-}
-
 /* Grows the pair arrays of g to hold at least need pairs; false on OOM. */
 static bool
 grow_pairs(struct mgraph *g, long need, long *capp)
@@ -670,6 +943,7 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 	int *stamp = NULL, *touched = NULL, ngroups = 0, *gcount = NULL;
 	double *gain = NULL;
 	uint64_t *gmask = NULL, *mlang = NULL, *bits = NULL;
+	struct erot *er = NULL;
 	long np = 0, capp = 1024;
 	size_t nwords = ((size_t)d->nm + 63) / 64;
 	bool ok = false;
@@ -684,9 +958,10 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 	g->mentor = malloc((size_t)capp * sizeof(int));
 	g->score = malloc((size_t)capp * sizeof(double));
 	d->counts = calloc((size_t)d->ne + 1, sizeof(*d->counts));
+	er = malloc(((size_t)d->nzones + 1) * sizeof(*er));
 	if (stamp == NULL || touched == NULL || gain == NULL || gmask == NULL || mlang == NULL ||
 	    bits == NULL || gcount == NULL || g->mentor == NULL || g->score == NULL ||
-	    d->counts == NULL)
+	    d->counts == NULL || er == NULL)
 		goto out;
 	/* distinct language masks of mentors, to count language failures per mentee fast */
 	for (int m = 0; m < d->nm; m++) {
@@ -707,6 +982,8 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 		int *cnt = d->counts[e];
 		uint64_t lang = pe->lang;
 
+		for (int z = 0; z < d->nzones; z++)
+			mentee_rot(d, pe, z, &er[z]);
 		for (int i = 0; i < pe->n; i++) {
 			int s = pe->skill[i], cur = pe->level[i];
 			double prio = pe->prio[i];
@@ -734,7 +1011,7 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 		cnt[R_LANGUAGE] = langfail;
 		cnt[R_SKILL] = d->nm - (self >= 0 ? 1 : 0) - langfail - nt;
 		for (int t = 0; t < nt; t++) {
-			int m = touched[t], r = check_rest(d, m, e);
+			int m = touched[t], r = check_rest(d, m, e, &er[d->mentors[m].tz]);
 
 			if (r != R_COUNT)
 				cnt[r]++;
@@ -750,7 +1027,8 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 
 				bits[w] &= bits[w] - 1;
 				g->mentor[np] = m;
-				g->score[np++] = pair_score_gain(d, m, e, gain[m], &a, &b, &c, &f);
+				g->score[np++] = pair_score_gain(d, m, e, gain[m], &er[d->mentors[m].tz], &a,
+				                                 &b, &c, &f);
 			}
 		}
 		g->start[e + 1] = np;
@@ -774,6 +1052,7 @@ out:
 	free(mlang);
 	free(bits);
 	free(gcount);
+	free(er);
 	return ok;
 }
 
@@ -877,6 +1156,75 @@ apply_pins(struct domain *d, json_t *root, struct mgraph *g, struct strmap *mi, 
 	return 0;
 }
 
+/* Reads the period: starts_on and ends_on (dates, both or neither), else the reference_week
+ * (a Monday) alone, i.e. that one week. */
+static bool
+parse_period(struct domain *d, json_t *root, char **err)
+{
+	const char *week = NULL;
+
+	if (!jsonget_string(root, "reference_week", false, "instance", &week, err) ||
+	    !jsonget_string(root, "starts_on", false, "instance", &d->starts_on, err) ||
+	    !jsonget_string(root, "ends_on", false, "instance", &d->ends_on, err))
+		return false;
+	if (d->starts_on == NULL && d->ends_on == NULL) {
+		if (week == NULL) {
+			util_errf(err, "instance.reference_week: required (or starts_on and ends_on)");
+			return false;
+		}
+		if (!tz_parse_monday(week, &d->p_start)) {
+			util_errf(err, "instance.reference_week: must be a Monday as YYYY-MM-DD");
+			return false;
+		}
+		d->p_end = d->p_start + 6;
+	} else if (d->starts_on == NULL || d->ends_on == NULL) {
+		util_errf(err, "instance.%s: required with %s", d->starts_on ? "ends_on" : "starts_on",
+		          d->starts_on ? "starts_on" : "ends_on");
+		return false;
+	} else if (!tz_parse_date(d->starts_on, &d->p_start)) {
+		util_errf(err, "instance.starts_on: must be a date as YYYY-MM-DD");
+		return false;
+	} else if (!tz_parse_date(d->ends_on, &d->p_end) || d->p_end < d->p_start ||
+	           d->p_end - d->p_start > PERIOD_MAX_DAYS) {
+		util_errf(err, "instance.ends_on: must be a date on or after starts_on, at most %d "
+		               "days later",
+		          PERIOD_MAX_DAYS);
+		return false;
+	}
+	d->day0 = d->p_start - ((d->p_start + 3) % 7 + 7) % 7;
+	d->nweeks = (d->p_end - d->day0) / 7 + 1;
+	d->nsamp = (d->nweeks * 7 + 2) * DAY_SLOTS;
+	return true;
+}
+
+/* Notes each mentee's first pinned mentor before enumeration (a pin may fit only some weeks);
+ * the pins themselves are checked by apply_pins. */
+static int
+parse_pin_mentors(struct domain *d, json_t *root, struct strmap *mi, struct strmap *ei,
+                  char **err)
+{
+	json_t *list = NULL;
+
+	d->pin_mentor = malloc(((size_t)d->ne + 1) * sizeof(int));
+	if (d->pin_mentor == NULL)
+		return 1;
+	for (int e = 0; e < d->ne; e++)
+		d->pin_mentor[e] = -1;
+	if (!jsonget_array(root, "pins", false, "instance", &list, err))
+		return 2;
+	for (size_t i = 0; list != NULL && i < json_array_size(list); i++) {
+		int m, e;
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "instance.pins[%zu]", i);
+		if (!common_parse_pair(json_array_get(list, i), ctx, mi, ei, true, &m, &e, err))
+			return 2;
+		if (d->pin_mentor[e] < 0)
+			d->pin_mentor[e] = m;
+	}
+	return 0;
+}
+
 /* Builds the whole domain model and the feasible-pair graph. */
 int
 domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
@@ -884,7 +1232,6 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 	struct domain *d = calloc(1, sizeof(*d));
 	json_t **mentors = NULL, **mentees = NULL, *lines = NULL;
 	struct strmap *mi = NULL, *ei = NULL;
-	const char *week = NULL;
 	long session = 60, capcap = -1;
 	int ret = 1, r;
 
@@ -905,12 +1252,8 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 	    d->history == NULL || d->forbidden == NULL)
 		goto fail;
 	ret = 2;
-	if (!jsonget_string(root, "reference_week", true, "instance", &week, err))
+	if (!parse_period(d, root, err))
 		goto out;
-	if (!tz_parse_monday(week, &d->ref_y, &d->ref_m, &d->ref_d)) {
-		util_errf(err, "instance.reference_week: must be a Monday as YYYY-MM-DD");
-		goto out;
-	}
 	if (!jsonget_int(root, "session_minutes", true, 15, 7 * 24 * 60, "instance", &session,
 	                 err) ||
 	    !jsonget_int(root, "mentor_capacity_cap", false, 0, 1000000, "instance", &capcap,
@@ -972,7 +1315,14 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 		ret = r;
 		goto out;
 	}
-	if (!build_skill_index(d) || !enumerate_pairs(d, g))
+	r = parse_pin_mentors(d, root, mi, ei, err);
+	if (r != 0) {
+		ret = r;
+		goto out;
+	}
+	if (!build_zone_pairs(d, err))
+		goto bad_or_oom;
+	if (!build_mentor_gaps(d) || !build_skill_index(d) || !enumerate_pairs(d, g))
 		goto fail;
 	r = apply_pins(d, root, g, mi, ei, err);
 	if (r != 0) {
@@ -1044,7 +1394,12 @@ domain_free(struct domain *d)
 		person_clear(&d->mentees[e]);
 	free(d->mentors);
 	free(d->mentees);
-	free(d->zones);
+	for (int z = 0; d->zoff != NULL && z < d->nzones; z++)
+		free(d->zoff[z]);
+	free(d->zoff);
+	free(d->zp);
+	free(d->lg);
+	free(d->pin_mentor);
 	strmap_free(d->zone_map);
 	strmap_free(d->skill_map);
 	strmap_free(d->lang_map);
@@ -1098,33 +1453,78 @@ window_json(int s, int e, bool full)
 	return o;
 }
 
-/* Renders a UTC window with its local equivalents for mentor and mentee. */
+/* Renders a window starting at mentee-local slot q for len slots, in UTC and in both local
+ * clocks, as it falls in its first week in the period. */
 static json_t *
-slot_json(const struct domain *d, const struct person *m, const struct person *e, int s, int len)
+slot_json(const struct domain *d, const struct person *m, const struct person *e, int q, int len)
 {
 	json_t *o = json_object();
-	int end = (s + len) % WEEK_SLOTS;
 	bool full = len >= WEEK_SLOTS;
-	const struct tz_table *tm = &d->zones[m->tz], *te = &d->zones[e->tz];
+	long day = q / DAY_SLOTS, u;
+	int uq, mq;
 
-	json_object_set_new(o, "utc", window_json(s, end, full));
-	json_object_set_new(o, "mentor_local",
-	                    window_json(tm->utc_to_local[s], tm->utc_to_local[end], full));
-	json_object_set_new(o, "mentee_local",
-	                    window_json(te->utc_to_local[s], te->utc_to_local[end], full));
+	while (d->day0 + day < d->p_start)
+		day += 7;
+	u = local_to_utc(d, e->tz, day * DAY_SLOTS + q % DAY_SLOTS);
+	uq = (int)((u % WEEK_SLOTS + WEEK_SLOTS) % WEEK_SLOTS);
+	mq = ((uq + quarters_floor(zone_minutes(d, m->tz, u))) % WEEK_SLOTS + WEEK_SLOTS) %
+	     WEEK_SLOTS;
+	json_object_set_new(o, "utc", window_json(uq, (uq + len) % WEEK_SLOTS, full));
+	json_object_set_new(o, "mentor_local", window_json(mq, (mq + len) % WEEK_SLOTS, full));
+	json_object_set_new(o, "mentee_local", window_json(q, (q + len) % WEEK_SLOTS, full));
 	return o;
 }
 
-/* Adds breakdown, skills, overlapping windows and the proposed session slot to a pair object. */
+/* Renders {"from","to"} for weeks w0..w1 of the period, clipped to the period. */
+static json_t *
+weeks_json(const struct domain *d, long w0, long w1)
+{
+	char a[11], b[11];
+	long from = d->day0 + 7 * w0, to = d->day0 + 7 * w1 + 6;
+
+	tz_format_date(from < d->p_start ? d->p_start : from, a);
+	tz_format_date(to > d->p_end ? d->p_end : to, b);
+	return json_pack("{s:s,s:s}", "from", a, "to", b);
+}
+
+/* Renders the proposed weekly meeting anchored at mentee-local slot q: its first week, the
+ * anchor, and the weeks of the period in which it fits both people. */
+static json_t *
+proposed_json(const struct domain *d, const struct person *m, const struct person *e, int q,
+              const unsigned char *weekok)
+{
+	json_t *o = slot_json(d, m, e, q, d->k_slots), *weeks = json_array();
+	long w0 = -1;
+
+	json_object_set_new(o, "anchor", json_string("mentee"));
+	json_object_set_new(o, "every_week", json_boolean(weekok == NULL));
+	for (long w = 0; w <= d->nweeks; w++) {
+		bool ok = w < d->nweeks && (weekok == NULL || weekok[w] == 1);
+
+		if (ok && w0 < 0)
+			w0 = w;
+		if (!ok && w0 >= 0) {
+			json_array_append_new(weeks, weeks_json(d, w0, w - 1));
+			w0 = -1;
+		}
+	}
+	json_object_set_new(o, "valid_weeks", weeks);
+	return o;
+}
+
+/* Adds breakdown, skills, overlapping windows (first week of the period) and the proposed
+ * weekly session anchored in the mentee's zone to a pair object. */
 bool
 domain_pair_json(const struct domain *d, int e, int m, json_t *obj)
 {
 	const struct person *pm = &d->mentors[m], *pe = &d->mentees[e];
+	const struct zpair *z = zone_pair(d, pm, pe);
 	json_t *bd = json_object(), *skills = json_array(), *slots = json_array();
 	json_t *proposed = NULL;
 	double a, b, c, f;
-	week_t both;
-	int zero = -1;
+	week_t both, bu, v, t;
+	int zero = -1, off0 = first_offset(d, pe);
+	unsigned char *weekok = NULL;
 
 	if (bd == NULL || skills == NULL || slots == NULL) {
 		json_decref(bd);
@@ -1138,26 +1538,33 @@ domain_pair_json(const struct domain *d, int e, int m, json_t *obj)
 	json_object_set_new(bd, "overlap", json_real(c));
 	json_object_set_new(bd, "previously_unmatched", json_real(f));
 	pair_gain(pm, pe, skills, d->skill_names);
-	for (int i = 0; i < WEEK_WORDS; i++)
-		both.w[i] = pm->avail.w[i] & pe->avail.w[i];
+	/* common free slots in the mentee's week during the first week, re-indexed from Monday
+	 * 00:00 UTC of that week (bit k = mentee-local slot k + off0) */
+	{
+		long u0 = (d->p_start - d->day0) * DAY_SLOTS;
+
+		week_rot(&pm->avail,
+		         -quarters_floor(zone_minutes(d, pm->tz, u0) - zone_minutes(d, pe->tz, u0)),
+		         &both);
+	}
+	week_and(&both, &pe->avail);
+	week_rot(&both, -off0, &bu);
 	for (int i = 0; i < WEEK_SLOTS && zero < 0; i++)
-		if (!week_get(&both, i))
+		if (!week_get(&bu, i))
 			zero = i;
 	if (zero < 0) {
 		json_array_append_new(slots, slot_json(d, pm, pe, 0, WEEK_SLOTS));
-		if (d->k_slots <= WEEK_SLOTS)
-			proposed = slot_json(d, pm, pe, 0, d->k_slots);
 	} else {
 		/* windows in order of their UTC start from Monday 00:00; a window that wraps
 		 * Sunday -> Monday starts on Sunday and comes last */
-		int starts[WEEK_SLOTS], lens[WEEK_SLOTS], nw = 0, best = -1;
+		int starts[WEEK_SLOTS], lens[WEEK_SLOTS], nw = 0;
 
 		for (int i = 1; i <= WEEK_SLOTS; i++) {
 			int s = (zero + i) % WEEK_SLOTS;
 
-			if (!week_get(&both, s))
+			if (!week_get(&bu, s))
 				continue;
-			if (!week_get(&both, s - 1)) {
+			if (!week_get(&bu, s - 1)) {
 				starts[nw] = s;
 				lens[nw++] = 0;
 			}
@@ -1177,12 +1584,38 @@ domain_pair_json(const struct domain *d, int e, int m, json_t *obj)
 				starts[j] = ts;
 				lens[j] = tl;
 			}
-			json_array_append_new(slots, slot_json(d, pm, pe, starts[i], lens[i]));
-			if (best < 0 && lens[i] >= d->k_slots)
-				best = i;
+			json_array_append_new(
+			    slots, slot_json(d, pm, pe, (starts[i] + off0 + WEEK_SLOTS) % WEEK_SLOTS,
+			                     lens[i]));
 		}
-		if (best >= 0)
-			proposed = slot_json(d, pm, pe, starts[best], d->k_slots);
+	}
+	/* the proposed slot: the first start (UTC order of the first week) valid in every week,
+	 * else the start valid in the most weeks */
+	v = pe->starts;
+	for (int i = 0; i < z->nd; i++) {
+		week_rot(&pm->starts, -z->d[i], &t);
+		week_and(&v, &t);
+	}
+	if (z->nd > 0 && !week_empty(&v)) {
+		for (int k = 0; k < WEEK_SLOTS && proposed == NULL; k++) {
+			int q = ((k + off0) % WEEK_SLOTS + WEEK_SLOTS) % WEEK_SLOTS;
+
+			if (week_get(&v, q))
+				proposed = proposed_json(d, pm, pe, q, NULL);
+		}
+	} else {
+		int q = -1;
+
+		weekok = malloc((size_t)d->nweeks + 1);
+		if (weekok == NULL) {
+			json_decref(bd);
+			json_decref(skills);
+			json_decref(slots);
+			return false;
+		}
+		if (best_anchor(d, m, e, &q, weekok) > 0)
+			proposed = proposed_json(d, pm, pe, q, weekok);
+		free(weekok);
 	}
 	json_object_set_new(obj, "breakdown", bd);
 	json_object_set_new(obj, "skills", skills);

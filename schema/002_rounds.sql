@@ -141,6 +141,7 @@ CREATE FUNCTION round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS 
     SELECT jsonb_build_object(
         'objective', r.params->'objective',
         'reference_week', r.params->'reference_week',
+        'starts_on', r.params->'starts_on', 'ends_on', r.params->'ends_on',
         'session_minutes', r.params->'session_minutes',
         'weights', r.params->'weights',
         'mentor_capacity_cap', r.params->'mentor_capacity_cap',

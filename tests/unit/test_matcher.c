@@ -441,6 +441,123 @@ test_priority_weights(void)
 	}
 }
 
+/* Builds a one-pair instance over March-November 2026: mentor (zone zm, Monday/Tuesday/Sunday
+ * slot) and mentee (zone ze); pinned when pin is true. Caller frees. */
+static char *
+period_instance(const char *zm, const char *mslot, const char *ze, const char *eslot, bool pin)
+{
+	return fmt("{'session_minutes':60,'starts_on':'2026-03-02','ends_on':'2026-11-29',"
+	           "'mentors':[{'id':'m','timezone':'%s','languages':['en'],'capacity':1,"
+	           "'teaches':[{'skill':'x','level':4}],'availability':[%s]}],"
+	           "'mentees':[{'id':'e','timezone':'%s','languages':['en'],"
+	           "'goals':[{'skill':'x','current_level':1}],'availability':[%s]}],"
+	           "'pins':[%s]}",
+	           zm, mslot, ze, eslot, pin ? "{'mentor':'m','mentee':'e'}" : "");
+}
+
+/* Renders the valid_weeks of the first pair's proposed slot as "from..to,from..to". */
+static void
+valid_weeks_text(json_t *r, char *buf, size_t len)
+{
+	json_t *ps = json_object_get(json_array_get(json_object_get(r, "pairs"), 0), "proposed_slot");
+	json_t *w;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(ps, "valid_weeks"), i, w)
+	n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s..%s", i ? "," : "",
+	                      json_string_value(json_object_get(w, "from")),
+	                      json_string_value(json_object_get(w, "to")));
+}
+
+/* Availability holds in every week of the period (issue 7): New York changes clocks on March 8
+ * and November 1 2026, Paris on March 29 and October 25, Singapore never. */
+static void
+test_period_availability(void)
+{
+	int rc;
+	char weeks[512];
+	const char *ny_mon9 = "{'day':'mon','start':'09:00','end':'10:00'}";
+	char *t = period_instance("Europe/Paris", "{'day':'mon','start':'15:00','end':'16:00'}",
+	                          "America/New_York", ny_mon9, false);
+	json_t *r = solve_text(t, &rc), *p, *ps;
+
+	/* NY 09:00 is Paris 15:00 when 6 h apart, 14:00 for the weeks they are 5 h apart */
+	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "availability") == 1);
+	json_decref(r);
+	free(t);
+	/* a pin wins, and the explanation says which weeks work */
+	t = period_instance("Europe/Paris", "{'day':'mon','start':'15:00','end':'16:00'}",
+	                    "America/New_York", ny_mon9, true);
+	r = solve_text(t, &rc);
+	p = json_array_get(json_object_get(r, "pairs"), 0);
+	ps = json_object_get(p, "proposed_slot");
+	CHECK(rc == 0 && status_is(r, "optimal") && num(r, "matched") == 1);
+	CHECK(ps && json_is_false(json_object_get(ps, "every_week")));
+	CHECK(ps && strcmp(json_string_value(json_object_get(ps, "anchor")), "mentee") == 0);
+	valid_weeks_text(r, weeks, sizeof(weeks));
+	CHECK(strcmp(weeks, "2026-03-02..2026-03-08,2026-03-30..2026-10-25,"
+	                    "2026-11-02..2026-11-29") == 0);
+	if (strcmp(weeks, "2026-03-02..2026-03-08,2026-03-30..2026-10-25,2026-11-02..2026-11-29"))
+		fprintf(stderr, "  valid weeks: %s\n", weeks);
+	/* the worst week has no common hour */
+	CHECK(p && num(json_object_get(p, "breakdown"), "overlap") == 0);
+	json_decref(r);
+	free(t);
+	/* Paris 14:00-16:00 covers both offsets: every week, slot as in the first week */
+	t = period_instance("Europe/Paris", "{'day':'mon','start':'14:00','end':'16:00'}",
+	                    "America/New_York", ny_mon9, false);
+	r = solve_text(t, &rc);
+	ps = json_object_get(json_array_get(json_object_get(r, "pairs"), 0), "proposed_slot");
+	CHECK(rc == 0 && num(r, "matched") == 1 && json_is_true(json_object_get(ps, "every_week")));
+	CHECK(ps && strcmp(json_string_value(json_object_get(json_object_get(ps, "mentor_local"),
+	                                                     "start")),
+	                   "15:00") == 0);
+	CHECK(ps && strcmp(json_string_value(
+	                       json_object_get(json_object_get(ps, "utc"), "start")),
+	                   "14:00") == 0);
+	valid_weeks_text(r, weeks, sizeof(weeks));
+	CHECK(strcmp(weeks, "2026-03-02..2026-11-29") == 0);
+	json_decref(r);
+	free(t);
+	/* Singapore Monday 08:00-10:00 holds a New York Sunday 20:00 meeting all year (12 or 13 h) */
+	t = period_instance("Asia/Singapore", "{'day':'mon','start':'08:00','end':'10:00'}",
+	                    "America/New_York", "{'day':'sun','start':'20:00','end':'21:00'}",
+	                    false);
+	r = solve_text(t, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 1);
+	json_decref(r);
+	free(t);
+	/* Singapore 16:00 is Paris 09:00 only in Paris winter time (7 h apart) */
+	t = period_instance("Asia/Singapore", "{'day':'tue','start':'16:00','end':'17:00'}",
+	                    "Europe/Paris", "{'day':'tue','start':'09:00','end':'10:00'}", false);
+	r = solve_text(t, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "availability") == 1);
+	json_decref(r);
+	free(t);
+	t = period_instance("Asia/Singapore", "{'day':'tue','start':'16:00','end':'17:00'}",
+	                    "Europe/Paris", "{'day':'tue','start':'09:00','end':'10:00'}", true);
+	r = solve_text(t, &rc);
+	valid_weeks_text(r, weeks, sizeof(weeks));
+	CHECK(rc == 0 && strcmp(weeks, "2026-03-02..2026-03-29,2026-10-26..2026-11-29") == 0);
+	json_decref(r);
+	free(t);
+	/* bad periods are bad instances */
+	{
+		static const char *const bad[] = {
+		    "'starts_on':'2026-03-02'", "'starts_on':'2026-03-02','ends_on':'2026-03-01'",
+		    "'starts_on':'2026-03-02','ends_on':'2029-03-01'",
+		    "'starts_on':'2026-02-30','ends_on':'2026-03-09'"};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			t = fmt("{'session_minutes':60,%s,'mentors':[],'mentees':[]}", bad[i]);
+			r = solve_text(t, &rc);
+			CHECK(rc == 2 && r == NULL);
+			free(t);
+		}
+	}
+}
+
 /* DST: in the week of 2026-03-09 New York is on EDT but Paris still on CET, so the overlap moves.
  */
 static void
@@ -847,6 +964,7 @@ main(void)
 	test_domain_rules();
 	test_priority_weights();
 	test_dst_week();
+	test_period_availability();
 	test_keep();
 	test_random_vs_brute_force();
 	test_random_domain();
