@@ -565,6 +565,16 @@ avail_every_week(const struct domain *d, int m, const struct person *e, const st
 	return z->nd > 0 && week_intersects(&r->s, &d->lg[(size_t)m * d->ngaps + z->gap]);
 }
 
+/* Tells whether pair (m, e) meets the every-week availability rule. */
+static bool
+avail_every_week_pair(const struct domain *d, int m, int e)
+{
+	struct erot r;
+
+	mentee_rot(d, &d->mentees[e], d->mentors[m].tz, &r);
+	return avail_every_week(d, m, &d->mentees[e], &r);
+}
+
 /* Returns the common free quarter hours of a pair in its worst week (minimum over the
  * offset differences of the period). */
 static int
@@ -1125,19 +1135,25 @@ apply_pins(struct domain *d, json_t *root, struct mgraph *g, struct strmap *mi, 
 		snprintf(ctx, sizeof(ctx), "instance.pins[%zu]", i);
 		if (!common_parse_pair(json_array_get(list, i), ctx, mi, ei, true, &m, &e, err))
 			return 2;
-		if (g->infeasible[0] != '\0')
-			continue;
 		p = graph_find(g, e, m);
 		r = check_pair(d, m, e);
-		if (p < 0 || r != R_COUNT)
-			snprintf(g->infeasible, sizeof(g->infeasible),
-			         "pin %s -> %s breaks hard rule \"%s\"", g->mentor_id[m],
-			         g->mentee_id[e], r < 0 ? "self" : rule_names[r < R_COUNT ? r : 0]);
-		else if (g->pin[e] >= 0 && g->pin[e] != p)
-			snprintf(g->infeasible, sizeof(g->infeasible),
-			         "mentee %s is pinned to two mentors", g->mentee_id[e]);
-		else
+		if (p < 0 || r != R_COUNT) {
+			const char *rule = r < 0 ? "self" : rule_names[r < R_COUNT ? r : 0];
+
+			graph_issue(g, true, "pin_breaks_rule", rule, m, e, -1,
+			            "pin %s -> %s breaks hard rule \"%s\"", g->mentor_id[m],
+			            g->mentee_id[e], rule);
+		} else if (g->pin[e] >= 0 && g->pin[e] != p) {
+			graph_issue(g, true, "mentee_pinned_twice", NULL, m, e, -1,
+			            "mentee %s is pinned to two mentors", g->mentee_id[e]);
+		} else {
 			g->pin[e] = p;
+			if (!avail_every_week_pair(d, m, e))
+				graph_issue(g, false, "pin_fits_some_weeks", "availability", m, e, -1,
+				            "pin %s -> %s fits both people's availability only in "
+				            "some weeks of the round",
+				            g->mentor_id[m], g->mentee_id[e]);
+		}
 	}
 	graph_check_pins(g);
 	if (!jsonget_array(root, "keep", false, "instance", &list, err))

@@ -13,6 +13,18 @@
 
 enum objective { OBJ_MAX_MATCHED_THEN_SCORE, OBJ_MAX_SCORE };
 
+#define GRAPH_MAX_ISSUES 100
+
+/* A problem found in the instance, machine-readable (ids as indices, -1 when absent) with a
+ * human message; errors make the instance infeasible, warnings only explain. */
+struct issue {
+	bool error;
+	const char *code; /* static: pin_breaks_rule, mentee_pinned_twice, ... */
+	const char *rule; /* static hard-rule name or NULL */
+	int mentor, mentee, capacity;
+	char message[200];
+};
+
 struct mgraph {
 	int n_mentees, n_mentors;
 	const char **mentee_id, **mentor_id; /* borrowed from the parsed JSON */
@@ -33,6 +45,9 @@ struct mgraph {
 	int *mentee_dept;  /* department index per mentee or -1 */
 	int n_depts;
 	char infeasible[512]; /* non-empty: the instance is infeasible for this reason (bad pin) */
+	struct issue *issues; /* GRAPH_MAX_ISSUES slots, n_issues used; more are counted only */
+	int n_issues;
+	long issues_dropped;
 };
 
 /* Allocates the per-mentee and per-mentor arrays (pairs are added by the builder); false on OOM. */
@@ -46,6 +61,12 @@ long graph_find(const struct mgraph *g, int mentee, int mentor);
 
 /* Returns the LP objective coefficient of a pair (score plus keep bonus). */
 double graph_cost(const struct mgraph *g, int mentee, long p);
+
+/* Records an issue (an error also becomes g->infeasible when it is the first); mentor, mentee
+ * and capacity are -1 when they do not apply. */
+void graph_issue(struct mgraph *g, bool error, const char *code, const char *rule, int mentor,
+                 int mentee, int capacity, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
 
 /* Validates pins against mentee uniqueness and mentor capacities, filling g->infeasible. */
 void graph_check_pins(struct mgraph *g);

@@ -511,6 +511,7 @@ solve_mip(struct master *ms, const long *matching, double deadline, struct solut
 		st = glp_mip_status(ms->lp);
 		if (st == GLP_NOFEAS || rc == GLP_ENOPFS || rc == GLP_ENODFS) {
 			s->status = SOL_INFEASIBLE;
+			s->code = "side_constraints_infeasible";
 			snprintf(s->message, sizeof(s->message),
 			         "side constraints cannot be met by any matching");
 			ret = 0;
@@ -518,6 +519,7 @@ solve_mip(struct master *ms, const long *matching, double deadline, struct solut
 		}
 		if (st != GLP_OPT && st != GLP_FEAS) {
 			s->status = SOL_TIME_LIMIT;
+			s->code = "time_limit";
 			snprintf(s->message, sizeof(s->message),
 			         "no feasible matching found in time");
 			ret = 0;
@@ -553,6 +555,7 @@ solve_mip(struct master *ms, const long *matching, double deadline, struct solut
 	st = glp_mip_status(ms->lp);
 	if (st == GLP_NOFEAS || rc == GLP_ENOPFS || rc == GLP_ENODFS) {
 		s->status = SOL_INFEASIBLE;
+		s->code = "side_constraints_infeasible";
 		snprintf(s->message, sizeof(s->message),
 		         "side constraints cannot be met by any matching");
 		ret = 0;
@@ -560,6 +563,7 @@ solve_mip(struct master *ms, const long *matching, double deadline, struct solut
 	}
 	if (st != GLP_OPT && st != GLP_FEAS) {
 		s->status = SOL_TIME_LIMIT;
+		s->code = "time_limit";
 		snprintf(s->message, sizeof(s->message), "no feasible matching found in time");
 		ret = 0;
 		goto out;
@@ -575,12 +579,15 @@ solve_mip(struct master *ms, const long *matching, double deadline, struct solut
 		s->gap = 0;
 		s->status = all ? SOL_OPTIMAL : SOL_FEASIBLE;
 		s->proven = all;
-		if (!all)
+		if (!all) {
+			s->code = "not_proven";
 			snprintf(s->message, sizeof(s->message),
 			         "optimal over %ld candidate pairs, not proven over all %ld", n,
 			         total);
+		}
 	} else {
 		s->status = SOL_TIME_LIMIT;
+		s->code = "time_limit";
 		snprintf(s->message, sizeof(s->message),
 		         "time limit reached with a feasible matching");
 	}
@@ -772,6 +779,7 @@ solve_lp(struct master *ms, const long *warm, int card, double deadline, struct 
 			rc = glp_simplex(ms->lp, &parm);
 			if (rc == GLP_ETMLIM) {
 				s->status = SOL_TIME_LIMIT;
+				s->code = "time_limit";
 				snprintf(
 				    s->message, sizeof(s->message),
 				    "time limit in LP round %d; returning the starting matching",
@@ -824,6 +832,7 @@ solve_lp(struct master *ms, const long *warm, int card, double deadline, struct 
 			read_lp_solution(ms, s->assign, true);
 			s->status = SOL_FEASIBLE;
 		}
+		s->code = "lp_fractional";
 		snprintf(s->message, sizeof(s->message), "LP optimum was fractional; used MIP");
 	}
 	ret = 0;
@@ -866,6 +875,7 @@ solve_run(const struct mgraph *g, struct solution *s)
 		s->assign[e] = -1;
 	if (g->infeasible[0] != '\0') {
 		s->status = SOL_INFEASIBLE;
+		s->code = "infeasible_pins";
 		snprintf(s->message, sizeof(s->message), "%s", g->infeasible);
 		ret = 0;
 		goto out;

@@ -14,6 +14,7 @@ struct solution {
 	enum sol_status status;
 	long *assign;       /* per mentee: chosen pair or -1 (owned; solution_clear frees) */
 	char message[512];  /* why infeasible / time limit, else empty */
+	const char *code;   /* static machine-readable code of message, or NULL */
 	const char *method; /* "lp_column_generation" or "mip" */
 	bool proven;        /* optimal over all feasible pairs, with a dual certificate */
 	bool lp_integral;   /* the final LP solution was integral (always expected) */

@@ -201,3 +201,25 @@ def test_availability_holds_in_every_week_of_the_round():
     slot = solved(inst("Asia/Singapore", {"day": "tue", "start": "16:00", "end": "17:00"},
                        "Europe/Paris", {"day": "tue", "start": "09:00", "end": "10:00"}, pin=True))["pairs"][0]["proposed_slot"]
     assert slot["valid_weeks"] == [{"from": "2026-03-02", "to": "2026-03-29"}, {"from": "2026-10-26", "to": "2026-11-29"}]
+
+
+def test_issues_are_machine_readable_and_kept_pairs_are_counted():
+    """Issue 7: HR must read names, so each matcher problem carries a code and the ids (the server renders
+    the names); stats.kept counts the pairs found again from the previous solution."""
+    person = {"timezone": "UTC", "languages": ["en"], "availability": [{"day": "tue", "start": "10:00", "end": "11:00"}]}
+    inst = {"reference_week": "2026-11-30", "session_minutes": 60,
+            "mentors": [dict(person, id="117", capacity=1, teaches=[{"skill": "x", "level": 4}]),
+                        dict(person, id="118", capacity=1, teaches=[{"skill": "x", "level": 4}])],
+            "mentees": [dict(person, id="110", goals=[{"skill": "x", "current_level": 1}]),
+                        dict(person, id="111", goals=[{"skill": "x", "current_level": 1}])],
+            "reporting_lines": [{"id": "117", "manager": "110"}],
+            "pins": [{"mentor": "117", "mentee": "110"}]}
+    out = solved(inst)
+    assert out["status"] == "infeasible"
+    assert out["issues"] == [{"level": "error", "code": "pin_breaks_rule", "mentor": "117", "mentee": "110",
+                              "rule": "reporting_line", "message": 'pin 117 -> 110 breaks hard rule "reporting_line"'}]
+    inst["pins"] = []
+    inst["keep"] = [{"mentor": "118", "mentee": "110"}, {"mentor": "117", "mentee": "111"}]
+    out = solved(inst)
+    assert out["stats"]["kept"] == 2 and out["issues"] == []
+    assert all(p["kept"] for p in out["pairs"])

@@ -142,7 +142,10 @@ def test_resolve_keeps_previous_pairs_on_ties(api, hr_token):
     r = api.patch(f"/v1/rounds/{rd['id']}", {"weights": {"cross_department": 5}}, token=hr_token)
     assert r.status == 200 and r.body["weights"]["cross_department"] == 5 and r.body["weights"]["skill_gain"] == 1
     api.post(f"/v1/rounds/{rd['id']}/solve", {"keep_previous": True}, token=hr_token)
-    assert pairs_of(wait_settled(api, hr_token, rd["id"])) == [(other, e["id"])]
+    settled = wait_settled(api, hr_token, rd["id"])
+    assert pairs_of(settled) == [(other, e["id"])]
+    # issue 7: the count of kept pairs was always null
+    assert settled["result"]["kept_from_previous"] == 1, settled["result"]
 
 
 def test_infeasible_pin_fails_the_round_with_a_reason(api, hr_token):

@@ -558,6 +558,104 @@ test_period_availability(void)
 	}
 }
 
+/* Returns the i-th issue's string member k, or "" when absent. */
+static const char *
+issue_str(json_t *r, size_t i, const char *k)
+{
+	const char *v =
+	    json_string_value(json_object_get(json_array_get(json_object_get(r, "issues"), i), k));
+
+	return v != NULL ? v : "";
+}
+
+/* Issues are machine-readable (issue 7: HR reads names, so the server must get ids and codes):
+ * every bad pin is listed with its code, mentor, mentee and rule, a capacity overflow with the
+ * capacity; a pin fitting some weeks only is a warning. */
+static void
+test_structured_issues(void)
+{
+	int rc;
+	json_t *inst = domain_pair_instance(), *r;
+
+	/* 7 reports to 12: pinning them breaks reporting_line */
+	json_object_set_new(inst, "reporting_lines",
+	                    json_pack("[{s:s,s:s}]", "id", "7", "manager", "12"));
+	json_object_set_new(inst, "pins", json_pack("[{s:s,s:s}]", "mentor", "7", "mentee", "12"));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && status_is(r, "infeasible"));
+	CHECK(json_array_size(json_object_get(r, "issues")) == 1);
+	CHECK(strcmp(issue_str(r, 0, "level"), "error") == 0 &&
+	      strcmp(issue_str(r, 0, "code"), "pin_breaks_rule") == 0 &&
+	      strcmp(issue_str(r, 0, "mentor"), "7") == 0 &&
+	      strcmp(issue_str(r, 0, "mentee"), "12") == 0 &&
+	      strcmp(issue_str(r, 0, "rule"), "reporting_line") == 0);
+	CHECK(r && strcmp(json_string_value(json_object_get(r, "message")),
+	                  issue_str(r, 0, "message")) == 0);
+	json_decref(r);
+	json_decref(inst);
+	/* explicit form: two mentees pinned to a capacity-1 mentor, and a pin that is no edge */
+	{
+		char *t = fmt("{'mentors':[{'id':'m1','capacity':1},{'id':'m2','capacity':1}],"
+		              "'mentees':[{'id':'e1'},{'id':'e2'},{'id':'e3'}],"
+		              "'edges':[{'mentor':'m1','mentee':'e1','score':1},"
+		              "{'mentor':'m1','mentee':'e2','score':1}],"
+		              "'pins':[{'mentor':'m1','mentee':'e1'},{'mentor':'m1','mentee':'e2'},"
+		              "{'mentor':'m2','mentee':'e3'}]}");
+
+		r = solve_text(t, &rc);
+		CHECK(rc == 0 && status_is(r, "infeasible"));
+		CHECK(json_array_size(json_object_get(r, "issues")) == 2);
+		CHECK(strcmp(issue_str(r, 0, "code"), "pin_not_an_edge") == 0 &&
+		      strcmp(issue_str(r, 0, "mentor"), "m2") == 0 &&
+		      strcmp(issue_str(r, 0, "mentee"), "e3") == 0);
+		CHECK(strcmp(issue_str(r, 1, "code"), "pins_exceed_capacity") == 0 &&
+		      strcmp(issue_str(r, 1, "mentor"), "m1") == 0 &&
+		      json_integer_value(json_object_get(
+		          json_array_get(json_object_get(r, "issues"), 1), "capacity")) == 1);
+		json_decref(r);
+		free(t);
+		/* a pin fitting some weeks only: solved, with a warning */
+		t = period_instance("Europe/Paris", "{'day':'mon','start':'15:00','end':'16:00'}",
+		                    "America/New_York", "{'day':'mon','start':'09:00','end':'10:00'}",
+		                    true);
+		r = solve_text(t, &rc);
+		CHECK(rc == 0 && status_is(r, "optimal"));
+		CHECK(strcmp(issue_str(r, 0, "level"), "warning") == 0 &&
+		      strcmp(issue_str(r, 0, "code"), "pin_fits_some_weeks") == 0 &&
+		      strcmp(issue_str(r, 0, "rule"), "availability") == 0 &&
+		      strcmp(issue_str(r, 0, "mentor"), "m") == 0);
+		json_decref(r);
+		free(t);
+	}
+}
+
+/* stats.kept counts the pairs kept from the previous solution (issue 7: it was always null). */
+static void
+test_kept_count(void)
+{
+	int rc;
+	char *t = fmt("{'mentors':[{'id':'m1','capacity':1},{'id':'m2','capacity':1}],"
+	              "'mentees':[{'id':'e1'},{'id':'e2'}],"
+	              "'edges':[{'mentor':'m1','mentee':'e1','score':5},"
+	              "{'mentor':'m2','mentee':'e2','score':5},{'mentor':'m2','mentee':'e1','score':1}],"
+	              "'keep':[{'mentor':'m1','mentee':'e1'},{'mentor':'m2','mentee':'e2'},"
+	              "{'mentor':'m9','mentee':'e2'}]}");
+	json_t *r = solve_text(t, &rc), *st = json_object_get(r, "stats");
+
+	CHECK(rc == 0 && json_integer_value(json_object_get(st, "kept")) == 2);
+	CHECK(json_integer_value(json_object_get(st, "keep_feasible")) == 2);
+	json_decref(r);
+	free(t);
+	t = fmt("{'mentors':[{'id':'m1','capacity':1}],'mentees':[{'id':'e1'}],"
+	        "'edges':[{'mentor':'m1','mentee':'e1','score':5}]}");
+	r = solve_text(t, &rc);
+	st = json_object_get(r, "stats");
+	CHECK(rc == 0 && json_is_integer(json_object_get(st, "kept")) &&
+	      json_integer_value(json_object_get(st, "kept")) == 0);
+	json_decref(r);
+	free(t);
+}
+
 /* DST: in the week of 2026-03-09 New York is on EDT but Paris still on CET, so the overlap moves.
  */
 static void
@@ -965,6 +1063,8 @@ main(void)
 	test_priority_weights();
 	test_dst_week();
 	test_period_availability();
+	test_structured_issues();
+	test_kept_count();
 	test_keep();
 	test_random_vs_brute_force();
 	test_random_domain();
