@@ -105,6 +105,22 @@ week_rot(const week_t *a, int s, week_t *out)
 	out->w[WEEK_WORDS - 1] &= ((uint64_t)1 << (WEEK_SLOTS - 64 * (WEEK_WORDS - 1))) - 1;
 }
 
+/* Returns a one-word summary: bit i is set when some slot of the i-th group of 11 is set, so
+ * two weeks whose summaries do not intersect do not intersect. */
+static inline uint64_t
+week_coarse(const week_t *a)
+{
+	uint64_t c = 0;
+
+	for (int i = 0; i < 62; i++) {
+		int lo = i * 11, n = lo + 11 <= WEEK_SLOTS ? 11 : WEEK_SLOTS - lo;
+
+		if (n > 0 && (week_chunk(a, lo) & (((uint64_t)1 << n) - 1)) != 0)
+			c |= (uint64_t)1 << i;
+	}
+	return c;
+}
+
 /* Intersects out with a. */
 static inline void
 week_and(week_t *out, const week_t *a)

@@ -70,7 +70,9 @@ struct domain {
 	int ngaps, gap_n[GAPS_MAX];
 	short gap_d[GAPS_MAX][DELTA_MAX];
 	week_t *lg;          /* per mentor and gap pattern: slots p with p + g a start for all g */
+	uint64_t *lgc;       /* week_coarse of each lg (a one-word reject test) */
 	int *pin_mentor;     /* per mentee: mentor of its first pin or -1 */
+	int *keep_mentor;    /* per mentee: mentor of its first keep entry or -1 */
 	struct strmap *zone_map, *skill_map, *lang_map, *emp_map, *dept_map, *team_map;
 	const char **skill_names;
 	double w_skill, w_cross, w_overlap, cap_hours, w_prev;
@@ -517,7 +519,8 @@ static bool
 build_mentor_gaps(struct domain *d)
 {
 	d->lg = malloc(((size_t)d->nm * (size_t)d->ngaps + 1) * sizeof(week_t));
-	if (d->lg == NULL)
+	d->lgc = malloc(((size_t)d->nm * (size_t)d->ngaps + 1) * sizeof(uint64_t));
+	if (d->lg == NULL || d->lgc == NULL)
 		return false;
 	for (int m = 0; m < d->nm; m++)
 		for (int g = 0; g < d->ngaps; g++) {
@@ -528,6 +531,7 @@ build_mentor_gaps(struct domain *d)
 				week_and(&acc, &t);
 			}
 			d->lg[(size_t)m * d->ngaps + g] = acc;
+			d->lgc[(size_t)m * d->ngaps + g] = week_coarse(&acc);
 		}
 	return true;
 }
@@ -536,6 +540,7 @@ build_mentor_gaps(struct domain *d)
  * difference, free slots shifted by each difference (into the mentor's local week). */
 struct erot {
 	week_t s, a[DELTA_MAX];
+	uint64_t cs; /* coarse summary of s (week_coarse) */
 };
 
 /* Returns the zone pair of a mentor and a mentee. */
@@ -552,6 +557,7 @@ mentee_rot(const struct domain *d, const struct person *e, int zm, struct erot *
 	const struct zpair *z = &d->zp[zm * d->nzones + e->tz];
 
 	week_rot(&e->starts, z->nd > 0 ? z->d[0] : 0, &r->s);
+	r->cs = week_coarse(&r->s);
 	for (int i = 0; i < z->nd; i++)
 		week_rot(&e->avail, z->d[i], &r->a[i]);
 }
@@ -562,7 +568,9 @@ avail_every_week(const struct domain *d, int m, const struct person *e, const st
 {
 	const struct zpair *z = zone_pair(d, &d->mentors[m], e);
 
-	return z->nd > 0 && week_intersects(&r->s, &d->lg[(size_t)m * d->ngaps + z->gap]);
+	size_t at = (size_t)m * d->ngaps + (size_t)z->gap;
+
+	return z->nd > 0 && (d->lgc[at] & r->cs) != 0 && week_intersects(&r->s, &d->lg[at]);
 }
 
 /* Tells whether pair (m, e) meets the every-week availability rule. */
@@ -676,12 +684,12 @@ check_rest(const struct domain *d, int m, int e, const struct erot *r)
 		mentee_rot(d, &d->mentees[e], d->mentors[m].tz, &own);
 		r = &own;
 	}
-	rule = check_people(d, m, e);
-	if (!avail_every_week(d, m, &d->mentees[e], r) &&
-	    !(rule == R_COUNT && d->pin_mentor != NULL && d->pin_mentor[e] == m &&
-	      best_anchor(d, m, e, NULL, NULL) > 0))
-		return R_AVAILABILITY;
-	return rule;
+	if (avail_every_week(d, m, &d->mentees[e], r))
+		return check_people(d, m, e);
+	rule = d->pin_mentor != NULL && d->pin_mentor[e] == m ? check_people(d, m, e) : R_AVAILABILITY;
+	if (rule == R_COUNT && best_anchor(d, m, e, NULL, NULL) > 0)
+		return R_COUNT;
+	return R_AVAILABILITY;
 }
 
 /* Returns the first hard rule the pair breaks, R_COUNT if none, or -1 for a self pair. */
@@ -944,103 +952,239 @@ out:
 	return ok;
 }
 
-/* Enumerates every feasible pair into g (CSR by mentee) and counts eliminated mentors per rule.
- * Per mentee: skill gains accumulate over the skill index for mentors sharing a language, the
- * remaining rules mark a mentor bitmap, which is read back in mentor order (no sort). */
-static bool
-enumerate_pairs(struct domain *d, struct mgraph *g)
-{
-	int *stamp = NULL, *touched = NULL, ngroups = 0, *gcount = NULL;
-	double *gain = NULL;
-	uint64_t *gmask = NULL, *mlang = NULL, *bits = NULL;
-	struct erot *er = NULL;
-	long np = 0, capp = 1024;
-	size_t nwords = ((size_t)d->nm + 63) / 64;
-	bool ok = false;
+/* Scratch space of the per-mentee enumeration (sized by the mentors). */
+struct enum_ws {
+	int *stamp, *touched, *gcount, *pm, ngroups, epoch;
+	double *gain, *ps, *tmp;
+	uint64_t *gmask, *mlang, *bits;
+	unsigned char *sel;
+	struct erot *er;
+};
 
-	stamp = calloc((size_t)d->nm + 1, sizeof(int));
-	touched = malloc(((size_t)d->nm + 1) * sizeof(int));
-	gain = malloc(((size_t)d->nm + 1) * sizeof(double));
-	gmask = malloc(((size_t)d->nm + 1) * sizeof(uint64_t));
-	mlang = malloc(((size_t)d->nm + 1) * sizeof(uint64_t));
-	bits = calloc(nwords + 1, sizeof(uint64_t));
-	gcount = calloc((size_t)d->nm + 1, sizeof(int));
-	g->mentor = malloc((size_t)capp * sizeof(int));
-	g->score = malloc((size_t)capp * sizeof(double));
-	d->counts = calloc((size_t)d->ne + 1, sizeof(*d->counts));
-	er = malloc(((size_t)d->nzones + 1) * sizeof(*er));
-	if (stamp == NULL || touched == NULL || gain == NULL || gmask == NULL || mlang == NULL ||
-	    bits == NULL || gcount == NULL || g->mentor == NULL || g->score == NULL ||
-	    d->counts == NULL || er == NULL)
-		goto out;
+/* Frees the enumeration scratch space. */
+static void
+ws_free(struct enum_ws *w)
+{
+	free(w->stamp);
+	free(w->touched);
+	free(w->gcount);
+	free(w->pm);
+	free(w->gain);
+	free(w->ps);
+	free(w->tmp);
+	free(w->gmask);
+	free(w->mlang);
+	free(w->bits);
+	free(w->sel);
+	free(w->er);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Allocates the enumeration scratch space and groups mentors by language mask; false on OOM. */
+static bool
+ws_init(const struct domain *d, struct enum_ws *w)
+{
+	size_t n = (size_t)d->nm + 1, nwords = ((size_t)d->nm + 63) / 64 + 1;
+
+	memset(w, 0, sizeof(*w));
+	w->stamp = calloc(n, sizeof(int));
+	w->touched = malloc(n * sizeof(int));
+	w->gcount = calloc(n, sizeof(int));
+	w->pm = malloc(n * sizeof(int));
+	w->gain = malloc(n * sizeof(double));
+	w->ps = malloc(n * sizeof(double));
+	w->tmp = malloc(n * sizeof(double));
+	w->gmask = malloc(n * sizeof(uint64_t));
+	w->mlang = malloc(n * sizeof(uint64_t));
+	w->bits = calloc(nwords, sizeof(uint64_t));
+	w->sel = malloc(n);
+	w->er = malloc(((size_t)d->nzones + 1) * sizeof(*w->er));
+	if (w->stamp == NULL || w->touched == NULL || w->gcount == NULL || w->pm == NULL ||
+	    w->gain == NULL || w->ps == NULL || w->tmp == NULL || w->gmask == NULL ||
+	    w->mlang == NULL || w->bits == NULL || w->sel == NULL || w->er == NULL) {
+		ws_free(w);
+		return false;
+	}
 	/* distinct language masks of mentors, to count language failures per mentee fast */
 	for (int m = 0; m < d->nm; m++) {
 		int i;
 
-		mlang[m] = d->mentors[m].lang;
-		for (i = 0; i < ngroups && gmask[i] != d->mentors[m].lang; i++)
+		w->mlang[m] = d->mentors[m].lang;
+		for (i = 0; i < w->ngroups && w->gmask[i] != d->mentors[m].lang; i++)
 			;
-		if (i == ngroups) {
-			gmask[ngroups] = d->mentors[m].lang;
-			gcount[ngroups++] = 0;
+		if (i == w->ngroups) {
+			w->gmask[w->ngroups] = d->mentors[m].lang;
+			w->gcount[w->ngroups++] = 0;
 		}
-		gcount[i]++;
+		w->gcount[i]++;
 	}
-	for (int e = 0; e < d->ne; e++) {
-		const struct person *pe = &d->mentees[e];
-		int nt = 0, self = d->mentor_of_emp[pe->emp], langfail = 0;
-		int *cnt = d->counts[e];
-		uint64_t lang = pe->lang;
+	return true;
+}
 
-		for (int z = 0; z < d->nzones; z++)
-			mentee_rot(d, pe, z, &er[z]);
-		for (int i = 0; i < pe->n; i++) {
-			int s = pe->skill[i], cur = pe->level[i];
-			double prio = pe->prio[i];
+/* Enumerates mentee e's feasible pairs into w->pm / w->ps in mentor order and returns how many;
+ * counts the eliminated mentors per rule into cnt when not NULL. Skill gains accumulate over the
+ * skill index for mentors sharing a language; the other rules mark a mentor bitmap, read back in
+ * mentor order (no sort). */
+static int
+enumerate_mentee(const struct domain *d, struct enum_ws *w, int e, int *cnt)
+{
+	const struct person *pe = &d->mentees[e];
+	int nt = 0, np = 0, self = d->mentor_of_emp[pe->emp], langfail = 0;
+	size_t nwords = ((size_t)d->nm + 63) / 64;
+	uint64_t lang = pe->lang;
+	int ep = ++w->epoch;
 
-			for (int j = d->sk_start[s]; j < d->sk_start[s + 1]; j++) {
-				int m = d->sk_mentor[j];
+	for (int z = 0; z < d->nzones; z++)
+		mentee_rot(d, pe, z, &w->er[z]);
+	for (int i = 0; i < pe->n; i++) {
+		int s = pe->skill[i], cur = pe->level[i];
+		double prio = pe->prio[i];
 
-				if (d->sk_level[j] <= cur)
-					break;
-				if ((mlang[m] & lang) == 0 || m == self)
-					continue;
-				if (stamp[m] != e + 1) {
-					stamp[m] = e + 1;
-					gain[m] = 0;
-					touched[nt++] = m;
-				}
-				gain[m] += prio * (d->sk_level[j] - cur);
+		for (int j = d->sk_start[s]; j < d->sk_start[s + 1]; j++) {
+			int m = d->sk_mentor[j];
+
+			if (d->sk_level[j] <= cur)
+				break;
+			if ((w->mlang[m] & lang) == 0 || m == self)
+				continue;
+			if (w->stamp[m] != ep) {
+				w->stamp[m] = ep;
+				w->gain[m] = 0;
+				w->touched[nt++] = m;
 			}
+			w->gain[m] += prio * (d->sk_level[j] - cur);
 		}
-		for (int i = 0; i < ngroups; i++)
-			if ((gmask[i] & lang) == 0)
-				langfail += gcount[i];
-		if (self >= 0 && (mlang[self] & lang) == 0)
+	}
+	if (cnt != NULL) {
+		for (int i = 0; i < w->ngroups; i++)
+			if ((w->gmask[i] & lang) == 0)
+				langfail += w->gcount[i];
+		if (self >= 0 && (w->mlang[self] & lang) == 0)
 			langfail--;
 		cnt[R_LANGUAGE] = langfail;
 		cnt[R_SKILL] = d->nm - (self >= 0 ? 1 : 0) - langfail - nt;
-		for (int t = 0; t < nt; t++) {
-			int m = touched[t], r = check_rest(d, m, e, &er[d->mentors[m].tz]);
+	}
+	for (int t = 0; t < nt; t++) {
+		int m = w->touched[t], r = check_rest(d, m, e, &w->er[d->mentors[m].tz]);
 
-			if (r != R_COUNT)
+		if (r != R_COUNT) {
+			if (cnt != NULL)
 				cnt[r]++;
-			else
-				bits[m / 64] |= (uint64_t)1 << (m % 64);
+		} else {
+			w->bits[m / 64] |= (uint64_t)1 << (m % 64);
 		}
-		if (!grow_pairs(g, np + nt, &capp))
-			goto out;
-		for (size_t w = 0; w < nwords; w++) {
-			while (bits[w] != 0) {
-				int m = (int)(w * 64) + __builtin_ctzll(bits[w]);
-				double a, b, c, f;
+	}
+	for (size_t k = 0; k < nwords; k++) {
+		while (w->bits[k] != 0) {
+			int m = (int)(k * 64) + __builtin_ctzll(w->bits[k]);
+			double a, b, c, f;
 
-				bits[w] &= bits[w] - 1;
-				g->mentor[np] = m;
-				g->score[np++] = pair_score_gain(d, m, e, gain[m], &er[d->mentors[m].tz], &a,
-				                                 &b, &c, &f);
+			w->bits[k] &= w->bits[k] - 1;
+			w->pm[np] = m;
+			w->ps[np++] = pair_score_gain(d, m, e, w->gain[m], &w->er[d->mentors[m].tz], &a,
+			                              &b, &c, &f);
+		}
+	}
+	return np;
+}
+
+/* Returns the k-th largest value (k >= 1) of v[0..n-1], reordering v (quickselect). */
+static double
+kth_largest(double *v, int n, int k)
+{
+	int lo = 0, hi = n - 1, want = k - 1;
+
+	while (lo < hi) {
+		double pivot = v[lo + (hi - lo) / 2];
+		int i = lo, j = hi;
+
+		while (i <= j) {
+			while (v[i] > pivot)
+				i++;
+			while (v[j] < pivot)
+				j--;
+			if (i <= j) {
+				double t = v[i];
+
+				v[i++] = v[j];
+				v[j--] = t;
 			}
 		}
+		if (want <= j)
+			hi = j;
+		else if (want >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[want];
+}
+
+/* Marks in w->sel which of the n enumerated pairs of mentee e are held: the best k by score
+ * (ties by mentor order), plus its pin and keep; returns the best score left out. */
+static double
+select_pairs(const struct domain *d, struct enum_ws *w, int e, int n, int k)
+{
+	double rest = -INFINITY, t;
+	int taken = 0;
+
+	if (k <= 0 || n <= k) {
+		memset(w->sel, 1, (size_t)n);
+		return rest;
+	}
+	memcpy(w->tmp, w->ps, (size_t)n * sizeof(double));
+	t = kth_largest(w->tmp, n, k);
+	for (int i = 0; i < n; i++) {
+		w->sel[i] = w->ps[i] > t;
+		taken += w->sel[i];
+	}
+	for (int i = 0; i < n && taken < k; i++)
+		if (w->ps[i] == t) {
+			w->sel[i] = 1;
+			taken++;
+		}
+	for (int i = 0; i < n; i++) {
+		if (w->pm[i] == d->pin_mentor[e] || w->pm[i] == d->keep_mentor[e])
+			w->sel[i] = 1;
+		if (!w->sel[i] && w->ps[i] > rest)
+			rest = w->ps[i];
+	}
+	return rest;
+}
+
+/* Enumerates every feasible pair, counting eliminated mentors per rule, and holds the best
+ * g->pairs_mentee of each mentee in g (CSR by mentee), with the best score left out in
+ * g->rest_bound (pricing bounds the pairs left out without storing them). */
+static bool
+enumerate_pairs(struct domain *d, struct mgraph *g)
+{
+	struct enum_ws w;
+	long np = 0, capp = 1024;
+	bool ok = false;
+
+	if (!ws_init(d, &w))
+		return false;
+	g->mentor = malloc((size_t)capp * sizeof(int));
+	g->score = malloc((size_t)capp * sizeof(double));
+	g->rest_bound = malloc(((size_t)d->ne + 1) * sizeof(double));
+	d->counts = calloc((size_t)d->ne + 1, sizeof(*d->counts));
+	if (g->mentor == NULL || g->score == NULL || g->rest_bound == NULL || d->counts == NULL)
+		goto out;
+	g->n_feasible = 0;
+	g->n_coverable = 0;
+	for (int e = 0; e < d->ne; e++) {
+		int n = enumerate_mentee(d, &w, e, d->counts[e]);
+
+		g->n_feasible += n;
+		g->n_coverable += n > 0;
+		g->rest_bound[e] = select_pairs(d, &w, e, n, g->pairs_mentee);
+		if (!grow_pairs(g, np + n, &capp))
+			goto out;
+		for (int i = 0; i < n; i++)
+			if (w.sel[i]) {
+				g->mentor[np] = w.pm[i];
+				g->score[np++] = w.ps[i];
+			}
 		g->start[e + 1] = np;
 	}
 	/* give back the growth slack */
@@ -1055,14 +1199,90 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 	}
 	ok = true;
 out:
-	free(stamp);
-	free(touched);
-	free(gain);
-	free(gmask);
-	free(mlang);
-	free(bits);
-	free(gcount);
-	free(er);
+	ws_free(&w);
+	return ok;
+}
+
+/* Adds every feasible pair of the marked mentees to g (the solver found that one of their pairs
+ * left out might improve the optimum): rebuilds the arrays, and the pins and keeps by mentor. */
+static bool
+expand_cb(void *ctx, struct mgraph *g, const unsigned char *which)
+{
+	const struct domain *d = ctx;
+	struct enum_ws w;
+	long np = 0, capp = g->start[g->n_mentees] + 1024, *nstart = NULL;
+	int *nmentor = NULL, *pinm = NULL, *keepm = NULL;
+	double *nscore = NULL;
+	bool ok = false;
+
+	if (!ws_init(d, &w))
+		return false;
+	nstart = calloc((size_t)g->n_mentees + 1, sizeof(long));
+	nmentor = malloc((size_t)capp * sizeof(int));
+	nscore = malloc((size_t)capp * sizeof(double));
+	pinm = malloc(((size_t)g->n_mentees + 1) * sizeof(int));
+	keepm = malloc(((size_t)g->n_mentees + 1) * sizeof(int));
+	if (nstart == NULL || nmentor == NULL || nscore == NULL || pinm == NULL || keepm == NULL)
+		goto out;
+	for (int e = 0; e < g->n_mentees; e++) {
+		pinm[e] = g->pin[e] >= 0 ? g->mentor[g->pin[e]] : -1;
+		keepm[e] = g->keep[e] >= 0 ? g->mentor[g->keep[e]] : -1;
+	}
+	for (int e = 0; e < g->n_mentees; e++) {
+		long need;
+		int n = 0;
+
+		if (which[e] && g->rest_bound[e] > -INFINITY)
+			n = enumerate_mentee(d, &w, e, NULL);
+		need = np + (n > 0 ? n : g->start[e + 1] - g->start[e]);
+		if (need > capp) {
+			long nc = need > capp * 3 / 2 ? need : capp * 3 / 2;
+			int *a = realloc(nmentor, (size_t)nc * sizeof(int));
+			double *b;
+
+			if (a == NULL)
+				goto out;
+			nmentor = a;
+			b = realloc(nscore, (size_t)nc * sizeof(double));
+			if (b == NULL)
+				goto out;
+			nscore = b;
+			capp = nc;
+		}
+		if (n > 0) {
+			memcpy(nmentor + np, w.pm, (size_t)n * sizeof(int));
+			memcpy(nscore + np, w.ps, (size_t)n * sizeof(double));
+			np += n;
+			g->rest_bound[e] = -INFINITY;
+		} else {
+			for (long p = g->start[e]; p < g->start[e + 1]; p++) {
+				nmentor[np] = g->mentor[p];
+				nscore[np++] = g->score[p];
+			}
+		}
+		nstart[e + 1] = np;
+	}
+	free(g->start);
+	free(g->mentor);
+	free(g->score);
+	g->start = nstart;
+	g->mentor = nmentor;
+	g->score = nscore;
+	nstart = NULL;
+	nmentor = NULL;
+	nscore = NULL;
+	for (int e = 0; e < g->n_mentees; e++) {
+		g->pin[e] = pinm[e] >= 0 ? graph_find(g, e, pinm[e]) : -1;
+		g->keep[e] = keepm[e] >= 0 ? graph_find(g, e, keepm[e]) : -1;
+	}
+	ok = true;
+out:
+	ws_free(&w);
+	free(nstart);
+	free(nmentor);
+	free(nscore);
+	free(pinm);
+	free(keepm);
 	return ok;
 }
 
@@ -1222,10 +1442,11 @@ parse_pin_mentors(struct domain *d, json_t *root, struct strmap *mi, struct strm
 	json_t *list = NULL;
 
 	d->pin_mentor = malloc(((size_t)d->ne + 1) * sizeof(int));
-	if (d->pin_mentor == NULL)
+	d->keep_mentor = malloc(((size_t)d->ne + 1) * sizeof(int));
+	if (d->pin_mentor == NULL || d->keep_mentor == NULL)
 		return 1;
 	for (int e = 0; e < d->ne; e++)
-		d->pin_mentor[e] = -1;
+		d->pin_mentor[e] = d->keep_mentor[e] = -1;
 	if (!jsonget_array(root, "pins", false, "instance", &list, err))
 		return 2;
 	for (size_t i = 0; list != NULL && i < json_array_size(list); i++) {
@@ -1237,6 +1458,18 @@ parse_pin_mentors(struct domain *d, json_t *root, struct strmap *mi, struct strm
 			return 2;
 		if (d->pin_mentor[e] < 0)
 			d->pin_mentor[e] = m;
+	}
+	if (!jsonget_array(root, "keep", false, "instance", &list, err))
+		return 2;
+	for (size_t i = 0; list != NULL && i < json_array_size(list); i++) {
+		int m, e;
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "instance.keep[%zu]", i);
+		if (!common_parse_pair(json_array_get(list, i), ctx, mi, ei, false, &m, &e, err))
+			return 2;
+		if (m >= 0 && e >= 0 && d->keep_mentor[e] < 0)
+			d->keep_mentor[e] = m;
 	}
 	return 0;
 }
@@ -1338,8 +1571,12 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 	}
 	if (!build_zone_pairs(d, err))
 		goto bad_or_oom;
+	/* side constraints solve a MIP over held pairs: hold them all */
+	if (g->max_per_team >= 0 || g->min_share >= 0)
+		g->pairs_mentee = 0;
 	if (!build_mentor_gaps(d) || !build_skill_index(d) || !enumerate_pairs(d, g))
 		goto fail;
+	g->expand = expand_cb;
 	r = apply_pins(d, root, g, mi, ei, err);
 	if (r != 0) {
 		ret = r;
@@ -1368,6 +1605,7 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 			g->mentee_dept[e] = d->mentees[e].dept;
 		g->n_depts = (int)strmap_size(d->dept_map);
 	}
+	g->expand_ctx = d;
 	*out = d;
 	d = NULL;
 	ret = 0;
@@ -1415,7 +1653,9 @@ domain_free(struct domain *d)
 	free(d->zoff);
 	free(d->zp);
 	free(d->lg);
+	free(d->lgc);
 	free(d->pin_mentor);
+	free(d->keep_mentor);
 	strmap_free(d->zone_map);
 	strmap_free(d->skill_map);
 	strmap_free(d->lang_map);

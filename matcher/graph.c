@@ -1,6 +1,7 @@
 /* graph: allocation and small queries of the feasible-pair graph. */
 #include "graph.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ graph_init(struct mgraph *g, int n_mentees, int n_mentors)
 	g->time_limit = 60;
 	g->cand_mentee = GRAPH_CAND_MENTEE;
 	g->cand_mentor = GRAPH_CAND_MENTOR;
+	g->pairs_mentee = GRAPH_PAIRS_MENTEE;
 	if (g->cap == NULL || g->start == NULL || g->pin == NULL || g->keep == NULL ||
 	    g->issues == NULL)
 		return false;
@@ -46,6 +48,7 @@ graph_clear(struct mgraph *g)
 	free(g->mentee_id);
 	free(g->mentor_id);
 	free(g->issues);
+	free(g->rest_bound);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -89,6 +92,16 @@ graph_find(const struct mgraph *g, int mentee, int mentor)
 			hi = mid;
 	}
 	return lo < g->start[mentee + 1] && g->mentor[lo] == mentor ? lo : -1;
+}
+
+/* Tells whether no mentee has feasible pairs left out of the arrays. */
+bool
+graph_complete(const struct mgraph *g)
+{
+	for (int e = 0; g->rest_bound != NULL && e < g->n_mentees; e++)
+		if (g->rest_bound[e] > -INFINITY)
+			return false;
+	return true;
 }
 
 /* Returns the objective coefficient: the score, plus the keep bonus on a kept pair. */

@@ -10,6 +10,8 @@
 /* Default sizes of the first restricted LP (instance field "solver" overrides them). */
 #define GRAPH_CAND_MENTEE 4
 #define GRAPH_CAND_MENTOR 0
+/* Default number of best pairs per mentee held in memory (domain form); 0 = all. */
+#define GRAPH_PAIRS_MENTEE 48
 
 enum objective { OBJ_MAX_MATCHED_THEN_SCORE, OBJ_MAX_SCORE };
 
@@ -39,6 +41,15 @@ struct mgraph {
 	double time_limit; /* seconds */
 	int cand_mentee;   /* first restricted LP: best pairs per mentee */
 	int cand_mentor;   /* first restricted LP: best pairs per mentor */
+	int pairs_mentee;  /* domain form: best pairs per mentee held in memory (0 = all) */
+	/* Implicit pairs (domain form): only some feasible pairs are held; rest_bound[e] is the best
+	 * score among mentee e's pairs left out (-INFINITY when all are held; NULL: graph complete).
+	 * expand() adds every pair of the marked mentees (rebuilding the arrays, pins and keeps). */
+	double *rest_bound;
+	long n_feasible;   /* feasible pairs, held or not */
+	int n_coverable;   /* mentees with at least one feasible pair */
+	bool (*expand)(void *ctx, struct mgraph *g, const unsigned char *which);
+	void *expand_ctx;
 	int max_per_team;  /* -1: no limit on used mentors per team */
 	int *mentor_team;  /* team index per mentor or -1 (NULL when no team limit) */
 	double min_share;  /* < 0: no department share constraint */
@@ -58,6 +69,9 @@ void graph_clear(struct mgraph *g);
 
 /* Returns the pair index of (mentee, mentor) or -1 when the pair is not feasible. */
 long graph_find(const struct mgraph *g, int mentee, int mentor);
+
+/* Tells whether every feasible pair is held in the arrays. */
+bool graph_complete(const struct mgraph *g);
 
 /* Returns the LP objective coefficient of a pair (score plus keep bonus). */
 double graph_cost(const struct mgraph *g, int mentee, long p);

@@ -171,7 +171,12 @@ result_json(const struct mgraph *g, const struct domain *d, const struct solutio
 		keep_asked += g->keep[e] >= 0;
 	json_object_set_new(st, "mentors", json_integer(g->n_mentors));
 	json_object_set_new(st, "mentees", json_integer(g->n_mentees));
-	json_object_set_new(st, "feasible_pairs", json_integer(g->start[g->n_mentees]));
+	json_object_set_new(st, "feasible_pairs",
+	                    json_integer(g->rest_bound != NULL ? g->n_feasible
+	                                                       : g->start[g->n_mentees]));
+	json_object_set_new(st, "held_pairs", json_integer(g->start[g->n_mentees]));
+	json_object_set_new(st, "expansions", json_integer(s->expansions));
+	json_object_set_new(st, "expanded_mentees", json_integer(s->expanded_mentees));
 	json_object_set_new(st, "candidate_pairs", json_integer(s->candidate_pairs));
 	json_object_set_new(st, "build_ms", json_real(build_ms));
 	json_object_set_new(st, "solve_ms", json_real(solve_ms));
@@ -188,7 +193,7 @@ result_json(const struct mgraph *g, const struct domain *d, const struct solutio
 /* Runs the solver with GLPK's error hook armed so that a GLPK failure returns -1 instead of
  * aborting; GLPK memory is released with its environment in that case. */
 static int
-guarded_solve(const struct mgraph *g, struct solution *sol, char **err)
+guarded_solve(struct mgraph *g, struct solution *sol, char **err)
 {
 	volatile int ret = -1;
 

@@ -726,10 +726,83 @@ out:
 	return ok;
 }
 
+/* Bounds the reduced cost of the pairs not held (<= rest_bound - u_mentee - w_count - min(0, v),
+ * since the best pair left out scores rest_bound); adds every pair of each mentee whose bound is
+ * positive, remapping the master's columns and the warm matching to the rebuilt arrays. Returns
+ * the largest bound in *worst; false on OOM. */
+static bool
+expand_if_needed(struct master *ms, struct mgraph *gw, const double *y, long *warm,
+                 struct solution *s, double *worst)
+{
+	const struct mgraph *g = ms->g;
+	double ycard = ms->card_row ? y[ms->card_row] : 0.0, vmin = 0;
+	int *colm = NULL, *cole = NULL, *warmm = NULL;
+	long total;
+	bool ok = false;
+
+	*worst = -INFINITY;
+	s->n_expand = 0;
+	if (g->rest_bound == NULL)
+		return true;
+	for (int m = 0; m < g->n_mentors; m++)
+		if (ms->mrow[m] > 0 && y[ms->mrow[m]] < vmin)
+			vmin = y[ms->mrow[m]];
+	for (int e = 0; e < g->n_mentees; e++) {
+		double rb = g->rest_bound[e], d;
+
+		s->expand[e] = 0;
+		if (rb == -INFINITY)
+			continue;
+		d = rb - y[e + 1] - ycard - vmin;
+		if (d > *worst)
+			*worst = d;
+		if (d > 1e-9 * (1.0 + fabs(rb))) {
+			s->expand[e] = 1;
+			s->n_expand++;
+		}
+	}
+	if (s->n_expand == 0)
+		return true;
+	colm = malloc(((size_t)ms->ncols + 1) * sizeof(*colm));
+	cole = malloc(((size_t)ms->ncols + 1) * sizeof(*cole));
+	warmm = malloc(((size_t)g->n_mentees + 1) * sizeof(*warmm));
+	if (colm == NULL || cole == NULL || warmm == NULL)
+		goto out;
+	for (long j = 1; j <= ms->ncols; j++) {
+		colm[j] = g->mentor[ms->colpair[j]];
+		cole[j] = pair_mentee(g, ms->colpair[j]);
+	}
+	for (int e = 0; e < g->n_mentees; e++)
+		warmm[e] = warm[e] >= 0 ? g->mentor[warm[e]] : -1;
+	if (gw->expand == NULL || !gw->expand(gw->expand_ctx, gw, s->expand))
+		goto out;
+	total = g->start[g->n_mentees];
+	free(ms->inlp);
+	ms->inlp = calloc((size_t)total + 1, 1);
+	if (ms->inlp == NULL)
+		goto out;
+	for (long j = 1; j <= ms->ncols; j++) {
+		ms->colpair[j] = graph_find(g, cole[j], colm[j]);
+		ms->inlp[ms->colpair[j]] = 1;
+	}
+	for (int e = 0; e < g->n_mentees; e++)
+		warm[e] = warmm[e] >= 0 ? graph_find(g, e, warmm[e]) : -1;
+	s->expansions++;
+	s->expanded_mentees += s->n_expand;
+	s->n_expand = 0;
+	ok = true;
+out:
+	free(colm);
+	free(cole);
+	free(warmm);
+	return ok;
+}
+
 /* Solves the LP master over the marked candidates plus the warm matching with column generation
  * until no feasible pair has positive reduced cost. */
 static int
-solve_lp(struct master *ms, const long *warm, int card, double deadline, struct solution *s)
+solve_lp(struct master *ms, struct mgraph *gw, long *warm, int card, double deadline,
+         struct solution *s)
 {
 	const struct mgraph *g = ms->g;
 	long total = g->start[g->n_mentees], n = 0;
@@ -803,8 +876,22 @@ solve_lp(struct master *ms, const long *warm, int card, double deadline, struct 
 		worst = price(ms, y, 1e-9, pairs, mentees, &n);
 		s->price_ms += util_now_ms() - t;
 		s->max_reduced_cost = worst == -INFINITY ? 0 : worst;
-		if (n == 0)
-			break;
+		if (n == 0) {
+			double bound;
+			long before = s->expanded_mentees;
+
+			if (!expand_if_needed(ms, gw, y, warm, s, &bound)) {
+				snprintf(s->message, sizeof(s->message), "out of memory adding pairs");
+				goto out;
+			}
+			if (bound > s->max_reduced_cost)
+				s->max_reduced_cost = bound;
+			if (s->expanded_mentees == before)
+				break;
+			/* price the pairs just added with the same duals (pricing adds at most
+			 * ADD_PER_MENTEE per mentee: the buffers still fit) */
+			continue;
+		}
 		s->pricing_rounds++;
 		s->pairs_added += n;
 		if (!master_add(ms, pairs, n, mentees))
@@ -813,6 +900,7 @@ solve_lp(struct master *ms, const long *warm, int card, double deadline, struct 
 	s->final_columns = ms->ncols;
 	s->lp_integral = read_lp_solution(ms, s->assign, false);
 	s->proven = s->lp_integral;
+
 	s->status = SOL_OPTIMAL;
 	if (!s->lp_integral) {
 		/* Not expected (the LP is a network flow); fall back to branch-and-bound on the
@@ -843,11 +931,14 @@ out:
 	return ret;
 }
 
-/* Solves the instance: candidates and a greedy matching, the exact maximum matching grown from
- * it, then the score LP with pricing (or the MIP when side constraints exist). */
-int
-solve_run(const struct mgraph *g, struct solution *s)
+/* One attempt on the pairs held: candidates and a greedy matching (or the previous attempt's
+ * matching, prev = mentor per mentee), the exact maximum matching grown from it, then the score
+ * LP with pricing (or the MIP when side constraints exist). Marks in s->expand the mentees whose
+ * pairs left out must be added (N* not proven, or a positive reduced-cost bound). */
+static int
+solve_attempt(struct mgraph *gw, struct solution *s, const int *prev)
 {
+	const struct mgraph *g = gw;
 	struct master ms = {0};
 	long *matching = NULL, *init = NULL;
 	long total = g->start[g->n_mentees];
@@ -857,16 +948,16 @@ solve_run(const struct mgraph *g, struct solution *s)
 	            (g->min_share >= 0 && g->mentee_dept != NULL);
 	bool lexi = g->objective == OBJ_MAX_MATCHED_THEN_SCORE;
 
-	memset(s, 0, sizeof(*s));
 	s->max_matched = -1;
 	s->components = 1;
-	s->assign = malloc(((size_t)g->n_mentees + 1) * sizeof(*s->assign));
+	s->n_expand = 0;
+	memset(s->expand, 0, (size_t)g->n_mentees + 1);
 	matching = malloc(((size_t)g->n_mentees + 1) * sizeof(*matching));
 	init = malloc(((size_t)g->n_mentees + 1) * sizeof(*init));
 	ms.inlp = calloc((size_t)total + 1, 1);
 	ms.mrow = calloc((size_t)g->n_mentors + 1, sizeof(*ms.mrow));
 	ms.mcols = calloc((size_t)g->n_mentors + 1, sizeof(*ms.mcols));
-	if (s->assign == NULL || matching == NULL || init == NULL || ms.inlp == NULL ||
+	if (matching == NULL || init == NULL || ms.inlp == NULL ||
 	    ms.mrow == NULL || ms.mcols == NULL) {
 		snprintf(s->message, sizeof(s->message), "out of memory");
 		goto out;
@@ -881,15 +972,29 @@ solve_run(const struct mgraph *g, struct solution *s)
 		goto out;
 	}
 	if (!side && (!pick_candidates(g, g->cand_mentee, g->cand_mentor, NULL, ms.inlp) ||
-	              !greedy_init(g, ms.inlp, lexi, init))) {
+	              (prev == NULL && !greedy_init(g, ms.inlp, lexi, init)))) {
 		snprintf(s->message, sizeof(s->message), "out of memory");
 		goto out;
 	}
+	for (int e = 0; !side && prev != NULL && e < g->n_mentees; e++)
+		init[e] = prev[e] >= 0 ? graph_find(g, e, prev[e]) : -1;
 	if (!bmatch_max(g, side ? NULL : init, matching, &count)) {
 		snprintf(s->message, sizeof(s->message), "out of memory");
 		goto out;
 	}
-	s->match_ms = util_now_ms() - t;
+	s->match_ms += util_now_ms() - t;
+	if (lexi && count < g->n_coverable && !graph_complete(g)) {
+		/* a larger matching may use pairs not held: hold them all (N* must be exact) */
+		for (int e = 0; e < g->n_mentees; e++) {
+			s->assign[e] = matching[e];
+			if (g->rest_bound[e] > -INFINITY) {
+				s->expand[e] = 1;
+				s->n_expand++;
+			}
+		}
+		ret = 0;
+		goto out;
+	}
 	if (lexi && !side)
 		s->max_matched = count;
 	ms.g = g;
@@ -897,7 +1002,7 @@ solve_run(const struct mgraph *g, struct solution *s)
 	if (side)
 		ret = solve_mip(&ms, matching, deadline, s);
 	else
-		ret = solve_lp(&ms, lexi ? matching : init, lexi ? count : -1, deadline, s);
+		ret = solve_lp(&ms, gw, lexi ? matching : init, lexi ? count : -1, deadline, s);
 out:
 	if (ms.lp != NULL)
 		glp_delete_prob(ms.lp);
@@ -911,10 +1016,50 @@ out:
 	return ret;
 }
 
-/* Frees the assignment array. */
+/* Solves g: attempts on the pairs held, adding the pairs of the mentees the last attempt
+ * marked (g->expand) and re-solving from its matching, until the dual bound proves that no pair
+ * left out can improve the optimum. */
+int
+solve_run(struct mgraph *g, struct solution *s)
+{
+	int *prev = NULL, ret = -1;
+
+	memset(s, 0, sizeof(*s));
+	s->assign = malloc(((size_t)g->n_mentees + 1) * sizeof(*s->assign));
+	s->expand = calloc((size_t)g->n_mentees + 1, 1);
+	prev = malloc(((size_t)g->n_mentees + 1) * sizeof(*prev));
+	if (s->assign == NULL || s->expand == NULL || prev == NULL) {
+		snprintf(s->message, sizeof(s->message), "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ret = solve_attempt(g, s, s->expanded_mentees > 0 ? prev : NULL);
+		if (ret != 0 || s->n_expand == 0)
+			break;
+		for (int e = 0; e < g->n_mentees; e++)
+			prev[e] = s->assign[e] >= 0 ? g->mentor[s->assign[e]] : -1;
+		if (g->expand == NULL || !g->expand(g->expand_ctx, g, s->expand)) {
+			snprintf(s->message, sizeof(s->message), "out of memory adding pairs");
+			ret = -1;
+			break;
+		}
+		s->expansions++;
+		s->expanded_mentees += s->n_expand;
+		s->pricing_rounds = 0;
+		s->pairs_added = 0;
+		s->proven = false;
+	}
+out:
+	free(prev);
+	return ret;
+}
+
+/* Frees the assignment and expansion arrays. */
 void
 solution_clear(struct solution *s)
 {
 	free(s->assign);
+	free(s->expand);
 	s->assign = NULL;
+	s->expand = NULL;
 }
