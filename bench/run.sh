@@ -33,11 +33,11 @@ for s in $sizes; do
 import json, sys
 r = json.load(open(sys.argv[1])); wall, rss = open(sys.argv[2]).read().split()[-2:]
 st, p = r["stats"], r["proof"]
-print("size %s: mentors %d mentees %d feasible_pairs %d held_pairs %d first_lp_columns %d\n"
+print("size %s: mentors %d mentees %d feasible_pairs %s held_pairs %d first_lp_columns %d\n"
       "  build (parse + pair enumeration) %.0f ms | matching %.0f ms | lp %.0f ms | pricing %.0f ms"
       " | total wall %s s | peak RSS %.0f MB\n"
       "  matched %d objective %.3f status %s proven %s rounds %d added %d expanded_mentees %d"
-      % (sys.argv[3], st["mentors"], st["mentees"], st["feasible_pairs"], st.get("held_pairs", 0),
+      % (sys.argv[3], st["mentors"], st["mentees"], st.get("feasible_pairs", "not counted"), st.get("held_pairs", 0),
          st["candidate_pairs"], st["build_ms"], st.get("matching_ms", 0), st.get("lp_ms", 0),
          st.get("pricing_ms", 0), wall, int(rss) / 1024, r["matched"], r["objective"],
          r["status"], p["optimal_over_all_feasible_pairs"], p["pricing_rounds"], p["pairs_added"],

@@ -84,6 +84,7 @@ struct domain {
 	unsigned char *hist_emp;    /* per employee: appears in some history entry */
 	unsigned char *forb_mentee; /* per mentee: appears in some forbidden entry */
 	int (*counts)[R_COUNT];
+	unsigned char *counted; /* per mentee: counts filled (the threshold read skips them) */
 	int *sk_start, *sk_mentor, *sk_level; /* skill index: mentors by level, descending */
 	long p_start, p_end, day0, nweeks, nsamp; /* period (days since 1970), its first Monday */
 	const char *starts_on, *ends_on;
@@ -952,8 +953,15 @@ out:
 	return ok;
 }
 
+/* A held pair of one mentee: mentor and score. */
+struct held {
+	int m;
+	double s;
+};
+
 /* Scratch space of the per-mentee enumeration (sized by the mentors). */
 struct enum_ws {
+	struct held *held;
 	int *stamp, *touched, *gcount, *pm, ngroups, epoch;
 	double *gain, *ps, *tmp;
 	uint64_t *gmask, *mlang, *bits;
@@ -977,6 +985,7 @@ ws_free(struct enum_ws *w)
 	free(w->bits);
 	free(w->sel);
 	free(w->er);
+	free(w->held);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -999,7 +1008,8 @@ ws_init(const struct domain *d, struct enum_ws *w)
 	w->bits = calloc(nwords, sizeof(uint64_t));
 	w->sel = malloc(n);
 	w->er = malloc(((size_t)d->nzones + 1) * sizeof(*w->er));
-	if (w->stamp == NULL || w->touched == NULL || w->gcount == NULL || w->pm == NULL ||
+	w->held = malloc(n * sizeof(*w->held));
+	if (w->held == NULL || w->stamp == NULL || w->touched == NULL || w->gcount == NULL || w->pm == NULL ||
 	    w->gain == NULL || w->ps == NULL || w->tmp == NULL || w->gmask == NULL ||
 	    w->mlang == NULL || w->bits == NULL || w->sel == NULL || w->er == NULL) {
 		ws_free(w);
@@ -1152,6 +1162,107 @@ select_pairs(const struct domain *d, struct enum_ws *w, int e, int n, int k)
 	return rest;
 }
 
+/* Orders held pairs by mentor (CSR order). */
+static int
+cmp_held(const void *a, const void *b)
+{
+	const struct held *x = a, *y = b;
+
+	return (x->m > y->m) - (x->m < y->m);
+}
+
+/* Returns an upper bound of the score of any pair of mentee e whose mentor teaches each goal
+ * skill at most at level cap[i] (prefix of the goal lists not yet read). */
+static double
+score_cap(const struct domain *d, const struct person *pe, const int *cap)
+{
+	double g = 0;
+
+	for (int i = 0; i < pe->n; i++)
+		if (cap[i] > pe->level[i])
+			g += pe->prio[i] * (cap[i] - pe->level[i]);
+	return g * d->w_skill + (d->w_cross > 0 ? d->w_cross : 0) +
+	       (d->w_overlap > 0 && d->cap_hours > 0 ? d->cap_hours * d->w_overlap : 0) +
+	       (pe->prev && d->w_prev > 0 ? d->w_prev : 0);
+}
+
+/* Reads mentee e's goal lists (mentors by descending level) one level at a time, scoring each
+ * mentor at first sight, and stops once k feasible pairs score at least what any mentor not yet
+ * read could (a threshold algorithm): the mentors read are in w->pm / w->ps (any order), their
+ * count is returned, *rest = an upper bound of the score of every feasible pair not read. */
+static int
+enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, double *rest)
+{
+	const struct person *pe = &d->mentees[e];
+	int np = 0, self = d->mentor_of_emp[pe->emp], ep = ++w->epoch, pos[64], cap[64];
+	uint64_t lang = pe->lang;
+
+	*rest = -INFINITY;
+	if (pe->n > 64 || d->w_skill < 0)
+		return -1;
+	for (int z = 0; z < d->nzones; z++)
+		mentee_rot(d, pe, z, &w->er[z]);
+	for (int i = 0; i < pe->n; i++) {
+		pos[i] = d->sk_start[pe->skill[i]];
+		cap[i] = pos[i] < d->sk_start[pe->skill[i] + 1] ? d->sk_level[pos[i]] : -1;
+	}
+	for (;;) {
+		int top = -1;
+		double bound;
+
+		/* the highest level still unread over the goal lists, read in full for every list */
+		for (int i = 0; i < pe->n; i++)
+			if (cap[i] > pe->level[i] && cap[i] > top)
+				top = cap[i];
+		if (top < 0)
+			break;
+		for (int i = 0; i < pe->n; i++) {
+			int s = pe->skill[i], end = d->sk_start[s + 1];
+
+			if (cap[i] != top)
+				continue;
+			for (; pos[i] < end && d->sk_level[pos[i]] == top; pos[i]++) {
+				int m = d->sk_mentor[pos[i]];
+				double a, b, c, f;
+
+				if (w->stamp[m] == ep)
+					continue;
+				w->stamp[m] = ep;
+				if ((w->mlang[m] & lang) == 0 || m == self ||
+				    check_rest(d, m, e, &w->er[d->mentors[m].tz]) != R_COUNT)
+					continue;
+				w->pm[np] = m;
+				w->ps[np++] = pair_score_gain(d, m, e, pair_gain(&d->mentors[m], pe, NULL, NULL),
+				                              &w->er[d->mentors[m].tz], &a, &b, &c, &f);
+			}
+			cap[i] = pos[i] < end ? d->sk_level[pos[i]] : -1;
+		}
+		bound = score_cap(d, pe, cap);
+		if (np >= k) {
+			memcpy(w->tmp, w->ps, (size_t)np * sizeof(double));
+			if (kth_largest(w->tmp, np, k) >= bound) {
+				*rest = bound;
+				break;
+			}
+		}
+	}
+	/* a pin or keep not read yet must be held: read it */
+	for (int x = 0; x < 2; x++) {
+		int m = x == 0 ? d->pin_mentor[e] : d->keep_mentor[e];
+		double a, b, c, f;
+
+		if (m < 0 || w->stamp[m] == ep || (w->mlang[m] & lang) == 0 || m == self ||
+		    !teaches_any(&d->mentors[m], pe) ||
+		    check_rest(d, m, e, &w->er[d->mentors[m].tz]) != R_COUNT)
+			continue;
+		w->stamp[m] = ep;
+		w->pm[np] = m;
+		w->ps[np++] = pair_score_gain(d, m, e, pair_gain(&d->mentors[m], pe, NULL, NULL),
+		                              &w->er[d->mentors[m].tz], &a, &b, &c, &f);
+	}
+	return np;
+}
+
 /* Enumerates every feasible pair, counting eliminated mentors per rule, and holds the best
  * g->pairs_mentee of each mentee in g (CSR by mentee), with the best score left out in
  * g->rest_bound (pricing bounds the pairs left out without storing them). */
@@ -1168,23 +1279,43 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 	g->score = malloc((size_t)capp * sizeof(double));
 	g->rest_bound = malloc(((size_t)d->ne + 1) * sizeof(double));
 	d->counts = calloc((size_t)d->ne + 1, sizeof(*d->counts));
-	if (g->mentor == NULL || g->score == NULL || g->rest_bound == NULL || d->counts == NULL)
+	d->counted = calloc((size_t)d->ne + 1, 1);
+	if (g->mentor == NULL || g->score == NULL || g->rest_bound == NULL || d->counts == NULL ||
+	    d->counted == NULL)
 		goto out;
 	g->n_feasible = 0;
 	g->n_coverable = 0;
 	for (int e = 0; e < d->ne; e++) {
-		int n = enumerate_mentee(d, &w, e, d->counts[e]);
+		double unread = -INFINITY, r;
+		int n = g->pairs_mentee > 0 ? enumerate_mentee_top(d, &w, e, g->pairs_mentee, &unread)
+		                            : -1;
+		long first = np;
 
-		g->n_feasible += n;
-		g->n_coverable += n > 0;
-		g->rest_bound[e] = select_pairs(d, &w, e, n, g->pairs_mentee);
+		if (n < 0) {
+			n = enumerate_mentee(d, &w, e, d->counts[e]);
+			d->counted[e] = 1;
+			unread = -INFINITY;
+		} else {
+			g->n_feasible = -1; /* not every pair was read */
+		}
+		if (g->n_feasible >= 0)
+			g->n_feasible += n;
+		g->n_coverable += n > 0 || unread > -INFINITY;
+		r = select_pairs(d, &w, e, n, g->pairs_mentee);
+		g->rest_bound[e] = r > unread ? r : unread;
 		if (!grow_pairs(g, np + n, &capp))
 			goto out;
+		/* held pairs in mentor order */
 		for (int i = 0; i < n; i++)
 			if (w.sel[i]) {
-				g->mentor[np] = w.pm[i];
-				g->score[np++] = w.ps[i];
+				w.held[np - first].m = w.pm[i];
+				w.held[np++ - first].s = w.ps[i];
 			}
+		qsort(w.held, (size_t)(np - first), sizeof(*w.held), cmp_held);
+		for (long i = first; i < np; i++) {
+			g->mentor[i] = w.held[i - first].m;
+			g->score[i] = w.held[i - first].s;
+		}
 		g->start[e + 1] = np;
 	}
 	/* give back the growth slack */
@@ -1674,6 +1805,7 @@ domain_free(struct domain *d)
 	free(d->hist_emp);
 	free(d->forb_mentee);
 	free(d->counts);
+	free(d->counted);
 	free(d->sk_start);
 	free(d->sk_mentor);
 	free(d->sk_level);
@@ -1882,12 +2014,23 @@ domain_pair_json(const struct domain *d, int e, int m, json_t *obj)
 
 /* Adds the per-rule elimination counts of an unmatched mentee. */
 bool
-domain_unmatched_json(const struct domain *d, int e, json_t *obj)
+domain_unmatched_json(struct domain *d, int e, json_t *obj)
 {
 	json_t *rc = json_object();
 
 	if (rc == NULL)
 		return false;
+	if (!d->counted[e]) {
+		struct enum_ws w;
+
+		if (!ws_init(d, &w)) {
+			json_decref(rc);
+			return false;
+		}
+		enumerate_mentee(d, &w, e, d->counts[e]);
+		d->counted[e] = 1;
+		ws_free(&w);
+	}
 	for (int r = 0; r < R_COUNT; r++)
 		json_object_set_new(rc, rule_names[r], json_integer(d->counts[e][r]));
 	json_object_set_new(obj, "rule_counts", rc);

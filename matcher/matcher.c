@@ -111,7 +111,7 @@ issues_json(const struct mgraph *g, const struct solution *s)
 
 /* Renders the result document for a solved (or infeasible) graph. */
 static json_t *
-result_json(const struct mgraph *g, const struct domain *d, const struct solution *s,
+result_json(const struct mgraph *g, struct domain *d, const struct solution *s,
             double build_ms, double solve_ms)
 {
 	json_t *r = json_object(), *pairs = json_array(), *un = json_array(), *st = json_object();
@@ -171,9 +171,11 @@ result_json(const struct mgraph *g, const struct domain *d, const struct solutio
 		keep_asked += g->keep[e] >= 0;
 	json_object_set_new(st, "mentors", json_integer(g->n_mentors));
 	json_object_set_new(st, "mentees", json_integer(g->n_mentees));
-	json_object_set_new(st, "feasible_pairs",
-	                    json_integer(g->rest_bound != NULL ? g->n_feasible
-	                                                       : g->start[g->n_mentees]));
+	/* unknown when the threshold read skipped pairs that cannot matter */
+	if (g->rest_bound == NULL || g->n_feasible >= 0)
+		json_object_set_new(st, "feasible_pairs",
+		                    json_integer(g->rest_bound != NULL ? g->n_feasible
+		                                                       : g->start[g->n_mentees]));
 	json_object_set_new(st, "held_pairs", json_integer(g->start[g->n_mentees]));
 	json_object_set_new(st, "expansions", json_integer(s->expansions));
 	json_object_set_new(st, "expanded_mentees", json_integer(s->expanded_mentees));
