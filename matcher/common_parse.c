@@ -12,7 +12,7 @@ common_parse_settings(json_t *root, struct mgraph *g, char **err)
 {
 	const char *obj = "max_matched_then_score";
 	json_t *cons = NULL, *solver = NULL;
-	long k = -1, ke = GRAPH_CAND_MENTEE, km = GRAPH_CAND_MENTOR, kp = GRAPH_PAIRS_MENTEE;
+	long k = -1, ke = g->cand_mentee, km = g->cand_mentor, kp = g->pairs_mentee;
 	double share = -1, tl = 60, kb = 1e-3;
 
 	if (!jsonget_string(root, "objective", false, "instance", &obj, err))

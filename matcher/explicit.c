@@ -73,7 +73,13 @@ explicit_build(json_t *root, struct mgraph *g, char **err)
 	    !common_parse_people(root, "mentees", &mentees, &ne, err) ||
 	    !jsonget_array(root, "edges", true, "instance", &edges, err))
 		goto bad;
-	if (!graph_init(g, ne, nm) || !common_parse_settings(root, g, err))
+	if (!graph_init(g, ne, nm))
+		goto fail;
+	/* explicit instances are often mentor-scarce: a thin first LP (mentee rows only where a
+	 * mentee has two columns) grown by pricing was measured faster there */
+	g->cand_mentee = GRAPH_CAND_MENTEE_EXPLICIT;
+	g->cand_mentor = GRAPH_CAND_MENTOR_EXPLICIT;
+	if (!common_parse_settings(root, g, err))
 		goto bad_or_oom;
 	mi = common_index(mentors, nm);
 	ei = common_index(mentees, ne);

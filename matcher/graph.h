@@ -10,6 +10,8 @@
 /* Default sizes of the first restricted LP (instance field "solver" overrides them). */
 #define GRAPH_CAND_MENTEE 4
 #define GRAPH_CAND_MENTOR 0
+#define GRAPH_CAND_MENTEE_EXPLICIT 1
+#define GRAPH_CAND_MENTOR_EXPLICIT 3
 /* Default number of best pairs per mentee held in memory (domain form); 0 = all. */
 #define GRAPH_PAIRS_MENTEE 48
 

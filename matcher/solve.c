@@ -26,7 +26,11 @@ struct master {
 	int *mentor_y; /* MIP: column of the mentor's "used" binary, or NULL */
 	int *mrow;     /* per mentor: its capacity row, 0 while it has none (dual 0) */
 	int *mcols;    /* per mentor: columns in the master */
-	bool lazy;     /* a mentor's row is created once its columns exceed its capacity */
+	int *erow;     /* per mentee: its row, 0 while it has at most one column (x <= 1 bound) */
+	int *ecol;     /* per mentee: its first column, 0 when none */
+	double *ue;    /* per mentee: dual of its row, or of its single column's upper bound */
+	bool lazy;     /* a mentor's row is created once its columns exceed its capacity, a
+	                  mentee's with its second column */
 };
 
 /* Creates the capacity rows of mentors whose column count now exceeds their capacity (until then
@@ -235,8 +239,33 @@ master_add(struct master *ms, const long *pairs, long n, const int *mentees)
 		double val[5];
 		int len = 0;
 
-		ind[++len] = e + 1;
-		val[len] = 1;
+		if (ms->lazy && ms->erow[e] == 0 && ms->ecol[e] != 0) {
+			/* second column: the mentee's row replaces the first column's bound */
+			int r = glp_add_rows(ms->lp, 1), cl, *ci = malloc(6 * sizeof(int));
+			double *cv = malloc(6 * sizeof(double));
+
+			if (ci == NULL || cv == NULL) {
+				free(ci);
+				free(cv);
+				return false;
+			}
+			glp_set_row_bnds(ms->lp, r, GLP_UP, 0, 1);
+			cl = glp_get_mat_col(ms->lp, ms->ecol[e], ci, cv);
+			ci[cl + 1] = r;
+			cv[cl + 1] = 1;
+			glp_set_mat_col(ms->lp, ms->ecol[e], cl + 1, ci, cv);
+			if (g->pin[e] != ms->colpair[ms->ecol[e]])
+				glp_set_col_bnds(ms->lp, ms->ecol[e], GLP_LO, 0, 0);
+			ms->erow[e] = r;
+			free(ci);
+			free(cv);
+		}
+		if (ms->ecol[e] == 0)
+			ms->ecol[e] = j;
+		if (ms->erow[e] > 0) {
+			ind[++len] = ms->erow[e];
+			val[len] = 1;
+		}
 		if (ms->mrow[m] > 0) {
 			ind[++len] = ms->mrow[m];
 			val[len] = 1;
@@ -249,6 +278,8 @@ master_add(struct master *ms, const long *pairs, long n, const int *mentees)
 		glp_set_obj_coef(ms->lp, j, graph_cost(g, e, p));
 		if (g->pin[e] == p)
 			glp_set_col_bnds(ms->lp, j, GLP_FX, 1, 1);
+		else if (ms->erow[e] == 0)
+			glp_set_col_bnds(ms->lp, j, GLP_DB, 0, 1);
 		else
 			glp_set_col_bnds(ms->lp, j, GLP_LO, 0, 0);
 		ms->colpair[j] = p;
@@ -264,20 +295,23 @@ static void
 master_rows(struct master *ms, int card, bool lazy)
 {
 	const struct mgraph *g = ms->g;
-	int nr = g->n_mentees + (card >= 0 ? 1 : 0) + (lazy ? 0 : g->n_mentors);
+	int ne = lazy ? 0 : g->n_mentees;
+	int nr = ne + (card >= 0 ? 1 : 0) + (lazy ? 0 : g->n_mentors);
 
 	ms->lazy = lazy;
 	glp_set_obj_dir(ms->lp, GLP_MAX);
 	if (nr > 0)
 		glp_add_rows(ms->lp, nr);
-	for (int e = 0; e < g->n_mentees; e++)
+	for (int e = 0; e < ne; e++) {
+		ms->erow[e] = e + 1;
 		glp_set_row_bnds(ms->lp, e + 1, GLP_UP, 0, 1);
+	}
 	if (card >= 0) {
-		ms->card_row = g->n_mentees + 1;
+		ms->card_row = ne + 1;
 		glp_set_row_bnds(ms->lp, ms->card_row, GLP_LO, card, 0);
 	}
 	for (int m = 0; m < g->n_mentors; m++) {
-		ms->mrow[m] = lazy ? 0 : g->n_mentees + (card >= 0 ? 1 : 0) + m + 1;
+		ms->mrow[m] = lazy ? 0 : ne + (card >= 0 ? 1 : 0) + m + 1;
 		if (!lazy)
 			glp_set_row_bnds(ms->lp, ms->mrow[m], GLP_UP, 0, g->cap[m]);
 	}
@@ -303,7 +337,7 @@ price(struct master *ms, const double *y, double eps, long *add, int *add_e, lon
 
 			if (ms->inlp[p])
 				continue;
-			d = graph_cost(g, e, p) - y[e + 1] - y[ms->mrow[g->mentor[p]]] - ycard;
+			d = graph_cost(g, e, p) - ms->ue[e] - y[ms->mrow[g->mentor[p]]] - ycard;
 			if (d > worst)
 				worst = d;
 			if (d <= eps * (1.0 + fabs(graph_cost(g, e, p))))
@@ -613,9 +647,13 @@ warm_start(struct master *ms, const long *matching)
 		long p = ms->colpair[j];
 		int e = pair_mentee(g, p);
 
-		if (matching[e] == p) {
+		if (matching[e] == p && g->pin[e] == p && ms->erow[e] == 0) {
+			glp_set_col_stat(ms->lp, (int)j, GLP_NS);
+		} else if (matching[e] == p && ms->erow[e] == 0) {
+			glp_set_col_stat(ms->lp, (int)j, GLP_NU);
+		} else if (matching[e] == p) {
 			glp_set_col_stat(ms->lp, (int)j, GLP_BS);
-			glp_set_row_stat(ms->lp, e + 1, GLP_NU);
+			glp_set_row_stat(ms->lp, ms->erow[e], GLP_NU);
 		} else {
 			glp_set_col_stat(ms->lp, (int)j, g->pin[e] == p ? GLP_NS : GLP_NL);
 		}
@@ -702,6 +740,19 @@ out:
 	return ok;
 }
 
+/* Sets each mentee's dual for pricing: its row's, or for a mentee whose single column has no
+ * row, that column's reduced cost when positive (the dual of its x <= 1 bound, which is the row
+ * dual of the same LP with the row). */
+static void
+mentee_duals(struct master *ms, const double *y)
+{
+	for (int e = 0; e < ms->g->n_mentees; e++) {
+		double d = ms->ecol[e] > 0 ? glp_get_col_dual(ms->lp, ms->ecol[e]) : 0.0;
+
+		ms->ue[e] = ms->erow[e] > 0 ? y[ms->erow[e]] : (d > 0 ? d : 0.0);
+	}
+}
+
 /* Copies the LP's row duals into a buffer grown to the current row count (y[0] stays 0, the
  * dual of a mentor without a row); false on OOM. */
 static bool
@@ -753,7 +804,7 @@ expand_if_needed(struct master *ms, struct mgraph *gw, const double *y, long *wa
 		s->expand[e] = 0;
 		if (rb == -INFINITY)
 			continue;
-		d = rb - y[e + 1] - ycard - vmin;
+		d = rb - ms->ue[e] - ycard - vmin;
 		if (d > *worst)
 			*worst = d;
 		if (d > 1e-9 * (1.0 + fabs(rb))) {
@@ -871,6 +922,7 @@ solve_lp(struct master *ms, struct mgraph *gw, long *warm, int card, double dead
 		}
 		if (!read_duals(ms, &y, &ycap))
 			goto out;
+		mentee_duals(ms, y);
 		s->lp_ms += util_now_ms() - t;
 		t = util_now_ms();
 		worst = price(ms, y, 1e-9, pairs, mentees, &n);
@@ -957,8 +1009,12 @@ solve_attempt(struct mgraph *gw, struct solution *s, const int *prev)
 	ms.inlp = calloc((size_t)total + 1, 1);
 	ms.mrow = calloc((size_t)g->n_mentors + 1, sizeof(*ms.mrow));
 	ms.mcols = calloc((size_t)g->n_mentors + 1, sizeof(*ms.mcols));
+	ms.erow = calloc((size_t)g->n_mentees + 1, sizeof(*ms.erow));
+	ms.ecol = calloc((size_t)g->n_mentees + 1, sizeof(*ms.ecol));
+	ms.ue = calloc((size_t)g->n_mentees + 1, sizeof(*ms.ue));
 	if (matching == NULL || init == NULL || ms.inlp == NULL ||
-	    ms.mrow == NULL || ms.mcols == NULL) {
+	    ms.mrow == NULL || ms.mcols == NULL || ms.erow == NULL || ms.ecol == NULL ||
+	    ms.ue == NULL) {
 		snprintf(s->message, sizeof(s->message), "out of memory");
 		goto out;
 	}
@@ -1011,6 +1067,9 @@ out:
 	free(ms.mentor_y);
 	free(ms.mrow);
 	free(ms.mcols);
+	free(ms.erow);
+	free(ms.ecol);
+	free(ms.ue);
 	free(matching);
 	free(init);
 	return ret;
