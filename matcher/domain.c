@@ -8,8 +8,9 @@
  * Availability over a period: each person's slots are a bitset of their own local week. For a
  * mentor zone and a mentee zone, the UTC offset difference takes a few values over the weeks of
  * the period (clock changes on different dates, or none); a meeting anchored at a mentee-local
- * slot is valid when it lies inside the mentor's local slots under every one of those values. Rule counts use the first failing rule in the order language, skill,
- * availability, reporting_line, history, forbidden. */
+ * slot is valid when it lies inside the mentor's local slots under every one of those values. Rule
+ * counts use the first failing rule in the order language, skill, availability, reporting_line,
+ * history, forbidden. */
 #include "domain.h"
 
 #include <ctype.h>
@@ -39,8 +40,8 @@ static const char *const day_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat
 #define PRIORITY_DEFAULT 1
 static const double priority_weight[PRIORITY_MAX + 1] = {0.0, 3.0, 2.0, 1.0};
 
-#define DELTA_MAX 8       /* distinct offset differences of two zones over one period */
-#define GAPS_MAX 32       /* distinct difference patterns over all zone pairs */
+#define DELTA_MAX 8 /* distinct offset differences of two zones over one period */
+#define GAPS_MAX 32 /* distinct difference patterns over all zone pairs */
 #define PERIOD_MAX_DAYS 800
 
 /* Two zones over the period: mentor offset - mentee offset, in quarter hours (ascending). */
@@ -65,14 +66,14 @@ struct person {
 struct domain {
 	int nm, ne, nemp, nzones, k_slots;
 	struct person *mentors, *mentees;
-	short **zoff;        /* per zone: UTC offset (minutes) every quarter hour from day0 - 1 */
-	struct zpair *zp;    /* nzones x nzones, [mentor zone][mentee zone] */
+	short **zoff;     /* per zone: UTC offset (minutes) every quarter hour from day0 - 1 */
+	struct zpair *zp; /* nzones x nzones, [mentor zone][mentee zone] */
 	int ngaps, gap_n[GAPS_MAX];
 	short gap_d[GAPS_MAX][DELTA_MAX];
-	week_t *lg;          /* per mentor and gap pattern: slots p with p + g a start for all g */
-	uint64_t *lgc;       /* week_coarse of each lg (a one-word reject test) */
-	int *pin_mentor;     /* per mentee: mentor of its first pin or -1 */
-	int *keep_mentor;    /* per mentee: mentor of its first keep entry or -1 */
+	week_t *lg;       /* per mentor and gap pattern: slots p with p + g a start for all g */
+	uint64_t *lgc;    /* week_coarse of each lg (a one-word reject test) */
+	int *pin_mentor;  /* per mentee: mentor of its first pin or -1 */
+	int *keep_mentor; /* per mentee: mentor of its first keep entry or -1 */
 	struct strmap *zone_map, *skill_map, *lang_map, *emp_map, *dept_map, *team_map;
 	const char **skill_names;
 	double w_skill, w_cross, w_overlap, cap_hours, w_prev;
@@ -85,7 +86,7 @@ struct domain {
 	unsigned char *forb_mentee; /* per mentee: appears in some forbidden entry */
 	int (*counts)[R_COUNT];
 	unsigned char *counted; /* per mentee: counts filled (the threshold read skips them) */
-	int *sk_start, *sk_mentor, *sk_level; /* skill index: mentors by level, descending */
+	int *sk_start, *sk_mentor, *sk_level;     /* skill index: mentors by level, descending */
 	long p_start, p_end, day0, nweeks, nsamp; /* period (days since 1970), its first Monday */
 	const char *starts_on, *ends_on;
 };
@@ -483,10 +484,13 @@ build_zone_pairs(struct domain *d, char **err)
 				for (int q = 0; q < WEEK_SLOTS; q++) {
 					if (!pair_delta(d, zm, ze, w, q, &lo, &hi))
 						continue;
-					if (!delta_add(z->d, &z->nd, lo) || !delta_add(z->d, &z->nd, hi)) {
-						util_errf(err, "instance: more than %d UTC offset "
-						               "differences between two zones in the period",
-						          DELTA_MAX);
+					if (!delta_add(z->d, &z->nd, lo) ||
+					    !delta_add(z->d, &z->nd, hi)) {
+						util_errf(
+						    err,
+						    "instance: more than %d UTC offset "
+						    "differences between two zones in the period",
+						    DELTA_MAX);
 						return false;
 					}
 				}
@@ -640,8 +644,8 @@ best_anchor(const struct domain *d, int m, int e, int *qbest, unsigned char *wee
 		if (best < 0 || !pair_delta(d, pm->tz, pe->tz, w, best, &lo, &hi))
 			weekok[w] = 2;
 		else
-			weekok[w] = week_get(&pm->starts, best + lo) &&
-			            week_get(&pm->starts, best + hi);
+			weekok[w] =
+			    week_get(&pm->starts, best + lo) && week_get(&pm->starts, best + hi);
 	}
 	return bc;
 }
@@ -687,7 +691,8 @@ check_rest(const struct domain *d, int m, int e, const struct erot *r)
 	}
 	if (avail_every_week(d, m, &d->mentees[e], r))
 		return check_people(d, m, e);
-	rule = d->pin_mentor != NULL && d->pin_mentor[e] == m ? check_people(d, m, e) : R_AVAILABILITY;
+	rule =
+	    d->pin_mentor != NULL && d->pin_mentor[e] == m ? check_people(d, m, e) : R_AVAILABILITY;
 	if (rule == R_COUNT && best_anchor(d, m, e, NULL, NULL) > 0)
 		return R_COUNT;
 	return R_AVAILABILITY;
@@ -1009,9 +1014,10 @@ ws_init(const struct domain *d, struct enum_ws *w)
 	w->sel = malloc(n);
 	w->er = malloc(((size_t)d->nzones + 1) * sizeof(*w->er));
 	w->held = malloc(n * sizeof(*w->held));
-	if (w->held == NULL || w->stamp == NULL || w->touched == NULL || w->gcount == NULL || w->pm == NULL ||
-	    w->gain == NULL || w->ps == NULL || w->tmp == NULL || w->gmask == NULL ||
-	    w->mlang == NULL || w->bits == NULL || w->sel == NULL || w->er == NULL) {
+	if (w->held == NULL || w->stamp == NULL || w->touched == NULL || w->gcount == NULL ||
+	    w->pm == NULL || w->gain == NULL || w->ps == NULL || w->tmp == NULL ||
+	    w->gmask == NULL || w->mlang == NULL || w->bits == NULL || w->sel == NULL ||
+	    w->er == NULL) {
 		ws_free(w);
 		return false;
 	}
@@ -1091,8 +1097,8 @@ enumerate_mentee(const struct domain *d, struct enum_ws *w, int e, int *cnt)
 
 			w->bits[k] &= w->bits[k] - 1;
 			w->pm[np] = m;
-			w->ps[np++] = pair_score_gain(d, m, e, w->gain[m], &w->er[d->mentors[m].tz], &a,
-			                              &b, &c, &f);
+			w->ps[np++] = pair_score_gain(d, m, e, w->gain[m], &w->er[d->mentors[m].tz],
+			                              &a, &b, &c, &f);
 		}
 	}
 	return np;
@@ -1181,15 +1187,54 @@ score_cap(const struct domain *d, const struct person *pe, const int *cap)
 	for (int i = 0; i < pe->n; i++)
 		if (cap[i] > pe->level[i])
 			g += pe->prio[i] * (cap[i] - pe->level[i]);
-	return g * d->w_skill + (d->w_cross > 0 ? d->w_cross : 0) +
-	       (d->w_overlap > 0 && d->cap_hours > 0 ? d->cap_hours * d->w_overlap : 0) +
+	double hours = week_overlap(&pe->avail, &pe->avail) / 4.0;
+
+	/* the overlap never exceeds the mentee's own free hours */
+	if (hours > d->cap_hours)
+		hours = d->cap_hours;
+	return g * d->w_skill + (d->w_cross > 0 && pe->dept >= 0 ? d->w_cross : 0) +
+	       (d->w_overlap > 0 && hours > 0 ? hours * d->w_overlap : 0) +
 	       (pe->prev && d->w_prev > 0 ? d->w_prev : 0);
+}
+
+/* Adds score v to the min-heap of the k best scores (h[0] the k-th best once full). */
+static void
+heap_push(double *h, int *n, int k, double v)
+{
+	int i;
+
+	if (*n < k) {
+		i = (*n)++;
+		while (i > 0 && h[(i - 1) / 2] > v) {
+			h[i] = h[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		h[i] = v;
+		return;
+	}
+	if (v <= h[0])
+		return;
+	i = 0;
+	for (;;) {
+		int c = 2 * i + 1;
+
+		if (c >= k)
+			break;
+		if (c + 1 < k && h[c + 1] < h[c])
+			c++;
+		if (h[c] >= v)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = v;
 }
 
 /* Reads mentee e's goal lists (mentors by descending level) one level at a time, scoring each
  * mentor at first sight, and stops once k feasible pairs score at least what any mentor not yet
- * read could (a threshold algorithm): the mentors read are in w->pm / w->ps (any order), their
- * count is returned, *rest = an upper bound of the score of every feasible pair not read. */
+ * read could (a threshold algorithm, checked after every pair): the mentors read are in
+ * w->pm / w->ps (any order), their count is returned, *rest = an upper bound of the score of
+ * every feasible pair not read. */
 static int
 enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, double *rest)
 {
@@ -1206,22 +1251,26 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 		pos[i] = d->sk_start[pe->skill[i]];
 		cap[i] = pos[i] < d->sk_start[pe->skill[i] + 1] ? d->sk_level[pos[i]] : -1;
 	}
-	for (;;) {
+	for (int nh = 0;;) {
 		int top = -1;
 		double bound;
+		bool done = false;
 
-		/* the highest level still unread over the goal lists, read in full for every list */
+		/* the highest level still unread over the goal lists, read in full for every list
+		 */
 		for (int i = 0; i < pe->n; i++)
 			if (cap[i] > pe->level[i] && cap[i] > top)
 				top = cap[i];
 		if (top < 0)
 			break;
-		for (int i = 0; i < pe->n; i++) {
+		/* any mentor not read yet scores at most this while the level is read */
+		bound = score_cap(d, pe, cap);
+		for (int i = 0; i < pe->n && !done; i++) {
 			int s = pe->skill[i], end = d->sk_start[s + 1];
 
 			if (cap[i] != top)
 				continue;
-			for (; pos[i] < end && d->sk_level[pos[i]] == top; pos[i]++) {
+			for (; pos[i] < end && d->sk_level[pos[i]] == top && !done; pos[i]++) {
 				int m = d->sk_mentor[pos[i]];
 				double a, b, c, f;
 
@@ -1232,18 +1281,22 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 				    check_rest(d, m, e, &w->er[d->mentors[m].tz]) != R_COUNT)
 					continue;
 				w->pm[np] = m;
-				w->ps[np++] = pair_score_gain(d, m, e, pair_gain(&d->mentors[m], pe, NULL, NULL),
-				                              &w->er[d->mentors[m].tz], &a, &b, &c, &f);
+				w->ps[np] = pair_score_gain(
+				    d, m, e, pair_gain(&d->mentors[m], pe, NULL, NULL),
+				    &w->er[d->mentors[m].tz], &a, &b, &c, &f);
+				heap_push(w->tmp, &nh, k, w->ps[np++]);
+				done = nh == k && w->tmp[0] >= bound;
 			}
-			cap[i] = pos[i] < end ? d->sk_level[pos[i]] : -1;
+			if (!done)
+				cap[i] = pos[i] < end ? d->sk_level[pos[i]] : -1;
 		}
-		bound = score_cap(d, pe, cap);
-		if (np >= k) {
-			memcpy(w->tmp, w->ps, (size_t)np * sizeof(double));
-			if (kth_largest(w->tmp, np, k) >= bound) {
-				*rest = bound;
-				break;
-			}
+		if (!done) {
+			bound = score_cap(d, pe, cap);
+			done = nh == k && w->tmp[0] >= bound;
+		}
+		if (done) {
+			*rest = bound;
+			break;
 		}
 	}
 	/* a pin or keep not read yet must be held: read it */
@@ -1287,8 +1340,9 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 	g->n_coverable = 0;
 	for (int e = 0; e < d->ne; e++) {
 		double unread = -INFINITY, r;
-		int n = g->pairs_mentee > 0 ? enumerate_mentee_top(d, &w, e, g->pairs_mentee, &unread)
-		                            : -1;
+		int n = g->pairs_mentee > 0
+		            ? enumerate_mentee_top(d, &w, e, g->pairs_mentee, &unread)
+		            : -1;
 		long first = np;
 
 		if (n < 0) {
@@ -1500,7 +1554,8 @@ apply_pins(struct domain *d, json_t *root, struct mgraph *g, struct strmap *mi, 
 		} else {
 			g->pin[e] = p;
 			if (!avail_every_week_pair(d, m, e))
-				graph_issue(g, false, "pin_fits_some_weeks", "availability", m, e, -1,
+				graph_issue(g, false, "pin_fits_some_weeks", "availability", m, e,
+				            -1,
 				            "pin %s -> %s fits both people's availability only in "
 				            "some weeks of the round",
 				            g->mentor_id[m], g->mentee_id[e]);
@@ -1536,7 +1591,8 @@ parse_period(struct domain *d, json_t *root, char **err)
 		return false;
 	if (d->starts_on == NULL && d->ends_on == NULL) {
 		if (week == NULL) {
-			util_errf(err, "instance.reference_week: required (or starts_on and ends_on)");
+			util_errf(err,
+			          "instance.reference_week: required (or starts_on and ends_on)");
 			return false;
 		}
 		if (!tz_parse_monday(week, &d->p_start)) {
@@ -1545,7 +1601,8 @@ parse_period(struct domain *d, json_t *root, char **err)
 		}
 		d->p_end = d->p_start + 6;
 	} else if (d->starts_on == NULL || d->ends_on == NULL) {
-		util_errf(err, "instance.%s: required with %s", d->starts_on ? "ends_on" : "starts_on",
+		util_errf(err, "instance.%s: required with %s",
+		          d->starts_on ? "ends_on" : "starts_on",
 		          d->starts_on ? "starts_on" : "ends_on");
 		return false;
 	} else if (!tz_parse_date(d->starts_on, &d->p_start)) {
@@ -1553,8 +1610,9 @@ parse_period(struct domain *d, json_t *root, char **err)
 		return false;
 	} else if (!tz_parse_date(d->ends_on, &d->p_end) || d->p_end < d->p_start ||
 	           d->p_end - d->p_start > PERIOD_MAX_DAYS) {
-		util_errf(err, "instance.ends_on: must be a date on or after starts_on, at most %d "
-		               "days later",
+		util_errf(err,
+		          "instance.ends_on: must be a date on or after starts_on, at most %d "
+		          "days later",
 		          PERIOD_MAX_DAYS);
 		return false;
 	}
@@ -1567,8 +1625,7 @@ parse_period(struct domain *d, json_t *root, char **err)
 /* Notes each mentee's first pinned mentor before enumeration (a pin may fit only some weeks);
  * the pins themselves are checked by apply_pins. */
 static int
-parse_pin_mentors(struct domain *d, json_t *root, struct strmap *mi, struct strmap *ei,
-                  char **err)
+parse_pin_mentors(struct domain *d, json_t *root, struct strmap *mi, struct strmap *ei, char **err)
 {
 	json_t *list = NULL;
 
@@ -1973,8 +2030,9 @@ domain_pair_json(const struct domain *d, int e, int m, json_t *obj)
 				lens[j] = tl;
 			}
 			json_array_append_new(
-			    slots, slot_json(d, pm, pe, (starts[i] + off0 + WEEK_SLOTS) % WEEK_SLOTS,
-			                     lens[i]));
+			    slots,
+			    slot_json(d, pm, pe, (starts[i] + off0 + WEEK_SLOTS) % WEEK_SLOTS,
+			              lens[i]));
 		}
 	}
 	/* the proposed slot: the first start (UTC order of the first week) valid in every week,

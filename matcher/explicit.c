@@ -164,7 +164,8 @@ explicit_build(json_t *root, struct mgraph *g, char **err)
 			graph_issue(g, true, "pin_not_an_edge",
 			            pairset_has(forbid, m, e) ? "forbidden" : NULL, m, e, -1,
 			            "pin %s -> %s is not an allowed edge%s", g->mentor_id[m],
-			            g->mentee_id[e], pairset_has(forbid, m, e) ? " (forbidden)" : "");
+			            g->mentee_id[e],
+			            pairset_has(forbid, m, e) ? " (forbidden)" : "");
 		else if (g->pin[e] >= 0 && g->pin[e] != p)
 			graph_issue(g, true, "mentee_pinned_twice", NULL, m, e, -1,
 			            "mentee %s is pinned to two mentors", g->mentee_id[e]);

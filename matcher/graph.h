@@ -44,18 +44,19 @@ struct mgraph {
 	int cand_mentee;   /* first restricted LP: best pairs per mentee */
 	int cand_mentor;   /* first restricted LP: best pairs per mentor */
 	int pairs_mentee;  /* domain form: best pairs per mentee held in memory (0 = all) */
-	/* Implicit pairs (domain form): only some feasible pairs are held; rest_bound[e] is the best
-	 * score among mentee e's pairs left out (-INFINITY when all are held; NULL: graph complete).
-	 * expand() adds every pair of the marked mentees (rebuilding the arrays, pins and keeps). */
+	/* Implicit pairs (domain form): only some feasible pairs are held; rest_bound[e] is the
+	 * best score among mentee e's pairs left out (-INFINITY when all are held; NULL: graph
+	 * complete). expand() adds every pair of the marked mentees (rebuilding the arrays, pins
+	 * and keeps). */
 	double *rest_bound;
-	long n_feasible;   /* feasible pairs, held or not */
-	int n_coverable;   /* mentees with at least one feasible pair */
+	long n_feasible; /* feasible pairs, held or not */
+	int n_coverable; /* mentees with at least one feasible pair */
 	bool (*expand)(void *ctx, struct mgraph *g, const unsigned char *which);
 	void *expand_ctx;
-	int max_per_team;  /* -1: no limit on used mentors per team */
-	int *mentor_team;  /* team index per mentor or -1 (NULL when no team limit) */
-	double min_share;  /* < 0: no department share constraint */
-	int *mentee_dept;  /* department index per mentee or -1 */
+	int max_per_team; /* -1: no limit on used mentors per team */
+	int *mentor_team; /* team index per mentor or -1 (NULL when no team limit) */
+	double min_share; /* < 0: no department share constraint */
+	int *mentee_dept; /* department index per mentee or -1 */
 	int n_depts;
 	char infeasible[512]; /* non-empty: the instance is infeasible for this reason (bad pin) */
 	struct issue *issues; /* GRAPH_MAX_ISSUES slots, n_issues used; more are counted only */

@@ -97,22 +97,23 @@ issues_json(const struct mgraph *g, const struct solution *s)
 	}
 	if (a != NULL && !seen)
 		json_array_append_new(
-		    a, json_pack("{s:s,s:s,s:s}", "level",
-		                 s->status == SOL_INFEASIBLE || s->status == SOL_TIME_LIMIT ? "error"
-		                                                                            : "warning",
-		                 "code", s->code != NULL ? s->code : "solver", "message", s->message));
+		    a, json_pack(
+		           "{s:s,s:s,s:s}", "level",
+		           s->status == SOL_INFEASIBLE || s->status == SOL_TIME_LIMIT ? "error"
+		                                                                      : "warning",
+		           "code", s->code != NULL ? s->code : "solver", "message", s->message));
 	if (a != NULL && g->issues_dropped > 0)
-		json_array_append_new(
-		    a, json_pack("{s:s,s:s,s:s,s:I}", "level", "warning", "code", "more_issues",
-		                 "message", "more issues were found than are listed", "count",
-		                 (json_int_t)g->issues_dropped));
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:I}", "level", "warning", "code",
+		                                   "more_issues", "message",
+		                                   "more issues were found than are listed",
+		                                   "count", (json_int_t)g->issues_dropped));
 	return a;
 }
 
 /* Renders the result document for a solved (or infeasible) graph. */
 static json_t *
-result_json(const struct mgraph *g, struct domain *d, const struct solution *s,
-            double build_ms, double solve_ms)
+result_json(const struct mgraph *g, struct domain *d, const struct solution *s, double build_ms,
+            double solve_ms)
 {
 	json_t *r = json_object(), *pairs = json_array(), *un = json_array(), *st = json_object();
 	double total = 0;
@@ -173,9 +174,9 @@ result_json(const struct mgraph *g, struct domain *d, const struct solution *s,
 	json_object_set_new(st, "mentees", json_integer(g->n_mentees));
 	/* unknown when the threshold read skipped pairs that cannot matter */
 	if (g->rest_bound == NULL || g->n_feasible >= 0)
-		json_object_set_new(st, "feasible_pairs",
-		                    json_integer(g->rest_bound != NULL ? g->n_feasible
-		                                                       : g->start[g->n_mentees]));
+		json_object_set_new(
+		    st, "feasible_pairs",
+		    json_integer(g->rest_bound != NULL ? g->n_feasible : g->start[g->n_mentees]));
 	json_object_set_new(st, "held_pairs", json_integer(g->start[g->n_mentees]));
 	json_object_set_new(st, "expansions", json_integer(s->expansions));
 	json_object_set_new(st, "expanded_mentees", json_integer(s->expanded_mentees));

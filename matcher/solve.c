@@ -933,7 +933,8 @@ solve_lp(struct master *ms, struct mgraph *gw, long *warm, int card, double dead
 			long before = s->expanded_mentees;
 
 			if (!expand_if_needed(ms, gw, y, warm, s, &bound)) {
-				snprintf(s->message, sizeof(s->message), "out of memory adding pairs");
+				snprintf(s->message, sizeof(s->message),
+				         "out of memory adding pairs");
 				goto out;
 			}
 			if (bound > s->max_reduced_cost)
@@ -1012,9 +1013,8 @@ solve_attempt(struct mgraph *gw, struct solution *s, const int *prev)
 	ms.erow = calloc((size_t)g->n_mentees + 1, sizeof(*ms.erow));
 	ms.ecol = calloc((size_t)g->n_mentees + 1, sizeof(*ms.ecol));
 	ms.ue = calloc((size_t)g->n_mentees + 1, sizeof(*ms.ue));
-	if (matching == NULL || init == NULL || ms.inlp == NULL ||
-	    ms.mrow == NULL || ms.mcols == NULL || ms.erow == NULL || ms.ecol == NULL ||
-	    ms.ue == NULL) {
+	if (matching == NULL || init == NULL || ms.inlp == NULL || ms.mrow == NULL ||
+	    ms.mcols == NULL || ms.erow == NULL || ms.ecol == NULL || ms.ue == NULL) {
 		snprintf(s->message, sizeof(s->message), "out of memory");
 		goto out;
 	}

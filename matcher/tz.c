@@ -60,7 +60,8 @@ tz_format_date(long days, char out[11])
 {
 	long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
 	long doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	long y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100),
+	     mp = (5 * doy + 2) / 153;
 	long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
 
 	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)(y + (m <= 2)) % 10000u, (unsigned)m % 100u,

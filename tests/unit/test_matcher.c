@@ -394,18 +394,18 @@ static void
 test_priority_weights(void)
 {
 	int rc;
-	char *t = fmt(
-	    "{'reference_week':'2026-11-30','session_minutes':60,"
-	    "'mentors':[{'id':'1','timezone':'Europe/Paris','languages':['en'],'capacity':1,"
-	    "'teaches':[{'skill':'video_meetings','level':4}],"
-	    "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]},"
-	    "{'id':'2','timezone':'Europe/Paris','languages':['en'],'capacity':1,"
-	    "'teaches':[{'skill':'esn_posting','level':4}],"
-	    "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}],"
-	    "'mentees':[{'id':'9','timezone':'Europe/Paris','languages':['en'],"
-	    "'goals':[{'skill':'esn_posting','current_level':0,'priority':1},"
-	    "{'skill':'video_meetings','current_level':0,'priority':3}],"
-	    "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}]}");
+	char *t =
+	    fmt("{'reference_week':'2026-11-30','session_minutes':60,"
+	        "'mentors':[{'id':'1','timezone':'Europe/Paris','languages':['en'],'capacity':1,"
+	        "'teaches':[{'skill':'video_meetings','level':4}],"
+	        "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]},"
+	        "{'id':'2','timezone':'Europe/Paris','languages':['en'],'capacity':1,"
+	        "'teaches':[{'skill':'esn_posting','level':4}],"
+	        "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}],"
+	        "'mentees':[{'id':'9','timezone':'Europe/Paris','languages':['en'],"
+	        "'goals':[{'skill':'esn_posting','current_level':0,'priority':1},"
+	        "{'skill':'video_meetings','current_level':0,'priority':3}],"
+	        "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}]}");
 	json_t *r = solve_text(t, &rc), *p = json_array_get(json_object_get(r, "pairs"), 0);
 
 	CHECK(rc == 0 && mentor_of(r, "9") && strcmp(mentor_of(r, "9"), "2") == 0);
@@ -459,15 +459,16 @@ period_instance(const char *zm, const char *mslot, const char *ze, const char *e
 static void
 valid_weeks_text(json_t *r, char *buf, size_t len)
 {
-	json_t *ps = json_object_get(json_array_get(json_object_get(r, "pairs"), 0), "proposed_slot");
+	json_t *ps =
+	    json_object_get(json_array_get(json_object_get(r, "pairs"), 0), "proposed_slot");
 	json_t *w;
 	size_t i, n = 0;
 
 	buf[0] = '\0';
-	json_array_foreach(json_object_get(ps, "valid_weeks"), i, w)
-	n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s..%s", i ? "," : "",
-	                      json_string_value(json_object_get(w, "from")),
-	                      json_string_value(json_object_get(w, "to")));
+	json_array_foreach(json_object_get(ps, "valid_weeks"), i, w) n +=
+	    (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s..%s", i ? "," : "",
+	                     json_string_value(json_object_get(w, "from")),
+	                     json_string_value(json_object_get(w, "to")));
 }
 
 /* Availability holds in every week of the period (issue 7): New York changes clocks on March 8
@@ -510,17 +511,17 @@ test_period_availability(void)
 	r = solve_text(t, &rc);
 	ps = json_object_get(json_array_get(json_object_get(r, "pairs"), 0), "proposed_slot");
 	CHECK(rc == 0 && num(r, "matched") == 1 && json_is_true(json_object_get(ps, "every_week")));
-	CHECK(ps && strcmp(json_string_value(json_object_get(json_object_get(ps, "mentor_local"),
-	                                                     "start")),
-	                   "15:00") == 0);
 	CHECK(ps && strcmp(json_string_value(
-	                       json_object_get(json_object_get(ps, "utc"), "start")),
+	                       json_object_get(json_object_get(ps, "mentor_local"), "start")),
+	                   "15:00") == 0);
+	CHECK(ps && strcmp(json_string_value(json_object_get(json_object_get(ps, "utc"), "start")),
 	                   "14:00") == 0);
 	valid_weeks_text(r, weeks, sizeof(weeks));
 	CHECK(strcmp(weeks, "2026-03-02..2026-11-29") == 0);
 	json_decref(r);
 	free(t);
-	/* Singapore Monday 08:00-10:00 holds a New York Sunday 20:00 meeting all year (12 or 13 h) */
+	/* Singapore Monday 08:00-10:00 holds a New York Sunday 20:00 meeting all year (12 or 13 h)
+	 */
 	t = period_instance("Asia/Singapore", "{'day':'mon','start':'08:00','end':'10:00'}",
 	                    "America/New_York", "{'day':'sun','start':'20:00','end':'21:00'}",
 	                    false);
@@ -616,8 +617,8 @@ test_structured_issues(void)
 		free(t);
 		/* a pin fitting some weeks only: solved, with a warning */
 		t = period_instance("Europe/Paris", "{'day':'mon','start':'15:00','end':'16:00'}",
-		                    "America/New_York", "{'day':'mon','start':'09:00','end':'10:00'}",
-		                    true);
+		                    "America/New_York",
+		                    "{'day':'mon','start':'09:00','end':'10:00'}", true);
 		r = solve_text(t, &rc);
 		CHECK(rc == 0 && status_is(r, "optimal"));
 		CHECK(strcmp(issue_str(r, 0, "level"), "warning") == 0 &&
@@ -634,12 +635,13 @@ static void
 test_kept_count(void)
 {
 	int rc;
-	char *t = fmt("{'mentors':[{'id':'m1','capacity':1},{'id':'m2','capacity':1}],"
-	              "'mentees':[{'id':'e1'},{'id':'e2'}],"
-	              "'edges':[{'mentor':'m1','mentee':'e1','score':5},"
-	              "{'mentor':'m2','mentee':'e2','score':5},{'mentor':'m2','mentee':'e1','score':1}],"
-	              "'keep':[{'mentor':'m1','mentee':'e1'},{'mentor':'m2','mentee':'e2'},"
-	              "{'mentor':'m9','mentee':'e2'}]}");
+	char *t =
+	    fmt("{'mentors':[{'id':'m1','capacity':1},{'id':'m2','capacity':1}],"
+	        "'mentees':[{'id':'e1'},{'id':'e2'}],"
+	        "'edges':[{'mentor':'m1','mentee':'e1','score':5},"
+	        "{'mentor':'m2','mentee':'e2','score':5},{'mentor':'m2','mentee':'e1','score':1}],"
+	        "'keep':[{'mentor':'m1','mentee':'e1'},{'mentor':'m2','mentee':'e2'},"
+	        "{'mentor':'m9','mentee':'e2'}]}");
 	json_t *r = solve_text(t, &rc), *st = json_object_get(r, "stats");
 
 	CHECK(rc == 0 && json_integer_value(json_object_get(st, "kept")) == 2);
@@ -894,9 +896,9 @@ test_random_domain(void)
 				bool ok = (ml[m] & el[e]) && mlev[m] > ecur[e] && ov >= 1 &&
 				          mboss[m] != e;
 
-				s.edge[e][m] =
-				    ok ? (mlev[m] - ecur[e]) * 3 * 2 + (m % 2 != e % 2 ? 3 : 0) + ov * 1
-				       : -1;
+				s.edge[e][m] = ok ? (mlev[m] - ecur[e]) * 3 * 2 +
+				                        (m % 2 != e % 2 ? 3 : 0) + ov * 1
+				                  : -1;
 			}
 		json_object_set_new(inst, "objective",
 		                    json_string(lexi ? "max_matched_then_score" : "max_score"));
