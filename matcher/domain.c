@@ -86,6 +86,7 @@ struct domain {
 	unsigned char *forb_mentee; /* per mentee: appears in some forbidden entry */
 	int (*counts)[R_COUNT];
 	unsigned char *counted; /* per mentee: counts filled (the threshold read skips them) */
+	struct enum_ws *uws;    /* scratch space of the unmatched mentees' counts, or NULL */
 	int *sk_start, *sk_mentor, *sk_level;     /* skill index: mentors by level, descending */
 	long p_start, p_end, day0, nweeks, nsamp; /* period (days since 1970), its first Monday */
 	const char *starts_on, *ends_on;
@@ -1863,6 +1864,9 @@ domain_free(struct domain *d)
 	free(d->forb_mentee);
 	free(d->counts);
 	free(d->counted);
+	if (d->uws != NULL)
+		ws_free(d->uws);
+	free(d->uws);
 	free(d->sk_start);
 	free(d->sk_mentor);
 	free(d->sk_level);
@@ -2079,15 +2083,18 @@ domain_unmatched_json(struct domain *d, int e, json_t *obj)
 	if (rc == NULL)
 		return false;
 	if (!d->counted[e]) {
-		struct enum_ws w;
-
-		if (!ws_init(d, &w)) {
-			json_decref(rc);
-			return false;
+		/* one scratch space for every unmatched mentee, freed with the domain */
+		if (d->uws == NULL) {
+			d->uws = malloc(sizeof(*d->uws));
+			if (d->uws == NULL || !ws_init(d, d->uws)) {
+				free(d->uws);
+				d->uws = NULL;
+				json_decref(rc);
+				return false;
+			}
 		}
-		enumerate_mentee(d, &w, e, d->counts[e]);
+		enumerate_mentee(d, d->uws, e, d->counts[e]);
 		d->counted[e] = 1;
-		ws_free(&w);
 	}
 	for (int r = 0; r < R_COUNT; r++)
 		json_object_set_new(rc, rule_names[r], json_integer(d->counts[e][r]));

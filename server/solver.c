@@ -242,9 +242,9 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 		        PQerrorMessage(pg));
 	else
 		log_msg("info",
-		        "round %s: %s: instance %.0f ms (SQL), matcher child %s ms, result of %zu "
-		        "bytes stored in %.0f ms (SQL)",
-		        round_id, error ? "failed" : "solved", t_inst, ms,
+		        "round %s: %s in %s ms (instance built in SQL in %.0f ms, result of %zu "
+		        "bytes stored in SQL in %.0f ms)",
+		        round_id, error ? "failed" : "solved", ms, t_inst,
 		        output != NULL ? strlen(output) : 0, solver_now_ms() - t0);
 	PQclear(res);
 out:
