@@ -4,14 +4,14 @@
 Reverse mentoring: juniors (mentors) teach managers (mentees) digital skills.
   gen_company.py --size S|M|L [--seed N]          domain form on stdout
   gen_company.py --explicit --mentors N --mentees N --degree K [--seed N] [--objective O]
-Sizes: S = 200 managers x 800 juniors, M = 1,000 x 4,000, L = 10,000 x 40,000.
+Sizes: S = 200 managers x 800 juniors, M = 1,000 x 4,000, L = 10,000 x 40,000, XL = 50,000 x 200,000.
 """
 import argparse
 import json
 import random
 import sys
 
-SIZES = {"S": (200, 800), "M": (1000, 4000), "L": (10000, 40000)}
+SIZES = {"S": (200, 800), "M": (1000, 4000), "L": (10000, 40000), "XL": (50000, 200000)}
 SITES = [  # (zone, weight, languages with probabilities)
     ("Europe/Paris", 0.25, [("fr", 1.0), ("en", 0.8)]),
     ("America/New_York", 0.25, [("en", 1.0), ("es", 0.2)]),

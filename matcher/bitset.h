@@ -1,4 +1,4 @@
-/* bitset: the UTC week as 7 x 96 quarter-hour slots (672 bits), Monday 00:00 UTC = slot 0. */
+/* bitset: a week as 7 x 96 quarter-hour slots (672 bits), Monday 00:00 = slot 0 (in one clock). */
 #ifndef TANDEM_MATCHER_BITSET_H
 #define TANDEM_MATCHER_BITSET_H
 
@@ -69,6 +69,74 @@ week_starts(const week_t *a, int k, week_t *out)
 		if (j == k && k > 0)
 			week_set(out, t);
 	}
+}
+
+/* Returns the 64 slots starting at pos (0 <= pos < WEEK_SLOTS), circularly, as one word. */
+static inline uint64_t
+week_chunk(const week_t *a, int pos)
+{
+	uint64_t r = 0;
+	int got = 0;
+
+	while (got < 64) {
+		int w = pos / 64, b = pos % 64;
+		int avail = (w == WEEK_WORDS - 1 ? WEEK_SLOTS - 64 * (WEEK_WORDS - 1) : 64) - b;
+		int take = avail < 64 - got ? avail : 64 - got;
+		uint64_t piece = a->w[w] >> b;
+
+		if (take < 64)
+			piece &= ((uint64_t)1 << take) - 1;
+		r |= piece << got;
+		got += take;
+		pos = (pos + take) % WEEK_SLOTS;
+	}
+	return r;
+}
+
+/* Rotates a by s slots (slot i of a becomes slot i + s of out, modulo the week). */
+static inline void
+week_rot(const week_t *a, int s, week_t *out)
+{
+	s %= WEEK_SLOTS;
+	if (s < 0)
+		s += WEEK_SLOTS;
+	for (int j = 0; j < WEEK_WORDS; j++)
+		out->w[j] = week_chunk(a, ((64 * j - s) % WEEK_SLOTS + WEEK_SLOTS) % WEEK_SLOTS);
+	out->w[WEEK_WORDS - 1] &= ((uint64_t)1 << (WEEK_SLOTS - 64 * (WEEK_WORDS - 1))) - 1;
+}
+
+/* Returns a one-word summary: bit i is set when some slot of the i-th group of 11 is set, so
+ * two weeks whose summaries do not intersect do not intersect. */
+static inline uint64_t
+week_coarse(const week_t *a)
+{
+	uint64_t c = 0;
+
+	for (int i = 0; i < 62; i++) {
+		int lo = i * 11, n = lo + 11 <= WEEK_SLOTS ? 11 : WEEK_SLOTS - lo;
+
+		if (n > 0 && (week_chunk(a, lo) & (((uint64_t)1 << n) - 1)) != 0)
+			c |= (uint64_t)1 << i;
+	}
+	return c;
+}
+
+/* Intersects out with a. */
+static inline void
+week_and(week_t *out, const week_t *a)
+{
+	for (int i = 0; i < WEEK_WORDS; i++)
+		out->w[i] &= a->w[i];
+}
+
+/* Tells whether no slot is set. */
+static inline bool
+week_empty(const week_t *a)
+{
+	for (int i = 0; i < WEEK_WORDS; i++)
+		if (a->w[i])
+			return false;
+	return true;
 }
 
 #endif

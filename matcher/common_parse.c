@@ -12,7 +12,7 @@ common_parse_settings(json_t *root, struct mgraph *g, char **err)
 {
 	const char *obj = "max_matched_then_score";
 	json_t *cons = NULL, *solver = NULL;
-	long k = -1, ke = GRAPH_CAND_MENTEE, km = GRAPH_CAND_MENTOR;
+	long k = -1, ke = g->cand_mentee, km = g->cand_mentor, kp = g->pairs_mentee;
 	double share = -1, tl = 60, kb = 1e-3;
 
 	if (!jsonget_string(root, "objective", false, "instance", &obj, err))
@@ -63,8 +63,11 @@ common_parse_settings(json_t *root, struct mgraph *g, char **err)
 	if (solver != NULL && (!jsonget_int(solver, "candidates_per_mentee", false, 1, 1000,
 	                                    "instance.solver", &ke, err) ||
 	                       !jsonget_int(solver, "candidates_per_mentor", false, 0, 1000,
-	                                    "instance.solver", &km, err)))
+	                                    "instance.solver", &km, err) ||
+	                       !jsonget_int(solver, "pairs_per_mentee", false, 0, 1000000,
+	                                    "instance.solver", &kp, err)))
 		return false;
+	g->pairs_mentee = (int)kp;
 	g->cand_mentee = (int)ke;
 	g->cand_mentor = (int)km;
 	return true;

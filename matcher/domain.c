@@ -3,8 +3,14 @@
  * Candidate pairs are enumerated per mentee through a skill index (only mentors teaching one of
  * the mentee's goals above the current level are visited), then filtered with bit masks
  * (languages), quarter-hour week bitsets (availability) and an Euler-tour ancestor test
- * (reporting lines). Rule counts use the first failing rule in the order language, skill,
- * availability, reporting_line, history, forbidden. */
+ * (reporting lines).
+ *
+ * Availability over a period: each person's slots are a bitset of their own local week. For a
+ * mentor zone and a mentee zone, the UTC offset difference takes a few values over the weeks of
+ * the period (clock changes on different dates, or none); a meeting anchored at a mentee-local
+ * slot is valid when it lies inside the mentor's local slots under every one of those values. Rule
+ * counts use the first failing rule in the order language, skill, availability, reporting_line,
+ * history, forbidden. */
 #include "domain.h"
 
 #include <ctype.h>
@@ -27,27 +33,52 @@ static const char *const rule_names[R_COUNT] = {"language",       "skill",   "av
                                                 "reporting_line", "history", "forbidden"};
 static const char *const day_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
+/* Weight of a learning goal by its priority (1 = most wanted): the one place this rule lives.
+ * skill_gain = sum over goals of priority_weight[priority] * (level - current_level). */
+#define PRIORITY_MIN 1
+#define PRIORITY_MAX 3
+#define PRIORITY_DEFAULT 1
+static const double priority_weight[PRIORITY_MAX + 1] = {0.0, 3.0, 2.0, 1.0};
+
+#define DELTA_MAX 8 /* distinct offset differences of two zones over one period */
+#define GAPS_MAX 32 /* distinct difference patterns over all zone pairs */
+#define PERIOD_MAX_DAYS 800
+
+/* Two zones over the period: mentor offset - mentee offset, in quarter hours (ascending). */
+struct zpair {
+	int nd, gap;        /* gap: index of the pattern {d[i] - d[0]} */
+	short d[DELTA_MAX]; /* every difference met in the period */
+};
+
 struct person {
 	const char *id;
 	int emp, dept, team, tz;
 	uint64_t lang;
-	week_t avail, starts;
+	week_t avail, starts; /* own local week: free slots, starts of a free k-slot window */
 	int cap;
 	int n;        /* teaches (mentor) or goals (mentee) */
 	int *skill;   /* mentor: sorted by skill id */
 	int *level;   /* mentor: level; mentee: current level */
-	double *prio; /* mentee: priority */
+	double *prio; /* mentee: weight of each goal (priority_weight of its priority) */
 	bool prev;
 };
 
 struct domain {
 	int nm, ne, nemp, nzones, k_slots;
 	struct person *mentors, *mentees;
-	struct tz_table *zones;
+	short **zoff;     /* per zone: UTC offset (minutes) every quarter hour from day0 - 1 */
+	struct zpair *zp; /* nzones x nzones, [mentor zone][mentee zone] */
+	int ngaps, gap_n[GAPS_MAX];
+	short gap_d[GAPS_MAX][DELTA_MAX];
+	week_t *lg;       /* per mentor and gap pattern: slots p with p + g a start for all g */
+	uint64_t *lgc;    /* week_coarse of each lg (a one-word reject test) */
+	int *pin_mentor;  /* per mentee: mentor of its first pin or -1 */
+	int *keep_mentor; /* per mentee: mentor of its first keep entry or -1 */
 	struct strmap *zone_map, *skill_map, *lang_map, *emp_map, *dept_map, *team_map;
 	const char **skill_names;
 	double w_skill, w_cross, w_overlap, cap_hours, w_prev;
 	bool allow_repeat;
+	bool drop_bad_pins; /* a pin breaking a hard rule is left out with a warning, not fatal */
 	int *parent, *tin, *tout, *root;
 	bool *oncycle;
 	int *mentor_of_emp;
@@ -55,8 +86,11 @@ struct domain {
 	unsigned char *hist_emp;    /* per employee: appears in some history entry */
 	unsigned char *forb_mentee; /* per mentee: appears in some forbidden entry */
 	int (*counts)[R_COUNT];
-	int *sk_start, *sk_mentor, *sk_level; /* skill index: mentors by level, descending */
-	int ref_y, ref_m, ref_d;
+	unsigned char *counted; /* per mentee: counts filled (the threshold read skips them) */
+	struct enum_ws *uws;    /* scratch space of the unmatched mentees' counts, or NULL */
+	int *sk_start, *sk_mentor, *sk_level;     /* skill index: mentors by level, descending */
+	long p_start, p_end, day0, nweeks, nsamp; /* period (days since 1970), its first Monday */
+	const char *starts_on, *ends_on;
 };
 
 /* Parses "HH:MM" (00:00 .. 24:00) into minutes. */
@@ -101,9 +135,9 @@ intern_lower(struct strmap *map, const char *s)
 	return strmap_intern(map, buf);
 }
 
-/* Reads the availability list of a person into a UTC week bitset via the zone table. */
+/* Reads the availability list of a person into a bitset of their own local week. */
 static bool
-parse_availability(json_t *p, const char *ctx, const struct tz_table *tz, week_t *out, char **err)
+parse_availability(json_t *p, const char *ctx, week_t *out, char **err)
 {
 	json_t *arr = NULL;
 
@@ -135,7 +169,7 @@ parse_availability(json_t *p, const char *ctx, const struct tz_table *tz, week_t
 		}
 		/* conservative rounding to the quarter-hour grid */
 		for (int q = (a + 14) / 15; q < b / 15; q++)
-			week_set(out, tz->local_to_utc[d * DAY_SLOTS + q]);
+			week_set(out, d * DAY_SLOTS + q);
 	}
 	return true;
 }
@@ -161,23 +195,28 @@ parse_person(struct domain *d, json_t *p, const char *ctx, struct person *o, cha
 		return false;
 	o->tz = strmap_get(d->zone_map, zone);
 	if (o->tz < 0) {
-		struct tz_table *nz;
+		short **nz;
 
 		if (!tz_zone_valid(zone)) {
 			util_errf(err, "%s.timezone: unknown time zone \"%s\"", ctx, zone);
 			return false;
 		}
-		nz = realloc(d->zones, ((size_t)d->nzones + 1) * sizeof(*nz));
+		nz = realloc(d->zoff, ((size_t)d->nzones + 1) * sizeof(*nz));
 		if (nz == NULL)
 			return false;
-		d->zones = nz;
-		if (!tz_table_build(zone, d->ref_y, d->ref_m, d->ref_d, &d->zones[d->nzones])) {
+		d->zoff = nz;
+		nz[d->nzones] = malloc((size_t)d->nsamp * sizeof(short));
+		if (nz[d->nzones] == NULL)
+			return false;
+		d->nzones++;
+		if (!tz_offsets(zone, (long long)(d->day0 - 1) * 86400, d->nsamp,
+		                nz[d->nzones - 1])) {
 			util_errf(err, "%s.timezone: cannot convert time zone \"%s\"", ctx, zone);
 			return false;
 		}
-		if (!strmap_put(d->zone_map, zone, d->nzones, &old))
+		if (!strmap_put(d->zone_map, zone, d->nzones - 1, &old))
 			return false;
-		o->tz = d->nzones++;
+		o->tz = d->nzones - 1;
 	}
 	for (size_t i = 0; i < json_array_size(langs); i++) {
 		json_t *l = json_array_get(langs, i);
@@ -196,7 +235,7 @@ parse_person(struct domain *d, json_t *p, const char *ctx, struct person *o, cha
 		}
 		o->lang |= (uint64_t)1 << id;
 	}
-	if (!parse_availability(p, ctx, &d->zones[o->tz], &o->avail, err))
+	if (!parse_availability(p, ctx, &o->avail, err))
 		return false;
 	week_starts(&o->avail, d->k_slots, &o->starts);
 	return true;
@@ -292,8 +331,7 @@ parse_mentee(struct domain *d, json_t *p, const char *ctx, struct person *o, cha
 	for (size_t i = 0; i < n; i++) {
 		json_t *it = json_array_get(arr, i);
 		const char *sk = NULL;
-		long lv = 0;
-		double pr = 1;
+		long lv = 0, pr = PRIORITY_DEFAULT;
 		char c2[96];
 
 		snprintf(c2, sizeof(c2), "%s.goals[%zu]", ctx, i);
@@ -303,17 +341,13 @@ parse_mentee(struct domain *d, json_t *p, const char *ctx, struct person *o, cha
 		}
 		if (!jsonget_string(it, "skill", true, c2, &sk, err) ||
 		    !jsonget_int(it, "current_level", true, 0, 100, c2, &lv, err) ||
-		    !jsonget_number(it, "priority", false, c2, &pr, err))
+		    !jsonget_int(it, "priority", false, PRIORITY_MIN, PRIORITY_MAX, c2, &pr, err))
 			return false;
-		if (pr < 0) {
-			util_errf(err, "%s.priority: must be >= 0", c2);
-			return false;
-		}
 		o->skill[i] = intern_lower(d->skill_map, sk);
 		if (o->skill[i] < 0)
 			return false;
 		o->level[i] = (int)lv;
-		o->prio[i] = pr;
+		o->prio[i] = priority_weight[pr];
 	}
 	o->n = (int)n;
 	return true;
@@ -366,6 +400,258 @@ teaches_any(const struct person *m, const struct person *e)
 	return false;
 }
 
+/* Returns the UTC offset of zone z in minutes at UTC quarter u (counted from day0 00:00 UTC). */
+static int
+zone_minutes(const struct domain *d, int z, long u)
+{
+	long i = u + DAY_SLOTS;
+
+	if (i < 0)
+		i = 0;
+	if (i >= d->nsamp)
+		i = d->nsamp - 1;
+	return d->zoff[z][i];
+}
+
+/* Returns floor(minutes / 15). */
+static int
+quarters_floor(int minutes)
+{
+	return minutes >= 0 ? minutes / 15 : -((-minutes + 14) / 15);
+}
+
+/* Converts a local quarter of zone z (counted from day0 00:00 local) to a UTC quarter. */
+static long
+local_to_utc(const struct domain *d, int z, long local)
+{
+	long u = local - quarters_floor(zone_minutes(d, z, local));
+
+	return local - quarters_floor(zone_minutes(d, z, u));
+}
+
+/* Adds v to an ascending set of at most DELTA_MAX values; false when it is full. */
+static bool
+delta_add(short *set, int *n, int v)
+{
+	int i = *n;
+
+	for (int j = 0; j < *n; j++)
+		if (set[j] == v)
+			return true;
+	if (*n == DELTA_MAX)
+		return false;
+	while (i > 0 && set[i - 1] > v) {
+		set[i] = set[i - 1];
+		i--;
+	}
+	set[i] = (short)v;
+	(*n)++;
+	return true;
+}
+
+/* Returns the offset difference (mentor zone - mentee zone, floor in quarter hours; *hi the
+ * ceiling) met by a meeting at mentee-local slot q of week w, or false when that day is
+ * outside the period. */
+static bool
+pair_delta(const struct domain *d, int zm, int ze, long w, int q, int *lo, int *hi)
+{
+	long day = w * 7 + q / DAY_SLOTS, u;
+	int dm;
+
+	if (d->day0 + day < d->p_start || d->day0 + day > d->p_end)
+		return false;
+	u = local_to_utc(d, ze, day * DAY_SLOTS + q % DAY_SLOTS);
+	dm = zone_minutes(d, zm, u) - zone_minutes(d, ze, u);
+	*lo = quarters_floor(dm);
+	*hi = dm % 15 != 0 ? *lo + 1 : *lo;
+	return true;
+}
+
+/* Computes, for every mentor zone and mentee zone, the offset differences met by a meeting at
+ * any mentee-local quarter of any day of the period, and the pattern {d[i] - d[0]} of each. */
+static bool
+build_zone_pairs(struct domain *d, char **err)
+{
+	int nz = d->nzones;
+
+	d->zp = calloc((size_t)nz * (size_t)nz + 1, sizeof(*d->zp));
+	if (d->zp == NULL)
+		return false;
+	for (int zm = 0; zm < nz; zm++)
+		for (int ze = 0; ze < nz; ze++) {
+			struct zpair *z = &d->zp[zm * nz + ze];
+			int g, lo, hi;
+
+			for (long w = 0; w < d->nweeks; w++)
+				for (int q = 0; q < WEEK_SLOTS; q++) {
+					if (!pair_delta(d, zm, ze, w, q, &lo, &hi))
+						continue;
+					if (!delta_add(z->d, &z->nd, lo) ||
+					    !delta_add(z->d, &z->nd, hi)) {
+						util_errf(
+						    err,
+						    "instance: more than %d UTC offset "
+						    "differences between two zones in the period",
+						    DELTA_MAX);
+						return false;
+					}
+				}
+			for (g = 0; g < d->ngaps; g++) {
+				bool same = d->gap_n[g] == z->nd;
+
+				for (int i = 0; same && i < z->nd; i++)
+					same = d->gap_d[g][i] == z->d[i] - z->d[0];
+				if (same)
+					break;
+			}
+			if (g == d->ngaps) {
+				if (g == GAPS_MAX) {
+					util_errf(err, "instance: too many distinct clock-change "
+					               "patterns between zones in the period");
+					return false;
+				}
+				d->gap_n[g] = z->nd;
+				for (int i = 0; i < z->nd; i++)
+					d->gap_d[g][i] = (short)(z->d[i] - z->d[0]);
+				d->ngaps++;
+			}
+			z->gap = g;
+		}
+	return true;
+}
+
+/* Precomputes per mentor and pattern the slots p such that p + g starts a free window of the
+ * mentor for every g of the pattern (the mentor side of the every-week availability test). */
+static bool
+build_mentor_gaps(struct domain *d)
+{
+	d->lg = malloc(((size_t)d->nm * (size_t)d->ngaps + 1) * sizeof(week_t));
+	d->lgc = malloc(((size_t)d->nm * (size_t)d->ngaps + 1) * sizeof(uint64_t));
+	if (d->lg == NULL || d->lgc == NULL)
+		return false;
+	for (int m = 0; m < d->nm; m++)
+		for (int g = 0; g < d->ngaps; g++) {
+			week_t acc = d->mentors[m].starts, t;
+
+			for (int i = 1; i < d->gap_n[g]; i++) {
+				week_rot(&d->mentors[m].starts, -d->gap_d[g][i], &t);
+				week_and(&acc, &t);
+			}
+			d->lg[(size_t)m * d->ngaps + g] = acc;
+			d->lgc[(size_t)m * d->ngaps + g] = week_coarse(&acc);
+		}
+	return true;
+}
+
+/* A mentee's week seen from one mentor zone: window starts shifted by the smallest
+ * difference, free slots shifted by each difference (into the mentor's local week). */
+struct erot {
+	week_t s, a[DELTA_MAX];
+	uint64_t cs; /* coarse summary of s (week_coarse) */
+};
+
+/* Returns the zone pair of a mentor and a mentee. */
+static const struct zpair *
+zone_pair(const struct domain *d, const struct person *m, const struct person *e)
+{
+	return &d->zp[m->tz * d->nzones + e->tz];
+}
+
+/* Fills r with mentee e's sets shifted into the local week of mentor zone zm. */
+static void
+mentee_rot(const struct domain *d, const struct person *e, int zm, struct erot *r)
+{
+	const struct zpair *z = &d->zp[zm * d->nzones + e->tz];
+
+	week_rot(&e->starts, z->nd > 0 ? z->d[0] : 0, &r->s);
+	r->cs = week_coarse(&r->s);
+	for (int i = 0; i < z->nd; i++)
+		week_rot(&e->avail, z->d[i], &r->a[i]);
+}
+
+/* Tells whether a meeting anchored at some mentee-local slot fits both people in every week. */
+static bool
+avail_every_week(const struct domain *d, int m, const struct person *e, const struct erot *r)
+{
+	const struct zpair *z = zone_pair(d, &d->mentors[m], e);
+
+	size_t at = (size_t)m * d->ngaps + (size_t)z->gap;
+
+	return z->nd > 0 && (d->lgc[at] & r->cs) != 0 && week_intersects(&r->s, &d->lg[at]);
+}
+
+/* Tells whether pair (m, e) meets the every-week availability rule. */
+static bool
+avail_every_week_pair(const struct domain *d, int m, int e)
+{
+	struct erot r;
+
+	mentee_rot(d, &d->mentees[e], d->mentors[m].tz, &r);
+	return avail_every_week(d, m, &d->mentees[e], &r);
+}
+
+/* Returns the common free quarter hours of a pair in its worst week (minimum over the
+ * offset differences of the period). */
+static int
+avail_overlap(const struct domain *d, const struct person *m, const struct person *e,
+              const struct erot *r)
+{
+	const struct zpair *z = zone_pair(d, m, e);
+	int best = -1;
+
+	for (int i = 0; i < z->nd; i++) {
+		int n = week_overlap(&r->a[i], &m->avail);
+
+		if (best < 0 || n < best)
+			best = n;
+	}
+	return best < 0 ? 0 : best;
+}
+
+/* Returns the mentee zone's offset in quarters at the start of the period (orders slots as the
+ * UTC clock of the first week does). */
+static int
+first_offset(const struct domain *d, const struct person *e)
+{
+	return quarters_floor(zone_minutes(d, e->tz, (d->p_start - d->day0) * DAY_SLOTS));
+}
+
+/* Finds the mentee-local start valid in the most weeks (ties: earliest in the first week's
+ * UTC order), week by week with that week's own offsets; fills weekok per week for it (1 fits,
+ * 0 does not, 2 no meeting that week in the period) and returns its number of weeks. */
+static int
+best_anchor(const struct domain *d, int m, int e, int *qbest, unsigned char *weekok)
+{
+	const struct person *pm = &d->mentors[m], *pe = &d->mentees[e];
+	short cnt[WEEK_SLOTS];
+	int best = -1, bc = 0, off0 = first_offset(d, pe), lo, hi;
+
+	memset(cnt, 0, sizeof(cnt));
+	for (int q = 0; q < WEEK_SLOTS; q++)
+		for (long w = 0; week_get(&pe->starts, q) && w < d->nweeks; w++)
+			if (pair_delta(d, pm->tz, pe->tz, w, q, &lo, &hi) &&
+			    week_get(&pm->starts, q + lo) && week_get(&pm->starts, q + hi))
+				cnt[q]++;
+	for (int k = 0; k < WEEK_SLOTS; k++) {
+		int q = ((k + off0) % WEEK_SLOTS + WEEK_SLOTS) % WEEK_SLOTS;
+
+		if (cnt[q] > bc) {
+			bc = cnt[q];
+			best = q;
+		}
+	}
+	if (qbest != NULL)
+		*qbest = best;
+	for (long w = 0; weekok != NULL && w < d->nweeks; w++) {
+		if (best < 0 || !pair_delta(d, pm->tz, pe->tz, w, best, &lo, &hi))
+			weekok[w] = 2;
+		else
+			weekok[w] =
+			    week_get(&pm->starts, best + lo) && week_get(&pm->starts, best + hi);
+	}
+	return bc;
+}
+
 /* Tells whether employee a is a (transitive) manager of employee b. */
 static bool
 is_manager_of(const struct domain *d, int a, int b)
@@ -375,6 +661,43 @@ is_manager_of(const struct domain *d, int a, int b)
 	if (d->tin[a] <= d->tin[b] && d->tout[b] <= d->tout[a])
 		return true;
 	return d->oncycle[a] && d->root[a] == d->root[b];
+}
+
+/* Returns the first rule after availability that the pair breaks, or R_COUNT. */
+static int
+check_people(const struct domain *d, int m, int e)
+{
+	const struct person *pm = &d->mentors[m], *pe = &d->mentees[e];
+
+	if (is_manager_of(d, pm->emp, pe->emp) || is_manager_of(d, pe->emp, pm->emp))
+		return R_REPORTING;
+	if (!d->allow_repeat && d->hist_emp[pe->emp] && pairset_has(d->history, pm->emp, pe->emp))
+		return R_HISTORY;
+	if (d->forb_mentee[e] && pairset_has(d->forbidden, m, e))
+		return R_FORBIDDEN;
+	return R_COUNT;
+}
+
+/* Returns the first rule after language and skill that the pair breaks, or R_COUNT; r is the
+ * mentee seen from the mentor's zone (NULL: computed here). A pinned pair that fits in some but
+ * not all weeks passes: HR's pin wins, and the pair's explanation says which weeks work. */
+static int
+check_rest(const struct domain *d, int m, int e, const struct erot *r)
+{
+	struct erot own;
+	int rule;
+
+	if (r == NULL) {
+		mentee_rot(d, &d->mentees[e], d->mentors[m].tz, &own);
+		r = &own;
+	}
+	if (avail_every_week(d, m, &d->mentees[e], r))
+		return check_people(d, m, e);
+	rule =
+	    d->pin_mentor != NULL && d->pin_mentor[e] == m ? check_people(d, m, e) : R_AVAILABILITY;
+	if (rule == R_COUNT && best_anchor(d, m, e, NULL, NULL) > 0)
+		return R_COUNT;
+	return R_AVAILABILITY;
 }
 
 /* Returns the first hard rule the pair breaks, R_COUNT if none, or -1 for a self pair. */
@@ -389,24 +712,16 @@ check_pair(const struct domain *d, int mi, int ei)
 		return R_LANGUAGE;
 	if (!teaches_any(m, e))
 		return R_SKILL;
-	if (!week_intersects(&m->starts, &e->starts))
-		return R_AVAILABILITY;
-	if (is_manager_of(d, m->emp, e->emp) || is_manager_of(d, e->emp, m->emp))
-		return R_REPORTING;
-	if (!d->allow_repeat && pairset_has(d->history, m->emp, e->emp))
-		return R_HISTORY;
-	if (pairset_has(d->forbidden, mi, ei))
-		return R_FORBIDDEN;
-	return R_COUNT;
+	return check_rest(d, mi, ei, NULL);
 }
 
 /* Returns the score of a feasible pair and its components, given its raw skill gain. */
 static double
-pair_score_gain(const struct domain *d, int mi, int ei, double raw, double *gain, double *cross,
-                double *ov, double *prev)
+pair_score_gain(const struct domain *d, int mi, int ei, double raw, const struct erot *r,
+                double *gain, double *cross, double *ov, double *prev)
 {
 	const struct person *m = &d->mentors[mi], *e = &d->mentees[ei];
-	double hours = week_overlap(&m->avail, &e->avail) / 4.0;
+	double hours = avail_overlap(d, m, e, r) / 4.0;
 
 	*gain = raw * d->w_skill;
 	*cross = (m->dept >= 0 && e->dept >= 0 && m->dept != e->dept) ? d->w_cross : 0.0;
@@ -420,8 +735,11 @@ static double
 pair_score(const struct domain *d, int mi, int ei, double *gain, double *cross, double *ov,
            double *prev)
 {
+	struct erot r;
+
+	mentee_rot(d, &d->mentees[ei], d->mentors[mi].tz, &r);
 	return pair_score_gain(d, mi, ei, pair_gain(&d->mentors[mi], &d->mentees[ei], NULL, NULL),
-	                       gain, cross, ov, prev);
+	                       &r, gain, cross, ov, prev);
 }
 
 /* Builds parent links, breaks management cycles and numbers the forest (Euler tour). */
@@ -617,23 +935,6 @@ out:
 	return ok;
 }
 
-/* Returns the first rule after language and skill that the pair breaks, or R_COUNT. */
-static int
-check_rest(const struct domain *d, int m, int e)
-{
-	const struct person *pm = &d->mentors[m], *pe = &d->mentees[e];
-
-	if (!week_intersects(&pm->starts, &pe->starts))
-		return R_AVAILABILITY;
-	if (is_manager_of(d, pm->emp, pe->emp) || is_manager_of(d, pe->emp, pm->emp))
-		return R_REPORTING;
-	if (!d->allow_repeat && d->hist_emp[pe->emp] && pairset_has(d->history, pm->emp, pe->emp))
-		return R_HISTORY;
-	if (d->forb_mentee[e] && pairset_has(d->forbidden, m, e))
-		return R_FORBIDDEN;
-	return R_COUNT;
-}
-
 /* Grows the pair arrays of g to hold at least need pairs; false on OOM. */
 static bool
 grow_pairs(struct mgraph *g, long need, long *capp)
@@ -659,97 +960,417 @@ out:
 	return ok;
 }
 
-/* Enumerates every feasible pair into g (CSR by mentee) and counts eliminated mentors per rule.
- * Per mentee: skill gains accumulate over the skill index for mentors sharing a language, the
- * remaining rules mark a mentor bitmap, which is read back in mentor order (no sort). */
-static bool
-enumerate_pairs(struct domain *d, struct mgraph *g)
-{
-	int *stamp = NULL, *touched = NULL, ngroups = 0, *gcount = NULL;
-	double *gain = NULL;
-	uint64_t *gmask = NULL, *mlang = NULL, *bits = NULL;
-	long np = 0, capp = 1024;
-	size_t nwords = ((size_t)d->nm + 63) / 64;
-	bool ok = false;
+/* A held pair of one mentee: mentor and score. */
+struct held {
+	int m;
+	double s;
+};
 
-	stamp = calloc((size_t)d->nm + 1, sizeof(int));
-	touched = malloc(((size_t)d->nm + 1) * sizeof(int));
-	gain = malloc(((size_t)d->nm + 1) * sizeof(double));
-	gmask = malloc(((size_t)d->nm + 1) * sizeof(uint64_t));
-	mlang = malloc(((size_t)d->nm + 1) * sizeof(uint64_t));
-	bits = calloc(nwords + 1, sizeof(uint64_t));
-	gcount = calloc((size_t)d->nm + 1, sizeof(int));
-	g->mentor = malloc((size_t)capp * sizeof(int));
-	g->score = malloc((size_t)capp * sizeof(double));
-	d->counts = calloc((size_t)d->ne + 1, sizeof(*d->counts));
-	if (stamp == NULL || touched == NULL || gain == NULL || gmask == NULL || mlang == NULL ||
-	    bits == NULL || gcount == NULL || g->mentor == NULL || g->score == NULL ||
-	    d->counts == NULL)
-		goto out;
+/* Scratch space of the per-mentee enumeration (sized by the mentors). */
+struct enum_ws {
+	struct held *held;
+	int *stamp, *touched, *gcount, *pm, ngroups, epoch;
+	double *gain, *ps, *tmp;
+	uint64_t *gmask, *mlang, *bits;
+	unsigned char *sel;
+	struct erot *er;
+};
+
+/* Frees the enumeration scratch space. */
+static void
+ws_free(struct enum_ws *w)
+{
+	free(w->stamp);
+	free(w->touched);
+	free(w->gcount);
+	free(w->pm);
+	free(w->gain);
+	free(w->ps);
+	free(w->tmp);
+	free(w->gmask);
+	free(w->mlang);
+	free(w->bits);
+	free(w->sel);
+	free(w->er);
+	free(w->held);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Allocates the enumeration scratch space and groups mentors by language mask; false on OOM. */
+static bool
+ws_init(const struct domain *d, struct enum_ws *w)
+{
+	size_t n = (size_t)d->nm + 1, nwords = ((size_t)d->nm + 63) / 64 + 1;
+
+	memset(w, 0, sizeof(*w));
+	w->stamp = calloc(n, sizeof(int));
+	w->touched = malloc(n * sizeof(int));
+	w->gcount = calloc(n, sizeof(int));
+	w->pm = malloc(n * sizeof(int));
+	w->gain = malloc(n * sizeof(double));
+	w->ps = malloc(n * sizeof(double));
+	w->tmp = malloc(n * sizeof(double));
+	w->gmask = malloc(n * sizeof(uint64_t));
+	w->mlang = malloc(n * sizeof(uint64_t));
+	w->bits = calloc(nwords, sizeof(uint64_t));
+	w->sel = malloc(n);
+	w->er = malloc(((size_t)d->nzones + 1) * sizeof(*w->er));
+	w->held = malloc(n * sizeof(*w->held));
+	if (w->held == NULL || w->stamp == NULL || w->touched == NULL || w->gcount == NULL ||
+	    w->pm == NULL || w->gain == NULL || w->ps == NULL || w->tmp == NULL ||
+	    w->gmask == NULL || w->mlang == NULL || w->bits == NULL || w->sel == NULL ||
+	    w->er == NULL) {
+		ws_free(w);
+		return false;
+	}
 	/* distinct language masks of mentors, to count language failures per mentee fast */
 	for (int m = 0; m < d->nm; m++) {
 		int i;
 
-		mlang[m] = d->mentors[m].lang;
-		for (i = 0; i < ngroups && gmask[i] != d->mentors[m].lang; i++)
+		w->mlang[m] = d->mentors[m].lang;
+		for (i = 0; i < w->ngroups && w->gmask[i] != d->mentors[m].lang; i++)
 			;
-		if (i == ngroups) {
-			gmask[ngroups] = d->mentors[m].lang;
-			gcount[ngroups++] = 0;
+		if (i == w->ngroups) {
+			w->gmask[w->ngroups] = d->mentors[m].lang;
+			w->gcount[w->ngroups++] = 0;
 		}
-		gcount[i]++;
+		w->gcount[i]++;
 	}
-	for (int e = 0; e < d->ne; e++) {
-		const struct person *pe = &d->mentees[e];
-		int nt = 0, self = d->mentor_of_emp[pe->emp], langfail = 0;
-		int *cnt = d->counts[e];
-		uint64_t lang = pe->lang;
+	return true;
+}
 
-		for (int i = 0; i < pe->n; i++) {
-			int s = pe->skill[i], cur = pe->level[i];
-			double prio = pe->prio[i];
+/* Enumerates mentee e's feasible pairs into w->pm / w->ps in mentor order and returns how many;
+ * counts the eliminated mentors per rule into cnt when not NULL. Skill gains accumulate over the
+ * skill index for mentors sharing a language; the other rules mark a mentor bitmap, read back in
+ * mentor order (no sort). */
+static int
+enumerate_mentee(const struct domain *d, struct enum_ws *w, int e, int *cnt)
+{
+	const struct person *pe = &d->mentees[e];
+	int nt = 0, np = 0, self = d->mentor_of_emp[pe->emp], langfail = 0;
+	size_t nwords = ((size_t)d->nm + 63) / 64;
+	uint64_t lang = pe->lang;
+	int ep = ++w->epoch;
 
-			for (int j = d->sk_start[s]; j < d->sk_start[s + 1]; j++) {
-				int m = d->sk_mentor[j];
+	for (int z = 0; z < d->nzones; z++)
+		mentee_rot(d, pe, z, &w->er[z]);
+	for (int i = 0; i < pe->n; i++) {
+		int s = pe->skill[i], cur = pe->level[i];
+		double prio = pe->prio[i];
 
-				if (d->sk_level[j] <= cur)
-					break;
-				if ((mlang[m] & lang) == 0 || m == self)
-					continue;
-				if (stamp[m] != e + 1) {
-					stamp[m] = e + 1;
-					gain[m] = 0;
-					touched[nt++] = m;
-				}
-				gain[m] += prio * (d->sk_level[j] - cur);
+		for (int j = d->sk_start[s]; j < d->sk_start[s + 1]; j++) {
+			int m = d->sk_mentor[j];
+
+			if (d->sk_level[j] <= cur)
+				break;
+			if ((w->mlang[m] & lang) == 0 || m == self)
+				continue;
+			if (w->stamp[m] != ep) {
+				w->stamp[m] = ep;
+				w->gain[m] = 0;
+				w->touched[nt++] = m;
 			}
+			w->gain[m] += prio * (d->sk_level[j] - cur);
 		}
-		for (int i = 0; i < ngroups; i++)
-			if ((gmask[i] & lang) == 0)
-				langfail += gcount[i];
-		if (self >= 0 && (mlang[self] & lang) == 0)
+	}
+	if (cnt != NULL) {
+		for (int i = 0; i < w->ngroups; i++)
+			if ((w->gmask[i] & lang) == 0)
+				langfail += w->gcount[i];
+		if (self >= 0 && (w->mlang[self] & lang) == 0)
 			langfail--;
 		cnt[R_LANGUAGE] = langfail;
 		cnt[R_SKILL] = d->nm - (self >= 0 ? 1 : 0) - langfail - nt;
-		for (int t = 0; t < nt; t++) {
-			int m = touched[t], r = check_rest(d, m, e);
+	}
+	for (int t = 0; t < nt; t++) {
+		int m = w->touched[t], r = check_rest(d, m, e, &w->er[d->mentors[m].tz]);
 
-			if (r != R_COUNT)
+		if (r != R_COUNT) {
+			if (cnt != NULL)
 				cnt[r]++;
-			else
-				bits[m / 64] |= (uint64_t)1 << (m % 64);
+		} else {
+			w->bits[m / 64] |= (uint64_t)1 << (m % 64);
 		}
-		if (!grow_pairs(g, np + nt, &capp))
-			goto out;
-		for (size_t w = 0; w < nwords; w++) {
-			while (bits[w] != 0) {
-				int m = (int)(w * 64) + __builtin_ctzll(bits[w]);
+	}
+	for (size_t k = 0; k < nwords; k++) {
+		while (w->bits[k] != 0) {
+			int m = (int)(k * 64) + __builtin_ctzll(w->bits[k]);
+			double a, b, c, f;
+
+			w->bits[k] &= w->bits[k] - 1;
+			w->pm[np] = m;
+			w->ps[np++] = pair_score_gain(d, m, e, w->gain[m], &w->er[d->mentors[m].tz],
+			                              &a, &b, &c, &f);
+		}
+	}
+	return np;
+}
+
+/* Returns the k-th largest value (k >= 1) of v[0..n-1], reordering v (quickselect). */
+static double
+kth_largest(double *v, int n, int k)
+{
+	int lo = 0, hi = n - 1, want = k - 1;
+
+	while (lo < hi) {
+		double pivot = v[lo + (hi - lo) / 2];
+		int i = lo, j = hi;
+
+		while (i <= j) {
+			while (v[i] > pivot)
+				i++;
+			while (v[j] < pivot)
+				j--;
+			if (i <= j) {
+				double t = v[i];
+
+				v[i++] = v[j];
+				v[j--] = t;
+			}
+		}
+		if (want <= j)
+			hi = j;
+		else if (want >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[want];
+}
+
+/* Marks in w->sel which of the n enumerated pairs of mentee e are held: the best k by score
+ * (ties by mentor order), plus its pin and keep; returns the best score left out. */
+static double
+select_pairs(const struct domain *d, struct enum_ws *w, int e, int n, int k)
+{
+	double rest = -INFINITY, t;
+	int taken = 0;
+
+	if (k <= 0 || n <= k) {
+		memset(w->sel, 1, (size_t)n);
+		return rest;
+	}
+	memcpy(w->tmp, w->ps, (size_t)n * sizeof(double));
+	t = kth_largest(w->tmp, n, k);
+	for (int i = 0; i < n; i++) {
+		w->sel[i] = w->ps[i] > t;
+		taken += w->sel[i];
+	}
+	for (int i = 0; i < n && taken < k; i++)
+		if (w->ps[i] == t) {
+			w->sel[i] = 1;
+			taken++;
+		}
+	for (int i = 0; i < n; i++) {
+		if (w->pm[i] == d->pin_mentor[e] || w->pm[i] == d->keep_mentor[e])
+			w->sel[i] = 1;
+		if (!w->sel[i] && w->ps[i] > rest)
+			rest = w->ps[i];
+	}
+	return rest;
+}
+
+/* Orders held pairs by mentor (CSR order). */
+static int
+cmp_held(const void *a, const void *b)
+{
+	const struct held *x = a, *y = b;
+
+	return (x->m > y->m) - (x->m < y->m);
+}
+
+/* Returns an upper bound of the score of any pair of mentee e whose mentor teaches each goal
+ * skill at most at level cap[i] (prefix of the goal lists not yet read). */
+static double
+score_cap(const struct domain *d, const struct person *pe, const int *cap)
+{
+	double g = 0;
+
+	for (int i = 0; i < pe->n; i++)
+		if (cap[i] > pe->level[i])
+			g += pe->prio[i] * (cap[i] - pe->level[i]);
+	double hours = week_overlap(&pe->avail, &pe->avail) / 4.0;
+
+	/* the overlap never exceeds the mentee's own free hours */
+	if (hours > d->cap_hours)
+		hours = d->cap_hours;
+	return g * d->w_skill + (d->w_cross > 0 && pe->dept >= 0 ? d->w_cross : 0) +
+	       (d->w_overlap > 0 && hours > 0 ? hours * d->w_overlap : 0) +
+	       (pe->prev && d->w_prev > 0 ? d->w_prev : 0);
+}
+
+/* Adds score v to the min-heap of the k best scores (h[0] the k-th best once full). */
+static void
+heap_push(double *h, int *n, int k, double v)
+{
+	int i;
+
+	if (*n < k) {
+		i = (*n)++;
+		while (i > 0 && h[(i - 1) / 2] > v) {
+			h[i] = h[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		h[i] = v;
+		return;
+	}
+	if (v <= h[0])
+		return;
+	i = 0;
+	for (;;) {
+		int c = 2 * i + 1;
+
+		if (c >= k)
+			break;
+		if (c + 1 < k && h[c + 1] < h[c])
+			c++;
+		if (h[c] >= v)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = v;
+}
+
+/* Reads mentee e's goal lists (mentors by descending level) one level at a time, scoring each
+ * mentor at first sight, and stops once k feasible pairs score at least what any mentor not yet
+ * read could (a threshold algorithm, checked after every pair): the mentors read are in
+ * w->pm / w->ps (any order), their count is returned, *rest = an upper bound of the score of
+ * every feasible pair not read. */
+static int
+enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, double *rest)
+{
+	const struct person *pe = &d->mentees[e];
+	int np = 0, self = d->mentor_of_emp[pe->emp], ep = ++w->epoch, pos[64], cap[64];
+	uint64_t lang = pe->lang;
+
+	*rest = -INFINITY;
+	if (pe->n > 64 || d->w_skill < 0)
+		return -1;
+	for (int z = 0; z < d->nzones; z++)
+		mentee_rot(d, pe, z, &w->er[z]);
+	for (int i = 0; i < pe->n; i++) {
+		pos[i] = d->sk_start[pe->skill[i]];
+		cap[i] = pos[i] < d->sk_start[pe->skill[i] + 1] ? d->sk_level[pos[i]] : -1;
+	}
+	for (int nh = 0;;) {
+		int top = -1;
+		double bound;
+		bool done = false;
+
+		/* the highest level still unread over the goal lists, read in full for every list
+		 */
+		for (int i = 0; i < pe->n; i++)
+			if (cap[i] > pe->level[i] && cap[i] > top)
+				top = cap[i];
+		if (top < 0)
+			break;
+		/* any mentor not read yet scores at most this while the level is read */
+		bound = score_cap(d, pe, cap);
+		for (int i = 0; i < pe->n && !done; i++) {
+			int s = pe->skill[i], end = d->sk_start[s + 1];
+
+			if (cap[i] != top)
+				continue;
+			for (; pos[i] < end && d->sk_level[pos[i]] == top && !done; pos[i]++) {
+				int m = d->sk_mentor[pos[i]];
 				double a, b, c, f;
 
-				bits[w] &= bits[w] - 1;
-				g->mentor[np] = m;
-				g->score[np++] = pair_score_gain(d, m, e, gain[m], &a, &b, &c, &f);
+				if (w->stamp[m] == ep)
+					continue;
+				w->stamp[m] = ep;
+				if ((w->mlang[m] & lang) == 0 || m == self ||
+				    check_rest(d, m, e, &w->er[d->mentors[m].tz]) != R_COUNT)
+					continue;
+				w->pm[np] = m;
+				w->ps[np] = pair_score_gain(
+				    d, m, e, pair_gain(&d->mentors[m], pe, NULL, NULL),
+				    &w->er[d->mentors[m].tz], &a, &b, &c, &f);
+				heap_push(w->tmp, &nh, k, w->ps[np++]);
+				done = nh == k && w->tmp[0] >= bound;
 			}
+			if (!done)
+				cap[i] = pos[i] < end ? d->sk_level[pos[i]] : -1;
+		}
+		if (!done) {
+			bound = score_cap(d, pe, cap);
+			done = nh == k && w->tmp[0] >= bound;
+		}
+		if (done) {
+			*rest = bound;
+			break;
+		}
+	}
+	/* a pin or keep not read yet must be held: read it */
+	for (int x = 0; x < 2; x++) {
+		int m = x == 0 ? d->pin_mentor[e] : d->keep_mentor[e];
+		double a, b, c, f;
+
+		if (m < 0 || w->stamp[m] == ep || (w->mlang[m] & lang) == 0 || m == self ||
+		    !teaches_any(&d->mentors[m], pe) ||
+		    check_rest(d, m, e, &w->er[d->mentors[m].tz]) != R_COUNT)
+			continue;
+		w->stamp[m] = ep;
+		w->pm[np] = m;
+		w->ps[np++] = pair_score_gain(d, m, e, pair_gain(&d->mentors[m], pe, NULL, NULL),
+		                              &w->er[d->mentors[m].tz], &a, &b, &c, &f);
+	}
+	return np;
+}
+
+/* Enumerates every feasible pair, counting eliminated mentors per rule, and holds the best
+ * g->pairs_mentee of each mentee in g (CSR by mentee), with the best score left out in
+ * g->rest_bound (pricing bounds the pairs left out without storing them). */
+static bool
+enumerate_pairs(struct domain *d, struct mgraph *g)
+{
+	struct enum_ws w;
+	long np = 0, capp = 1024;
+	bool ok = false;
+
+	if (!ws_init(d, &w))
+		return false;
+	g->mentor = malloc((size_t)capp * sizeof(int));
+	g->score = malloc((size_t)capp * sizeof(double));
+	g->rest_bound = malloc(((size_t)d->ne + 1) * sizeof(double));
+	d->counts = calloc((size_t)d->ne + 1, sizeof(*d->counts));
+	d->counted = calloc((size_t)d->ne + 1, 1);
+	if (g->mentor == NULL || g->score == NULL || g->rest_bound == NULL || d->counts == NULL ||
+	    d->counted == NULL)
+		goto out;
+	g->n_feasible = 0;
+	g->n_coverable = 0;
+	for (int e = 0; e < d->ne; e++) {
+		double unread = -INFINITY, r;
+		int n = g->pairs_mentee > 0
+		            ? enumerate_mentee_top(d, &w, e, g->pairs_mentee, &unread)
+		            : -1;
+		long first = np;
+
+		if (n < 0) {
+			n = enumerate_mentee(d, &w, e, d->counts[e]);
+			d->counted[e] = 1;
+			unread = -INFINITY;
+		} else {
+			g->n_feasible = -1; /* not every pair was read */
+		}
+		if (g->n_feasible >= 0)
+			g->n_feasible += n;
+		g->n_coverable += n > 0 || unread > -INFINITY;
+		r = select_pairs(d, &w, e, n, g->pairs_mentee);
+		g->rest_bound[e] = r > unread ? r : unread;
+		if (!grow_pairs(g, np + n, &capp))
+			goto out;
+		/* held pairs in mentor order */
+		for (int i = 0; i < n; i++)
+			if (w.sel[i]) {
+				w.held[np - first].m = w.pm[i];
+				w.held[np++ - first].s = w.ps[i];
+			}
+		qsort(w.held, (size_t)(np - first), sizeof(*w.held), cmp_held);
+		for (long i = first; i < np; i++) {
+			g->mentor[i] = w.held[i - first].m;
+			g->score[i] = w.held[i - first].s;
 		}
 		g->start[e + 1] = np;
 	}
@@ -765,13 +1386,90 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 	}
 	ok = true;
 out:
-	free(stamp);
-	free(touched);
-	free(gain);
-	free(gmask);
-	free(mlang);
-	free(bits);
-	free(gcount);
+	ws_free(&w);
+	return ok;
+}
+
+/* Adds every feasible pair of the marked mentees to g (the solver found that one of their pairs
+ * left out might improve the optimum): rebuilds the arrays, and the pins and keeps by mentor. */
+static bool
+expand_cb(void *ctx, struct mgraph *g, const unsigned char *which)
+{
+	const struct domain *d = ctx;
+	struct enum_ws w;
+	long np = 0, capp = g->start[g->n_mentees] + 1024, *nstart = NULL;
+	int *nmentor = NULL, *pinm = NULL, *keepm = NULL;
+	double *nscore = NULL;
+	bool ok = false;
+
+	if (!ws_init(d, &w))
+		return false;
+	nstart = calloc((size_t)g->n_mentees + 1, sizeof(long));
+	nmentor = malloc((size_t)capp * sizeof(int));
+	nscore = malloc((size_t)capp * sizeof(double));
+	pinm = malloc(((size_t)g->n_mentees + 1) * sizeof(int));
+	keepm = malloc(((size_t)g->n_mentees + 1) * sizeof(int));
+	if (nstart == NULL || nmentor == NULL || nscore == NULL || pinm == NULL || keepm == NULL)
+		goto out;
+	for (int e = 0; e < g->n_mentees; e++) {
+		pinm[e] = g->pin[e] >= 0 ? g->mentor[g->pin[e]] : -1;
+		keepm[e] = g->keep[e] >= 0 ? g->mentor[g->keep[e]] : -1;
+	}
+	for (int e = 0; e < g->n_mentees; e++) {
+		long need;
+		int n = 0;
+
+		if (which[e] && g->rest_bound[e] > -INFINITY)
+			n = enumerate_mentee(d, &w, e, NULL);
+		need = np + (n > 0 ? n : g->start[e + 1] - g->start[e]);
+		if (need > capp) {
+			long nc = need > capp * 3 / 2 ? need : capp * 3 / 2;
+			int *a = realloc(nmentor, (size_t)nc * sizeof(int));
+			double *b;
+
+			if (a == NULL)
+				goto out;
+			nmentor = a;
+			b = realloc(nscore, (size_t)nc * sizeof(double));
+			if (b == NULL)
+				goto out;
+			nscore = b;
+			capp = nc;
+		}
+		if (n > 0) {
+			memcpy(nmentor + np, w.pm, (size_t)n * sizeof(int));
+			memcpy(nscore + np, w.ps, (size_t)n * sizeof(double));
+			np += n;
+			g->rest_bound[e] = -INFINITY;
+		} else {
+			for (long p = g->start[e]; p < g->start[e + 1]; p++) {
+				nmentor[np] = g->mentor[p];
+				nscore[np++] = g->score[p];
+			}
+		}
+		nstart[e + 1] = np;
+	}
+	free(g->start);
+	free(g->mentor);
+	free(g->score);
+	g->start = nstart;
+	g->mentor = nmentor;
+	g->score = nscore;
+	nstart = NULL;
+	nmentor = NULL;
+	nscore = NULL;
+	for (int e = 0; e < g->n_mentees; e++) {
+		g->pin[e] = pinm[e] >= 0 ? graph_find(g, e, pinm[e]) : -1;
+		g->keep[e] = keepm[e] >= 0 ? graph_find(g, e, keepm[e]) : -1;
+	}
+	ok = true;
+out:
+	ws_free(&w);
+	free(nstart);
+	free(nmentor);
+	free(nscore);
+	free(pinm);
+	free(keepm);
 	return ok;
 }
 
@@ -844,19 +1542,28 @@ apply_pins(struct domain *d, json_t *root, struct mgraph *g, struct strmap *mi, 
 		snprintf(ctx, sizeof(ctx), "instance.pins[%zu]", i);
 		if (!common_parse_pair(json_array_get(list, i), ctx, mi, ei, true, &m, &e, err))
 			return 2;
-		if (g->infeasible[0] != '\0')
-			continue;
 		p = graph_find(g, e, m);
 		r = check_pair(d, m, e);
-		if (p < 0 || r != R_COUNT)
-			snprintf(g->infeasible, sizeof(g->infeasible),
-			         "pin %s -> %s breaks hard rule \"%s\"", g->mentor_id[m],
-			         g->mentee_id[e], r < 0 ? "self" : rule_names[r < R_COUNT ? r : 0]);
-		else if (g->pin[e] >= 0 && g->pin[e] != p)
-			snprintf(g->infeasible, sizeof(g->infeasible),
-			         "mentee %s is pinned to two mentors", g->mentee_id[e]);
-		else
+		if (p < 0 || r != R_COUNT) {
+			const char *rule = r < 0 ? "self" : rule_names[r < R_COUNT ? r : 0];
+
+			/* the server asks for such pins to be left out: a solve never fails on a
+			 * pin the API accepted, whatever changed since */
+			graph_issue(g, !d->drop_bad_pins, "pin_breaks_rule", rule, m, e, -1,
+			            "pin %s -> %s breaks hard rule \"%s\"%s", g->mentor_id[m],
+			            g->mentee_id[e], rule, d->drop_bad_pins ? ": left out" : "");
+		} else if (g->pin[e] >= 0 && g->pin[e] != p) {
+			graph_issue(g, true, "mentee_pinned_twice", NULL, m, e, -1,
+			            "mentee %s is pinned to two mentors", g->mentee_id[e]);
+		} else {
 			g->pin[e] = p;
+			if (!avail_every_week_pair(d, m, e))
+				graph_issue(g, false, "pin_fits_some_weeks", "availability", m, e,
+				            -1,
+				            "pin %s -> %s fits both people's availability only in "
+				            "some weeks of the round",
+				            g->mentor_id[m], g->mentee_id[e]);
+		}
 	}
 	graph_check_pins(g);
 	if (!jsonget_array(root, "keep", false, "instance", &list, err))
@@ -875,6 +1582,90 @@ apply_pins(struct domain *d, json_t *root, struct mgraph *g, struct strmap *mi, 
 	return 0;
 }
 
+/* Reads the period: starts_on and ends_on (dates, both or neither), else the reference_week
+ * (a Monday) alone, i.e. that one week. */
+static bool
+parse_period(struct domain *d, json_t *root, char **err)
+{
+	const char *week = NULL;
+
+	if (!jsonget_string(root, "reference_week", false, "instance", &week, err) ||
+	    !jsonget_string(root, "starts_on", false, "instance", &d->starts_on, err) ||
+	    !jsonget_string(root, "ends_on", false, "instance", &d->ends_on, err))
+		return false;
+	if (d->starts_on == NULL && d->ends_on == NULL) {
+		if (week == NULL) {
+			util_errf(err,
+			          "instance.reference_week: required (or starts_on and ends_on)");
+			return false;
+		}
+		if (!tz_parse_monday(week, &d->p_start)) {
+			util_errf(err, "instance.reference_week: must be a Monday as YYYY-MM-DD");
+			return false;
+		}
+		d->p_end = d->p_start + 6;
+	} else if (d->starts_on == NULL || d->ends_on == NULL) {
+		util_errf(err, "instance.%s: required with %s",
+		          d->starts_on ? "ends_on" : "starts_on",
+		          d->starts_on ? "starts_on" : "ends_on");
+		return false;
+	} else if (!tz_parse_date(d->starts_on, &d->p_start)) {
+		util_errf(err, "instance.starts_on: must be a date as YYYY-MM-DD");
+		return false;
+	} else if (!tz_parse_date(d->ends_on, &d->p_end) || d->p_end < d->p_start ||
+	           d->p_end - d->p_start > PERIOD_MAX_DAYS) {
+		util_errf(err,
+		          "instance.ends_on: must be a date on or after starts_on, at most %d "
+		          "days later",
+		          PERIOD_MAX_DAYS);
+		return false;
+	}
+	d->day0 = d->p_start - ((d->p_start + 3) % 7 + 7) % 7;
+	d->nweeks = (d->p_end - d->day0) / 7 + 1;
+	d->nsamp = (d->nweeks * 7 + 2) * DAY_SLOTS;
+	return true;
+}
+
+/* Notes each mentee's first pinned mentor before enumeration (a pin may fit only some weeks);
+ * the pins themselves are checked by apply_pins. */
+static int
+parse_pin_mentors(struct domain *d, json_t *root, struct strmap *mi, struct strmap *ei, char **err)
+{
+	json_t *list = NULL;
+
+	d->pin_mentor = malloc(((size_t)d->ne + 1) * sizeof(int));
+	d->keep_mentor = malloc(((size_t)d->ne + 1) * sizeof(int));
+	if (d->pin_mentor == NULL || d->keep_mentor == NULL)
+		return 1;
+	for (int e = 0; e < d->ne; e++)
+		d->pin_mentor[e] = d->keep_mentor[e] = -1;
+	if (!jsonget_array(root, "pins", false, "instance", &list, err))
+		return 2;
+	for (size_t i = 0; list != NULL && i < json_array_size(list); i++) {
+		int m, e;
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "instance.pins[%zu]", i);
+		if (!common_parse_pair(json_array_get(list, i), ctx, mi, ei, true, &m, &e, err))
+			return 2;
+		if (d->pin_mentor[e] < 0)
+			d->pin_mentor[e] = m;
+	}
+	if (!jsonget_array(root, "keep", false, "instance", &list, err))
+		return 2;
+	for (size_t i = 0; list != NULL && i < json_array_size(list); i++) {
+		int m, e;
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "instance.keep[%zu]", i);
+		if (!common_parse_pair(json_array_get(list, i), ctx, mi, ei, false, &m, &e, err))
+			return 2;
+		if (m >= 0 && e >= 0 && d->keep_mentor[e] < 0)
+			d->keep_mentor[e] = m;
+	}
+	return 0;
+}
+
 /* Builds the whole domain model and the feasible-pair graph. */
 int
 domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
@@ -882,7 +1673,6 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 	struct domain *d = calloc(1, sizeof(*d));
 	json_t **mentors = NULL, **mentees = NULL, *lines = NULL;
 	struct strmap *mi = NULL, *ei = NULL;
-	const char *week = NULL;
 	long session = 60, capcap = -1;
 	int ret = 1, r;
 
@@ -903,17 +1693,15 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 	    d->history == NULL || d->forbidden == NULL)
 		goto fail;
 	ret = 2;
-	if (!jsonget_string(root, "reference_week", true, "instance", &week, err))
+	if (!parse_period(d, root, err))
 		goto out;
-	if (!tz_parse_monday(week, &d->ref_y, &d->ref_m, &d->ref_d)) {
-		util_errf(err, "instance.reference_week: must be a Monday as YYYY-MM-DD");
-		goto out;
-	}
 	if (!jsonget_int(root, "session_minutes", true, 15, 7 * 24 * 60, "instance", &session,
 	                 err) ||
 	    !jsonget_int(root, "mentor_capacity_cap", false, 0, 1000000, "instance", &capcap,
 	                 err) ||
 	    !jsonget_bool(root, "allow_repeat_pairs", false, "instance", &d->allow_repeat, err) ||
+	    !jsonget_bool(root, "drop_pins_breaking_rules", false, "instance", &d->drop_bad_pins,
+	                  err) ||
 	    !parse_weights(d, root, err) ||
 	    !common_parse_people(root, "mentors", &mentors, &d->nm, err) ||
 	    !common_parse_people(root, "mentees", &mentees, &d->ne, err) ||
@@ -970,8 +1758,19 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 		ret = r;
 		goto out;
 	}
-	if (!build_skill_index(d) || !enumerate_pairs(d, g))
+	r = parse_pin_mentors(d, root, mi, ei, err);
+	if (r != 0) {
+		ret = r;
+		goto out;
+	}
+	if (!build_zone_pairs(d, err))
+		goto bad_or_oom;
+	/* side constraints solve a MIP over held pairs: hold them all */
+	if (g->max_per_team >= 0 || g->min_share >= 0)
+		g->pairs_mentee = 0;
+	if (!build_mentor_gaps(d) || !build_skill_index(d) || !enumerate_pairs(d, g))
 		goto fail;
+	g->expand = expand_cb;
 	r = apply_pins(d, root, g, mi, ei, err);
 	if (r != 0) {
 		ret = r;
@@ -1000,6 +1799,7 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 			g->mentee_dept[e] = d->mentees[e].dept;
 		g->n_depts = (int)strmap_size(d->dept_map);
 	}
+	g->expand_ctx = d;
 	*out = d;
 	d = NULL;
 	ret = 0;
@@ -1042,7 +1842,14 @@ domain_free(struct domain *d)
 		person_clear(&d->mentees[e]);
 	free(d->mentors);
 	free(d->mentees);
-	free(d->zones);
+	for (int z = 0; d->zoff != NULL && z < d->nzones; z++)
+		free(d->zoff[z]);
+	free(d->zoff);
+	free(d->zp);
+	free(d->lg);
+	free(d->lgc);
+	free(d->pin_mentor);
+	free(d->keep_mentor);
 	strmap_free(d->zone_map);
 	strmap_free(d->skill_map);
 	strmap_free(d->lang_map);
@@ -1061,6 +1868,10 @@ domain_free(struct domain *d)
 	free(d->hist_emp);
 	free(d->forb_mentee);
 	free(d->counts);
+	free(d->counted);
+	if (d->uws != NULL)
+		ws_free(d->uws);
+	free(d->uws);
 	free(d->sk_start);
 	free(d->sk_mentor);
 	free(d->sk_level);
@@ -1096,33 +1907,78 @@ window_json(int s, int e, bool full)
 	return o;
 }
 
-/* Renders a UTC window with its local equivalents for mentor and mentee. */
+/* Renders a window starting at mentee-local slot q for len slots, in UTC and in both local
+ * clocks, as it falls in its first week in the period. */
 static json_t *
-slot_json(const struct domain *d, const struct person *m, const struct person *e, int s, int len)
+slot_json(const struct domain *d, const struct person *m, const struct person *e, int q, int len)
 {
 	json_t *o = json_object();
-	int end = (s + len) % WEEK_SLOTS;
 	bool full = len >= WEEK_SLOTS;
-	const struct tz_table *tm = &d->zones[m->tz], *te = &d->zones[e->tz];
+	long day = q / DAY_SLOTS, u;
+	int uq, mq;
 
-	json_object_set_new(o, "utc", window_json(s, end, full));
-	json_object_set_new(o, "mentor_local",
-	                    window_json(tm->utc_to_local[s], tm->utc_to_local[end], full));
-	json_object_set_new(o, "mentee_local",
-	                    window_json(te->utc_to_local[s], te->utc_to_local[end], full));
+	while (d->day0 + day < d->p_start)
+		day += 7;
+	u = local_to_utc(d, e->tz, day * DAY_SLOTS + q % DAY_SLOTS);
+	uq = (int)((u % WEEK_SLOTS + WEEK_SLOTS) % WEEK_SLOTS);
+	mq = ((uq + quarters_floor(zone_minutes(d, m->tz, u))) % WEEK_SLOTS + WEEK_SLOTS) %
+	     WEEK_SLOTS;
+	json_object_set_new(o, "utc", window_json(uq, (uq + len) % WEEK_SLOTS, full));
+	json_object_set_new(o, "mentor_local", window_json(mq, (mq + len) % WEEK_SLOTS, full));
+	json_object_set_new(o, "mentee_local", window_json(q, (q + len) % WEEK_SLOTS, full));
 	return o;
 }
 
-/* Adds breakdown, skills, overlapping windows and the proposed session slot to a pair object. */
+/* Renders {"from","to"} for weeks w0..w1 of the period, clipped to the period. */
+static json_t *
+weeks_json(const struct domain *d, long w0, long w1)
+{
+	char a[11], b[11];
+	long from = d->day0 + 7 * w0, to = d->day0 + 7 * w1 + 6;
+
+	tz_format_date(from < d->p_start ? d->p_start : from, a);
+	tz_format_date(to > d->p_end ? d->p_end : to, b);
+	return json_pack("{s:s,s:s}", "from", a, "to", b);
+}
+
+/* Renders the proposed weekly meeting anchored at mentee-local slot q: its first week, the
+ * anchor, and the weeks of the period in which it fits both people. */
+static json_t *
+proposed_json(const struct domain *d, const struct person *m, const struct person *e, int q,
+              const unsigned char *weekok)
+{
+	json_t *o = slot_json(d, m, e, q, d->k_slots), *weeks = json_array();
+	long w0 = -1;
+
+	json_object_set_new(o, "anchor", json_string("mentee"));
+	json_object_set_new(o, "every_week", json_boolean(weekok == NULL));
+	for (long w = 0; w <= d->nweeks; w++) {
+		bool ok = w < d->nweeks && (weekok == NULL || weekok[w] == 1);
+
+		if (ok && w0 < 0)
+			w0 = w;
+		if (!ok && w0 >= 0) {
+			json_array_append_new(weeks, weeks_json(d, w0, w - 1));
+			w0 = -1;
+		}
+	}
+	json_object_set_new(o, "valid_weeks", weeks);
+	return o;
+}
+
+/* Adds breakdown, skills, overlapping windows (first week of the period) and the proposed
+ * weekly session anchored in the mentee's zone to a pair object. */
 bool
 domain_pair_json(const struct domain *d, int e, int m, json_t *obj)
 {
 	const struct person *pm = &d->mentors[m], *pe = &d->mentees[e];
+	const struct zpair *z = zone_pair(d, pm, pe);
 	json_t *bd = json_object(), *skills = json_array(), *slots = json_array();
 	json_t *proposed = NULL;
 	double a, b, c, f;
-	week_t both;
-	int zero = -1;
+	week_t both, bu, v, t;
+	int zero = -1, off0 = first_offset(d, pe);
+	unsigned char *weekok = NULL;
 
 	if (bd == NULL || skills == NULL || slots == NULL) {
 		json_decref(bd);
@@ -1136,26 +1992,33 @@ domain_pair_json(const struct domain *d, int e, int m, json_t *obj)
 	json_object_set_new(bd, "overlap", json_real(c));
 	json_object_set_new(bd, "previously_unmatched", json_real(f));
 	pair_gain(pm, pe, skills, d->skill_names);
-	for (int i = 0; i < WEEK_WORDS; i++)
-		both.w[i] = pm->avail.w[i] & pe->avail.w[i];
+	/* common free slots in the mentee's week during the first week, re-indexed from Monday
+	 * 00:00 UTC of that week (bit k = mentee-local slot k + off0) */
+	{
+		long u0 = (d->p_start - d->day0) * DAY_SLOTS;
+
+		week_rot(&pm->avail,
+		         -quarters_floor(zone_minutes(d, pm->tz, u0) - zone_minutes(d, pe->tz, u0)),
+		         &both);
+	}
+	week_and(&both, &pe->avail);
+	week_rot(&both, -off0, &bu);
 	for (int i = 0; i < WEEK_SLOTS && zero < 0; i++)
-		if (!week_get(&both, i))
+		if (!week_get(&bu, i))
 			zero = i;
 	if (zero < 0) {
 		json_array_append_new(slots, slot_json(d, pm, pe, 0, WEEK_SLOTS));
-		if (d->k_slots <= WEEK_SLOTS)
-			proposed = slot_json(d, pm, pe, 0, d->k_slots);
 	} else {
 		/* windows in order of their UTC start from Monday 00:00; a window that wraps
 		 * Sunday -> Monday starts on Sunday and comes last */
-		int starts[WEEK_SLOTS], lens[WEEK_SLOTS], nw = 0, best = -1;
+		int starts[WEEK_SLOTS], lens[WEEK_SLOTS], nw = 0;
 
 		for (int i = 1; i <= WEEK_SLOTS; i++) {
 			int s = (zero + i) % WEEK_SLOTS;
 
-			if (!week_get(&both, s))
+			if (!week_get(&bu, s))
 				continue;
-			if (!week_get(&both, s - 1)) {
+			if (!week_get(&bu, s - 1)) {
 				starts[nw] = s;
 				lens[nw++] = 0;
 			}
@@ -1175,12 +2038,39 @@ domain_pair_json(const struct domain *d, int e, int m, json_t *obj)
 				starts[j] = ts;
 				lens[j] = tl;
 			}
-			json_array_append_new(slots, slot_json(d, pm, pe, starts[i], lens[i]));
-			if (best < 0 && lens[i] >= d->k_slots)
-				best = i;
+			json_array_append_new(
+			    slots,
+			    slot_json(d, pm, pe, (starts[i] + off0 + WEEK_SLOTS) % WEEK_SLOTS,
+			              lens[i]));
 		}
-		if (best >= 0)
-			proposed = slot_json(d, pm, pe, starts[best], d->k_slots);
+	}
+	/* the proposed slot: the first start (UTC order of the first week) valid in every week,
+	 * else the start valid in the most weeks */
+	v = pe->starts;
+	for (int i = 0; i < z->nd; i++) {
+		week_rot(&pm->starts, -z->d[i], &t);
+		week_and(&v, &t);
+	}
+	if (z->nd > 0 && !week_empty(&v)) {
+		for (int k = 0; k < WEEK_SLOTS && proposed == NULL; k++) {
+			int q = ((k + off0) % WEEK_SLOTS + WEEK_SLOTS) % WEEK_SLOTS;
+
+			if (week_get(&v, q))
+				proposed = proposed_json(d, pm, pe, q, NULL);
+		}
+	} else {
+		int q = -1;
+
+		weekok = malloc((size_t)d->nweeks + 1);
+		if (weekok == NULL) {
+			json_decref(bd);
+			json_decref(skills);
+			json_decref(slots);
+			return false;
+		}
+		if (best_anchor(d, m, e, &q, weekok) > 0)
+			proposed = proposed_json(d, pm, pe, q, weekok);
+		free(weekok);
 	}
 	json_object_set_new(obj, "breakdown", bd);
 	json_object_set_new(obj, "skills", skills);
@@ -1191,12 +2081,26 @@ domain_pair_json(const struct domain *d, int e, int m, json_t *obj)
 
 /* Adds the per-rule elimination counts of an unmatched mentee. */
 bool
-domain_unmatched_json(const struct domain *d, int e, json_t *obj)
+domain_unmatched_json(struct domain *d, int e, json_t *obj)
 {
 	json_t *rc = json_object();
 
 	if (rc == NULL)
 		return false;
+	if (!d->counted[e]) {
+		/* one scratch space for every unmatched mentee, freed with the domain */
+		if (d->uws == NULL) {
+			d->uws = malloc(sizeof(*d->uws));
+			if (d->uws == NULL || !ws_init(d, d->uws)) {
+				free(d->uws);
+				d->uws = NULL;
+				json_decref(rc);
+				return false;
+			}
+		}
+		enumerate_mentee(d, d->uws, e, d->counts[e]);
+		d->counted[e] = 1;
+	}
 	for (int r = 0; r < R_COUNT; r++)
 		json_object_set_new(rc, rule_names[r], json_integer(d->counts[e][r]));
 	json_object_set_new(obj, "rule_counts", rc);

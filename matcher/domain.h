@@ -22,6 +22,6 @@ void domain_free(struct domain *d);
 bool domain_pair_json(const struct domain *d, int e, int m, json_t *obj) WUR;
 
 /* Adds rule_counts of mentee e to obj (mentors eliminated, by first failing rule). */
-bool domain_unmatched_json(const struct domain *d, int e, json_t *obj) WUR;
+bool domain_unmatched_json(struct domain *d, int e, json_t *obj) WUR;
 
 #endif

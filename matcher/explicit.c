@@ -73,7 +73,13 @@ explicit_build(json_t *root, struct mgraph *g, char **err)
 	    !common_parse_people(root, "mentees", &mentees, &ne, err) ||
 	    !jsonget_array(root, "edges", true, "instance", &edges, err))
 		goto bad;
-	if (!graph_init(g, ne, nm) || !common_parse_settings(root, g, err))
+	if (!graph_init(g, ne, nm))
+		goto fail;
+	/* explicit instances are often mentor-scarce: a thin first LP (mentee rows only where a
+	 * mentee has two columns) grown by pricing was measured faster there */
+	g->cand_mentee = GRAPH_CAND_MENTEE_EXPLICIT;
+	g->cand_mentor = GRAPH_CAND_MENTOR_EXPLICIT;
+	if (!common_parse_settings(root, g, err))
 		goto bad_or_oom;
 	mi = common_index(mentors, nm);
 	ei = common_index(mentees, ne);
@@ -154,15 +160,15 @@ explicit_build(json_t *root, struct mgraph *g, char **err)
 		if (!common_parse_pair(json_array_get(list, i), ctx, mi, ei, true, &m, &e, err))
 			goto bad;
 		p = graph_find(g, e, m);
-		if (g->infeasible[0] != '\0')
-			continue;
 		if (p < 0)
-			snprintf(g->infeasible, sizeof(g->infeasible),
-			         "pin %s -> %s is not an allowed edge%s", g->mentor_id[m],
-			         g->mentee_id[e], pairset_has(forbid, m, e) ? " (forbidden)" : "");
+			graph_issue(g, true, "pin_not_an_edge",
+			            pairset_has(forbid, m, e) ? "forbidden" : NULL, m, e, -1,
+			            "pin %s -> %s is not an allowed edge%s", g->mentor_id[m],
+			            g->mentee_id[e],
+			            pairset_has(forbid, m, e) ? " (forbidden)" : "");
 		else if (g->pin[e] >= 0 && g->pin[e] != p)
-			snprintf(g->infeasible, sizeof(g->infeasible),
-			         "mentee %s is pinned to two mentors", g->mentee_id[e]);
+			graph_issue(g, true, "mentee_pinned_twice", NULL, m, e, -1,
+			            "mentee %s is pinned to two mentors", g->mentee_id[e]);
 		else
 			g->pin[e] = p;
 	}

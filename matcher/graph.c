@@ -1,6 +1,8 @@
 /* graph: allocation and small queries of the feasible-pair graph. */
 #include "graph.h"
 
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +18,15 @@ graph_init(struct mgraph *g, int n_mentees, int n_mentors)
 	g->start = calloc((size_t)n_mentees + 1, sizeof(*g->start));
 	g->pin = malloc(((size_t)n_mentees + 1) * sizeof(*g->pin));
 	g->keep = malloc(((size_t)n_mentees + 1) * sizeof(*g->keep));
+	g->issues = calloc(GRAPH_MAX_ISSUES, sizeof(*g->issues));
 	g->max_per_team = -1;
 	g->min_share = -1;
 	g->time_limit = 60;
 	g->cand_mentee = GRAPH_CAND_MENTEE;
 	g->cand_mentor = GRAPH_CAND_MENTOR;
-	if (g->cap == NULL || g->start == NULL || g->pin == NULL || g->keep == NULL)
+	g->pairs_mentee = GRAPH_PAIRS_MENTEE;
+	if (g->cap == NULL || g->start == NULL || g->pin == NULL || g->keep == NULL ||
+	    g->issues == NULL)
 		return false;
 	for (int e = 0; e < n_mentees; e++)
 		g->pin[e] = g->keep[e] = -1;
@@ -42,7 +47,34 @@ graph_clear(struct mgraph *g)
 	free(g->mentee_dept);
 	free(g->mentee_id);
 	free(g->mentor_id);
+	free(g->issues);
+	free(g->rest_bound);
 	memset(g, 0, sizeof(*g));
+}
+
+/* Records an issue with its formatted message; the first error is also g->infeasible. */
+void
+graph_issue(struct mgraph *g, bool error, const char *code, const char *rule, int mentor,
+            int mentee, int capacity, const char *fmt, ...)
+{
+	struct issue tmp, *it = g->n_issues < GRAPH_MAX_ISSUES ? &g->issues[g->n_issues] : &tmp;
+	va_list ap;
+
+	it->error = error;
+	it->code = code;
+	it->rule = rule;
+	it->mentor = mentor;
+	it->mentee = mentee;
+	it->capacity = capacity;
+	va_start(ap, fmt);
+	vsnprintf(it->message, sizeof(it->message), fmt, ap);
+	va_end(ap);
+	if (error && g->infeasible[0] == '\0')
+		snprintf(g->infeasible, sizeof(g->infeasible), "%s", it->message);
+	if (it == &tmp)
+		g->issues_dropped++;
+	else
+		g->n_issues++;
 }
 
 /* Binary-searches the mentee's pairs (mentors are ascending) for the mentor. */
@@ -62,6 +94,16 @@ graph_find(const struct mgraph *g, int mentee, int mentor)
 	return lo < g->start[mentee + 1] && g->mentor[lo] == mentor ? lo : -1;
 }
 
+/* Tells whether no mentee has feasible pairs left out of the arrays. */
+bool
+graph_complete(const struct mgraph *g)
+{
+	for (int e = 0; g->rest_bound != NULL && e < g->n_mentees; e++)
+		if (g->rest_bound[e] > -INFINITY)
+			return false;
+	return true;
+}
+
 /* Returns the objective coefficient: the score, plus the keep bonus on a kept pair. */
 double
 graph_cost(const struct mgraph *g, int mentee, long p)
@@ -75,8 +117,6 @@ graph_check_pins(struct mgraph *g)
 {
 	int *load = NULL;
 
-	if (g->infeasible[0] != '\0')
-		return;
 	load = calloc((size_t)g->n_mentors + 1, sizeof(*load));
 	if (load == NULL) {
 		snprintf(g->infeasible, sizeof(g->infeasible), "out of memory checking pins");
@@ -88,12 +128,10 @@ graph_check_pins(struct mgraph *g)
 		if (g->pin[e] < 0)
 			continue;
 		m = g->mentor[g->pin[e]];
-		if (++load[m] > g->cap[m]) {
-			snprintf(g->infeasible, sizeof(g->infeasible),
-			         "pins give mentor %s more mentees than its capacity %d",
-			         g->mentor_id[m], g->cap[m]);
-			break;
-		}
+		if (++load[m] == g->cap[m] + 1)
+			graph_issue(g, true, "pins_exceed_capacity", NULL, m, -1, g->cap[m],
+			            "pins give mentor %s more mentees than its capacity %d",
+			            g->mentor_id[m], g->cap[m]);
 	}
 	free(load);
 }

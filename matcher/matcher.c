@@ -71,14 +71,53 @@ proof_json(const struct mgraph *g, const struct solution *s)
 	return p;
 }
 
+/* Renders the instance's issues and the solver's own message (if not already one of them) as
+ * {"level","code","message", "mentor"?, "mentee"?, "rule"?, "capacity"?} objects. */
+static json_t *
+issues_json(const struct mgraph *g, const struct solution *s)
+{
+	json_t *a = json_array();
+	bool seen = s->message[0] == '\0';
+
+	for (int i = 0; a != NULL && i < g->n_issues; i++) {
+		const struct issue *it = &g->issues[i];
+		json_t *o = json_pack("{s:s,s:s,s:s}", "level", it->error ? "error" : "warning",
+		                      "code", it->code, "message", it->message);
+
+		if (it->mentor >= 0)
+			json_object_set_new(o, "mentor", json_string(g->mentor_id[it->mentor]));
+		if (it->mentee >= 0)
+			json_object_set_new(o, "mentee", json_string(g->mentee_id[it->mentee]));
+		if (it->rule != NULL)
+			json_object_set_new(o, "rule", json_string(it->rule));
+		if (it->capacity >= 0)
+			json_object_set_new(o, "capacity", json_integer(it->capacity));
+		json_array_append_new(a, o);
+		seen = seen || strcmp(it->message, s->message) == 0;
+	}
+	if (a != NULL && !seen)
+		json_array_append_new(
+		    a, json_pack(
+		           "{s:s,s:s,s:s}", "level",
+		           s->status == SOL_INFEASIBLE || s->status == SOL_TIME_LIMIT ? "error"
+		                                                                      : "warning",
+		           "code", s->code != NULL ? s->code : "solver", "message", s->message));
+	if (a != NULL && g->issues_dropped > 0)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:I}", "level", "warning", "code",
+		                                   "more_issues", "message",
+		                                   "more issues were found than are listed",
+		                                   "count", (json_int_t)g->issues_dropped));
+	return a;
+}
+
 /* Renders the result document for a solved (or infeasible) graph. */
 static json_t *
-result_json(const struct mgraph *g, const struct domain *d, const struct solution *s,
-            double build_ms, double solve_ms)
+result_json(const struct mgraph *g, struct domain *d, const struct solution *s, double build_ms,
+            double solve_ms)
 {
 	json_t *r = json_object(), *pairs = json_array(), *un = json_array(), *st = json_object();
 	double total = 0;
-	int matched = 0;
+	int matched = 0, kept = 0, keep_asked = 0;
 	bool ok = r != NULL && pairs != NULL && un != NULL && st != NULL;
 	bool show = s->status != SOL_INFEASIBLE && !(s->status == SOL_TIME_LIMIT && !s->assign);
 
@@ -97,6 +136,7 @@ result_json(const struct mgraph *g, const struct domain *d, const struct solutio
 				json_object_set_new(o, "pinned", json_true());
 			if (g->keep[e] >= 0)
 				json_object_set_new(o, "kept", json_boolean(g->keep[e] == p));
+			kept += g->keep[e] >= 0 && g->keep[e] == p;
 			if (d != NULL && !domain_pair_json(d, e, g->mentor[p], o))
 				ok = false;
 			total += g->score[p];
@@ -126,10 +166,20 @@ result_json(const struct mgraph *g, const struct domain *d, const struct solutio
 	json_object_set_new(r, "matched", json_integer(matched));
 	json_object_set_new(r, "pairs", pairs);
 	json_object_set_new(r, "unmatched", un);
+	json_object_set_new(r, "issues", issues_json(g, s));
 	json_object_set_new(r, "proof", proof_json(g, s));
+	for (int e = 0; e < g->n_mentees; e++)
+		keep_asked += g->keep[e] >= 0;
 	json_object_set_new(st, "mentors", json_integer(g->n_mentors));
 	json_object_set_new(st, "mentees", json_integer(g->n_mentees));
-	json_object_set_new(st, "feasible_pairs", json_integer(g->start[g->n_mentees]));
+	/* unknown when the threshold read skipped pairs that cannot matter */
+	if (g->rest_bound == NULL || g->n_feasible >= 0)
+		json_object_set_new(
+		    st, "feasible_pairs",
+		    json_integer(g->rest_bound != NULL ? g->n_feasible : g->start[g->n_mentees]));
+	json_object_set_new(st, "held_pairs", json_integer(g->start[g->n_mentees]));
+	json_object_set_new(st, "expansions", json_integer(s->expansions));
+	json_object_set_new(st, "expanded_mentees", json_integer(s->expanded_mentees));
 	json_object_set_new(st, "candidate_pairs", json_integer(s->candidate_pairs));
 	json_object_set_new(st, "build_ms", json_real(build_ms));
 	json_object_set_new(st, "solve_ms", json_real(solve_ms));
@@ -137,6 +187,8 @@ result_json(const struct mgraph *g, const struct domain *d, const struct solutio
 	json_object_set_new(st, "lp_ms", json_real(s->lp_ms));
 	json_object_set_new(st, "pricing_ms", json_real(s->price_ms));
 	json_object_set_new(st, "pricing_rounds", json_integer(s->pricing_rounds));
+	json_object_set_new(st, "kept", json_integer(kept));
+	json_object_set_new(st, "keep_feasible", json_integer(keep_asked));
 	json_object_set_new(r, "stats", st);
 	return r;
 }
@@ -144,7 +196,7 @@ result_json(const struct mgraph *g, const struct domain *d, const struct solutio
 /* Runs the solver with GLPK's error hook armed so that a GLPK failure returns -1 instead of
  * aborting; GLPK memory is released with its environment in that case. */
 static int
-guarded_solve(const struct mgraph *g, struct solution *sol, char **err)
+guarded_solve(struct mgraph *g, struct solution *sol, char **err)
 {
 	volatile int ret = -1;
 

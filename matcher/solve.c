@@ -26,7 +26,11 @@ struct master {
 	int *mentor_y; /* MIP: column of the mentor's "used" binary, or NULL */
 	int *mrow;     /* per mentor: its capacity row, 0 while it has none (dual 0) */
 	int *mcols;    /* per mentor: columns in the master */
-	bool lazy;     /* a mentor's row is created once its columns exceed its capacity */
+	int *erow;     /* per mentee: its row, 0 while it has at most one column (x <= 1 bound) */
+	int *ecol;     /* per mentee: its first column, 0 when none */
+	double *ue;    /* per mentee: dual of its row, or of its single column's upper bound */
+	bool lazy;     /* a mentor's row is created once its columns exceed its capacity, a
+	                  mentee's with its second column */
 };
 
 /* Creates the capacity rows of mentors whose column count now exceeds their capacity (until then
@@ -235,8 +239,33 @@ master_add(struct master *ms, const long *pairs, long n, const int *mentees)
 		double val[5];
 		int len = 0;
 
-		ind[++len] = e + 1;
-		val[len] = 1;
+		if (ms->lazy && ms->erow[e] == 0 && ms->ecol[e] != 0) {
+			/* second column: the mentee's row replaces the first column's bound */
+			int r = glp_add_rows(ms->lp, 1), cl, *ci = malloc(6 * sizeof(int));
+			double *cv = malloc(6 * sizeof(double));
+
+			if (ci == NULL || cv == NULL) {
+				free(ci);
+				free(cv);
+				return false;
+			}
+			glp_set_row_bnds(ms->lp, r, GLP_UP, 0, 1);
+			cl = glp_get_mat_col(ms->lp, ms->ecol[e], ci, cv);
+			ci[cl + 1] = r;
+			cv[cl + 1] = 1;
+			glp_set_mat_col(ms->lp, ms->ecol[e], cl + 1, ci, cv);
+			if (g->pin[e] != ms->colpair[ms->ecol[e]])
+				glp_set_col_bnds(ms->lp, ms->ecol[e], GLP_LO, 0, 0);
+			ms->erow[e] = r;
+			free(ci);
+			free(cv);
+		}
+		if (ms->ecol[e] == 0)
+			ms->ecol[e] = j;
+		if (ms->erow[e] > 0) {
+			ind[++len] = ms->erow[e];
+			val[len] = 1;
+		}
 		if (ms->mrow[m] > 0) {
 			ind[++len] = ms->mrow[m];
 			val[len] = 1;
@@ -249,6 +278,8 @@ master_add(struct master *ms, const long *pairs, long n, const int *mentees)
 		glp_set_obj_coef(ms->lp, j, graph_cost(g, e, p));
 		if (g->pin[e] == p)
 			glp_set_col_bnds(ms->lp, j, GLP_FX, 1, 1);
+		else if (ms->erow[e] == 0)
+			glp_set_col_bnds(ms->lp, j, GLP_DB, 0, 1);
 		else
 			glp_set_col_bnds(ms->lp, j, GLP_LO, 0, 0);
 		ms->colpair[j] = p;
@@ -264,20 +295,23 @@ static void
 master_rows(struct master *ms, int card, bool lazy)
 {
 	const struct mgraph *g = ms->g;
-	int nr = g->n_mentees + (card >= 0 ? 1 : 0) + (lazy ? 0 : g->n_mentors);
+	int ne = lazy ? 0 : g->n_mentees;
+	int nr = ne + (card >= 0 ? 1 : 0) + (lazy ? 0 : g->n_mentors);
 
 	ms->lazy = lazy;
 	glp_set_obj_dir(ms->lp, GLP_MAX);
 	if (nr > 0)
 		glp_add_rows(ms->lp, nr);
-	for (int e = 0; e < g->n_mentees; e++)
+	for (int e = 0; e < ne; e++) {
+		ms->erow[e] = e + 1;
 		glp_set_row_bnds(ms->lp, e + 1, GLP_UP, 0, 1);
+	}
 	if (card >= 0) {
-		ms->card_row = g->n_mentees + 1;
+		ms->card_row = ne + 1;
 		glp_set_row_bnds(ms->lp, ms->card_row, GLP_LO, card, 0);
 	}
 	for (int m = 0; m < g->n_mentors; m++) {
-		ms->mrow[m] = lazy ? 0 : g->n_mentees + (card >= 0 ? 1 : 0) + m + 1;
+		ms->mrow[m] = lazy ? 0 : ne + (card >= 0 ? 1 : 0) + m + 1;
 		if (!lazy)
 			glp_set_row_bnds(ms->lp, ms->mrow[m], GLP_UP, 0, g->cap[m]);
 	}
@@ -303,7 +337,7 @@ price(struct master *ms, const double *y, double eps, long *add, int *add_e, lon
 
 			if (ms->inlp[p])
 				continue;
-			d = graph_cost(g, e, p) - y[e + 1] - y[ms->mrow[g->mentor[p]]] - ycard;
+			d = graph_cost(g, e, p) - ms->ue[e] - y[ms->mrow[g->mentor[p]]] - ycard;
 			if (d > worst)
 				worst = d;
 			if (d <= eps * (1.0 + fabs(graph_cost(g, e, p))))
@@ -511,6 +545,7 @@ solve_mip(struct master *ms, const long *matching, double deadline, struct solut
 		st = glp_mip_status(ms->lp);
 		if (st == GLP_NOFEAS || rc == GLP_ENOPFS || rc == GLP_ENODFS) {
 			s->status = SOL_INFEASIBLE;
+			s->code = "side_constraints_infeasible";
 			snprintf(s->message, sizeof(s->message),
 			         "side constraints cannot be met by any matching");
 			ret = 0;
@@ -518,6 +553,7 @@ solve_mip(struct master *ms, const long *matching, double deadline, struct solut
 		}
 		if (st != GLP_OPT && st != GLP_FEAS) {
 			s->status = SOL_TIME_LIMIT;
+			s->code = "time_limit";
 			snprintf(s->message, sizeof(s->message),
 			         "no feasible matching found in time");
 			ret = 0;
@@ -553,6 +589,7 @@ solve_mip(struct master *ms, const long *matching, double deadline, struct solut
 	st = glp_mip_status(ms->lp);
 	if (st == GLP_NOFEAS || rc == GLP_ENOPFS || rc == GLP_ENODFS) {
 		s->status = SOL_INFEASIBLE;
+		s->code = "side_constraints_infeasible";
 		snprintf(s->message, sizeof(s->message),
 		         "side constraints cannot be met by any matching");
 		ret = 0;
@@ -560,6 +597,7 @@ solve_mip(struct master *ms, const long *matching, double deadline, struct solut
 	}
 	if (st != GLP_OPT && st != GLP_FEAS) {
 		s->status = SOL_TIME_LIMIT;
+		s->code = "time_limit";
 		snprintf(s->message, sizeof(s->message), "no feasible matching found in time");
 		ret = 0;
 		goto out;
@@ -575,12 +613,15 @@ solve_mip(struct master *ms, const long *matching, double deadline, struct solut
 		s->gap = 0;
 		s->status = all ? SOL_OPTIMAL : SOL_FEASIBLE;
 		s->proven = all;
-		if (!all)
+		if (!all) {
+			s->code = "not_proven";
 			snprintf(s->message, sizeof(s->message),
 			         "optimal over %ld candidate pairs, not proven over all %ld", n,
 			         total);
+		}
 	} else {
 		s->status = SOL_TIME_LIMIT;
+		s->code = "time_limit";
 		snprintf(s->message, sizeof(s->message),
 		         "time limit reached with a feasible matching");
 	}
@@ -606,9 +647,13 @@ warm_start(struct master *ms, const long *matching)
 		long p = ms->colpair[j];
 		int e = pair_mentee(g, p);
 
-		if (matching[e] == p) {
+		if (matching[e] == p && g->pin[e] == p && ms->erow[e] == 0) {
+			glp_set_col_stat(ms->lp, (int)j, GLP_NS);
+		} else if (matching[e] == p && ms->erow[e] == 0) {
+			glp_set_col_stat(ms->lp, (int)j, GLP_NU);
+		} else if (matching[e] == p) {
 			glp_set_col_stat(ms->lp, (int)j, GLP_BS);
-			glp_set_row_stat(ms->lp, e + 1, GLP_NU);
+			glp_set_row_stat(ms->lp, ms->erow[e], GLP_NU);
 		} else {
 			glp_set_col_stat(ms->lp, (int)j, g->pin[e] == p ? GLP_NS : GLP_NL);
 		}
@@ -695,6 +740,19 @@ out:
 	return ok;
 }
 
+/* Sets each mentee's dual for pricing: its row's, or for a mentee whose single column has no
+ * row, that column's reduced cost when positive (the dual of its x <= 1 bound, which is the row
+ * dual of the same LP with the row). */
+static void
+mentee_duals(struct master *ms, const double *y)
+{
+	for (int e = 0; e < ms->g->n_mentees; e++) {
+		double d = ms->ecol[e] > 0 ? glp_get_col_dual(ms->lp, ms->ecol[e]) : 0.0;
+
+		ms->ue[e] = ms->erow[e] > 0 ? y[ms->erow[e]] : (d > 0 ? d : 0.0);
+	}
+}
+
 /* Copies the LP's row duals into a buffer grown to the current row count (y[0] stays 0, the
  * dual of a mentor without a row); false on OOM. */
 static bool
@@ -719,10 +777,83 @@ out:
 	return ok;
 }
 
+/* Bounds the reduced cost of the pairs not held (<= rest_bound - u_mentee - w_count - min(0, v),
+ * since the best pair left out scores rest_bound); adds every pair of each mentee whose bound is
+ * positive, remapping the master's columns and the warm matching to the rebuilt arrays. Returns
+ * the largest bound in *worst; false on OOM. */
+static bool
+expand_if_needed(struct master *ms, struct mgraph *gw, const double *y, long *warm,
+                 struct solution *s, double *worst)
+{
+	const struct mgraph *g = ms->g;
+	double ycard = ms->card_row ? y[ms->card_row] : 0.0, vmin = 0;
+	int *colm = NULL, *cole = NULL, *warmm = NULL;
+	long total;
+	bool ok = false;
+
+	*worst = -INFINITY;
+	s->n_expand = 0;
+	if (g->rest_bound == NULL)
+		return true;
+	for (int m = 0; m < g->n_mentors; m++)
+		if (ms->mrow[m] > 0 && y[ms->mrow[m]] < vmin)
+			vmin = y[ms->mrow[m]];
+	for (int e = 0; e < g->n_mentees; e++) {
+		double rb = g->rest_bound[e], d;
+
+		s->expand[e] = 0;
+		if (rb == -INFINITY)
+			continue;
+		d = rb - ms->ue[e] - ycard - vmin;
+		if (d > *worst)
+			*worst = d;
+		if (d > 1e-9 * (1.0 + fabs(rb))) {
+			s->expand[e] = 1;
+			s->n_expand++;
+		}
+	}
+	if (s->n_expand == 0)
+		return true;
+	colm = malloc(((size_t)ms->ncols + 1) * sizeof(*colm));
+	cole = malloc(((size_t)ms->ncols + 1) * sizeof(*cole));
+	warmm = malloc(((size_t)g->n_mentees + 1) * sizeof(*warmm));
+	if (colm == NULL || cole == NULL || warmm == NULL)
+		goto out;
+	for (long j = 1; j <= ms->ncols; j++) {
+		colm[j] = g->mentor[ms->colpair[j]];
+		cole[j] = pair_mentee(g, ms->colpair[j]);
+	}
+	for (int e = 0; e < g->n_mentees; e++)
+		warmm[e] = warm[e] >= 0 ? g->mentor[warm[e]] : -1;
+	if (gw->expand == NULL || !gw->expand(gw->expand_ctx, gw, s->expand))
+		goto out;
+	total = g->start[g->n_mentees];
+	free(ms->inlp);
+	ms->inlp = calloc((size_t)total + 1, 1);
+	if (ms->inlp == NULL)
+		goto out;
+	for (long j = 1; j <= ms->ncols; j++) {
+		ms->colpair[j] = graph_find(g, cole[j], colm[j]);
+		ms->inlp[ms->colpair[j]] = 1;
+	}
+	for (int e = 0; e < g->n_mentees; e++)
+		warm[e] = warmm[e] >= 0 ? graph_find(g, e, warmm[e]) : -1;
+	s->expansions++;
+	s->expanded_mentees += s->n_expand;
+	s->n_expand = 0;
+	ok = true;
+out:
+	free(colm);
+	free(cole);
+	free(warmm);
+	return ok;
+}
+
 /* Solves the LP master over the marked candidates plus the warm matching with column generation
  * until no feasible pair has positive reduced cost. */
 static int
-solve_lp(struct master *ms, const long *warm, int card, double deadline, struct solution *s)
+solve_lp(struct master *ms, struct mgraph *gw, long *warm, int card, double deadline,
+         struct solution *s)
 {
 	const struct mgraph *g = ms->g;
 	long total = g->start[g->n_mentees], n = 0;
@@ -772,6 +903,7 @@ solve_lp(struct master *ms, const long *warm, int card, double deadline, struct 
 			rc = glp_simplex(ms->lp, &parm);
 			if (rc == GLP_ETMLIM) {
 				s->status = SOL_TIME_LIMIT;
+				s->code = "time_limit";
 				snprintf(
 				    s->message, sizeof(s->message),
 				    "time limit in LP round %d; returning the starting matching",
@@ -790,13 +922,29 @@ solve_lp(struct master *ms, const long *warm, int card, double deadline, struct 
 		}
 		if (!read_duals(ms, &y, &ycap))
 			goto out;
+		mentee_duals(ms, y);
 		s->lp_ms += util_now_ms() - t;
 		t = util_now_ms();
 		worst = price(ms, y, 1e-9, pairs, mentees, &n);
 		s->price_ms += util_now_ms() - t;
 		s->max_reduced_cost = worst == -INFINITY ? 0 : worst;
-		if (n == 0)
-			break;
+		if (n == 0) {
+			double bound;
+			long before = s->expanded_mentees;
+
+			if (!expand_if_needed(ms, gw, y, warm, s, &bound)) {
+				snprintf(s->message, sizeof(s->message),
+				         "out of memory adding pairs");
+				goto out;
+			}
+			if (bound > s->max_reduced_cost)
+				s->max_reduced_cost = bound;
+			if (s->expanded_mentees == before)
+				break;
+			/* price the pairs just added with the same duals (pricing adds at most
+			 * ADD_PER_MENTEE per mentee: the buffers still fit) */
+			continue;
+		}
 		s->pricing_rounds++;
 		s->pairs_added += n;
 		if (!master_add(ms, pairs, n, mentees))
@@ -805,6 +953,7 @@ solve_lp(struct master *ms, const long *warm, int card, double deadline, struct 
 	s->final_columns = ms->ncols;
 	s->lp_integral = read_lp_solution(ms, s->assign, false);
 	s->proven = s->lp_integral;
+
 	s->status = SOL_OPTIMAL;
 	if (!s->lp_integral) {
 		/* Not expected (the LP is a network flow); fall back to branch-and-bound on the
@@ -824,6 +973,7 @@ solve_lp(struct master *ms, const long *warm, int card, double deadline, struct 
 			read_lp_solution(ms, s->assign, true);
 			s->status = SOL_FEASIBLE;
 		}
+		s->code = "lp_fractional";
 		snprintf(s->message, sizeof(s->message), "LP optimum was fractional; used MIP");
 	}
 	ret = 0;
@@ -834,11 +984,14 @@ out:
 	return ret;
 }
 
-/* Solves the instance: candidates and a greedy matching, the exact maximum matching grown from
- * it, then the score LP with pricing (or the MIP when side constraints exist). */
-int
-solve_run(const struct mgraph *g, struct solution *s)
+/* One attempt on the pairs held: candidates and a greedy matching (or the previous attempt's
+ * matching, prev = mentor per mentee), the exact maximum matching grown from it, then the score
+ * LP with pricing (or the MIP when side constraints exist). Marks in s->expand the mentees whose
+ * pairs left out must be added (N* not proven, or a positive reduced-cost bound). */
+static int
+solve_attempt(struct mgraph *gw, struct solution *s, const int *prev)
 {
+	const struct mgraph *g = gw;
 	struct master ms = {0};
 	long *matching = NULL, *init = NULL;
 	long total = g->start[g->n_mentees];
@@ -848,17 +1001,20 @@ solve_run(const struct mgraph *g, struct solution *s)
 	            (g->min_share >= 0 && g->mentee_dept != NULL);
 	bool lexi = g->objective == OBJ_MAX_MATCHED_THEN_SCORE;
 
-	memset(s, 0, sizeof(*s));
 	s->max_matched = -1;
 	s->components = 1;
-	s->assign = malloc(((size_t)g->n_mentees + 1) * sizeof(*s->assign));
+	s->n_expand = 0;
+	memset(s->expand, 0, (size_t)g->n_mentees + 1);
 	matching = malloc(((size_t)g->n_mentees + 1) * sizeof(*matching));
 	init = malloc(((size_t)g->n_mentees + 1) * sizeof(*init));
 	ms.inlp = calloc((size_t)total + 1, 1);
 	ms.mrow = calloc((size_t)g->n_mentors + 1, sizeof(*ms.mrow));
 	ms.mcols = calloc((size_t)g->n_mentors + 1, sizeof(*ms.mcols));
-	if (s->assign == NULL || matching == NULL || init == NULL || ms.inlp == NULL ||
-	    ms.mrow == NULL || ms.mcols == NULL) {
+	ms.erow = calloc((size_t)g->n_mentees + 1, sizeof(*ms.erow));
+	ms.ecol = calloc((size_t)g->n_mentees + 1, sizeof(*ms.ecol));
+	ms.ue = calloc((size_t)g->n_mentees + 1, sizeof(*ms.ue));
+	if (matching == NULL || init == NULL || ms.inlp == NULL || ms.mrow == NULL ||
+	    ms.mcols == NULL || ms.erow == NULL || ms.ecol == NULL || ms.ue == NULL) {
 		snprintf(s->message, sizeof(s->message), "out of memory");
 		goto out;
 	}
@@ -866,20 +1022,35 @@ solve_run(const struct mgraph *g, struct solution *s)
 		s->assign[e] = -1;
 	if (g->infeasible[0] != '\0') {
 		s->status = SOL_INFEASIBLE;
+		s->code = "infeasible_pins";
 		snprintf(s->message, sizeof(s->message), "%s", g->infeasible);
 		ret = 0;
 		goto out;
 	}
 	if (!side && (!pick_candidates(g, g->cand_mentee, g->cand_mentor, NULL, ms.inlp) ||
-	              !greedy_init(g, ms.inlp, lexi, init))) {
+	              (prev == NULL && !greedy_init(g, ms.inlp, lexi, init)))) {
 		snprintf(s->message, sizeof(s->message), "out of memory");
 		goto out;
 	}
+	for (int e = 0; !side && prev != NULL && e < g->n_mentees; e++)
+		init[e] = prev[e] >= 0 ? graph_find(g, e, prev[e]) : -1;
 	if (!bmatch_max(g, side ? NULL : init, matching, &count)) {
 		snprintf(s->message, sizeof(s->message), "out of memory");
 		goto out;
 	}
-	s->match_ms = util_now_ms() - t;
+	s->match_ms += util_now_ms() - t;
+	if (lexi && count < g->n_coverable && !graph_complete(g)) {
+		/* a larger matching may use pairs not held: hold them all (N* must be exact) */
+		for (int e = 0; e < g->n_mentees; e++) {
+			s->assign[e] = matching[e];
+			if (g->rest_bound[e] > -INFINITY) {
+				s->expand[e] = 1;
+				s->n_expand++;
+			}
+		}
+		ret = 0;
+		goto out;
+	}
 	if (lexi && !side)
 		s->max_matched = count;
 	ms.g = g;
@@ -887,7 +1058,7 @@ solve_run(const struct mgraph *g, struct solution *s)
 	if (side)
 		ret = solve_mip(&ms, matching, deadline, s);
 	else
-		ret = solve_lp(&ms, lexi ? matching : init, lexi ? count : -1, deadline, s);
+		ret = solve_lp(&ms, gw, lexi ? matching : init, lexi ? count : -1, deadline, s);
 out:
 	if (ms.lp != NULL)
 		glp_delete_prob(ms.lp);
@@ -896,15 +1067,58 @@ out:
 	free(ms.mentor_y);
 	free(ms.mrow);
 	free(ms.mcols);
+	free(ms.erow);
+	free(ms.ecol);
+	free(ms.ue);
 	free(matching);
 	free(init);
 	return ret;
 }
 
-/* Frees the assignment array. */
+/* Solves g: attempts on the pairs held, adding the pairs of the mentees the last attempt
+ * marked (g->expand) and re-solving from its matching, until the dual bound proves that no pair
+ * left out can improve the optimum. */
+int
+solve_run(struct mgraph *g, struct solution *s)
+{
+	int *prev = NULL, ret = -1;
+
+	memset(s, 0, sizeof(*s));
+	s->assign = malloc(((size_t)g->n_mentees + 1) * sizeof(*s->assign));
+	s->expand = calloc((size_t)g->n_mentees + 1, 1);
+	prev = malloc(((size_t)g->n_mentees + 1) * sizeof(*prev));
+	if (s->assign == NULL || s->expand == NULL || prev == NULL) {
+		snprintf(s->message, sizeof(s->message), "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ret = solve_attempt(g, s, s->expanded_mentees > 0 ? prev : NULL);
+		if (ret != 0 || s->n_expand == 0)
+			break;
+		for (int e = 0; e < g->n_mentees; e++)
+			prev[e] = s->assign[e] >= 0 ? g->mentor[s->assign[e]] : -1;
+		if (g->expand == NULL || !g->expand(g->expand_ctx, g, s->expand)) {
+			snprintf(s->message, sizeof(s->message), "out of memory adding pairs");
+			ret = -1;
+			break;
+		}
+		s->expansions++;
+		s->expanded_mentees += s->n_expand;
+		s->pricing_rounds = 0;
+		s->pairs_added = 0;
+		s->proven = false;
+	}
+out:
+	free(prev);
+	return ret;
+}
+
+/* Frees the assignment and expansion arrays. */
 void
 solution_clear(struct solution *s)
 {
 	free(s->assign);
+	free(s->expand);
 	s->assign = NULL;
+	s->expand = NULL;
 }

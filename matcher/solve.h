@@ -14,6 +14,7 @@ struct solution {
 	enum sol_status status;
 	long *assign;       /* per mentee: chosen pair or -1 (owned; solution_clear frees) */
 	char message[512];  /* why infeasible / time limit, else empty */
+	const char *code;   /* static machine-readable code of message, or NULL */
 	const char *method; /* "lp_column_generation" or "mip" */
 	bool proven;        /* optimal over all feasible pairs, with a dual certificate */
 	bool lp_integral;   /* the final LP solution was integral (always expected) */
@@ -27,11 +28,15 @@ struct solution {
 	double bound, gap; /* MIP: best bound and relative gap */
 	int components;
 	double match_ms, lp_ms, price_ms; /* candidates + matchings, simplex, pricing scans */
+	unsigned char *expand; /* per mentee: pairs left out may improve the optimum (owned) */
+	int n_expand;          /* mentees marked in expand by the last attempt */
+	int expansions;        /* re-solves after adding the pairs of marked mentees */
+	long expanded_mentees; /* mentees whose every pair was added, over all re-solves */
 };
 
 /* Solves g: fills s (caller releases with solution_clear). Returns 0, or -1 on internal failure
  * with s->message set. Calls GLPK: the caller must have installed an error hook. */
-int solve_run(const struct mgraph *g, struct solution *s) WUR;
+int solve_run(struct mgraph *g, struct solution *s) WUR;
 
 /* Releases what a solution owns. */
 void solution_clear(struct solution *s);

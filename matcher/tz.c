@@ -36,13 +36,12 @@ tz_zone_valid(const char *zone)
 	return access(path, R_OK) == 0;
 }
 
-/* Parses an ISO date and checks it is a real date falling on a Monday. */
+/* Parses an ISO date "YYYY-MM-DD" (1970..2100, a real date) into days since 1970-01-01. */
 bool
-tz_parse_monday(const char *s, int *year, int *month, int *day)
+tz_parse_date(const char *s, long *days)
 {
 	int y, m, d, n = 0;
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	long days;
 
 	if (s == NULL || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
 	    n != 10 || s[4] != '-' || s[7] != '-')
@@ -51,56 +50,43 @@ tz_parse_monday(const char *s, int *year, int *month, int *day)
 		return false;
 	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return false;
-	days = days_from_civil(y, m, d);
-	/* 1970-01-01 was a Thursday: weekday index with Monday = 0 is (days + 3) mod 7. */
-	if (((days + 3) % 7 + 7) % 7 != 0)
-		return false;
-	*year = y;
-	*month = m;
-	*day = d;
+	*days = days_from_civil(y, m, d);
 	return true;
 }
 
-/* Builds both slot tables for one zone by converting every quarter hour of the week. */
+/* Formats days since 1970-01-01 as "YYYY-MM-DD" (Howard Hinnant's civil_from_days). */
+void
+tz_format_date(long days, char out[11])
+{
+	long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	long doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100),
+	     mp = (5 * doy + 2) / 153;
+	long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)(y + (m <= 2)) % 10000u, (unsigned)m % 100u,
+	         (unsigned)d % 100u);
+}
+
+/* Samples the zone's UTC offset every quarter hour with localtime_r under TZ=zone, since the
+ * C library's zone database is the one owner of the clock-change rules. */
 bool
-tz_table_build(const char *zone, int year, int month, int day, struct tz_table *t)
+tz_offsets(const char *zone, long long t0, long n, short *off)
 {
 	const char *old = getenv("TZ");
 	char *saved = old != NULL ? strdup(old) : NULL;
-	long monday = days_from_civil(year, month, day);
-	time_t week0 = (time_t)monday * 86400;
 	bool ok = false;
 
 	if ((old != NULL && saved == NULL) || setenv("TZ", zone, 1) != 0)
 		goto out;
 	tzset();
-	for (int s = 0; s < WEEK_SLOTS; s++) {
-		struct tm tm = {0};
-		time_t at;
-		long u;
-
-		tm.tm_year = year - 1900;
-		tm.tm_mon = month - 1;
-		tm.tm_mday = day + s / DAY_SLOTS;
-		tm.tm_hour = (s % DAY_SLOTS) / 4;
-		tm.tm_min = (s % 4) * 15;
-		tm.tm_isdst = -1;
-		at = mktime(&tm);
-		if (at == (time_t)-1)
-			goto out;
-		u = (long)((at - week0) / 900);
-		t->local_to_utc[s] = (short)(((u % WEEK_SLOTS) + WEEK_SLOTS) % WEEK_SLOTS);
-	}
-	for (int s = 0; s < WEEK_SLOTS; s++) {
-		time_t at = week0 + (time_t)s * 900;
+	for (long i = 0; i < n; i++) {
+		time_t at = (time_t)(t0 + (long long)i * 900);
 		struct tm tm;
-		long dd;
 
 		if (localtime_r(&at, &tm) == NULL)
 			goto out;
-		dd = days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) - monday;
-		dd = ((dd % 7) + 7) % 7;
-		t->utc_to_local[s] = (short)(dd * DAY_SLOTS + tm.tm_hour * 4 + tm.tm_min / 15);
+		off[i] = (short)(tm.tm_gmtoff / 60);
 	}
 	ok = true;
 out:
@@ -111,4 +97,12 @@ out:
 	tzset();
 	free(saved);
 	return ok;
+}
+
+/* Parses an ISO date and checks it is a real date falling on a Monday. */
+bool
+tz_parse_monday(const char *s, long *days)
+{
+	/* 1970-01-01 was a Thursday: weekday index with Monday = 0 is (days + 3) mod 7. */
+	return tz_parse_date(s, days) && ((*days + 3) % 7 + 7) % 7 == 0;
 }

@@ -196,7 +196,8 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 	const char *params[4] = {round_id, NULL, NULL, NULL};
 	char *output = NULL, *error = NULL, ms[32];
 	PGresult *res;
-	double t0;
+	double t0, t_sql = solver_now_ms(), t_inst;
+	size_t inst_len;
 
 	PQclear(solver_exec(
 	    pg, "UPDATE rounds SET solve_started_at = clock_timestamp() WHERE id = $1", 1, params));
@@ -218,7 +219,10 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 		    2, params));
 		return;
 	}
-	log_msg("info", "round %s: solving", round_id);
+	inst_len = strlen(PQgetvalue(res, 0, 0));
+	t_inst = solver_now_ms() - t_sql;
+	log_msg("info", "round %s: solving (instance built in SQL in %.0f ms, %zu bytes)", round_id,
+	        t_inst, inst_len);
 	t0 = solver_now_ms();
 	output = solver_run_child(s, PQgetvalue(res, 0, 0), atoi(PQgetvalue(res, 0, 1)), &error);
 	PQclear(res);
@@ -230,13 +234,18 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 	params[1] = output;
 	params[2] = error;
 	params[3] = ms;
+	t0 = solver_now_ms();
 	res = solver_exec(pg, "SELECT round_store_result($1::bigint, $2::jsonb, $3, $4::int)", 4,
 	                  params);
 	if (!solver_ok(res))
 		log_msg("error", "round %s: cannot store the result: %s", round_id,
 		        PQerrorMessage(pg));
 	else
-		log_msg("info", "round %s: %s in %s ms", round_id, error ? "failed" : "solved", ms);
+		log_msg("info",
+		        "round %s: %s in %s ms (instance built in SQL in %.0f ms, result of %zu "
+		        "bytes stored in SQL in %.0f ms)",
+		        round_id, error ? "failed" : "solved", ms, t_inst,
+		        output != NULL ? strlen(output) : 0, solver_now_ms() - t0);
 	PQclear(res);
 out:
 	free(output);

@@ -97,6 +97,10 @@ CREATE FUNCTION core.round_detail(rid bigint) RETURNS jsonb LANGUAGE sql STABLE 
                        'message', format('the pin of %s with %s was not applied: %s',
                                          person_label((x->>'mentor_id')::bigint), person_label((x->>'mentee_id')::bigint),
                                          coalesce((round_pair_problem(rid, (x->>'mentor_id')::bigint, (x->>'mentee_id')::bigint)).why,
+                                                  (SELECT format('the pair breaks the hard rule "%s"', it->>'rule')
+                                                   FROM jsonb_array_elements(coalesce(r.solution->'issues', '[]')) it
+                                                   WHERE it->>'code' = 'pin_breaks_rule' AND it->>'mentor' = x->>'mentor_id'
+                                                     AND it->>'mentee' = x->>'mentee_id' LIMIT 1),
                                                   'the pair breaks a hard rule or the round''s constraints'))) ORDER BY i)
             FROM jsonb_array_elements(r.pins) WITH ORDINALITY AS t(x, i)
             WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(r.solution->'pairs') p
@@ -159,6 +163,8 @@ CREATE FUNCTION core.round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABL
     SELECT jsonb_build_object(
         'objective', r.params->'objective',
         'reference_week', r.params->'reference_week',
+        'starts_on', r.params->'starts_on', 'ends_on', r.params->'ends_on',
+        'drop_pins_breaking_rules', true,
         'session_minutes', r.params->'session_minutes',
         'weights', r.params->'weights',
         'mentor_capacity_cap', r.params->'mentor_capacity_cap',
@@ -274,6 +280,31 @@ BEGIN
     IF FOUND THEN
         PERFORM api_fail(422, 'invalid_value', format('%s[%s].%s', which, bad.idx, bad.side),
                          format('%s[%s]: %s', which, bad.idx, bad.why));
+    END IF;
+    IF which = 'pins' THEN
+        -- a manager pinned twice, or a mentor pinned beyond the capacity left, could not be solved
+        SELECT i - 1 AS idx, 'mentee_id' AS side,
+               format('%s is pinned to two mentors', person_label((x->>'mentee_id')::bigint)) AS why
+        INTO bad
+        FROM jsonb_array_elements(list) WITH ORDINALITY AS t(x, i)
+        WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(list) WITH ORDINALITY AS u(y, j)
+                      WHERE j < i AND y->>'mentee_id' = x->>'mentee_id')
+        ORDER BY i LIMIT 1;
+        IF NOT FOUND THEN
+            SELECT i - 1 AS idx, 'mentor_id' AS side,
+                   format('%s is pinned more times than the %s mentee(s) they can still take',
+                          person_label((x->>'mentor_id')::bigint), mp.remaining) AS why
+            INTO bad
+            FROM jsonb_array_elements(list) WITH ORDINALITY AS t(x, i)
+            JOIN round_mentor_pool(rid) mp ON mp.id = (x->>'mentor_id')::bigint
+            WHERE (SELECT count(*) FROM jsonb_array_elements(list) WITH ORDINALITY AS u(y, j)
+                   WHERE j <= i AND y->>'mentor_id' = x->>'mentor_id') > mp.remaining
+            ORDER BY i LIMIT 1;
+        END IF;
+        IF FOUND THEN
+            PERFORM api_fail(422, 'invalid_value', format('pins[%s].%s', bad.idx, bad.side),
+                             format('pins[%s]: %s', bad.idx, bad.why));
+        END IF;
     END IF;
     IF which = 'pins' THEN
         UPDATE rounds SET pins = list, status = 'draft', updated_at = now() WHERE id = rid RETURNING * INTO r;

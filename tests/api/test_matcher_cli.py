@@ -139,6 +139,94 @@ def test_domain_form_explains_pairs_and_converts_time_zones():
     assert pair["breakdown"] == pytest.approx({"skill_gain": 6, "cross_department": 4, "overlap": 1,
                                                "previously_unmatched": 2})
     assert pair["score"] == pytest.approx(13)
+    assert pair["proposed_slot"]["anchor"] == "mentee" and pair["proposed_slot"]["every_week"] is True
+    assert pair["proposed_slot"]["valid_weeks"] == [{"from": "2026-11-30", "to": "2026-12-06"}]
     assert pair["proposed_slot"]["utc"] == {"day": "mon", "start": "08:00", "end": "09:00"}
     assert pair["proposed_slot"]["mentor_local"] == {"day": "mon", "start": "09:00", "end": "10:00"}
     assert pair["proposed_slot"]["mentee_local"] == {"day": "mon", "start": "03:00", "end": "04:00"}
+
+
+def test_priority_one_is_the_most_wanted_goal():
+    """Issue 7: a manager wants esn_posting at priority 1 and video_meetings at priority 3; with one
+    level-4 mentor for each, the esn_posting mentor wins (priority weights 3, 2, 1)."""
+    slot = [{"day": "tue", "start": "10:00", "end": "11:00"}]
+    person = {"timezone": "Europe/Paris", "languages": ["en"], "availability": slot}
+    inst = {"reference_week": "2026-11-30", "session_minutes": 60,
+            "mentors": [dict(person, id="video", capacity=1, teaches=[{"skill": "video_meetings", "level": 4}]),
+                        dict(person, id="esn", capacity=1, teaches=[{"skill": "esn_posting", "level": 4}])],
+            "mentees": [dict(person, id="boss", goals=[{"skill": "esn_posting", "current_level": 0, "priority": 1},
+                                                       {"skill": "video_meetings", "current_level": 0, "priority": 3}])]}
+    out = solved(inst)
+    assert [(p["mentor"], p["mentee"]) for p in out["pairs"]] == [("esn", "boss")]
+    assert out["pairs"][0]["breakdown"]["skill_gain"] == pytest.approx(12)  # weight 3 x (4 - 0)
+    inst["mentees"][0]["goals"][1]["priority"] = 4
+    assert solve(inst, raw=json.dumps(inst).encode()).returncode == 2
+
+
+def test_availability_holds_in_every_week_of_the_round():
+    """Issue 7: over March-November 2026 New York (clocks change March 8, November 1), Paris (March 29,
+    October 25) and Singapore (never) drift by an hour for weeks. A pair is feasible only if a weekly
+    meeting anchored in the manager's zone fits both people in every week; a pin that fits only some
+    weeks is kept and says which."""
+    def inst(m_tz, m_slot, e_tz, e_slot, pin=False):
+        return {"session_minutes": 60, "starts_on": "2026-03-02", "ends_on": "2026-11-29",
+                "mentors": [{"id": "m", "timezone": m_tz, "languages": ["en"], "capacity": 1,
+                             "teaches": [{"skill": "x", "level": 4}], "availability": [m_slot]}],
+                "mentees": [{"id": "e", "timezone": e_tz, "languages": ["en"],
+                             "goals": [{"skill": "x", "current_level": 1}], "availability": [e_slot]}],
+                "pins": [{"mentor": "m", "mentee": "e"}] if pin else []}
+    ny_mon9 = {"day": "mon", "start": "09:00", "end": "10:00"}
+    paris_15 = {"day": "mon", "start": "15:00", "end": "16:00"}
+    out = solved(inst("Europe/Paris", paris_15, "America/New_York", ny_mon9))
+    assert out["matched"] == 0 and out["unmatched"][0]["rule_counts"]["availability"] == 1
+    # the same pair in one winter week only is fine
+    one_week = inst("Europe/Paris", paris_15, "America/New_York", ny_mon9)
+    del one_week["starts_on"], one_week["ends_on"]
+    one_week["reference_week"] = "2026-11-30"
+    assert solved(one_week)["matched"] == 1
+    slot = solved(inst("Europe/Paris", paris_15, "America/New_York", ny_mon9, pin=True))["pairs"][0]["proposed_slot"]
+    assert slot["every_week"] is False and slot["mentee_local"] == {"day": "mon", "start": "09:00", "end": "10:00"}
+    assert slot["valid_weeks"] == [{"from": "2026-03-02", "to": "2026-03-08"}, {"from": "2026-03-30", "to": "2026-10-25"},
+                                   {"from": "2026-11-02", "to": "2026-11-29"}]
+    # Singapore has no clock change: 08:00-10:00 there holds a New York Sunday 20:00 meeting all year
+    pair = solved(inst("Asia/Singapore", {"day": "mon", "start": "08:00", "end": "10:00"},
+                       "America/New_York", {"day": "sun", "start": "20:00", "end": "21:00"}))["pairs"][0]
+    slot = pair["proposed_slot"]
+    assert slot["every_week"] is True and slot["valid_weeks"] == [{"from": "2026-03-02", "to": "2026-11-29"}]
+    # first week: Sunday March 8 20:00 EDT = Monday 00:00 UTC = Monday 08:00 in Singapore
+    assert slot["utc"]["day"] == "mon" and slot["utc"]["start"] == "00:00"
+    assert slot["mentor_local"] == {"day": "mon", "start": "08:00", "end": "09:00"}
+    # overlap in the worst week: one hour (winter: 09:00-10:00 only), x 0.5
+    assert pair["breakdown"]["overlap"] == pytest.approx(0.5)
+    slot = solved(inst("Asia/Singapore", {"day": "tue", "start": "16:00", "end": "17:00"},
+                       "Europe/Paris", {"day": "tue", "start": "09:00", "end": "10:00"}, pin=True))["pairs"][0]["proposed_slot"]
+    assert slot["valid_weeks"] == [{"from": "2026-03-02", "to": "2026-03-29"}, {"from": "2026-10-26", "to": "2026-11-29"}]
+
+
+def test_issues_are_machine_readable_and_kept_pairs_are_counted():
+    """Issue 7: HR must read names, so each matcher problem carries a code and the ids (the server renders
+    the names); stats.kept counts the pairs found again from the previous solution."""
+    person = {"timezone": "UTC", "languages": ["en"], "availability": [{"day": "tue", "start": "10:00", "end": "11:00"}]}
+    inst = {"reference_week": "2026-11-30", "session_minutes": 60,
+            "mentors": [dict(person, id="117", capacity=1, teaches=[{"skill": "x", "level": 4}]),
+                        dict(person, id="118", capacity=1, teaches=[{"skill": "x", "level": 4}])],
+            "mentees": [dict(person, id="110", goals=[{"skill": "x", "current_level": 1}]),
+                        dict(person, id="111", goals=[{"skill": "x", "current_level": 1}])],
+            "reporting_lines": [{"id": "117", "manager": "110"}],
+            "pins": [{"mentor": "117", "mentee": "110"}]}
+    out = solved(inst)
+    assert out["status"] == "infeasible"
+    assert out["issues"] == [{"level": "error", "code": "pin_breaks_rule", "mentor": "117", "mentee": "110",
+                              "rule": "reporting_line", "message": 'pin 117 -> 110 breaks hard rule "reporting_line"'}]
+    # the server's instances ask for such pins to be left out: the solve then succeeds with a warning
+    out = solved(dict(inst, drop_pins_breaking_rules=True))
+    assert out["status"] == "optimal" and out["matched"] == 2, out
+    assert out["issues"] == [{"level": "warning", "code": "pin_breaks_rule", "mentor": "117", "mentee": "110",
+                              "rule": "reporting_line",
+                              "message": 'pin 117 -> 110 breaks hard rule "reporting_line": left out'}]
+    assert ("117", "110") not in {(p["mentor"], p["mentee"]) for p in out["pairs"]}
+    inst["pins"] = []
+    inst["keep"] = [{"mentor": "118", "mentee": "110"}, {"mentor": "117", "mentee": "111"}]
+    out = solved(inst)
+    assert out["stats"]["kept"] == 2 and out["issues"] == []
+    assert all(p["kept"] for p in out["pairs"])

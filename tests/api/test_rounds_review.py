@@ -62,14 +62,14 @@ def pairs_of(detail):
 def test_pairs_are_explained_and_unmatched_have_reasons(api, hr_token):
     c = Cohort(api)
     m = c.person("mentor", "IT", teaches=[("linkedin", 5)])
-    e = c.person("mentee", "Sales", learns=[("linkedin", 1, 3)])
-    lonely = c.person("mentee", "Sales", learns=[("linkedin", 1, 3)], languages=("de",))
+    e = c.person("mentee", "Sales", learns=[("linkedin", 1, 1)])
+    lonely = c.person("mentee", "Sales", learns=[("linkedin", 1, 1)], languages=("de",))
     rd = c.round(hr_token)
     assert rd["status"] == "solved" and rd["result"]["solver_status"] == "optimal", rd
     detail = api.get(f"/v1/rounds/{rd['id']}", token=hr_token).body
     assert pairs_of(detail) == [(m["id"], e["id"])]
     pair = detail["pairs"][0]
-    # skill gain: priority 3 x (5 - 1) x weight 1; cross-department bonus 4; 2 h overlap capped at 4 h x 0.5
+    # skill gain: priority 1 (weighs 3) x (5 - 1) x weight 1; cross-department bonus 4; 2 h overlap capped at 4 h x 0.5
     assert pair["breakdown"]["skill_gain"] == pytest.approx(12.0)
     assert pair["breakdown"]["cross_department"] == pytest.approx(4.0)
     assert pair["breakdown"]["overlap"] == pytest.approx(1.0)
@@ -143,26 +143,52 @@ def test_resolve_keeps_previous_pairs_on_ties(api, hr_token):
     r = api.patch(f"/v1/rounds/{rd['id']}", {"weights": {"cross_department": 5}}, token=hr_token)
     assert r.status == 200 and r.body["weights"]["cross_department"] == 5 and r.body["weights"]["skill_gain"] == 1
     api.post(f"/v1/rounds/{rd['id']}/solve", {"keep_previous": True}, token=hr_token)
-    assert pairs_of(wait_settled(api, hr_token, rd["id"])) == [(other, e["id"])]
+    settled = wait_settled(api, hr_token, rd["id"])
+    assert pairs_of(settled) == [(other, e["id"])]
+    # issue 7: the count of kept pairs was always null
+    assert settled["result"]["kept_from_previous"] == 1, settled["result"]
 
 
-def test_infeasible_pin_fails_the_round_with_a_reason(api, hr_token):
+def test_a_pin_breaking_a_hard_rule_never_fails_the_solve(api, hr_token):
+    """A pin the API accepted used to fail the next solve ('pin 117 -> 110 breaks hard rule ...'). The solve
+    now leaves such a pin out, pairs everyone else, and the round's warnings say why, naming people."""
     c = Cohort(api)
     m = c.person("mentor", "IT", teaches=[("linkedin", 5)], languages=("de",))
+    other = c.person("mentor", "Data", teaches=[("linkedin", 4)])
     e = c.person("mentee", "Sales", learns=[("linkedin", 1, 3)])
-    r = api.post("/v1/rounds", {"name": "Infeasible", "filter": {"departments": sorted(c.depts), "sites": []},
+    r = api.post("/v1/rounds", {"name": "Bad pin", "filter": {"departments": sorted(c.depts), "sites": []},
                                 "solve": False}, token=hr_token)
     rid = r.body["id"]
     assert api.put(f"/v1/rounds/{rid}/pins", {"pins": [{"mentor_id": m["id"], "mentee_id": e["id"]}]},
                    token=hr_token).status == 200
     assert api.post(f"/v1/rounds/{rid}/solve", token=hr_token).status == 202
     rd = wait_settled(api, hr_token, rid)
-    assert rd["status"] == "failed" and rd["error"], rd
-    assert_error(api.post(f"/v1/rounds/{rid}/publish", token=hr_token), 409, "conflict")
-    # HR can fix the round and solve again
-    assert api.put(f"/v1/rounds/{rid}/pins", {"pins": []}, token=hr_token).status == 200
-    assert api.post(f"/v1/rounds/{rid}/solve", token=hr_token).status == 202
-    assert wait_settled(api, hr_token, rid)["status"] == "solved"
+    assert rd["status"] == "solved", rd
+    assert pairs_of(rd) == [(other["id"], e["id"])]
+    w, = rd["warnings"]
+    assert w["code"] == "pin_not_applied" and (w["mentor_id"], w["mentee_id"]) == (m["id"], e["id"]), w
+    assert m["email"] in w["message"] and e["email"] in w["message"] and '"language"' in w["message"], w
+    assert api.post(f"/v1/rounds/{rid}/publish", token=hr_token).status == 200
+
+
+def test_pins_that_cannot_all_hold_are_refused(api, hr_token):
+    """A manager pinned twice, or a mentor pinned beyond their capacity, made the solve infeasible."""
+    c = Cohort(api)
+    m = c.person("mentor", "IT", teaches=[("linkedin", 5)], capacity=1)
+    m2 = c.person("mentor", "Data", teaches=[("linkedin", 5)])
+    e = c.person("mentee", "Sales", learns=[("linkedin", 1, 3)])
+    e2 = c.person("mentee", "Ops", learns=[("linkedin", 1, 3)])
+    rid = api.post("/v1/rounds", {"name": "Pins", "filter": {"departments": sorted(c.depts), "sites": []},
+                                  "solve": False}, token=hr_token).body["id"]
+    twice = [{"mentor_id": m["id"], "mentee_id": e["id"]}, {"mentor_id": m2["id"], "mentee_id": e["id"]}]
+    r = api.put(f"/v1/rounds/{rid}/pins", {"pins": twice}, token=hr_token)
+    assert_error(r, 422, "invalid_value", "pins[1].mentee_id")
+    assert e["email"] in r.body["message"]
+    over = [{"mentor_id": m["id"], "mentee_id": e["id"]}, {"mentor_id": m["id"], "mentee_id": e2["id"]}]
+    r = api.put(f"/v1/rounds/{rid}/pins", {"pins": over}, token=hr_token)
+    assert_error(r, 422, "invalid_value", "pins[1].mentor_id")
+    assert m["email"] in r.body["message"]
+    assert api.get(f"/v1/rounds/{rid}", token=hr_token).body["pins"] == []
 
 
 def test_cancel(api, hr_token):

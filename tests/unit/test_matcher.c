@@ -269,7 +269,7 @@ domain_pair_instance(void)
 	    "['fr','en'],'capacity':1,'teaches':[{'skill':'linkedin','level':4}],'availability':[{"
 	    "'day':'mon','start':'15:00','end':'17:00'}]}],"
 	    "'mentees':[{'id':'12','department':'Sales','team':'t2','timezone':'America/New_York',"
-	    "'languages':['en'],'goals':[{'skill':'linkedin','current_level':1,'priority':3}],"
+	    "'languages':['en'],'goals':[{'skill':'linkedin','current_level':1,'priority':1}],"
 	    "'availability':[{'day':'mon','start':'09:00','end':'11:00'}],"
 	    "'previously_unmatched':true}],"
 	    "'reporting_lines':[{'id':'12','manager':'3'},{'id':'3','manager':'99'}],"
@@ -386,6 +386,276 @@ test_domain_rules(void)
 	             "no_candidate") == 0);
 	json_decref(r);
 	json_decref(inst);
+}
+
+/* Priority 1 = most wanted weighs most (issue 7): a manager with esn_posting at priority 1 and
+ * video_meetings at priority 3, one level-4 mentor for each, gets the esn_posting mentor. */
+static void
+test_priority_weights(void)
+{
+	int rc;
+	char *t =
+	    fmt("{'reference_week':'2026-11-30','session_minutes':60,"
+	        "'mentors':[{'id':'1','timezone':'Europe/Paris','languages':['en'],'capacity':1,"
+	        "'teaches':[{'skill':'video_meetings','level':4}],"
+	        "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]},"
+	        "{'id':'2','timezone':'Europe/Paris','languages':['en'],'capacity':1,"
+	        "'teaches':[{'skill':'esn_posting','level':4}],"
+	        "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}],"
+	        "'mentees':[{'id':'9','timezone':'Europe/Paris','languages':['en'],"
+	        "'goals':[{'skill':'esn_posting','current_level':0,'priority':1},"
+	        "{'skill':'video_meetings','current_level':0,'priority':3}],"
+	        "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}]}");
+	json_t *r = solve_text(t, &rc), *p = json_array_get(json_object_get(r, "pairs"), 0);
+
+	CHECK(rc == 0 && mentor_of(r, "9") && strcmp(mentor_of(r, "9"), "2") == 0);
+	/* weights 3, 2, 1 for priorities 1, 2, 3: 3 x (4 - 0) */
+	CHECK(p && num(json_object_get(p, "breakdown"), "skill_gain") == 12);
+	json_decref(r);
+	free(t);
+	/* priority 2 weighs 2; priorities outside 1..3 or not integers are bad instances */
+	t = fmt("{'reference_week':'2026-11-30','session_minutes':60,"
+	        "'mentors':[{'id':'1','timezone':'UTC','languages':['en'],'capacity':1,"
+	        "'teaches':[{'skill':'x','level':4}],"
+	        "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}],"
+	        "'mentees':[{'id':'9','timezone':'UTC','languages':['en'],"
+	        "'goals':[{'skill':'x','current_level':1,'priority':%s}],"
+	        "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}]}",
+	        "2");
+	r = solve_text(t, &rc);
+	p = json_array_get(json_object_get(r, "pairs"), 0);
+	CHECK(rc == 0 && p && num(json_object_get(p, "breakdown"), "skill_gain") == 6);
+	json_decref(r);
+	free(t);
+	for (int i = 0; i < 3; i++) {
+		static const char *const bad[] = {"0", "4", "1.5"};
+
+		t = fmt("{'reference_week':'2026-11-30','session_minutes':60,'mentors':[],"
+		        "'mentees':[{'id':'9','timezone':'UTC','languages':['en'],"
+		        "'goals':[{'skill':'x','current_level':1,'priority':%s}],"
+		        "'availability':[]}]}",
+		        bad[i]);
+		r = solve_text(t, &rc);
+		CHECK(rc == 2 && r == NULL);
+		free(t);
+	}
+}
+
+/* Builds a one-pair instance over March-November 2026: mentor (zone zm, Monday/Tuesday/Sunday
+ * slot) and mentee (zone ze); pinned when pin is true. Caller frees. */
+static char *
+period_instance(const char *zm, const char *mslot, const char *ze, const char *eslot, bool pin)
+{
+	return fmt("{'session_minutes':60,'starts_on':'2026-03-02','ends_on':'2026-11-29',"
+	           "'mentors':[{'id':'m','timezone':'%s','languages':['en'],'capacity':1,"
+	           "'teaches':[{'skill':'x','level':4}],'availability':[%s]}],"
+	           "'mentees':[{'id':'e','timezone':'%s','languages':['en'],"
+	           "'goals':[{'skill':'x','current_level':1}],'availability':[%s]}],"
+	           "'pins':[%s]}",
+	           zm, mslot, ze, eslot, pin ? "{'mentor':'m','mentee':'e'}" : "");
+}
+
+/* Renders the valid_weeks of the first pair's proposed slot as "from..to,from..to". */
+static void
+valid_weeks_text(json_t *r, char *buf, size_t len)
+{
+	json_t *ps =
+	    json_object_get(json_array_get(json_object_get(r, "pairs"), 0), "proposed_slot");
+	json_t *w;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(ps, "valid_weeks"), i, w) n +=
+	    (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s..%s", i ? "," : "",
+	                     json_string_value(json_object_get(w, "from")),
+	                     json_string_value(json_object_get(w, "to")));
+}
+
+/* Availability holds in every week of the period (issue 7): New York changes clocks on March 8
+ * and November 1 2026, Paris on March 29 and October 25, Singapore never. */
+static void
+test_period_availability(void)
+{
+	int rc;
+	char weeks[512];
+	const char *ny_mon9 = "{'day':'mon','start':'09:00','end':'10:00'}";
+	char *t = period_instance("Europe/Paris", "{'day':'mon','start':'15:00','end':'16:00'}",
+	                          "America/New_York", ny_mon9, false);
+	json_t *r = solve_text(t, &rc), *p, *ps;
+
+	/* NY 09:00 is Paris 15:00 when 6 h apart, 14:00 for the weeks they are 5 h apart */
+	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "availability") == 1);
+	json_decref(r);
+	free(t);
+	/* a pin wins, and the explanation says which weeks work */
+	t = period_instance("Europe/Paris", "{'day':'mon','start':'15:00','end':'16:00'}",
+	                    "America/New_York", ny_mon9, true);
+	r = solve_text(t, &rc);
+	p = json_array_get(json_object_get(r, "pairs"), 0);
+	ps = json_object_get(p, "proposed_slot");
+	CHECK(rc == 0 && status_is(r, "optimal") && num(r, "matched") == 1);
+	CHECK(ps && json_is_false(json_object_get(ps, "every_week")));
+	CHECK(ps && strcmp(json_string_value(json_object_get(ps, "anchor")), "mentee") == 0);
+	valid_weeks_text(r, weeks, sizeof(weeks));
+	CHECK(strcmp(weeks, "2026-03-02..2026-03-08,2026-03-30..2026-10-25,"
+	                    "2026-11-02..2026-11-29") == 0);
+	if (strcmp(weeks, "2026-03-02..2026-03-08,2026-03-30..2026-10-25,2026-11-02..2026-11-29"))
+		fprintf(stderr, "  valid weeks: %s\n", weeks);
+	/* the worst week has no common hour */
+	CHECK(p && num(json_object_get(p, "breakdown"), "overlap") == 0);
+	json_decref(r);
+	free(t);
+	/* Paris 14:00-16:00 covers both offsets: every week, slot as in the first week */
+	t = period_instance("Europe/Paris", "{'day':'mon','start':'14:00','end':'16:00'}",
+	                    "America/New_York", ny_mon9, false);
+	r = solve_text(t, &rc);
+	ps = json_object_get(json_array_get(json_object_get(r, "pairs"), 0), "proposed_slot");
+	CHECK(rc == 0 && num(r, "matched") == 1 && json_is_true(json_object_get(ps, "every_week")));
+	CHECK(ps && strcmp(json_string_value(
+	                       json_object_get(json_object_get(ps, "mentor_local"), "start")),
+	                   "15:00") == 0);
+	CHECK(ps && strcmp(json_string_value(json_object_get(json_object_get(ps, "utc"), "start")),
+	                   "14:00") == 0);
+	valid_weeks_text(r, weeks, sizeof(weeks));
+	CHECK(strcmp(weeks, "2026-03-02..2026-11-29") == 0);
+	json_decref(r);
+	free(t);
+	/* Singapore Monday 08:00-10:00 holds a New York Sunday 20:00 meeting all year (12 or 13 h)
+	 */
+	t = period_instance("Asia/Singapore", "{'day':'mon','start':'08:00','end':'10:00'}",
+	                    "America/New_York", "{'day':'sun','start':'20:00','end':'21:00'}",
+	                    false);
+	r = solve_text(t, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 1);
+	json_decref(r);
+	free(t);
+	/* Singapore 16:00 is Paris 09:00 only in Paris winter time (7 h apart) */
+	t = period_instance("Asia/Singapore", "{'day':'tue','start':'16:00','end':'17:00'}",
+	                    "Europe/Paris", "{'day':'tue','start':'09:00','end':'10:00'}", false);
+	r = solve_text(t, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "availability") == 1);
+	json_decref(r);
+	free(t);
+	t = period_instance("Asia/Singapore", "{'day':'tue','start':'16:00','end':'17:00'}",
+	                    "Europe/Paris", "{'day':'tue','start':'09:00','end':'10:00'}", true);
+	r = solve_text(t, &rc);
+	valid_weeks_text(r, weeks, sizeof(weeks));
+	CHECK(rc == 0 && strcmp(weeks, "2026-03-02..2026-03-29,2026-10-26..2026-11-29") == 0);
+	json_decref(r);
+	free(t);
+	/* bad periods are bad instances */
+	{
+		static const char *const bad[] = {
+		    "'starts_on':'2026-03-02'", "'starts_on':'2026-03-02','ends_on':'2026-03-01'",
+		    "'starts_on':'2026-03-02','ends_on':'2029-03-01'",
+		    "'starts_on':'2026-02-30','ends_on':'2026-03-09'"};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			t = fmt("{'session_minutes':60,%s,'mentors':[],'mentees':[]}", bad[i]);
+			r = solve_text(t, &rc);
+			CHECK(rc == 2 && r == NULL);
+			free(t);
+		}
+	}
+}
+
+/* Returns the i-th issue's string member k, or "" when absent. */
+static const char *
+issue_str(json_t *r, size_t i, const char *k)
+{
+	const char *v =
+	    json_string_value(json_object_get(json_array_get(json_object_get(r, "issues"), i), k));
+
+	return v != NULL ? v : "";
+}
+
+/* Issues are machine-readable (issue 7: HR reads names, so the server must get ids and codes):
+ * every bad pin is listed with its code, mentor, mentee and rule, a capacity overflow with the
+ * capacity; a pin fitting some weeks only is a warning. */
+static void
+test_structured_issues(void)
+{
+	int rc;
+	json_t *inst = domain_pair_instance(), *r;
+
+	/* 7 reports to 12: pinning them breaks reporting_line */
+	json_object_set_new(inst, "reporting_lines",
+	                    json_pack("[{s:s,s:s}]", "id", "7", "manager", "12"));
+	json_object_set_new(inst, "pins", json_pack("[{s:s,s:s}]", "mentor", "7", "mentee", "12"));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && status_is(r, "infeasible"));
+	CHECK(json_array_size(json_object_get(r, "issues")) == 1);
+	CHECK(strcmp(issue_str(r, 0, "level"), "error") == 0 &&
+	      strcmp(issue_str(r, 0, "code"), "pin_breaks_rule") == 0 &&
+	      strcmp(issue_str(r, 0, "mentor"), "7") == 0 &&
+	      strcmp(issue_str(r, 0, "mentee"), "12") == 0 &&
+	      strcmp(issue_str(r, 0, "rule"), "reporting_line") == 0);
+	CHECK(r && strcmp(json_string_value(json_object_get(r, "message")),
+	                  issue_str(r, 0, "message")) == 0);
+	json_decref(r);
+	json_decref(inst);
+	/* explicit form: two mentees pinned to a capacity-1 mentor, and a pin that is no edge */
+	{
+		char *t = fmt("{'mentors':[{'id':'m1','capacity':1},{'id':'m2','capacity':1}],"
+		              "'mentees':[{'id':'e1'},{'id':'e2'},{'id':'e3'}],"
+		              "'edges':[{'mentor':'m1','mentee':'e1','score':1},"
+		              "{'mentor':'m1','mentee':'e2','score':1}],"
+		              "'pins':[{'mentor':'m1','mentee':'e1'},{'mentor':'m1','mentee':'e2'},"
+		              "{'mentor':'m2','mentee':'e3'}]}");
+
+		r = solve_text(t, &rc);
+		CHECK(rc == 0 && status_is(r, "infeasible"));
+		CHECK(json_array_size(json_object_get(r, "issues")) == 2);
+		CHECK(strcmp(issue_str(r, 0, "code"), "pin_not_an_edge") == 0 &&
+		      strcmp(issue_str(r, 0, "mentor"), "m2") == 0 &&
+		      strcmp(issue_str(r, 0, "mentee"), "e3") == 0);
+		CHECK(strcmp(issue_str(r, 1, "code"), "pins_exceed_capacity") == 0 &&
+		      strcmp(issue_str(r, 1, "mentor"), "m1") == 0 &&
+		      json_integer_value(json_object_get(
+		          json_array_get(json_object_get(r, "issues"), 1), "capacity")) == 1);
+		json_decref(r);
+		free(t);
+		/* a pin fitting some weeks only: solved, with a warning */
+		t = period_instance("Europe/Paris", "{'day':'mon','start':'15:00','end':'16:00'}",
+		                    "America/New_York",
+		                    "{'day':'mon','start':'09:00','end':'10:00'}", true);
+		r = solve_text(t, &rc);
+		CHECK(rc == 0 && status_is(r, "optimal"));
+		CHECK(strcmp(issue_str(r, 0, "level"), "warning") == 0 &&
+		      strcmp(issue_str(r, 0, "code"), "pin_fits_some_weeks") == 0 &&
+		      strcmp(issue_str(r, 0, "rule"), "availability") == 0 &&
+		      strcmp(issue_str(r, 0, "mentor"), "m") == 0);
+		json_decref(r);
+		free(t);
+	}
+}
+
+/* stats.kept counts the pairs kept from the previous solution (issue 7: it was always null). */
+static void
+test_kept_count(void)
+{
+	int rc;
+	char *t =
+	    fmt("{'mentors':[{'id':'m1','capacity':1},{'id':'m2','capacity':1}],"
+	        "'mentees':[{'id':'e1'},{'id':'e2'}],"
+	        "'edges':[{'mentor':'m1','mentee':'e1','score':5},"
+	        "{'mentor':'m2','mentee':'e2','score':5},{'mentor':'m2','mentee':'e1','score':1}],"
+	        "'keep':[{'mentor':'m1','mentee':'e1'},{'mentor':'m2','mentee':'e2'},"
+	        "{'mentor':'m9','mentee':'e2'}]}");
+	json_t *r = solve_text(t, &rc), *st = json_object_get(r, "stats");
+
+	CHECK(rc == 0 && json_integer_value(json_object_get(st, "kept")) == 2);
+	CHECK(json_integer_value(json_object_get(st, "keep_feasible")) == 2);
+	json_decref(r);
+	free(t);
+	t = fmt("{'mentors':[{'id':'m1','capacity':1}],'mentees':[{'id':'e1'}],"
+	        "'edges':[{'mentor':'m1','mentee':'e1','score':5}]}");
+	r = solve_text(t, &rc);
+	st = json_object_get(r, "stats");
+	CHECK(rc == 0 && json_is_integer(json_object_get(st, "kept")) &&
+	      json_integer_value(json_object_get(st, "kept")) == 0);
+	json_decref(r);
+	free(t);
 }
 
 /* DST: in the week of 2026-03-09 New York is on EDT but Paris still on CET, so the overlap moves.
@@ -547,6 +817,7 @@ test_random_vs_brute_force(void)
 static void
 test_random_domain(void)
 {
+	long implicit_expansions = 0;
 	static const char *const zones[] = {"UTC", "Etc/GMT-1", "Etc/GMT+5", "Etc/GMT-9"};
 	static const int offs[] = {0, 1, -5, 9};
 	static const char *const langs[] = {"en", "fr", "de"};
@@ -616,7 +887,8 @@ test_random_domain(void)
 			                  "current_level", ecur[e], "priority", 1, "availability",
 			                  "day", "mon", "start", st, "end", en));
 		}
-		/* independent oracle: feasibility and integer score (weights chosen integral) */
+		/* independent oracle: feasibility and integer score (weights chosen integral;
+		 * priority 1 weighs 3, skill_gain weight 2) */
 		for (int e = 0; e < ne; e++)
 			for (int m = 0; m < nm; m++) {
 				int a0 = mh[m] - offs[mz[m]], b0 = eh[e] - offs[ez[e]];
@@ -624,9 +896,9 @@ test_random_domain(void)
 				bool ok = (ml[m] & el[e]) && mlev[m] > ecur[e] && ov >= 1 &&
 				          mboss[m] != e;
 
-				s.edge[e][m] =
-				    ok ? (mlev[m] - ecur[e]) * 2 + (m % 2 != e % 2 ? 3 : 0) + ov * 1
-				       : -1;
+				s.edge[e][m] = ok ? (mlev[m] - ecur[e]) * 3 * 2 +
+				                        (m % 2 != e % 2 ? 3 : 0) + ov * 1
+				                  : -1;
 			}
 		json_object_set_new(inst, "objective",
 		                    json_string(lexi ? "max_matched_then_score" : "max_score"));
@@ -665,9 +937,26 @@ test_random_domain(void)
 			}
 		}
 		json_decref(r);
+		/* one pair per mentee held (the others bounded, added when the duals ask):
+		 * the same optimum, proven */
+		json_object_set_new(inst, "solver", json_pack("{s:i}", "pairs_per_mentee", it % 3));
+		r = solve_json(inst, &rc);
+		if (rc != 0 || !status_is(r, "optimal") || fabs(num(r, "objective") - bs) > 1e-6 ||
+		    (lexi && num(r, "matched") != bc) ||
+		    !json_is_true(json_object_get(json_object_get(r, "proof"),
+		                                  "optimal_over_all_feasible_pairs"))) {
+			fprintf(stderr, "  domain random %d (%d pairs held): got %g want %d\n", it,
+			        it % 3, r ? num(r, "objective") : -1.0, bs);
+			bad++;
+		}
+		implicit_expansions +=
+		    r ? (long)num(json_object_get(r, "stats"), "expanded_mentees") : 0;
+		json_decref(r);
 		json_decref(inst);
 	}
 	CHECK(bad == 0);
+	/* the bound really is exercised: some mentees needed their other pairs */
+	CHECK(implicit_expansions > 0);
 }
 
 /* Keep: among equal-score optima, the previous pairs are kept. */
@@ -791,7 +1080,11 @@ main(void)
 	test_errors();
 	test_pins_and_side_constraints();
 	test_domain_rules();
+	test_priority_weights();
 	test_dst_week();
+	test_period_availability();
+	test_structured_issues();
+	test_kept_count();
 	test_keep();
 	test_random_vs_brute_force();
 	test_random_domain();
