@@ -61,6 +61,7 @@ struct person {
 	int *level;   /* mentor: level; mentee: current level */
 	double *prio; /* mentee: weight of each goal (priority_weight of its priority) */
 	bool prev;
+	double giving; /* mentor: ESN giving score (0 unless the round weighs it) */
 };
 
 struct domain {
@@ -77,6 +78,8 @@ struct domain {
 	struct strmap *zone_map, *skill_map, *lang_map, *emp_map, *dept_map, *team_map;
 	const char **skill_names;
 	double w_skill, w_cross, w_overlap, cap_hours, w_prev;
+	double w_giving,
+	    max_giving; /* weights.giving (off: 0) and the largest mentor giving_score */
 	bool allow_repeat;
 	bool drop_bad_pins; /* a pin breaking a hard rule is left out with a warning, not fatal */
 	int *parent, *tin, *tout, *root;
@@ -267,6 +270,7 @@ parse_mentor(struct domain *d, json_t *p, const char *ctx, long capcap, struct p
 
 	if (!parse_person(d, p, ctx, o, err) ||
 	    !jsonget_int(p, "capacity", true, 0, 1000000, ctx, &cap, err) ||
+	    !jsonget_number(p, "giving_score", false, ctx, &o->giving, err) ||
 	    !jsonget_array(p, "teaches", true, ctx, &arr, err))
 		goto out;
 	o->cap = (int)(capcap >= 0 && cap > capcap ? capcap : cap);
@@ -727,7 +731,7 @@ pair_score_gain(const struct domain *d, int mi, int ei, double raw, const struct
 	*cross = (m->dept >= 0 && e->dept >= 0 && m->dept != e->dept) ? d->w_cross : 0.0;
 	*ov = (hours < d->cap_hours ? hours : d->cap_hours) * d->w_overlap;
 	*prev = e->prev ? d->w_prev : 0.0;
-	return *gain + *cross + *ov + *prev;
+	return *gain + *cross + *ov + *prev + d->w_giving * m->giving;
 }
 
 /* Returns the score of a feasible pair and its components. */
@@ -890,7 +894,10 @@ parse_weights(struct domain *d, json_t *root, char **err)
 	       jsonget_number(w, "overlap_cap_hours", false, "instance.weights", &d->cap_hours,
 	                      err) &&
 	       jsonget_number(w, "previously_unmatched", false, "instance.weights", &d->w_prev,
-	                      err);
+	                      err) &&
+	       jsonget_number(w, "giving", false, "instance.weights", &d->w_giving, err) &&
+	       (d->w_giving >= 0 ||
+	        (util_errf(err, "instance.weights.giving: must be 0 or more"), false));
 }
 
 /* Builds the skill index: for each skill, the mentors teaching it by descending level. */
@@ -1196,7 +1203,8 @@ score_cap(const struct domain *d, const struct person *pe, const int *cap)
 		hours = d->cap_hours;
 	return g * d->w_skill + (d->w_cross > 0 && pe->dept >= 0 ? d->w_cross : 0) +
 	       (d->w_overlap > 0 && hours > 0 ? hours * d->w_overlap : 0) +
-	       (pe->prev && d->w_prev > 0 ? d->w_prev : 0);
+	       (pe->prev && d->w_prev > 0 ? d->w_prev : 0) +
+	       (d->w_giving > 0 ? d->w_giving * d->max_giving : 0);
 }
 
 /* Adds score v to the min-heap of the k best scores (h[0] the k-th best once full). */
@@ -1729,6 +1737,12 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 		         json_string_value(json_object_get(mentors[m], "id")));
 		if (!parse_mentor(d, mentors[m], ctx, capcap, &d->mentors[m], err))
 			goto bad_or_oom;
+		if (d->mentors[m].giving < 0) {
+			util_errf(err, "%s.giving_score: must be 0 or more", ctx);
+			goto bad_or_oom;
+		}
+		if (d->mentors[m].giving > d->max_giving)
+			d->max_giving = d->mentors[m].giving;
 		g->mentor_id[m] = d->mentors[m].id;
 		g->cap[m] = d->mentors[m].cap;
 	}
@@ -1991,6 +2005,8 @@ domain_pair_json(const struct domain *d, int e, int m, json_t *obj)
 	json_object_set_new(bd, "cross_department", json_real(b));
 	json_object_set_new(bd, "overlap", json_real(c));
 	json_object_set_new(bd, "previously_unmatched", json_real(f));
+	if (d->w_giving > 0)
+		json_object_set_new(bd, "giving", json_real(d->w_giving * pm->giving));
 	pair_gain(pm, pe, skills, d->skill_names);
 	/* common free slots in the mentee's week during the first week, re-indexed from Monday
 	 * 00:00 UTC of that week (bit k = mentee-local slot k + off0) */

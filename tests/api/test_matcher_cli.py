@@ -230,3 +230,21 @@ def test_issues_are_machine_readable_and_kept_pairs_are_counted():
     out = solved(inst)
     assert out["stats"]["kept"] == 2 and out["issues"] == []
     assert all(p["kept"] for p in out["pairs"])
+
+
+def test_a_mentors_giving_score_weighs_only_when_the_round_asks():
+    """Issue 11: a round can weigh a mentor's ESN giving score (weights.giving, off by default). Two mentors
+    equal in everything but their giving score: without the weight the tie goes by the usual order; with it
+    the giver wins, and the breakdown says how much giving added."""
+    person = {"timezone": "UTC", "languages": ["en"], "availability": [{"day": "tue", "start": "10:00", "end": "11:00"}]}
+    base = {"reference_week": "2026-11-30", "session_minutes": 60,
+            "mentors": [dict(person, id="1", capacity=1, teaches=[{"skill": "x", "level": 4}], giving_score=0),
+                        dict(person, id="2", capacity=1, teaches=[{"skill": "x", "level": 4}], giving_score=10)],
+            "mentees": [dict(person, id="9", goals=[{"skill": "x", "current_level": 1}])]}
+    off = solved(base)
+    assert "giving" not in off["pairs"][0]["breakdown"]
+    on = solved(dict(base, weights={"giving": 0.5}))
+    pair, = on["pairs"]
+    assert pair["mentor"] == "2" and pair["breakdown"]["giving"] == pytest.approx(5.0), pair
+    assert pair["score"] == pytest.approx(sum(pair["breakdown"].values()))
+    assert on["objective"] == pytest.approx(off["objective"] + 5.0)
