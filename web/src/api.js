@@ -1,6 +1,6 @@
-// Same-origin calls to Tandem's JSON API. Who the caller is lives in one place (auth): today a
-// bearer token kept in localStorage; a cookie session can replace it without touching the pages,
-// since every call also sends credentials: 'same-origin'.
+// Same-origin calls to Tandem's JSON API. Who the caller is lives in one place (auth): a bearer
+// token kept in localStorage, or else the single sign-on session cookie (HttpOnly, sent with
+// credentials: 'same-origin'), whose writes carry the CSRF value of the tandem_csrf cookie.
 const KEY = 'tandem.token';
 
 export const auth = {
@@ -8,6 +8,30 @@ export const auth = {
   set: (tok) => localStorage.setItem(KEY, tok),
   clear: () => localStorage.removeItem(KEY),
 };
+
+// The CSRF value tandemd sets beside a single sign-on session (readable by the page on purpose).
+const csrf = () => document.cookie.split('; ').find((c) => c.startsWith('tandem_csrf='))?.slice(12) || '';
+
+// True when the session cookie is there (the HttpOnly one is invisible; its CSRF twin is not).
+export const hasSession = () => csrf() !== '';
+
+// Tells whether single sign-on is configured: /v1/auth/login redirects (opaque here) or answers 404.
+export async function ssoAvailable() {
+  try {
+    const res = await fetch('/v1/auth/login', { redirect: 'manual', credentials: 'same-origin' });
+    return res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400);
+  } catch {
+    return false;
+  }
+}
+
+// Signs out: revokes the single sign-on session (if any) and forgets the token.
+export async function signOut() {
+  if (!auth.token() && hasSession()) {
+    try { await api('POST', '/v1/auth/logout'); } catch { /* already gone */ }
+  }
+  auth.clear();
+}
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -23,6 +47,7 @@ export async function api(method, path, body, headers = {}) {
   const h = { ...headers };
   const tok = auth.token();
   if (tok) h.Authorization = `Bearer ${tok}`;
+  else if (method !== 'GET' && method !== 'HEAD' && csrf()) h['X-CSRF-Token'] = csrf();
   if (body !== undefined) h['Content-Type'] = 'application/json';
   const res = await fetch(path, {
     method, headers: h, credentials: 'same-origin',
@@ -52,7 +77,7 @@ export async function download(path, filename) {
 
 // Who holds the token: {kind: 'employee', me} or {kind: 'hr'}; null when signed out or invalid.
 export async function whoami() {
-  if (!auth.token()) return null;
+  if (!auth.token() && !hasSession()) return null;
   try {
     return { kind: 'employee', me: await api('GET', '/v1/me') };
   } catch (e) {

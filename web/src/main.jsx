@@ -3,7 +3,7 @@ import { render } from 'preact';
 import { lazy, Suspense } from 'preact/compat';
 import { useEffect, useState } from 'preact/hooks';
 import { t, getLang, setLang, onLang } from './i18n.js';
-import { auth, whoami } from './api.js';
+import { auth, signOut as endSession, whoami } from './api.js';
 import { usePath, navigate, Link } from './router.jsx';
 import { Loading } from './ui.jsx';
 import { SignIn } from './signin.jsx';
@@ -40,7 +40,7 @@ function App() {
   if (who === null && path !== '/signin') { navigate('/signin'); return null; }
   if (who && (path === '/' || path === '/signin')) { navigate(who.kind === 'hr' ? '/hr' : '/profile'); return null; }
 
-  const signOut = () => { auth.clear(); setWho(null); navigate('/signin'); };
+  const signOut = async () => { await endSession(); setWho(null); navigate('/signin'); };
   const nav = who ? (who.kind === 'hr' ? hrNav : employeeNav) : [];
   let page;
   if (!who) page = <SignIn onSignedIn={refresh} />;

@@ -1,7 +1,7 @@
 // Sign up (creates an employee, returns a token) or sign in with a token (employee or HR).
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { t } from './i18n.js';
-import { api, auth, whoami } from './api.js';
+import { api, auth, ssoAvailable, whoami } from './api.js';
 import { Field, ErrorLine, useAction } from './ui.jsx';
 
 export function SignIn({ onSignedIn }) {
@@ -11,6 +11,8 @@ export function SignIn({ onSignedIn }) {
     role: 'mentor', mentor_capacity: 1, leaderboard_opt_in: false });
   const [token, setToken] = useState('');
   const [issued, setIssued] = useState(null);
+  const [sso, setSso] = useState(false);
+  useEffect(() => { ssoAvailable().then(setSso); }, []);
   const up = useAction(), inn = useAction();
   const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value });
 
@@ -47,6 +49,7 @@ export function SignIn({ onSignedIn }) {
     <>
       <h1>{t('signin_title')}</h1>
       <p>{t('tagline')}</p>
+      {sso && <p><a class="button" href="/v1/auth/login" data-testid="sso">{t('signin_sso')}</a></p>}
       <div class="columns">
         <section aria-labelledby="signup-h">
           <h2 id="signup-h">{t('signup_title')}</h2>

@@ -9,6 +9,7 @@ const en = {
   error: 'Error: {msg}', none: 'None yet.', yes: 'Yes', no: 'No',
   // sign in
   signin_title: 'Sign in to Tandem', signup_title: 'New here? Sign up',
+  signin_sso: 'Sign in with your company account',
   signup_intro: 'Tell us who you are. You get a personal access token, kept in this browser; copy it to sign in on another device.',
   token_title: 'I already have a token', token_label: 'Access token', token_help: 'Starts with tdm_. HR accounts get theirs from “tandemd admin create-hr”.',
   signin: 'Sign in', signup: 'Sign up', bad_token: 'This token is not valid.',
@@ -101,6 +102,7 @@ const fr = {
   sign_out: 'Se déconnecter', loading: 'Chargement…', saved: 'Enregistré.', save: 'Enregistrer', cancel: 'Annuler', remove: 'Retirer',
   error: 'Erreur : {msg}', none: 'Rien pour l’instant.', yes: 'Oui', no: 'Non',
   signin_title: 'Se connecter à Tandem', signup_title: 'Nouveau ? Inscrivez-vous',
+  signin_sso: 'Se connecter avec votre compte d’entreprise',
   signup_intro: 'Dites-nous qui vous êtes. Vous recevez un jeton d’accès personnel, gardé dans ce navigateur ; copiez-le pour vous connecter sur un autre appareil.',
   token_title: 'J’ai déjà un jeton', token_label: 'Jeton d’accès', token_help: 'Commence par tdm_. Les comptes RH reçoivent le leur avec « tandemd admin create-hr ».',
   signin: 'Se connecter', signup: 'S’inscrire', bad_token: 'Ce jeton n’est pas valide.',
