@@ -1,6 +1,7 @@
 /* Enterprise social network activity: the signed inbound endpoint, bulk imports (NDJSON, CSV), the
  * giving weights, ambassador candidates, leading-by-example figures and an employee's own figures.
  * Validation of the events and everything stored is in 90_esn.sql (one statement per request). */
+#include "csv.h"
 #include "esnsig.h"
 #include "handlers.h"
 #include "server.h"
@@ -100,87 +101,38 @@ esn_receive(struct request *r)
 	free(text);
 }
 
-/* Reads one CSV field (RFC 4180: quoted fields may hold commas, quotes doubled, line breaks) at *p;
- * *eol tells whether it ended its record. Returns the field (caller frees) or NULL when malformed.
- */
-static char *
-esn_csv_field(const char **p, const char *end, bool *eol)
-{
-	const char *s = *p;
-	char *out = malloc((size_t)(end - s) + 1);
-	size_t n = 0;
-
-	if (out == NULL)
-		return NULL;
-	*eol = false;
-	if (s < end && *s == '"') {
-		for (s++;; s++) {
-			if (s >= end)
-				goto fail; /* unterminated quote */
-			if (*s == '"') {
-				if (s + 1 < end && s[1] == '"') {
-					out[n++] = '"';
-					s++;
-					continue;
-				}
-				s++;
-				break;
-			}
-			out[n++] = *s;
-		}
-		if (s < end && *s != ',' && *s != '\r' && *s != '\n')
-			goto fail; /* text after the closing quote */
-	} else {
-		while (s < end && *s != ',' && *s != '\r' && *s != '\n') {
-			if (*s == '"')
-				goto fail;
-			out[n++] = *s++;
-		}
-	}
-	if (s >= end) {
-		*eol = true;
-	} else if (*s == ',') {
-		s++;
-	} else {
-		*eol = true;
-		s += (*s == '\r' && s + 1 < end && s[1] == '\n') ? 2 : 1;
-	}
-	out[n] = '\0';
-	*p = s;
-	return out;
-fail:
-	free(out);
-	return NULL;
-}
-
-#define ESN_CSV_MAXCOLS 16
-
 static const char *const esn_columns[] = {"id",        "actor_email", "kind",
                                           "community", "occurred_at", "target_email"};
 #define ESN_NCOLUMNS (sizeof(esn_columns) / sizeof(esn_columns[0]))
+#define ESN_CSV_MAXCOLS 16
 
-/* Converts a CSV import (header row naming esn_columns, any order) into an array of events; on a
- * problem replies 400 and returns NULL. */
+/* Converts a CSV import (header row naming esn_columns, any order; parsed by csv.c, the one CSV
+ * reader) into an array of events; on a problem replies 400 and returns NULL. */
 static json_t *
 esn_from_csv(struct request *r, const char *s, const char *end)
 {
 	json_t *events = json_array();
+	struct csv_table *t = NULL;
 	int col[ESN_CSV_MAXCOLS];
-	size_t ncols = 0, line = 1;
-	bool eol = false;
+	size_t ncols, line = 0;
+	char msg[160];
 
 	if (events == NULL)
 		goto oom;
-	while (!eol) {
-		char *name = esn_csv_field(&s, end, &eol);
+	if (!csv_parse(s, (size_t)(end - s), &t, &line, msg, sizeof(msg))) {
+		request_reply_error(r, 400, "invalid_value", "csv", "line %zu: %s", line, msg);
+		goto fail;
+	}
+	ncols = csv_records(t) > 0 ? csv_nfields(t, 0) : 0;
+	if (ncols == 0 || ncols > ESN_CSV_MAXCOLS) {
+		request_reply_error(r, 400, "invalid_value", "line 1",
+		                    "the CSV header is malformed");
+		goto fail;
+	}
+	for (size_t j = 0; j < ncols; j++) {
+		const char *name = csv_field(t, 0, j);
 		size_t c;
 
-		if (name == NULL || ncols == ESN_CSV_MAXCOLS) {
-			free(name);
-			request_reply_error(r, 400, "invalid_value", "line 1",
-			                    "the CSV header is malformed");
-			goto fail;
-		}
 		for (c = 0; c < ESN_NCOLUMNS && strcmp(name, esn_columns[c]) != 0; c++)
 			;
 		if (c == ESN_NCOLUMNS) {
@@ -189,60 +141,43 @@ esn_from_csv(struct request *r, const char *s, const char *end)
 			    "unknown CSV column \"%.60s\" (columns: id, actor_email, "
 			    "kind, community, occurred_at, target_email)",
 			    name);
-			free(name);
 			goto fail;
 		}
-		free(name);
-		col[ncols++] = (int)c;
+		col[j] = (int)c;
 	}
-	while (s < end) {
+	for (size_t i = 1; i < csv_records(t); i++) {
 		json_t *ev = json_object();
-		size_t i = 0;
 
-		line++;
 		if (ev == NULL || json_array_append_new(events, ev) != 0)
 			goto oom;
-		if (*s == '\n' || *s == '\r') { /* an empty line */
-			s += (*s == '\r' && s + 1 < end && s[1] == '\n') ? 2 : 1;
-			json_array_remove(events, json_array_size(events) - 1);
-			continue;
-		}
-		for (eol = false; !eol; i++) {
-			char *v = esn_csv_field(&s, end, &eol);
-			json_t *str;
-
-			if (v == NULL || i >= ncols) {
-				free(v);
-				request_reply_error(
-				    r, 400, "invalid_value", "csv",
-				    "line %zu: malformed CSV or more fields than the "
-				    "header",
-				    line);
-				goto fail;
-			}
-			str = json_string(v);
-			free(v);
-			if (str == NULL) {
-				request_reply_error(r, 400, "invalid_encoding", "csv",
-				                    "line %zu: not valid UTF-8", line);
-				goto fail;
-			}
-			if (json_string_length(str) == 0)
-				json_decref(str); /* an empty optional field is absent */
-			else if (json_object_set_new(ev, esn_columns[col[i]], str) != 0)
-				goto oom;
-		}
-		if (i != ncols) {
+		if (csv_nfields(t, i) != ncols) {
 			request_reply_error(r, 400, "invalid_value", "csv",
-			                    "line %zu: %zu fields, the header has %zu", line, i,
-			                    ncols);
+			                    "line %zu: %zu fields, the header has %zu",
+			                    csv_line(t, i), csv_nfields(t, i), ncols);
 			goto fail;
 		}
+		for (size_t j = 0; j < ncols; j++) {
+			const char *v = csv_field(t, i, j);
+			json_t *str;
+
+			if (*v == '\0')
+				continue; /* an empty optional field is absent */
+			str = json_string(v);
+			if (str == NULL) {
+				request_reply_error(r, 400, "invalid_encoding", "csv",
+				                    "line %zu: not valid UTF-8", csv_line(t, i));
+				goto fail;
+			}
+			if (json_object_set_new(ev, esn_columns[col[j]], str) != 0)
+				goto oom;
+		}
 	}
+	csv_free(t);
 	return events;
 oom:
 	request_reply_error(r, 500, "internal", NULL, "out of memory");
 fail:
+	csv_free(t);
 	json_decref(events);
 	return NULL;
 }
