@@ -203,8 +203,9 @@ LANGUAGE sql AS $$
     WHERE id = rid AND status = 'solving'
 $$;
 
--- Queues a (re-)solve: remembers the current pairs so the solver can keep them (minimal disruption).
-CREATE FUNCTION core.api_round_solve(rid bigint, keep boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
+-- Locks a round that may still change (draft, solved or failed) for the caller's transaction;
+-- 404 when there is none, 409 naming what cannot be done to it otherwise.
+CREATE FUNCTION core.round_lock_open(rid bigint, verb text) RETURNS rounds LANGUAGE plpgsql AS $$
 DECLARE
     r rounds;
 BEGIN
@@ -213,8 +214,17 @@ BEGIN
         PERFORM api_fail(404, 'not_found', NULL, 'no such round');
     END IF;
     IF r.status NOT IN ('draft', 'solved', 'failed') THEN
-        PERFORM api_fail(409, 'conflict', 'status', format('a %s round cannot be solved', r.status));
+        PERFORM api_fail(409, 'conflict', 'status', format('a %s round cannot be %s', r.status, verb));
     END IF;
+    RETURN r;
+END $$;
+
+-- Queues a (re-)solve: remembers the current pairs so the solver can keep them (minimal disruption).
+CREATE FUNCTION core.api_round_solve(rid bigint, keep boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    r rounds;
+BEGIN
+    r := round_lock_open(rid, 'solved');
     UPDATE rounds SET status = 'solving', keep_previous = coalesce(keep, keep_previous),
         previous = CASE WHEN solution IS NOT NULL
                         THEN (SELECT coalesce(jsonb_agg(jsonb_build_object('mentor', p->>'mentor', 'mentee', p->>'mentee')), '[]')
@@ -230,13 +240,7 @@ CREATE FUNCTION core.api_round_patch(rid bigint, p jsonb, new_name text) RETURNS
 DECLARE
     r rounds;
 BEGIN
-    SELECT * INTO r FROM rounds WHERE id = rid FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM api_fail(404, 'not_found', NULL, 'no such round');
-    END IF;
-    IF r.status NOT IN ('draft', 'solved', 'failed') THEN
-        PERFORM api_fail(409, 'conflict', 'status', format('a %s round cannot be changed', r.status));
-    END IF;
+    r := round_lock_open(rid, 'changed');
     UPDATE rounds SET
         params = params || (p - 'weights' - 'constraints' - 'filter')
                  || jsonb_build_object('weights', (params->'weights') || coalesce(p->'weights', '{}'),
@@ -257,13 +261,7 @@ DECLARE
     r rounds;
     bad record;
 BEGIN
-    SELECT * INTO r FROM rounds WHERE id = rid FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM api_fail(404, 'not_found', NULL, 'no such round');
-    END IF;
-    IF r.status NOT IN ('draft', 'solved', 'failed') THEN
-        PERFORM api_fail(409, 'conflict', 'status', format('a %s round cannot be changed', r.status));
-    END IF;
+    r := round_lock_open(rid, 'changed');
     SELECT i - 1 AS idx, k AS key INTO bad
     FROM jsonb_array_elements(list) WITH ORDINALITY AS t(x, i), unnest(ARRAY['mentor_id', 'mentee_id']) AS k
     WHERE NOT EXISTS (SELECT 1 FROM employees e WHERE e.id = (x->>k)::bigint)
