@@ -4,6 +4,7 @@
 #include "solver.h"
 #include "log.h"
 #include "matcher.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -276,7 +277,9 @@ solver_drain(struct solver *s, PGconn *pg)
 		}
 		snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 		PQclear(res);
+		metrics_rounds_solving_add(1);
 		solver_solve_round(s, pg, id);
+		metrics_rounds_solving_add(-1);
 	}
 	PQclear(solver_exec(pg, "SELECT pg_advisory_unlock(" SOLVER_LOCK_KEY ")", 0, NULL));
 }
