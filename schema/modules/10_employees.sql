@@ -51,6 +51,95 @@ BEGIN
     FROM employees e WHERE e.id = eid);
 END $$;
 
+-- The profile cache (employee_profiles, issue 8): GET /v1/me reads the profile profile_json built
+-- at the last write instead of building it from four tables at every call. Every write to
+-- employees, teaching, learning or availability refreshes the profiles it touched, in its own
+-- transaction, through the statement-level triggers below (a skill slug is never renamed: teaching
+-- and learning reference it without ON UPDATE). The functions live in public, with the tables,
+-- so that rebuilding schema core never drops the triggers; they call core at run time.
+
+-- Rebuilds the cached profiles of ids (dropping those of employees gone). The profile rows are
+-- locked first, in id order: a writer that waited for another sees that one's committed changes
+-- in the build that follows (a new snapshot per statement), so the last commit leaves an exact row.
+CREATE OR REPLACE FUNCTION public.employee_profiles_refresh(ids bigint[]) RETURNS void
+LANGUAGE plpgsql SET search_path = core, public, pg_temp AS $$
+BEGIN
+    PERFORM 1 FROM employee_profiles WHERE employee_id = ANY (ids) ORDER BY employee_id FOR UPDATE;
+    DELETE FROM employee_profiles p WHERE p.employee_id = ANY (ids)
+        AND NOT EXISTS (SELECT 1 FROM employees e WHERE e.id = p.employee_id);
+    INSERT INTO employee_profiles (employee_id, profile)
+    SELECT e.id, profile_json(e.id) FROM employees e WHERE e.id = ANY (ids) ORDER BY e.id
+    ON CONFLICT (employee_id) DO UPDATE SET profile = EXCLUDED.profile;
+END $$;
+
+-- Statement trigger of employees, teaching, learning and availability: refreshes the profiles of
+-- the rows the statement inserted, updated or deleted (transition tables old_rows/new_rows).
+CREATE OR REPLACE FUNCTION public.employee_profiles_touch() RETURNS trigger
+LANGUAGE plpgsql SET search_path = core, public, pg_temp AS $$
+DECLARE
+    ids bigint[];
+BEGIN
+    IF TG_TABLE_NAME = 'employees' THEN
+        SELECT array_agg(DISTINCT id) INTO ids FROM new_rows;
+    ELSIF TG_OP = 'INSERT' THEN
+        SELECT array_agg(DISTINCT employee_id) INTO ids FROM new_rows;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(DISTINCT employee_id) INTO ids FROM old_rows;
+    ELSE
+        SELECT array_agg(DISTINCT employee_id) INTO ids
+        FROM (SELECT employee_id FROM old_rows UNION SELECT employee_id FROM new_rows) r;
+    END IF;
+    IF ids IS NOT NULL THEN
+        PERFORM employee_profiles_refresh(ids);
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- (an employee's deletion needs no trigger: employee_profiles cascades)
+CREATE OR REPLACE TRIGGER employees_profile_ins AFTER INSERT ON employees
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER employees_profile_upd AFTER UPDATE ON employees
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER teaching_profile_ins AFTER INSERT ON teaching
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER teaching_profile_upd AFTER UPDATE ON teaching
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER teaching_profile_del AFTER DELETE ON teaching
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER learning_profile_ins AFTER INSERT ON learning
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER learning_profile_upd AFTER UPDATE ON learning
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER learning_profile_del AFTER DELETE ON learning
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER availability_profile_ins AFTER INSERT ON availability
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER availability_profile_upd AFTER UPDATE ON availability
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER availability_profile_del AFTER DELETE ON availability
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
+
+-- At every start (modules are re-applied): when the builder's definition (profile_json and the
+-- functions it calls) differs from the one the cached rows were built with, or an employee has no
+-- row, every profile is rebuilt, in the modules' transaction.
+DO $$
+DECLARE
+    fp text;
+BEGIN
+    SELECT md5(string_agg(pg_get_functiondef(f), E'\n' ORDER BY f::text)) INTO fp
+    FROM unnest(ARRAY['core.profile_json(bigint)', 'core.employee_json(employees)',
+                      'core.ts_text(timestamptz)', 'core.hhmm(integer)',
+                      'core.day_name(integer)']::regprocedure[]) f;
+    IF fp IS DISTINCT FROM (SELECT fingerprint FROM employee_profiles_builder)
+       OR EXISTS (SELECT 1 FROM employees e
+                  WHERE NOT EXISTS (SELECT 1 FROM employee_profiles p WHERE p.employee_id = e.id)) THEN
+        DELETE FROM employee_profiles;
+        INSERT INTO employee_profiles (employee_id, profile) SELECT id, profile_json(id) FROM employees;
+        INSERT INTO employee_profiles_builder (fingerprint) VALUES (fp)
+        ON CONFLICT (one) DO UPDATE SET fingerprint = EXCLUDED.fingerprint;
+    END IF;
+END $$;
+
 -- Signs up an employee (body already validated by the server) and stores the hash of their token
 -- (computed by the server: token_hash in token.c is the one place tokens are hashed).
 CREATE FUNCTION core.api_signup(p jsonb, token text, token_hash bytea, token_days integer) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -214,9 +303,12 @@ BEGIN
 END $$;
 
 -- GET /v1/me
+-- (the profile profile_json built at the last write, kept by the triggers above)
 CREATE FUNCTION api.me(tok bytea) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    eid bigint := auth_employee(tok);
 BEGIN
-    RETURN profile_json(auth_employee(tok));
+    RETURN (SELECT profile FROM employee_profiles WHERE employee_id = eid);
 END $$;
 
 -- PATCH /v1/me
