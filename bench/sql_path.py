@@ -2,7 +2,9 @@
 """The SQL cost of one authenticated request, GET /v1/me, measured with pgbench on one cluster in
 one run (issue 8): pgbench -S (the reference), the two statements of before issue 8
 (api_authenticate, then profile_json, both LANGUAGE sql: planned again at every call), and the one
-statement of now (SELECT api.me($1) as tandem_app: plpgsql, plans cached per session).
+statement of now (SELECT api.me($1) as tandem_app: plpgsql, plans cached per session, reading the
+profile cached by the writers in employee_profiles), and that statement building the profile at the
+call instead (core.profile_json(core.auth_employee($1)) as the owner: the path before the cache).
 
 Usage: bench/sql_path.py [--tandemd build/tandemd] [--clients 16] [--seconds 10]
        [--pgbench /usr/lib/postgresql/15/bin/pgbench]
@@ -125,6 +127,9 @@ def main():
                 f.write("SELECT employee_id, hr_id FROM api_authenticate(:tok);\nSELECT profile_json(:eid);\n")
             with open(after, "w") as f:
                 f.write("SELECT api.me(:hash);\n")
+            build = os.path.join(tmp, "build.sql")
+            with open(build, "w") as f:
+                f.write("SELECT core.profile_json(core.auth_employee(:hash));\n")
             digest = "\\x" + hashlib.sha256(token.encode()).hexdigest()
             ref = pgbench(args.pgbench, f"host={state}/run dbname=pgbench user=tandem", args.clients, args.seconds,
                           builtin="select-only")
@@ -132,10 +137,14 @@ def main():
                           env={"PGOPTIONS": "-c search_path=bench_before,public"})
             new = pgbench(args.pgbench, f"host={state}/run dbname=tandem user=tandem_app", args.clients, args.seconds,
                           after, defines=[f"hash={digest}"])
+            built = pgbench(args.pgbench, owner, args.clients, args.seconds, build, defines=[f"hash={digest}"],
+                            env={"PGOPTIONS": "-c search_path=core,public"})
     print(f"pgbench -S -M prepared, {args.clients} clients:            {ref:10.0f} tps   (reference)")
     print(f"before: api_authenticate + profile_json (2 statements): {old:10.0f} tps   {old / ref:.3f} x reference")
     print(f"now:    SELECT api.me($1) as tandem_app (1 statement):   {new:10.0f} tps   {new / ref:.3f} x reference,"
           f" {new / old:.2f} x before")
+    print(f"built:  auth + profile_json at the call (no cache):       {built:10.0f} tps   {built / ref:.3f} x reference,"
+          f" cache = {new / built:.2f} x built")
 
 
 if __name__ == "__main__":
