@@ -4,7 +4,8 @@ one run (issue 8): pgbench -S (the reference), the two statements of before issu
 (api_authenticate, then profile_json, both LANGUAGE sql: planned again at every call), and the one
 statement of now (SELECT api.me($1) as tandem_app: plpgsql, plans cached per session, reading the
 profile cached by the writers in employee_profiles), and that statement building the profile at the
-call instead (core.profile_json(core.auth_employee($1)) as the owner: the path before the cache).
+call instead (core.profile_json(core.auth_employee($1)) as the owner: the path before the cache); and the write side, PUT /v1/me/availability's statement
+(one employee per client) with the cache's triggers, then with them disabled, in the same run.
 
 Usage: bench/sql_path.py [--tandemd build/tandemd] [--clients 16] [--seconds 10]
        [--pgbench /usr/lib/postgresql/15/bin/pgbench]
@@ -117,6 +118,14 @@ def main():
         call(port, "PUT", "/v1/me/learning", {"goals": [{"skill": "linkedin", "current_level": 1, "priority": 1}]}, token)
         subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", BEFORE], check=True,
                        capture_output=True)
+        # the write side: one employee per pgbench client (client_id), their token hashes in a scratch table
+        writers = [call(port, "POST", "/v1/employees", {
+            "email": f"writer{i}@example.com", "display_name": f"Writer {i}", "department": "D",
+            "timezone": "UTC", "languages": ["en"], "role": "mentee"})["token"] for i in range(args.clients)]
+        rows = ",".join(f"({i}, '\\x{hashlib.sha256(t.encode()).hexdigest()}'::bytea)" for i, t in enumerate(writers))
+        subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                        f"CREATE TABLE bench_before.writers (i integer PRIMARY KEY, h bytea); "
+                        f"INSERT INTO bench_before.writers VALUES {rows}"], check=True, capture_output=True)
         subprocess.run(["psql", f"host={state}/run dbname=tandem user=tandem", "-X", "-q", "-c",
                         "CREATE DATABASE pgbench"], check=True, capture_output=True)
         subprocess.run([args.pgbench, "-i", "-q", "-s", "1",
@@ -137,6 +146,19 @@ def main():
                           env={"PGOPTIONS": "-c search_path=bench_before,public"})
             new = pgbench(args.pgbench, f"host={state}/run dbname=tandem user=tandem_app", args.clients, args.seconds,
                           after, defines=[f"hash={digest}"])
+            put = os.path.join(tmp, "put.sql")
+            with open(put, "w") as f:
+                f.write("SELECT api.me_put_availability((SELECT h FROM bench_before.writers WHERE i = :client_id), "
+                        "'{\"slots\": [{\"day\": \"mon\", \"start\": \"09:00\", \"end\": \"10:00\"}, "
+                        "{\"day\": \"thu\", \"start\": \"14:00\", \"end\": \"16:00\"}]}');\n")
+            cached_put = pgbench(args.pgbench, owner, args.clients, args.seconds, put)
+            triggers = ("employees_profile_upd", "availability_profile_ins", "availability_profile_del")
+            toggle = "; ".join(f"ALTER TABLE {t.split('_')[0]} %s TRIGGER {t}" for t in triggers)
+            subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", toggle % (("DISABLE",) * 3)],
+                           check=True, capture_output=True)
+            plain_put = pgbench(args.pgbench, owner, args.clients, args.seconds, put)
+            subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", toggle % (("ENABLE",) * 3)],
+                           check=True, capture_output=True)
             built = pgbench(args.pgbench, owner, args.clients, args.seconds, build, defines=[f"hash={digest}"],
                             env={"PGOPTIONS": "-c search_path=core,public"})
     print(f"pgbench -S -M prepared, {args.clients} clients:            {ref:10.0f} tps   (reference)")
@@ -145,6 +167,8 @@ def main():
           f" {new / old:.2f} x before")
     print(f"built:  auth + profile_json at the call (no cache):       {built:10.0f} tps   {built / ref:.3f} x reference,"
           f" cache = {new / built:.2f} x built")
+    print(f"write:  api.me_put_availability, cache kept:           {cached_put:10.0f} tps   "
+          f"{cached_put / plain_put:.2f} x the same with the cache's triggers disabled ({plain_put:.0f} tps)")
 
 
 if __name__ == "__main__":
