@@ -152,12 +152,12 @@ def main():
                         "'{\"slots\": [{\"day\": \"mon\", \"start\": \"09:00\", \"end\": \"10:00\"}, "
                         "{\"day\": \"thu\", \"start\": \"14:00\", \"end\": \"16:00\"}]}');\n")
             cached_put = pgbench(args.pgbench, owner, args.clients, args.seconds, put)
-            triggers = ("employees_profile_upd", "availability_profile_ins", "availability_profile_del")
+            triggers = ("employees_profile", "availability_profile")
             toggle = "; ".join(f"ALTER TABLE {t.split('_')[0]} %s TRIGGER {t}" for t in triggers)
-            subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", toggle % (("DISABLE",) * 3)],
+            subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", toggle % (("DISABLE",) * 2)],
                            check=True, capture_output=True)
             plain_put = pgbench(args.pgbench, owner, args.clients, args.seconds, put)
-            subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", toggle % (("ENABLE",) * 3)],
+            subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", toggle % (("ENABLE",) * 2)],
                            check=True, capture_output=True)
             built = pgbench(args.pgbench, owner, args.clients, args.seconds, build, defines=[f"hash={digest}"],
                             env={"PGOPTIONS": "-c search_path=core,public"})

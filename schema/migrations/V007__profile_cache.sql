@@ -5,7 +5,8 @@
 -- a versioned migration cannot call the builder, which lives in a module applied after it.
 CREATE TABLE employee_profiles (
     employee_id bigint PRIMARY KEY REFERENCES employees (id) ON DELETE CASCADE,
-    profile     jsonb NOT NULL
+    profile     jsonb NOT NULL,
+    stale       boolean NOT NULL DEFAULT false -- a write of this transaction is yet to be built in
 );
 
 -- The fingerprint of the builder the rows of employee_profiles were built with (one row).

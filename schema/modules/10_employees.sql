@@ -53,71 +53,80 @@ END $$;
 
 -- The profile cache (employee_profiles, issue 8): GET /v1/me reads the profile profile_json built
 -- at the last write instead of building it from four tables at every call. Every write to
--- employees, teaching, learning or availability refreshes the profiles it touched, in its own
--- transaction, through the statement-level triggers below (a skill slug is never renamed: teaching
+-- employees, teaching, learning or availability marks the profiles it touched, and they are
+-- rebuilt once each at its commit, in its transaction, through the triggers below (a skill slug is never renamed: teaching
 -- and learning reference it without ON UPDATE). The functions live in public, with the tables,
 -- so that rebuilding schema core never drops the triggers; they call core at run time.
 
--- Rebuilds the cached profiles of ids (dropping those of employees gone). The profile rows are
--- locked first, in id order: a writer that waited for another sees that one's committed changes
--- in the build that follows (a new snapshot per statement), so the last commit leaves an exact row.
-CREATE OR REPLACE FUNCTION public.employee_profiles_refresh(ids bigint[]) RETURNS void
+-- Marks the cached profile of employee eid stale (a placeholder row for a new employee); the
+-- deferred trigger below rebuilds each marked row once, at commit, however many rows and statements
+-- touched it. Marking takes the row's lock until commit: a writer that waited for another marks
+-- again after that one's commit, and its build at commit sees both (a new snapshot per statement).
+CREATE OR REPLACE FUNCTION public.employee_profiles_mark(eid bigint) RETURNS void
 LANGUAGE plpgsql SET search_path = core, public, pg_temp AS $$
 BEGIN
-    PERFORM 1 FROM employee_profiles WHERE employee_id = ANY (ids) ORDER BY employee_id FOR UPDATE;
-    DELETE FROM employee_profiles p WHERE p.employee_id = ANY (ids)
-        AND NOT EXISTS (SELECT 1 FROM employees e WHERE e.id = p.employee_id);
-    INSERT INTO employee_profiles (employee_id, profile)
-    SELECT e.id, profile_json(e.id) FROM employees e WHERE e.id = ANY (ids) ORDER BY e.id
-    ON CONFLICT (employee_id) DO UPDATE SET profile = EXCLUDED.profile;
+    UPDATE employee_profiles SET stale = true WHERE employee_id = eid AND NOT stale;
+    IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM employee_profiles WHERE employee_id = eid) THEN
+        INSERT INTO employee_profiles (employee_id, profile, stale)
+        SELECT e.id, '{}', true FROM employees e WHERE e.id = eid
+        ON CONFLICT (employee_id) DO UPDATE SET stale = true;
+    END IF;
 END $$;
 
--- Statement trigger of employees, teaching, learning and availability: refreshes the profiles of
--- the rows the statement inserted, updated or deleted (transition tables old_rows/new_rows).
+-- Deferred row trigger of employee_profiles: builds a row marked stale, at commit. It runs after
+-- the api function that wrote has returned, as the caller (tandem_app, which may not use schema
+-- core), hence SECURITY DEFINER with a fixed search_path, and nobody may call it otherwise.
+CREATE OR REPLACE FUNCTION public.employee_profiles_build() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = core, public, pg_temp AS $$
+BEGIN
+    UPDATE employee_profiles SET profile = profile_json(employee_id), stale = false
+    WHERE employee_id = NEW.employee_id AND stale;
+    RETURN NULL;
+END $$;
+
+REVOKE ALL ON FUNCTION public.employee_profiles_build() FROM PUBLIC;
+
+-- (a constraint trigger has no CREATE OR REPLACE)
+DROP TRIGGER IF EXISTS employee_profiles_build ON employee_profiles;
+CREATE CONSTRAINT TRIGGER employee_profiles_build AFTER INSERT OR UPDATE ON employee_profiles
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.stale) EXECUTE FUNCTION employee_profiles_build();
+
+-- Row trigger of employees, teaching, learning and availability: marks the profile of the
+-- employee a row belongs to (both, should a list row change hands); rebuilt at commit.
 CREATE OR REPLACE FUNCTION public.employee_profiles_touch() RETURNS trigger
 LANGUAGE plpgsql SET search_path = core, public, pg_temp AS $$
 DECLARE
-    ids bigint[];
+    new_id bigint;
+    old_id bigint;
 BEGIN
     IF TG_TABLE_NAME = 'employees' THEN
-        SELECT array_agg(DISTINCT id) INTO ids FROM new_rows;
-    ELSIF TG_OP = 'INSERT' THEN
-        SELECT array_agg(DISTINCT employee_id) INTO ids FROM new_rows;
-    ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(DISTINCT employee_id) INTO ids FROM old_rows;
-    ELSE
-        SELECT array_agg(DISTINCT employee_id) INTO ids
-        FROM (SELECT employee_id FROM old_rows UNION SELECT employee_id FROM new_rows) r;
+        PERFORM employee_profiles_mark(NEW.id);
+        RETURN NULL;
     END IF;
-    IF ids IS NOT NULL THEN
-        PERFORM employee_profiles_refresh(ids);
+    IF TG_OP <> 'DELETE' THEN
+        new_id := NEW.employee_id;
+        PERFORM employee_profiles_mark(new_id);
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        old_id := OLD.employee_id;
+        IF old_id IS DISTINCT FROM new_id THEN
+            PERFORM employee_profiles_mark(old_id);
+        END IF;
     END IF;
     RETURN NULL;
 END $$;
 
 -- (an employee's deletion needs no trigger: employee_profiles cascades)
-CREATE OR REPLACE TRIGGER employees_profile_ins AFTER INSERT ON employees
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
-CREATE OR REPLACE TRIGGER employees_profile_upd AFTER UPDATE ON employees
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
-CREATE OR REPLACE TRIGGER teaching_profile_ins AFTER INSERT ON teaching
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
-CREATE OR REPLACE TRIGGER teaching_profile_upd AFTER UPDATE ON teaching
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
-CREATE OR REPLACE TRIGGER teaching_profile_del AFTER DELETE ON teaching
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
-CREATE OR REPLACE TRIGGER learning_profile_ins AFTER INSERT ON learning
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
-CREATE OR REPLACE TRIGGER learning_profile_upd AFTER UPDATE ON learning
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
-CREATE OR REPLACE TRIGGER learning_profile_del AFTER DELETE ON learning
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
-CREATE OR REPLACE TRIGGER availability_profile_ins AFTER INSERT ON availability
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
-CREATE OR REPLACE TRIGGER availability_profile_upd AFTER UPDATE ON availability
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
-CREATE OR REPLACE TRIGGER availability_profile_del AFTER DELETE ON availability
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION employee_profiles_touch();
+DROP TRIGGER IF EXISTS employees_profile_ins ON employees;
+DROP TRIGGER IF EXISTS employees_profile_upd ON employees;
+CREATE OR REPLACE TRIGGER employees_profile AFTER INSERT OR UPDATE ON employees
+    FOR EACH ROW EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER teaching_profile AFTER INSERT OR UPDATE OR DELETE ON teaching
+    FOR EACH ROW EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER learning_profile AFTER INSERT OR UPDATE OR DELETE ON learning
+    FOR EACH ROW EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER availability_profile AFTER INSERT OR UPDATE OR DELETE ON availability
+    FOR EACH ROW EXECUTE FUNCTION employee_profiles_touch();
 
 -- At every start (modules are re-applied): when the builder's definition (profile_json and the
 -- functions it calls) differs from the one the cached rows were built with, or an employee has no
@@ -134,7 +143,7 @@ BEGIN
        OR EXISTS (SELECT 1 FROM employees e
                   WHERE NOT EXISTS (SELECT 1 FROM employee_profiles p WHERE p.employee_id = e.id)) THEN
         DELETE FROM employee_profiles;
-        INSERT INTO employee_profiles (employee_id, profile) SELECT id, profile_json(id) FROM employees;
+        INSERT INTO employee_profiles (employee_id, profile, stale) SELECT id, profile_json(id), false FROM employees;
         INSERT INTO employee_profiles_builder (fingerprint) VALUES (fp)
         ON CONFLICT (one) DO UPDATE SET fingerprint = EXCLUDED.fingerprint;
     END IF;
