@@ -53,10 +53,11 @@ END $$;
 
 -- The profile cache (employee_profiles, issue 8): GET /v1/me reads the profile profile_json built
 -- at the last write instead of building it from four tables at every call. Every write to
--- employees, teaching, learning or availability marks the profiles it touched, and they are
--- rebuilt once each at its commit, in its transaction, through the triggers below (a skill slug is never renamed: teaching
--- and learning reference it without ON UPDATE). The functions live in public, with the tables,
--- so that rebuilding schema core never drops the triggers; they call core at run time.
+-- employees, teaching, learning or availability marks the profiles it touched, and each is
+-- rebuilt once at its commit, in its transaction, through the triggers below (a skill slug is
+-- never renamed: teaching and learning reference it without ON UPDATE). The functions live in
+-- public, with the tables, so that rebuilding schema core never drops the triggers; they call
+-- core at run time.
 
 -- Marks the cached profile of employee eid stale (a placeholder row for a new employee); the
 -- deferred trigger below rebuilds each marked row once, at commit, however many rows and statements
