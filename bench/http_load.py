@@ -110,7 +110,8 @@ def main():
     args = ap.parse_args()
     ensure_wrk()
     tmp = tempfile.mkdtemp(prefix="tandem-http-bench-")
-    extra = ["--threads", str(args.threads), "--pool-size", str(args.pool_size)]
+    # --signup-rate 0: the 256 sign-ups below come from one address (the default burst is 120)
+    extra = ["--threads", str(args.threads), "--pool-size", str(args.pool_size), "--signup-rate", "0"]
     try:
         with running_tandemd(os.path.abspath(args.tandemd), *extra) as (port, state, proc):
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

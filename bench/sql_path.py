@@ -2,7 +2,10 @@
 """The SQL cost of one authenticated request, GET /v1/me, measured with pgbench on one cluster in
 one run (issue 8): pgbench -S (the reference), the two statements of before issue 8
 (api_authenticate, then profile_json, both LANGUAGE sql: planned again at every call), and the one
-statement of now (SELECT api.me($1) as tandem_app: plpgsql, plans cached per session).
+statement of now (SELECT api.me($1) as tandem_app: plpgsql, plans cached per session, reading the
+profile cached by the writers in employee_profiles), and that statement building the profile at the
+call instead (core.profile_json(core.auth_employee($1)) as the owner: the path before the cache); and the write side, PUT /v1/me/availability's statement
+(one employee per client) with the cache's triggers, then with them disabled, in the same run.
 
 Usage: bench/sql_path.py [--tandemd build/tandemd] [--clients 16] [--seconds 10]
        [--pgbench /usr/lib/postgresql/15/bin/pgbench]
@@ -115,6 +118,14 @@ def main():
         call(port, "PUT", "/v1/me/learning", {"goals": [{"skill": "linkedin", "current_level": 1, "priority": 1}]}, token)
         subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", BEFORE], check=True,
                        capture_output=True)
+        # the write side: one employee per pgbench client (client_id), their token hashes in a scratch table
+        writers = [call(port, "POST", "/v1/employees", {
+            "email": f"writer{i}@example.com", "display_name": f"Writer {i}", "department": "D",
+            "timezone": "UTC", "languages": ["en"], "role": "mentee"})["token"] for i in range(args.clients)]
+        rows = ",".join(f"({i}, '\\x{hashlib.sha256(t.encode()).hexdigest()}'::bytea)" for i, t in enumerate(writers))
+        subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                        f"CREATE TABLE bench_before.writers (i integer PRIMARY KEY, h bytea); "
+                        f"INSERT INTO bench_before.writers VALUES {rows}"], check=True, capture_output=True)
         subprocess.run(["psql", f"host={state}/run dbname=tandem user=tandem", "-X", "-q", "-c",
                         "CREATE DATABASE pgbench"], check=True, capture_output=True)
         subprocess.run([args.pgbench, "-i", "-q", "-s", "1",
@@ -125,6 +136,9 @@ def main():
                 f.write("SELECT employee_id, hr_id FROM api_authenticate(:tok);\nSELECT profile_json(:eid);\n")
             with open(after, "w") as f:
                 f.write("SELECT api.me(:hash);\n")
+            build = os.path.join(tmp, "build.sql")
+            with open(build, "w") as f:
+                f.write("SELECT core.profile_json(core.auth_employee(:hash));\n")
             digest = "\\x" + hashlib.sha256(token.encode()).hexdigest()
             ref = pgbench(args.pgbench, f"host={state}/run dbname=pgbench user=tandem", args.clients, args.seconds,
                           builtin="select-only")
@@ -132,10 +146,29 @@ def main():
                           env={"PGOPTIONS": "-c search_path=bench_before,public"})
             new = pgbench(args.pgbench, f"host={state}/run dbname=tandem user=tandem_app", args.clients, args.seconds,
                           after, defines=[f"hash={digest}"])
+            put = os.path.join(tmp, "put.sql")
+            with open(put, "w") as f:
+                f.write("SELECT api.me_put_availability((SELECT h FROM bench_before.writers WHERE i = :client_id), "
+                        "'{\"slots\": [{\"day\": \"mon\", \"start\": \"09:00\", \"end\": \"10:00\"}, "
+                        "{\"day\": \"thu\", \"start\": \"14:00\", \"end\": \"16:00\"}]}');\n")
+            cached_put = pgbench(args.pgbench, owner, args.clients, args.seconds, put)
+            triggers = ("employees_profile", "availability_profile")
+            toggle = "; ".join(f"ALTER TABLE {t.split('_')[0]} %s TRIGGER {t}" for t in triggers)
+            subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", toggle % (("DISABLE",) * 2)],
+                           check=True, capture_output=True)
+            plain_put = pgbench(args.pgbench, owner, args.clients, args.seconds, put)
+            subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", toggle % (("ENABLE",) * 2)],
+                           check=True, capture_output=True)
+            built = pgbench(args.pgbench, owner, args.clients, args.seconds, build, defines=[f"hash={digest}"],
+                            env={"PGOPTIONS": "-c search_path=core,public"})
     print(f"pgbench -S -M prepared, {args.clients} clients:            {ref:10.0f} tps   (reference)")
     print(f"before: api_authenticate + profile_json (2 statements): {old:10.0f} tps   {old / ref:.3f} x reference")
     print(f"now:    SELECT api.me($1) as tandem_app (1 statement):   {new:10.0f} tps   {new / ref:.3f} x reference,"
           f" {new / old:.2f} x before")
+    print(f"built:  auth + profile_json at the call (no cache):       {built:10.0f} tps   {built / ref:.3f} x reference,"
+          f" cache = {new / built:.2f} x built")
+    print(f"write:  api.me_put_availability, cache kept:           {cached_put:10.0f} tps   "
+          f"{cached_put / plain_put:.2f} x the same with the cache's triggers disabled ({plain_put:.0f} tps)")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,105 @@ BEGIN
     FROM employees e WHERE e.id = eid);
 END $$;
 
+-- The profile cache (employee_profiles, issue 8): GET /v1/me reads the profile profile_json built
+-- at the last write instead of building it from four tables at every call. Every write to
+-- employees, teaching, learning or availability marks the profiles it touched, and each is
+-- rebuilt once at its commit, in its transaction, through the triggers below (a skill slug is
+-- never renamed: teaching and learning reference it without ON UPDATE). The functions live in
+-- public, with the tables, so that rebuilding schema core never drops the triggers; they call
+-- core at run time.
+
+-- Marks the cached profile of employee eid stale (a placeholder row for a new employee); the
+-- deferred trigger below rebuilds each marked row once, at commit, however many rows and statements
+-- touched it. Marking takes the row's lock until commit: a writer that waited for another marks
+-- again after that one's commit, and its build at commit sees both (a new snapshot per statement).
+CREATE OR REPLACE FUNCTION public.employee_profiles_mark(eid bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = core, public, pg_temp AS $$
+BEGIN
+    UPDATE employee_profiles SET stale = true WHERE employee_id = eid AND NOT stale;
+    IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM employee_profiles WHERE employee_id = eid) THEN
+        INSERT INTO employee_profiles (employee_id, profile, stale)
+        SELECT e.id, '{}', true FROM employees e WHERE e.id = eid
+        ON CONFLICT (employee_id) DO UPDATE SET stale = true;
+    END IF;
+END $$;
+
+-- Deferred row trigger of employee_profiles: builds a row marked stale, at commit. It runs after
+-- the api function that wrote has returned, as the caller (tandem_app, which may not use schema
+-- core), hence SECURITY DEFINER with a fixed search_path, and nobody may call it otherwise.
+CREATE OR REPLACE FUNCTION public.employee_profiles_build() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = core, public, pg_temp AS $$
+BEGIN
+    UPDATE employee_profiles SET profile = profile_json(employee_id), stale = false
+    WHERE employee_id = NEW.employee_id AND stale;
+    RETURN NULL;
+END $$;
+
+REVOKE ALL ON FUNCTION public.employee_profiles_build() FROM PUBLIC;
+
+-- (a constraint trigger has no CREATE OR REPLACE)
+DROP TRIGGER IF EXISTS employee_profiles_build ON employee_profiles;
+CREATE CONSTRAINT TRIGGER employee_profiles_build AFTER INSERT OR UPDATE ON employee_profiles
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.stale) EXECUTE FUNCTION employee_profiles_build();
+
+-- Row trigger of employees, teaching, learning and availability: marks the profile of the
+-- employee a row belongs to (both, should a list row change hands); rebuilt at commit.
+CREATE OR REPLACE FUNCTION public.employee_profiles_touch() RETURNS trigger
+LANGUAGE plpgsql SET search_path = core, public, pg_temp AS $$
+DECLARE
+    new_id bigint;
+    old_id bigint;
+BEGIN
+    IF TG_TABLE_NAME = 'employees' THEN
+        PERFORM employee_profiles_mark(NEW.id);
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        new_id := NEW.employee_id;
+        PERFORM employee_profiles_mark(new_id);
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        old_id := OLD.employee_id;
+        IF old_id IS DISTINCT FROM new_id THEN
+            PERFORM employee_profiles_mark(old_id);
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- (an employee's deletion needs no trigger: employee_profiles cascades)
+DROP TRIGGER IF EXISTS employees_profile_ins ON employees;
+DROP TRIGGER IF EXISTS employees_profile_upd ON employees;
+CREATE OR REPLACE TRIGGER employees_profile AFTER INSERT OR UPDATE ON employees
+    FOR EACH ROW EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER teaching_profile AFTER INSERT OR UPDATE OR DELETE ON teaching
+    FOR EACH ROW EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER learning_profile AFTER INSERT OR UPDATE OR DELETE ON learning
+    FOR EACH ROW EXECUTE FUNCTION employee_profiles_touch();
+CREATE OR REPLACE TRIGGER availability_profile AFTER INSERT OR UPDATE OR DELETE ON availability
+    FOR EACH ROW EXECUTE FUNCTION employee_profiles_touch();
+
+-- At every start (modules are re-applied): when the builder's definition (profile_json and the
+-- functions it calls) differs from the one the cached rows were built with, or an employee has no
+-- row, every profile is rebuilt, in the modules' transaction.
+DO $$
+DECLARE
+    fp text;
+BEGIN
+    SELECT md5(string_agg(pg_get_functiondef(f), E'\n' ORDER BY f::text)) INTO fp
+    FROM unnest(ARRAY['core.profile_json(bigint)', 'core.employee_json(employees)',
+                      'core.ts_text(timestamptz)', 'core.hhmm(integer)',
+                      'core.day_name(integer)']::regprocedure[]) f;
+    IF fp IS DISTINCT FROM (SELECT fingerprint FROM employee_profiles_builder)
+       OR EXISTS (SELECT 1 FROM employees e
+                  WHERE NOT EXISTS (SELECT 1 FROM employee_profiles p WHERE p.employee_id = e.id)) THEN
+        DELETE FROM employee_profiles;
+        INSERT INTO employee_profiles (employee_id, profile, stale) SELECT id, profile_json(id), false FROM employees;
+        INSERT INTO employee_profiles_builder (fingerprint) VALUES (fp)
+        ON CONFLICT (one) DO UPDATE SET fingerprint = EXCLUDED.fingerprint;
+    END IF;
+END $$;
+
 -- Signs up an employee (body already validated by the server) and stores the hash of their token
 -- (computed by the server: token_hash in token.c is the one place tokens are hashed).
 CREATE FUNCTION core.api_signup(p jsonb, token text, token_hash bytea, token_days integer) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -214,9 +313,12 @@ BEGIN
 END $$;
 
 -- GET /v1/me
+-- (the profile profile_json built at the last write, kept by the triggers above)
 CREATE FUNCTION api.me(tok bytea) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    eid bigint := auth_employee(tok);
 BEGIN
-    RETURN profile_json(auth_employee(tok));
+    RETURN (SELECT profile FROM employee_profiles WHERE employee_id = eid);
 END $$;
 
 -- PATCH /v1/me
