@@ -99,7 +99,9 @@ def main():
         rid = json.loads(data)["id"]
         sampler.start()
         while time.monotonic() - t0 < 600:
+            tg = time.monotonic()
             status, data = call(port, "GET", f"/v1/rounds/{rid}", hr, timeout=120)
+            get_s = time.monotonic() - tg
             rd = json.loads(data)
             if rd["status"] not in ("draft", "solving"):
                 break
@@ -108,6 +110,12 @@ def main():
         stop.set()
         sampler.join()
         res = rd.get("result") or {}
+        # the instance again, alone, as the solver worker builds it (same SQL, same database)
+        t1 = time.monotonic()
+        inst = subprocess.run(["psql", conninfo, "-At", "-c", "SET search_path = core, public",
+                               "-c", f"SELECT length(round_instance({rid})::text)"],
+                              capture_output=True, text=True, check=True).stdout.split()[-1]
+        inst_s = time.monotonic() - t1
         print(f"size {args.size}: {mentees} managers x {mentors} juniors (+ reporting lines, 6 sites, 4 time zones); "
               f"loaded by SQL in {load_s:.1f} s")
         print(f"round: status {rd['status']}, solver {res.get('solver_status')}, matched {res.get('matched')} of "
@@ -115,6 +123,9 @@ def main():
               f"{(res.get('proof') or {}).get('optimal_over_all_feasible_pairs')}")
         print(f"POST /v1/rounds -> solved: {wall:.2f} s wall (polled every 0.25 s); matcher child {res.get('solve_ms')} ms "
               f"(instance built in SQL, solved, result stored)")
+        print(f"steps: instance SQL {inst_s:.2f} s ({inst} bytes, built again after the solve); matcher child "
+              f"{(res.get('solve_ms') or 0) / 1000:.2f} s; GET of the solved round's detail {get_s:.2f} s; "
+              f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         for path in ("/healthz", "/v1/me"):
             a, b = idle.get(path, []), during.get(path, [])
             print(f"{path:9s} idle (reference): p50 {pct(a, .5):6.2f} ms p99 {pct(a, .99):6.2f} ms ({len(a)} samples)"

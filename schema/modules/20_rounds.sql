@@ -118,49 +118,71 @@ END $$;
 -- The matcher's domain-form instance of a round (see api-spec/matcher-instance.schema.json).
 -- When the round's weights.giving is above 0, each mentor carries giving_score (off by default).
 -- Mentees already in an active pair are left out; mentors keep only their remaining capacity.
-CREATE FUNCTION core.round_instance(rid bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
+-- Built as json text (json_agg: no jsonb tree rebuilt at every level of nesting), each list in one
+-- grouped pass, and without JIT: the planner's row estimates of the joins are far too high, and
+-- compiling the plan took half of the CPU on L (perf; bench/README.md).
+CREATE FUNCTION core.round_instance(rid bigint) RETURNS json LANGUAGE sql STABLE SET jit = off AS $$
     WITH r AS (SELECT * FROM rounds WHERE id = rid),
-    part AS (SELECT * FROM round_participants(rid)),
-    mpool AS (SELECT * FROM round_mentor_pool(rid)),
-    epool AS (SELECT id FROM round_mentee_pool(rid) AS id),
+    part AS MATERIALIZED (SELECT * FROM round_participants(rid)),
+    mpool AS MATERIALIZED (SELECT * FROM round_mentor_pool(rid)),
+    epool AS MATERIALIZED (SELECT id FROM round_mentee_pool(rid) AS id),
+    giving AS (SELECT coalesce((params->'weights'->>'giving')::double precision, 0) > 0 AS on FROM r),
     last_published AS (
         SELECT solution FROM rounds WHERE status = 'published' AND id <> rid
         ORDER BY published_at DESC LIMIT 1),
     prev_unmatched AS (
         SELECT (u->>'mentee')::bigint AS id
         FROM last_published, jsonb_array_elements(coalesce(solution->'unmatched', '[]')) AS u),
+    -- each list in one grouped pass over its table (not a function call per person): the same
+    -- members in the same order as teaching_json, learning_json and availability_json
+    teach AS (
+        SELECT employee_id AS id, json_agg(json_build_object('skill', skill, 'level', level) ORDER BY skill) AS j
+        FROM teaching WHERE employee_id IN (SELECT id FROM mpool) GROUP BY employee_id),
+    learn AS (
+        SELECT employee_id AS id, json_agg(json_build_object('skill', skill, 'current_level', current_level,
+                                                             'priority', priority) ORDER BY skill) AS j
+        FROM learning WHERE employee_id IN (SELECT id FROM epool) GROUP BY employee_id),
+    avail AS (
+        SELECT employee_id AS id, json_agg(json_build_object('day', day_name(day), 'start', hhmm(start_min),
+                                                             'end', hhmm(end_min)) ORDER BY day, start_min) AS j
+        FROM availability WHERE employee_id IN (SELECT id FROM part) GROUP BY employee_id),
     mentors AS (
-        SELECT jsonb_agg(jsonb_build_object(
+        SELECT json_agg(CASE WHEN g.on THEN json_build_object(
                    'id', e.id::text, 'department', e.department,
                    'team', coalesce(e.manager_email, ''), 'timezone', e.timezone,
-                   'languages', to_jsonb(e.languages),
-                   'capacity', mp.remaining,
-                   'teaches', teaching_json(e.id), 'availability', availability_json(e.id))
-               || CASE WHEN coalesce((SELECT (params->'weights'->>'giving')::double precision FROM rounds WHERE id = rid), 0) > 0
-                       THEN jsonb_build_object('giving_score', round_giving_score(e.id)) ELSE '{}'::jsonb END
+                   'languages', to_json(e.languages), 'capacity', mp.remaining,
+                   'teaches', coalesce(t.j, '[]'), 'availability', coalesce(a.j, '[]'),
+                   'giving_score', round_giving_score(e.id))
+               ELSE json_build_object(
+                   'id', e.id::text, 'department', e.department,
+                   'team', coalesce(e.manager_email, ''), 'timezone', e.timezone,
+                   'languages', to_json(e.languages), 'capacity', mp.remaining,
+                   'teaches', coalesce(t.j, '[]'), 'availability', coalesce(a.j, '[]')) END
                ORDER BY e.id) AS j
-        FROM part e JOIN mpool mp ON mp.id = e.id),
+        FROM part e JOIN mpool mp ON mp.id = e.id CROSS JOIN giving g
+        LEFT JOIN teach t ON t.id = e.id LEFT JOIN avail a ON a.id = e.id),
     mentees AS (
-        SELECT jsonb_agg(jsonb_build_object(
+        SELECT json_agg(json_build_object(
                    'id', e.id::text, 'department', e.department,
                    'team', coalesce(e.manager_email, ''), 'timezone', e.timezone,
-                   'languages', to_jsonb(e.languages),
-                   'goals', learning_json(e.id), 'availability', availability_json(e.id),
+                   'languages', to_json(e.languages),
+                   'goals', coalesce(l.j, '[]'), 'availability', coalesce(a.j, '[]'),
                    'previously_unmatched', e.id IN (SELECT id FROM prev_unmatched))
                ORDER BY e.id) AS j
-        FROM part e JOIN epool ep ON ep.id = e.id),
+        FROM part e JOIN epool ep ON ep.id = e.id
+        LEFT JOIN learn l ON l.id = e.id LEFT JOIN avail a ON a.id = e.id),
     -- the manager HR data gives (import, SCIM) when there is one; the self-declared one otherwise
+    -- (one hash join on the lower-cased e-mail, unique in employees)
     lines AS (
-        SELECT jsonb_agg(jsonb_build_object('id', e.id::text, 'manager', m.id::text) ORDER BY e.id) AS j
+        SELECT json_agg(json_build_object('id', e.id::text, 'manager', coalesce(e.hr_manager_id, s.id)::text)
+                        ORDER BY e.id) AS j
         FROM employees e
-        JOIN LATERAL (SELECT e.hr_manager_id AS id WHERE e.hr_manager_id IS NOT NULL
-                      UNION ALL
-                      SELECT s.id FROM employees s
-                      WHERE e.hr_manager_id IS NULL AND lower(s.email) = lower(e.manager_email)) m ON true),
+        LEFT JOIN employees s ON e.hr_manager_id IS NULL AND lower(s.email) = lower(e.manager_email)
+        WHERE coalesce(e.hr_manager_id, s.id) IS NOT NULL),
     history AS (
         SELECT jsonb_agg(DISTINCT jsonb_build_object('mentor', mentor_id::text, 'mentee', mentee_id::text)) AS j
         FROM pairs WHERE round_id <> rid AND mentor_id IS NOT NULL AND mentee_id IS NOT NULL)
-    SELECT jsonb_build_object(
+    SELECT json_build_object(
         'objective', r.params->'objective',
         'reference_week', r.params->'reference_week',
         'starts_on', r.params->'starts_on', 'ends_on', r.params->'ends_on',
