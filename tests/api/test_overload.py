@@ -250,7 +250,7 @@ def test_statement_timeout_is_a_json_503(private_server):
     assert r.status == 201, r
     token = r.body["token"]
     cmd = [PSQL, "-h", os.path.join(srv.state_dir, "run"), "-p", "5432", "-U", "tandem", "-d", "tandem",
-           "-v", "ON_ERROR_STOP=1", "-c", "BEGIN; LOCK TABLE employees IN ACCESS EXCLUSIVE MODE; "
+           "-v", "ON_ERROR_STOP=1", "-c", "BEGIN; LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE; "  # every authenticated request reads it
            "SELECT pg_sleep(3); COMMIT;"]
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "tandem", "--"] + cmd
