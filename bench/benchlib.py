@@ -3,6 +3,7 @@ loopback port, ready when /readyz answers 200, stopped with SIGTERM and its stat
 
 import contextlib
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -46,3 +47,21 @@ def running_tandemd(binary, *args, prefix="tandem-bench-"):
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(state, ignore_errors=True)
+
+
+def signup_tokens(port, n, prefix):
+    """Signs up n employees (prefix0@example.com, ...) and returns their tokens; the server must run
+    with --signup-rate 0, since they all come from one address."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    tokens = []
+    for i in range(n):
+        conn.request("POST", "/v1/employees", headers={"Content-Type": "application/json"},
+                     body=json.dumps({"email": f"{prefix}{i}@example.com", "display_name": f"{prefix.title()} {i}",
+                                      "department": prefix.title(), "timezone": "Europe/Paris",
+                                      "languages": ["fr"], "role": "both"}))
+        resp = conn.getresponse()
+        data = resp.read()
+        assert resp.status == 201, data
+        tokens.append(json.loads(data)["token"])
+    conn.close()
+    return tokens

@@ -16,9 +16,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import http.client
 
-from benchlib import running_tandemd
+from benchlib import running_tandemd, signup_tokens
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 PGBIN = "/usr/lib/postgresql/15/bin"
@@ -114,18 +113,7 @@ def main():
     extra = ["--threads", str(args.threads), "--pool-size", str(args.pool_size), "--signup-rate", "0"]
     try:
         with running_tandemd(os.path.abspath(args.tandemd), *extra) as (port, state, proc):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            tokens = []
-            for i in range(TOKENS):
-                conn.request("POST", "/v1/employees", headers={"Content-Type": "application/json"},
-                             body=json.dumps({"email": f"bench{i}@example.com", "display_name": f"Bench {i}",
-                                              "department": "Bench", "timezone": "Europe/Paris",
-                                              "languages": ["fr"], "role": "both"}))
-                resp = conn.getresponse()
-                data = resp.read()
-                assert resp.status == 201, data
-                tokens.append(json.loads(data)["token"])
-            conn.close()
+            tokens = signup_tokens(port, TOKENS, "bench")
             print(f"tandemd {args.tandemd}: {args.threads} event loop(s) x pool {args.pool_size}, "
                   f"{os.cpu_count()} cores, wrk -t2 on loopback, {args.seconds:.0f} s per phase, "
                   f"fsync off (TANDEM_PG_FAST), load average {os.getloadavg()[0]:.2f}", flush=True)

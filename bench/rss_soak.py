@@ -16,9 +16,8 @@ import os
 import shutil
 import tempfile
 import time
-import http.client
 
-from benchlib import running_tandemd
+from benchlib import running_tandemd, signup_tokens
 from http_load import TOKENS, ensure_wrk, rss_mb, wrk
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -37,19 +36,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tandem-rss-soak-")
     slots = json.dumps({"slots": [{"day": "mon", "start": "09:00", "end": "10:00"}]})
     try:
-        with running_tandemd(os.path.abspath(args.tandemd), "--pool-size", str(args.pool_size)) as (port, _, proc):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            tokens = []
-            for i in range(TOKENS):
-                conn.request("POST", "/v1/employees", headers={"Content-Type": "application/json"},
-                             body=json.dumps({"email": f"soak{i}@example.com", "display_name": f"Soak {i}",
-                                              "department": "Soak", "timezone": "Europe/Paris",
-                                              "languages": ["fr"], "role": "both"}))
-                resp = conn.getresponse()
-                data = resp.read()
-                assert resp.status == 201, data
-                tokens.append(json.loads(data)["token"])
-            conn.close()
+        with running_tandemd(os.path.abspath(args.tandemd), "--pool-size", str(args.pool_size),
+                             "--signup-rate", "0") as (port, _, proc):
+            tokens = signup_tokens(port, TOKENS, "soak")
             rss = [rss_mb(proc.pid)]
             print(f"RSS at start {rss[0]:.1f} MB; load average {os.getloadavg()[0]:.2f}", flush=True)
             total, errors, step, t0 = 0, 0, 0, time.monotonic()
