@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """tandemd's RSS over a long run (issue 8: flat RSS over 10 million requests): starts tandemd on a
 private embedded cluster, signs up --tokens employees, then drives GET /v1/me and PUT
-/v1/me/availability alternately with wrk (--conns connections) in --step-seconds steps until
+/v1/me/availability with wrk (--conns connections) in --step-seconds steps (every --put-every-th step
+is the PUT one; 2 = alternate) until
 --requests requests were sent or --max-seconds passed, and prints the RSS after every step with the
 request count so far. The count reached is printed as it is: on a shared machine 10 million may
 take longer than the time given.
 
 Usage: bench/rss_soak.py [--tandemd build/tandemd] [--requests 10000000] [--max-seconds 600]
-       [--conns 64] [--step-seconds 30] [--pool-size 8]
+       [--conns 64] [--step-seconds 30] [--pool-size 8] [--put-every 2]
 """
 
 import argparse
@@ -31,6 +32,7 @@ def main():
     ap.add_argument("--conns", type=int, default=64)
     ap.add_argument("--step-seconds", type=float, default=30)
     ap.add_argument("--pool-size", type=int, default=8)
+    ap.add_argument("--put-every", type=int, default=2)
     args = ap.parse_args()
     ensure_wrk()
     tmp = tempfile.mkdtemp(prefix="tandem-rss-soak-")
@@ -43,7 +45,7 @@ def main():
             print(f"RSS at start {rss[0]:.1f} MB; load average {os.getloadavg()[0]:.2f}", flush=True)
             total, errors, step, t0 = 0, 0, 0, time.monotonic()
             while total < args.requests and time.monotonic() - t0 < args.max_seconds:
-                if step % 2 == 0:
+                if step % args.put_every != args.put_every - 1:
                     r = wrk(port, tmp, "GET /v1/me", args.conns, args.step_seconds, tokens)
                 else:
                     r = wrk(port, tmp, "PUT /v1/me/availability", args.conns, args.step_seconds, tokens,
