@@ -26,12 +26,12 @@
 #include "pairset.h"
 #include "strmap.h"
 #include "tz.h"
+#include "weektime.h"
 
 enum rule { R_LANGUAGE, R_SKILL, R_AVAILABILITY, R_REPORTING, R_HISTORY, R_FORBIDDEN, R_COUNT };
 
 static const char *const rule_names[R_COUNT] = {"language",       "skill",   "availability",
                                                 "reporting_line", "history", "forbidden"};
-static const char *const day_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 /* Weight of a learning goal by its priority (1 = most wanted): the one place this rule lives.
  * skill_gain = sum over goals of priority_weight[priority] * (level - current_level). */
@@ -96,35 +96,6 @@ struct domain {
 	const char *starts_on, *ends_on;
 };
 
-/* Parses "HH:MM" (00:00 .. 24:00) into minutes. */
-static bool
-parse_hhmm(const char *s, int *minutes)
-{
-	int h, m, n = 0;
-
-	if (s == NULL || sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2 || n != 5 || s[n] != '\0')
-		return false;
-	if (h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0))
-		return false;
-	*minutes = h * 60 + m;
-	return true;
-}
-
-/* Parses a day name ("mon" or "monday", any case) into 0..6. */
-static bool
-parse_day(const char *s, int *day)
-{
-	static const char *const full[7] = {"monday", "tuesday",  "wednesday", "thursday",
-	                                    "friday", "saturday", "sunday"};
-
-	for (int i = 0; s != NULL && i < 7; i++)
-		if (strcasecmp(s, day_names[i]) == 0 || strcasecmp(s, full[i]) == 0) {
-			*day = i;
-			return true;
-		}
-	return false;
-}
-
 /* Interns a name case-insensitively (languages, skills) into map; -1 on OOM. */
 static int
 intern_lower(struct strmap *map, const char *s)
@@ -162,11 +133,11 @@ parse_availability(json_t *p, const char *ctx, week_t *out, char **err)
 		    !jsonget_string(it, "start", true, c2, &st, err) ||
 		    !jsonget_string(it, "end", true, c2, &en, err))
 			return false;
-		if (!parse_day(day, &d)) {
+		if (!weektime_parse_day(day, true, &d)) {
 			util_errf(err, "%s.day: must be mon..sun", c2);
 			return false;
 		}
-		if (!parse_hhmm(st, &a) || !parse_hhmm(en, &b) || a >= b) {
+		if (!weektime_parse_hhmm(st, &a) || !weektime_parse_hhmm(en, &b) || a >= b) {
 			util_errf(err, "%s: start/end must be HH:MM with start < end", c2);
 			return false;
 		}
@@ -1896,9 +1867,9 @@ domain_free(struct domain *d)
 static json_t *
 hhmm(int q)
 {
-	char buf[32];
+	char buf[6];
 
-	snprintf(buf, sizeof(buf), "%02d:%02d", q / 4, (q % 4) * 15);
+	weektime_format_hhmm(q * 15, buf);
 	return json_string(buf);
 }
 
@@ -1909,14 +1880,14 @@ window_json(int s, int e, bool full)
 	json_t *o = json_object();
 	int sd = s / DAY_SLOTS, ed = e / DAY_SLOTS;
 
-	json_object_set_new(o, "day", json_string(day_names[sd]));
+	json_object_set_new(o, "day", json_string(weektime_day_name(sd)));
 	json_object_set_new(o, "start", hhmm(s % DAY_SLOTS));
 	if (!full && e % DAY_SLOTS == 0 && ed == (sd + 1) % 7) {
 		json_object_set_new(o, "end", json_string("24:00"));
 	} else {
 		json_object_set_new(o, "end", hhmm(e % DAY_SLOTS));
 		if (ed != sd || full)
-			json_object_set_new(o, "end_day", json_string(day_names[ed]));
+			json_object_set_new(o, "end_day", json_string(weektime_day_name(ed)));
 	}
 	return o;
 }

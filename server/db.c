@@ -2,6 +2,7 @@
  * the first time a connection sees an SQL text and PQsendQueryPrepared from then on, PQflush to
  * send, PQconsumeInput/PQisBusy/PQgetResult on read readiness; one event loop, no blocking. */
 #include "db.h"
+#include "util.h"
 #include "log.h"
 
 #include <stdatomic.h>
@@ -80,16 +81,6 @@ db_conn_set_state(struct db_conn *c, enum conn_state state)
 	else if (c->state != CONN_BUSY && state == CONN_BUSY)
 		atomic_fetch_add_explicit(&c->pool->busy, 1, memory_order_relaxed);
 	c->state = state;
-}
-
-/* Monotonic milliseconds. */
-static double
-db_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
 /* FNV-1a hash of an SQL text, to find its prepared statement quickly. */
@@ -338,7 +329,7 @@ db_conn_dispatch(struct db_conn *c)
 	pool->queued--;
 	atomic_store_explicit(&pool->waiting, pool->queued, memory_order_relaxed);
 	c->job = job;
-	job->sent_ms = db_now_ms();
+	job->sent_ms = util_now_ms();
 	db_conn_set_state(c, CONN_BUSY);
 	db_conn_send_job(c);
 }
@@ -429,7 +420,7 @@ db_conn_read(struct db_conn *c)
 			/* weight 1/64: a change of load, not one slow query */
 			if (job != NULL)
 				c->pool->service_ms +=
-				    (db_now_ms() - job->sent_ms - c->pool->service_ms) / 64.0;
+				    (util_now_ms() - job->sent_ms - c->pool->service_ms) / 64.0;
 			db_conn_set_state(c, CONN_IDLE);
 			c->backoff_ms = 0;
 			db_conn_watch(c, EV_READ | EV_PERSIST);

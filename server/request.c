@@ -1,5 +1,6 @@
 /* Request context, JSON replies, the one error shape, and database errors mapped to API errors. */
 #include "request.h"
+#include "util.h"
 #include "ratelimit.h"
 #include "listener.h"
 #include "log.h"
@@ -16,15 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-double
-request_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
 
 /* Marks the query bad when a decoded name or value is not UTF-8 text PostgreSQL would accept,
  * remembering the parameter's name to report it. */
@@ -59,7 +51,7 @@ request_new(struct server *srv, struct evhttp_request *ev)
 		return NULL;
 	r->ev = ev;
 	r->srv = srv;
-	r->start_ms = request_now_ms();
+	r->start_ms = util_now_ms();
 	TAILQ_INIT(&r->query);
 	switch (evhttp_request_get_command(ev)) {
 	case EVHTTP_REQ_GET:
@@ -140,7 +132,7 @@ request_free(struct request *r, bool sent)
 static void
 request_send(struct request *r, int status, struct evbuffer *buf)
 {
-	double ms = request_now_ms() - r->start_ms;
+	double ms = util_now_ms() - r->start_ms;
 
 	log_access(r->method, r->path, status, ms);
 	metrics_request(r->srv->metrics, r->method, router_route_pattern(r->route), status, ms);

@@ -122,7 +122,4 @@ bool request_arg_cursor(struct request *r, const char **out) __attribute__((warn
 /* Returns the request header value for name, or NULL. */
 const char *request_header(struct request *r, const char *name);
 
-/* Milliseconds on the monotonic clock. */
-double request_now_ms(void);
-
 #endif

@@ -2,6 +2,7 @@
 #include "token.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -40,17 +41,32 @@ token_generate_prefixed(char *buf, size_t len, const char *prefix)
 	return true;
 }
 
+static EVP_MD *token_sha256; /* fetched once: an implicit fetch at every call costs a lookup */
+static pthread_once_t token_sha256_once = PTHREAD_ONCE_INIT;
+
+/* Fetches OpenSSL's SHA-256 implementation for every later token_hash (NULL if unavailable). */
+static void
+token_sha256_fetch(void)
+{
+	token_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 bool
 token_hash(const char *token, char out[TOKEN_HASH_LEN])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 
-	if (EVP_Digest(token, strlen(token), md, &len, EVP_sha256(), NULL) != 1 || len != 32)
+	if (pthread_once(&token_sha256_once, token_sha256_fetch) != 0 || token_sha256 == NULL ||
+	    EVP_Digest(token, strlen(token), md, &len, token_sha256, NULL) != 1 || len != 32)
 		return false;
 	memcpy(out, "\\x", 2);
-	for (unsigned int i = 0; i < len; i++)
-		snprintf(out + 2 + 2 * i, 3, "%02x", md[i]);
+	for (unsigned int i = 0; i < len; i++) {
+		out[2 + 2 * i] = hex[md[i] >> 4];
+		out[3 + 2 * i] = hex[md[i] & 15];
+	}
+	out[2 + 2 * len] = '\0';
 	return true;
 }
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const validate_days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+#include "weektime.h"
 
 /* Fills err with code, a field path built from prefix and name, and a message. */
 static void
@@ -331,33 +331,16 @@ validate_slug(const char *s)
 	return true;
 }
 
+/* Parses a time of day (weektime's reader) and holds it to the 15-minute slot grid. */
 bool
 validate_parse_time(const char *s, int *minutes)
 {
-	int h, m;
+	int m;
 
-	if (strlen(s) != 5 || s[2] != ':')
+	if (!weektime_parse_hhmm(s, &m) || m % 15 != 0)
 		return false;
-	for (int i = 0; i < 5; i++)
-		if (i != 2 && (s[i] < '0' || s[i] > '9'))
-			return false;
-	h = (s[0] - '0') * 10 + (s[1] - '0');
-	m = (s[3] - '0') * 10 + (s[4] - '0');
-	if (m >= 60 || m % 15 != 0 || h > 24 || (h == 24 && m != 0))
-		return false;
-	*minutes = h * 60 + m;
+	*minutes = m;
 	return true;
-}
-
-bool
-validate_parse_day(const char *s, int *day)
-{
-	for (int i = 0; i < 7; i++)
-		if (strcmp(s, validate_days[i]) == 0) {
-			*day = i;
-			return true;
-		}
-	return false;
 }
 
 bool
@@ -393,7 +376,8 @@ validate_slots(const json_t *slots, struct verr *err)
 			validate_fail(err, "invalid_value", NULL, name, "must be after start");
 			return false;
 		}
-		if (!validate_parse_day(json_string_value(json_object_get(slot, "day")), &day[i])) {
+		if (!weektime_parse_day(json_string_value(json_object_get(slot, "day")), false,
+		                        &day[i])) {
 			snprintf(name, sizeof(name), "slots[%zu].day", i);
 			validate_fail(err, "invalid_value", NULL, name, "must be one of mon..sun");
 			return false;

@@ -46,9 +46,6 @@ bool validate_slug(const char *s);
 /* Parses "HH:MM" on a 15-minute boundary, 00:00..24:00, into minutes since midnight. */
 bool validate_parse_time(const char *s, int *minutes) __attribute__((warn_unused_result));
 
-/* Parses a day name mon..sun into 0..6. */
-bool validate_parse_day(const char *s, int *day) __attribute__((warn_unused_result));
-
 /* Checks an availability slot list (already type-checked): times, start < end, no overlaps. */
 bool validate_slots(const json_t *slots, struct verr *err) __attribute__((warn_unused_result));
 

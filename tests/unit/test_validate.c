@@ -1,6 +1,7 @@
 /* Unit tests of the server's pure code: request-body validation and token shapes. */
 #include "token.h"
 #include "validate.h"
+#include "weektime.h"
 #include "check.h"
 
 #include <stdio.h>
@@ -131,8 +132,24 @@ test_formats(void)
 	CHECK(!validate_parse_time("24:15", &m));
 	CHECK(!validate_parse_time("9:15", &m));
 	CHECK(!validate_parse_time("25:00", &m));
-	CHECK(validate_parse_day("sun", &d) && d == 6);
-	CHECK(!validate_parse_day("Sunday", &d));
+	CHECK(weektime_parse_day("sun", false, &d) && d == 6);
+	CHECK(!weektime_parse_day("Sunday", false, &d));
+	CHECK(weektime_parse_day("Sunday", true, &d) && d == 6);
+	CHECK(weektime_parse_day("TUE", true, &d) && d == 1);
+	CHECK(!weektime_parse_day("sundae", true, &d));
+	CHECK(!weektime_parse_hhmm("+9:00", &m));
+	CHECK(!weektime_parse_hhmm(" 9:00", &m));
+	CHECK(weektime_parse_hhmm("09:10", &m) && m == 550);
+	CHECK(!weektime_parse_hhmm("09:60", &m));
+	{
+		char buf[6];
+		weektime_format_hhmm(555, buf);
+		CHECK(strcmp(buf, "09:15") == 0);
+		weektime_format_hhmm(1440, buf);
+		CHECK(strcmp(buf, "24:00") == 0);
+		CHECK(strcmp(weektime_day_name(0), "mon") == 0 &&
+		      strcmp(weektime_day_name(7), "?") == 0);
+	}
 	CHECK(validate_parse_date("2028-02-29", &y, &mo, &da) && y == 2028 && mo == 2 && da == 29);
 	CHECK(!validate_parse_date("2027-02-29", &y, &mo, &da));
 	CHECK(!validate_parse_date("2027-13-01", &y, &mo, &da));
@@ -243,6 +260,14 @@ test_tokens(void)
 	a[10] = '!';
 	CHECK(!token_well_formed(a));
 	CHECK(!token_generate(b, 10));
+	{
+		char h[TOKEN_HASH_LEN]; /* the stored form: bytea hex input of SHA-256 (FIPS 180-2
+		                           "abc") */
+
+		CHECK(token_hash("abc", h) &&
+		      strcmp(h, "\\xba7816bf8f01cfea414140de5dae2223b00361a396177a9"
+		                "cb410ff61f20015ad") == 0);
+	}
 }
 
 int
