@@ -4,6 +4,7 @@ runs as the application role, which can only execute functions of schema api."""
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -156,3 +157,23 @@ def test_solver_statements_exist_for_the_application_role(server, api, hr_token)
     out = psql(server.state_dir, f"SELECT api.solver_fail({rd['id']}, 'x'); SELECT api.solver_next_round() IS DISTINCT FROM {rd['id']}",
                user=APP_ROLE)
     assert out.returncode == 0 and out.stdout.split()[-1] == "t", out
+
+
+def test_solver_solves_rounds_as_the_application_role(server, api, hr_token, make_pair):
+    """The round solver's connection (application_name tandemd-solver) belongs to tandem_app, never
+    to the owner, and calls only api functions; a round queued through the API is solved end to
+    end through it, with its timing lines logged as before."""
+    pair = make_pair()  # signs up a mentor and a manager, queues their round, waits for "solved"
+    out = psql(server.state_dir,
+               "SELECT usename, query FROM pg_stat_activity WHERE datname = 'tandem' "
+               "AND application_name = 'tandemd-solver'")
+    assert out.returncode == 0, out
+    rows = [line.split("|", 1) for line in out.stdout.splitlines() if line]
+    assert rows, f"no backend with application_name tandemd-solver: {out.stdout!r}"
+    assert {user for user, _ in rows} == {APP_ROLE}, rows
+    assert all(query.startswith("SELECT api.solver_") for _, query in rows), rows
+    log = server.stderr_text()
+    rid = pair.round_id
+    assert re.search(rf"round {rid}: solving \(instance built in SQL in \d+ ms, \d+ bytes\)", log), log[-2000:]
+    assert re.search(rf"round {rid}: solved in \d+ ms \(instance built in SQL in \d+ ms, result of \d+ bytes "
+                     rf"stored in SQL in \d+ ms\)", log), log[-2000:]
