@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 from conftest import REPO, TANDEMD, Client, Tandemd, assert_error, base_env, employee_body, make_state_dir
 
@@ -177,3 +178,25 @@ def test_solver_solves_rounds_as_the_application_role(server, api, hr_token, mak
     assert re.search(rf"round {rid}: solving \(instance built in SQL in \d+ ms, \d+ bytes\)", log), log[-2000:]
     assert re.search(rf"round {rid}: solved in \d+ ms \(instance built in SQL in \d+ ms, result of \d+ bytes "
                      rf"stored in SQL in \d+ ms\)", log), log[-2000:]
+
+
+def test_solver_fails_a_round_whose_instance_cannot_be_built(server, api, hr_token):
+    """A round whose instance raises in SQL is marked failed (api.solver_fail, as tandem_app) instead of
+    being taken again forever."""
+    rd = api.post("/v1/rounds", {"name": "unbuildable", "solve": False}, token=hr_token).body
+    rid = rd["id"]
+    # a time limit that is not a number: api.solver_take's cast raises
+    out = psql(server.state_dir, "UPDATE rounds SET status = 'solving', params = params || "
+               f"'{{\"time_limit_seconds\": \"soon\"}}' WHERE id = {rid} RETURNING id")
+    assert out.returncode == 0 and str(rid) in out.stdout.split(), out
+    # nothing kicks the solver: it finds the round at its next poll (every 2 s)
+    state = None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        state = psql(server.state_dir, f"SELECT status || '|' || coalesce(error, '') FROM rounds WHERE id = {rid}")
+        if not state.stdout.startswith("solving"):
+            break
+        time.sleep(0.1)
+    psql(server.state_dir, f"UPDATE rounds SET params = params - 'time_limit_seconds' WHERE id = {rid}")
+    assert state.stdout.strip() == "failed|the round's instance could not be built from the database", state
+    assert f"round {rid}: cannot build its instance" in server.stderr_text()
