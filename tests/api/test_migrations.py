@@ -149,8 +149,8 @@ def test_wrong_role_with_a_bad_body_is_403(api, hr_token):
 
 
 def test_solver_statements_exist_for_the_application_role(server, api, hr_token):
-    """The solver's api functions (for solver.c once it connects as tandem_app) give what its
-    owner-role SQL gives today."""
+    """The solver's api functions, called as tandem_app (as solver.c does), give a round's instance and
+    time limit, and fail it."""
     rd = api.post("/v1/rounds", {"name": "probe", "solve": False}, token=hr_token).body
     out = psql(server.state_dir, f"SELECT time_limit, instance::jsonb ? 'mentors' FROM api.solver_take({rd['id']})",
                user=APP_ROLE)
