@@ -86,8 +86,8 @@ main_drop_privileges(const struct settings *cfg)
 }
 
 /* Serves HTTP on cfg->threads event loops until a signal asks to stop; returns the exit code.
- * Requests run as the application role (EXECUTE on schema api only); the solver still as the
- * owner (see migrate_worker_conninfo). The embedded cluster, if any, is restarted should it die. */
+ * Requests and the solver run as the application role (EXECUTE on schema api only); conninfo, the
+ * owner's, only retries migrations. The embedded cluster, if any, is restarted should it die. */
 static int
 main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready,
            struct pgcluster *cluster)
@@ -101,7 +101,6 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready,
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct server *main_srv;
 	char *app_conninfo = migrate_app_conninfo(conninfo);
-	char *worker_conninfo = migrate_worker_conninfo(conninfo);
 	char err[1024];
 	int rc = 1;
 
@@ -110,7 +109,7 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready,
 		log_msg("error", "web app: %s", err);
 		goto out;
 	}
-	if (app_conninfo == NULL || worker_conninfo == NULL) {
+	if (app_conninfo == NULL) {
 		log_msg("error", "cannot parse the database connection string");
 		goto out;
 	}
@@ -139,7 +138,7 @@ main_serve(const struct settings *cfg, const char *conninfo, bool schema_ready,
 	if (ws == NULL)
 		goto out;
 	main_srv = workers_main(ws);
-	solver = solver_new(main_srv, worker_conninfo);
+	solver = solver_new(main_srv, app_conninfo);
 	if (solver == NULL)
 		goto out;
 	workers_set_solver(ws, solver);
@@ -175,7 +174,6 @@ out:
 	metrics_free_all();
 	static_free();
 	free(app_conninfo);
-	free(worker_conninfo);
 	return rc;
 }
 

@@ -369,10 +369,9 @@ migrate_conninfo_add(FILE *f, const char *key, const char *value)
 	fputs("' ", f);
 }
 
-/* Rebuilds conninfo with user replaced (when user is not NULL; the password then left out) and
- * options set (when not NULL); the caller frees the key='value' string. */
-static char *
-migrate_conninfo_rewrite(const char *conninfo, const char *user, const char *options)
+/* Rebuilds the owner's conninfo with user MIGRATE_APP_ROLE and no password, as key='value'. */
+char *
+migrate_app_conninfo(const char *conninfo)
 {
 	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
 	char *out = NULL;
@@ -388,35 +387,18 @@ migrate_conninfo_rewrite(const char *conninfo, const char *user, const char *opt
 	}
 	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
 		/* another role's password is not the owner's (.pgpass or PGPASSFILE hold it) */
-		if (o->val == NULL || *o->val == '\0' ||
-		    (user != NULL &&
-		     (strcmp(o->keyword, "user") == 0 || strcmp(o->keyword, "password") == 0)) ||
-		    (options != NULL && strcmp(o->keyword, "options") == 0))
+		if (o->val == NULL || *o->val == '\0' || strcmp(o->keyword, "user") == 0 ||
+		    strcmp(o->keyword, "password") == 0)
 			continue;
 		migrate_conninfo_add(f, o->keyword, o->val);
 	}
-	if (user != NULL)
-		migrate_conninfo_add(f, "user", user);
-	if (options != NULL)
-		migrate_conninfo_add(f, "options", options);
+	migrate_conninfo_add(f, "user", MIGRATE_APP_ROLE);
 	PQconninfoFree(opts);
 	if (fclose(f) != 0) {
 		free(out);
 		return NULL;
 	}
 	return out;
-}
-
-char *
-migrate_app_conninfo(const char *conninfo)
-{
-	return migrate_conninfo_rewrite(conninfo, MIGRATE_APP_ROLE, NULL);
-}
-
-char *
-migrate_worker_conninfo(const char *conninfo)
-{
-	return migrate_conninfo_rewrite(conninfo, NULL, "-c search_path=core,public");
 }
 
 struct migrate_retry {

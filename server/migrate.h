@@ -1,5 +1,5 @@
 /* Schema migrations: versioned SQL files applied once each (checksummed), module files of functions
- * re-applied at every start, and the application role the request path connects as. */
+ * re-applied at every start, and the application role that requests and the solver connect as. */
 #ifndef TANDEM_MIGRATE_H
 #define TANDEM_MIGRATE_H
 
@@ -7,7 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The role the request path connects as: it may only EXECUTE the functions of schema api. */
+/* The role the request path and the solver connect as: it may only EXECUTE the functions of schema
+ * api. */
 #define MIGRATE_APP_ROLE "tandem_app"
 
 enum migrate_result { MIGRATE_OK, MIGRATE_UNREACHABLE, MIGRATE_FAILED };
@@ -26,11 +27,6 @@ enum migrate_result migrate_run(const char *conninfo, const char *schema_dir, in
 /* The conninfo of the application role for the same database as the owner's conninfo (user
  * replaced, password left out), as a key='value' string the caller frees; NULL if unparsable. */
 char *migrate_app_conninfo(const char *conninfo) __attribute__((warn_unused_result));
-
-/* The owner's conninfo with search_path = core, public, for the solver worker, whose SQL still
- * calls core functions and reads tables directly (it should move to api functions as the
- * application role); the caller frees it. */
-char *migrate_worker_conninfo(const char *conninfo) __attribute__((warn_unused_result));
 
 /* Retries migrate_run every two seconds in a thread until it succeeds, then sets *ready; used when
  * the database is down at start so the server still answers /healthz and /readyz.

@@ -73,7 +73,7 @@ enum {
 };
 
 /* Parses a decimal integer in [min, max]; false on any trailing garbage or overflow. */
-static bool
+bool
 settings_parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;

@@ -71,6 +71,11 @@ enum settings_result { SETTINGS_OK, SETTINGS_HELP, SETTINGS_ERROR };
 enum settings_result settings_parse(struct settings *cfg, int argc, char **argv, char *err,
                                     size_t errlen) __attribute__((warn_unused_result));
 
+/* Parses a decimal integer in [min, max] into *out; false (and *out untouched) on anything else:
+ * empty, trailing garbage, overflow, out of range (what to use instead of atoi). */
+bool settings_parse_long(const char *s, long min, long max, long *out)
+    __attribute__((warn_unused_result));
+
 /* Whether tandemd serves HTTPS itself (--tls-cert and --tls-key given): the one place other
  * modules ask (HSTS, Secure cookies). */
 bool settings_tls(const struct settings *cfg);

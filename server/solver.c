@@ -1,12 +1,16 @@
 /* Round solving off the event loop. Across every tandemd on one database only one round solves at
- * a time: the worker holds a PostgreSQL advisory lock while it solves, and any round left in
- * "solving" when it takes the lock was orphaned by a crash, so it is simply solved again. */
+ * a time: the worker holds the solve lock (api.solver_lock, a PostgreSQL advisory lock) while it
+ * solves, and any round left in "solving" when it takes the lock was orphaned by a crash, so it is
+ * simply solved again. It connects as the application role, like the request pools, and calls
+ * only the api.solver_* functions of schema/modules/20_rounds.sql. */
 #include "solver.h"
 #include "log.h"
 #include "matcher.h"
 #include "metrics.h"
+#include "settings.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <poll.h>
@@ -19,8 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SOLVER_LOCK_KEY "7346211"
 #define SOLVER_POLL_SECONDS 2
+/* Names the worker's backend in pg_stat_activity (and in PostgreSQL's log when it logs it). */
+#define SOLVER_APPLICATION_NAME "tandemd-solver"
 
 struct solver {
 	char *conninfo;
@@ -190,6 +195,19 @@ solver_run_child(struct solver *s, const char *instance, int limit_s, char **err
 	return NULL;
 }
 
+/* Marks round_id failed with why, so that the queue does not pick it again at once, forever. */
+static void
+solver_fail_round(PGconn *pg, const char *round_id, const char *why)
+{
+	const char *params[2] = {round_id, why};
+	PGresult *res = solver_exec(pg, "SELECT api.solver_fail($1::bigint, $2)", 2, params);
+
+	if (!solver_ok(res))
+		log_msg("error", "round %s: cannot mark it failed: %s", round_id,
+		        PQerrorMessage(pg));
+	PQclear(res);
+}
+
 /* Solves one round: builds its instance in SQL, runs the matcher, stores the outcome. */
 static void
 solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
@@ -199,25 +217,24 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 	PGresult *res;
 	double t0, t_sql = solver_now_ms(), t_inst;
 	size_t inst_len;
+	long limit_s;
 
-	PQclear(solver_exec(
-	    pg, "UPDATE rounds SET solve_started_at = clock_timestamp() WHERE id = $1", 1, params));
-	res = solver_exec(
-	    pg,
-	    "SELECT round_instance(id)::text, coalesce((params->>'time_limit_seconds')::int, "
-	    "60) FROM rounds WHERE id = $1::bigint",
-	    1, params);
+	res = solver_exec(pg, "SELECT instance, time_limit FROM api.solver_take($1::bigint)", 1,
+	                  params);
 	if (!solver_ok(res) || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
 		log_msg("error", "round %s: cannot build its instance: %s", round_id,
 		        PQerrorMessage(pg));
 		PQclear(res);
-		/* fail the round, or the queue would pick it again at once, forever */
-		params[1] = "the round's instance could not be built from the database";
-		PQclear(solver_exec(
-		    pg,
-		    "UPDATE rounds SET status = 'failed', error = $2, updated_at = now() "
-		    "WHERE id = $1::bigint AND status = 'solving'",
-		    2, params));
+		solver_fail_round(pg, round_id,
+		                  "the round's instance could not be built from the database");
+		return;
+	}
+	if (!settings_parse_long(PQgetvalue(res, 0, 1), 1, INT_MAX, &limit_s)) {
+		log_msg("error",
+		        "round %s: its time limit \"%s\" is not a positive number of seconds",
+		        round_id, PQgetvalue(res, 0, 1));
+		PQclear(res);
+		solver_fail_round(pg, round_id, "the round's time limit is not a positive integer");
 		return;
 	}
 	inst_len = strlen(PQgetvalue(res, 0, 0));
@@ -225,7 +242,7 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 	log_msg("info", "round %s: solving (instance built in SQL in %.0f ms, %zu bytes)", round_id,
 	        t_inst, inst_len);
 	t0 = solver_now_ms();
-	output = solver_run_child(s, PQgetvalue(res, 0, 0), atoi(PQgetvalue(res, 0, 1)), &error);
+	output = solver_run_child(s, PQgetvalue(res, 0, 0), (int)limit_s, &error);
 	PQclear(res);
 	snprintf(ms, sizeof(ms), "%.0f", solver_now_ms() - t0);
 	if (s->stop) {
@@ -236,7 +253,7 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 	params[2] = error;
 	params[3] = ms;
 	t0 = solver_now_ms();
-	res = solver_exec(pg, "SELECT round_store_result($1::bigint, $2::jsonb, $3, $4::int)", 4,
+	res = solver_exec(pg, "SELECT api.solver_store($1::bigint, $2::jsonb, $3, $4::int)", 4,
 	                  params);
 	if (!solver_ok(res))
 		log_msg("error", "round %s: cannot store the result: %s", round_id,
@@ -257,9 +274,9 @@ out:
 static void
 solver_drain(struct solver *s, PGconn *pg)
 {
-	PGresult *res =
-	    solver_exec(pg, "SELECT pg_try_advisory_lock(" SOLVER_LOCK_KEY ")", 0, NULL);
-	bool locked = solver_ok(res) && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PGresult *res = solver_exec(pg, "SELECT api.solver_lock()", 0, NULL);
+	bool locked =
+	    solver_ok(res) && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 
 	PQclear(res);
 	if (!locked)
@@ -267,11 +284,8 @@ solver_drain(struct solver *s, PGconn *pg)
 	while (!s->stop) {
 		char id[32];
 
-		res = solver_exec(pg,
-		                  "SELECT id FROM rounds WHERE status = 'solving' "
-		                  "ORDER BY updated_at, id LIMIT 1",
-		                  0, NULL);
-		if (!solver_ok(res) || PQntuples(res) == 0) {
+		res = solver_exec(pg, "SELECT api.solver_next_round()", 0, NULL);
+		if (!solver_ok(res) || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
 			PQclear(res);
 			break;
 		}
@@ -281,7 +295,7 @@ solver_drain(struct solver *s, PGconn *pg)
 		solver_solve_round(s, pg, id);
 		metrics_rounds_solving_add(-1);
 	}
-	PQclear(solver_exec(pg, "SELECT pg_advisory_unlock(" SOLVER_LOCK_KEY ")", 0, NULL));
+	PQclear(solver_exec(pg, "SELECT api.solver_unlock()", 0, NULL));
 }
 
 /* Worker thread: waits for a kick or the poll period, then drains the queue. */
@@ -306,9 +320,12 @@ solver_main(void *arg)
 			break;
 		if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
 			PQfinish(pg);
+			/* expand_dbname: the keywords after dbname win over the conninfo's */
 			pg = PQconnectdbParams(
-			    (const char *const[]){"dbname", "connect_timeout", NULL},
-			    (const char *const[]){s->conninfo, "5", NULL}, 1);
+			    (const char *const[]){"dbname", "connect_timeout", "application_name",
+			                          NULL},
+			    (const char *const[]){s->conninfo, "5", SOLVER_APPLICATION_NAME, NULL},
+			    1);
 			if (PQstatus(pg) != CONNECTION_OK)
 				continue;
 		}

@@ -10,7 +10,8 @@
 struct server;
 struct solver;
 
-/* Starts the worker thread with its own database connection; caller frees with solver_free. */
+/* Starts the worker thread with its own database connection to conninfo (the application role's,
+ * as the request pools use); caller frees with solver_free. */
 struct solver *solver_new(struct server *srv, const char *conninfo)
     __attribute__((warn_unused_result));
 

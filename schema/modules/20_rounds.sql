@@ -499,19 +499,34 @@ BEGIN
     RETURN api_round_cancel(rid);
 END $$;
 
--- The solver worker's statements, for when solver.c connects as the application role (today it
--- runs the same SQL as the owner): the next waiting round, taking one (its instance and time
--- limit, solve_started_at stamped), storing its outcome, failing one whose instance cannot be built.
+-- The solver worker's statements (solver.c connects as the application role and runs nothing else):
+-- the solve lock, the next waiting round, taking one (its instance and time limit, solve_started_at
+-- stamped), storing its outcome, failing one whose instance cannot be built.
+
+-- The solve lock: one round solves at a time across every tandemd on the database. Session-level,
+-- so a solver that dies loses it with its connection; true when taken (each take needs its unlock).
+CREATE FUNCTION api.solver_lock() RETURNS boolean LANGUAGE sql AS $$
+    SELECT pg_try_advisory_lock(7346211)
+$$;
+
+CREATE FUNCTION api.solver_unlock() RETURNS boolean LANGUAGE sql AS $$
+    SELECT pg_advisory_unlock(7346211)
+$$;
+
 CREATE FUNCTION api.solver_next_round() RETURNS bigint LANGUAGE plpgsql AS $$
 BEGIN
     RETURN (SELECT id FROM rounds WHERE status = 'solving' ORDER BY updated_at, id LIMIT 1);
 END $$;
 
+-- The instance is built before the round's row is stamped (with the time it was taken), so the row
+-- is not locked while it builds (seconds on a large company): HR's cancel or edit need not wait.
 CREATE FUNCTION api.solver_take(rid bigint, OUT instance text, OUT time_limit integer) LANGUAGE plpgsql AS $$
+DECLARE
+    taken timestamptz := clock_timestamp();
 BEGIN
-    UPDATE rounds SET solve_started_at = clock_timestamp() WHERE id = rid;
     SELECT round_instance(id)::text, coalesce((params->>'time_limit_seconds')::int, 60)
     INTO instance, time_limit FROM rounds WHERE id = rid;
+    UPDATE rounds SET solve_started_at = taken WHERE id = rid;
 END $$;
 
 CREATE FUNCTION api.solver_store(rid bigint, p_result jsonb, p_error text, p_ms integer) RETURNS void

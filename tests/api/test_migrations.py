@@ -4,9 +4,11 @@ runs as the application role, which can only execute functions of schema api."""
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 from conftest import REPO, TANDEMD, Client, Tandemd, assert_error, base_env, employee_body, make_state_dir
 
@@ -147,8 +149,8 @@ def test_wrong_role_with_a_bad_body_is_403(api, hr_token):
 
 
 def test_solver_statements_exist_for_the_application_role(server, api, hr_token):
-    """The solver's api functions (for solver.c once it connects as tandem_app) give what its
-    owner-role SQL gives today."""
+    """The solver's api functions, called as tandem_app (as solver.c does), give a round's instance and
+    time limit, and fail it."""
     rd = api.post("/v1/rounds", {"name": "probe", "solve": False}, token=hr_token).body
     out = psql(server.state_dir, f"SELECT time_limit, instance::jsonb ? 'mentors' FROM api.solver_take({rd['id']})",
                user=APP_ROLE)
@@ -156,3 +158,45 @@ def test_solver_statements_exist_for_the_application_role(server, api, hr_token)
     out = psql(server.state_dir, f"SELECT api.solver_fail({rd['id']}, 'x'); SELECT api.solver_next_round() IS DISTINCT FROM {rd['id']}",
                user=APP_ROLE)
     assert out.returncode == 0 and out.stdout.split()[-1] == "t", out
+
+
+def test_solver_solves_rounds_as_the_application_role(server, api, hr_token, make_pair):
+    """The round solver's connection (application_name tandemd-solver) belongs to tandem_app, never
+    to the owner, and calls only api functions; a round queued through the API is solved end to
+    end through it, with its timing lines logged as before."""
+    pair = make_pair()  # signs up a mentor and a manager, queues their round, waits for "solved"
+    out = psql(server.state_dir,
+               "SELECT usename, query FROM pg_stat_activity WHERE datname = 'tandem' "
+               "AND application_name = 'tandemd-solver'")
+    assert out.returncode == 0, out
+    rows = [line.split("|", 1) for line in out.stdout.splitlines() if line]
+    assert rows, f"no backend with application_name tandemd-solver: {out.stdout!r}"
+    assert {user for user, _ in rows} == {APP_ROLE}, rows
+    assert all(query.startswith("SELECT api.solver_") for _, query in rows), rows
+    log = server.stderr_text()
+    rid = pair.round_id
+    assert re.search(rf"round {rid}: solving \(instance built in SQL in \d+ ms, \d+ bytes\)", log), log[-2000:]
+    assert re.search(rf"round {rid}: solved in \d+ ms \(instance built in SQL in \d+ ms, result of \d+ bytes "
+                     rf"stored in SQL in \d+ ms\)", log), log[-2000:]
+
+
+def test_solver_fails_a_round_whose_instance_cannot_be_built(server, api, hr_token):
+    """A round whose instance raises in SQL is marked failed (api.solver_fail, as tandem_app) instead of
+    being taken again forever."""
+    rd = api.post("/v1/rounds", {"name": "unbuildable", "solve": False}, token=hr_token).body
+    rid = rd["id"]
+    # a time limit that is not a number: api.solver_take's cast raises
+    out = psql(server.state_dir, "UPDATE rounds SET status = 'solving', params = params || "
+               f"'{{\"time_limit_seconds\": \"soon\"}}' WHERE id = {rid} RETURNING id")
+    assert out.returncode == 0 and str(rid) in out.stdout.split(), out
+    # nothing kicks the solver: it finds the round at its next poll (every 2 s)
+    state = None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        state = psql(server.state_dir, f"SELECT status || '|' || coalesce(error, '') FROM rounds WHERE id = {rid}")
+        if not state.stdout.startswith("solving"):
+            break
+        time.sleep(0.1)
+    psql(server.state_dir, f"UPDATE rounds SET params = params - 'time_limit_seconds' WHERE id = {rid}")
+    assert state.stdout.strip() == "failed|the round's instance could not be built from the database", state
+    assert f"round {rid}: cannot build its instance" in server.stderr_text()
