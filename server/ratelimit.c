@@ -2,6 +2,7 @@
  * a mutex held only for a lookup: memory stays bounded whatever the number of addresses (when a
  * probe run is full, the bucket idle longest is reused, which can only be generous). */
 #include "ratelimit.h"
+#include "util.h"
 #include "request.h"
 #include "server.h"
 
@@ -28,14 +29,11 @@ struct ratelimit_bucket {
 static struct ratelimit_bucket ratelimit_table[RATELIMIT_SLOTS];
 static pthread_mutex_t ratelimit_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Seconds on the monotonic clock. */
+/* Seconds on the monotonic clock (util's, the one clock of the code base). */
 static double
 ratelimit_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return util_now_ms() / 1000.0;
 }
 
 /* FNV-1a of the kind and address: the start of the bucket's probe run. */

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "matcher.h"
 #include "metrics.h"
+#include "util.h"
 #include "settings.h"
 
 #include <errno.h>
@@ -51,16 +52,6 @@ solver_ok(const PGresult *res)
 	return PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK;
 }
 
-/* Milliseconds on the monotonic clock. */
-static double
-solver_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Reads everything from fd into a NUL-terminated buffer the caller frees, giving up (NULL, with
  * *timed_out set) once deadline_ms on the monotonic clock has passed. */
 static char *
@@ -74,7 +65,7 @@ solver_read_all(int fd, double deadline_ms, bool *timed_out)
 
 	*timed_out = false;
 	while (buf != NULL) {
-		double left = deadline_ms - solver_now_ms();
+		double left = deadline_ms - util_now_ms();
 
 		if (left <= 0) {
 			*timed_out = true;
@@ -170,7 +161,7 @@ solver_run_child(struct solver *s, const char *instance, int limit_s, char **err
 	s->child = pid;
 	pthread_mutex_unlock(&s->lock);
 	/* the solver stops itself at its time limit; the grace covers building candidates */
-	output = solver_read_all(fds[0], solver_now_ms() + (limit_s + 60) * 1000.0, &timed_out);
+	output = solver_read_all(fds[0], util_now_ms() + (limit_s + 60) * 1000.0, &timed_out);
 	if (timed_out)
 		kill(pid, SIGKILL);
 	close(fds[0]);
@@ -215,7 +206,7 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 	const char *params[4] = {round_id, NULL, NULL, NULL};
 	char *output = NULL, *error = NULL, ms[32];
 	PGresult *res;
-	double t0, t_sql = solver_now_ms(), t_inst;
+	double t0, t_sql = util_now_ms(), t_inst;
 	size_t inst_len;
 	long limit_s;
 
@@ -238,13 +229,13 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 		return;
 	}
 	inst_len = strlen(PQgetvalue(res, 0, 0));
-	t_inst = solver_now_ms() - t_sql;
+	t_inst = util_now_ms() - t_sql;
 	log_msg("info", "round %s: solving (instance built in SQL in %.0f ms, %zu bytes)", round_id,
 	        t_inst, inst_len);
-	t0 = solver_now_ms();
+	t0 = util_now_ms();
 	output = solver_run_child(s, PQgetvalue(res, 0, 0), (int)limit_s, &error);
 	PQclear(res);
-	snprintf(ms, sizeof(ms), "%.0f", solver_now_ms() - t0);
+	snprintf(ms, sizeof(ms), "%.0f", util_now_ms() - t0);
 	if (s->stop) {
 		log_msg("info", "round %s: solve interrupted by shutdown, left queued", round_id);
 		goto out;
@@ -252,7 +243,7 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 	params[1] = output;
 	params[2] = error;
 	params[3] = ms;
-	t0 = solver_now_ms();
+	t0 = util_now_ms();
 	res = solver_exec(pg, "SELECT api.solver_store($1::bigint, $2::jsonb, $3, $4::int)", 4,
 	                  params);
 	if (!solver_ok(res))
@@ -263,7 +254,7 @@ solver_solve_round(struct solver *s, PGconn *pg, const char *round_id)
 		        "round %s: %s in %s ms (instance built in SQL in %.0f ms, result of %zu "
 		        "bytes stored in SQL in %.0f ms)",
 		        round_id, error ? "failed" : "solved", ms, t_inst,
-		        output != NULL ? strlen(output) : 0, solver_now_ms() - t0);
+		        output != NULL ? strlen(output) : 0, util_now_ms() - t0);
 	PQclear(res);
 out:
 	free(output);
