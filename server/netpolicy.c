@@ -93,7 +93,8 @@ netpolicy_in(const uint8_t addr[16], const struct netpolicy_net *net)
 }
 
 bool
-netpolicy_parse_list(const char *list, struct netpolicy *np, char *err, size_t errlen)
+netpolicy_parse_list(const char *list, const char *what, struct netpolicy *np, char *err,
+                     size_t errlen)
 {
 	char *copy = strdup(list), *tok, *save = NULL;
 	struct netpolicy_net net;
@@ -105,8 +106,7 @@ netpolicy_parse_list(const char *list, struct netpolicy *np, char *err, size_t e
 	}
 	for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
 		if (!netpolicy_parse_net(tok, &net)) {
-			snprintf(err, errlen,
-			         "--webhook-allow-cidrs: \"%s\" is not an IPv4 or IPv6 CIDR", tok);
+			snprintf(err, errlen, "%s: \"%s\" is not an IPv4 or IPv6 CIDR", what, tok);
 			goto out;
 		}
 		if (np != NULL) {
@@ -136,7 +136,7 @@ netpolicy_new(bool allow_private, const char *cidrs)
 	if (np == NULL)
 		return NULL;
 	np->allow_private = allow_private;
-	if (cidrs != NULL && !netpolicy_parse_list(cidrs, np, err, sizeof(err))) {
+	if (cidrs != NULL && !netpolicy_parse_list(cidrs, "cidrs", np, err, sizeof(err))) {
 		netpolicy_free(np);
 		return NULL;
 	}
@@ -192,6 +192,20 @@ netpolicy_allows_addr(const struct netpolicy *np, const struct sockaddr *sa)
 		return false;
 	}
 	return netpolicy_allows16(np, addr);
+}
+
+bool
+netpolicy_lists(const struct netpolicy *np, const char *text, bool *valid)
+{
+	struct netpolicy_net net;
+
+	*valid = strchr(text, '/') == NULL && netpolicy_parse_net(text, &net);
+	if (!*valid)
+		return false;
+	for (size_t i = 0; i < np->nallow; i++)
+		if (netpolicy_in(net.addr, &np->allow[i]))
+			return true;
+	return false;
 }
 
 bool

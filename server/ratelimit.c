@@ -3,6 +3,7 @@
  * probe run is full, the bucket idle longest is reused, which can only be generous). */
 #include "ratelimit.h"
 #include "util.h"
+#include "netpolicy.h"
 #include "request.h"
 #include "server.h"
 
@@ -110,17 +111,61 @@ ratelimit_check(enum ratelimit_kind kind, const char *addr, int per_minute, int 
 	return ratelimit_step(kind, addr, per_minute, false, retry_after);
 }
 
+/* The client behind trusted proxies: X-Forwarded-For read from the right (each proxy appends the
+ * address it received from), skipping trusted proxies; the first other address is the client.
+ * A malformed entry stops the walk at the last address a trusted proxy vouched for. */
+static const char *
+ratelimit_forwarded(const struct netpolicy *proxies, const char *xff, const char *peer)
+{
+	static _Thread_local char client[64];
+	const char *end = xff + strlen(xff);
+
+	snprintf(client, sizeof(client), "%s", peer);
+	while (end > xff) {
+		const char *start = end, *a, *b;
+		char entry[64];
+		bool valid, trusted;
+
+		while (start > xff && start[-1] != ',')
+			start--;
+		for (a = start; a < end && (*a == ' ' || *a == '\t'); a++)
+			;
+		for (b = end; b > a && (b[-1] == ' ' || b[-1] == '\t'); b--)
+			;
+		if ((size_t)(b - a) >= sizeof(entry))
+			break;
+		memcpy(entry, a, (size_t)(b - a));
+		entry[b - a] = '\0';
+		trusted = netpolicy_lists(proxies, entry, &valid);
+		if (!valid)
+			break;
+		snprintf(client, sizeof(client), "%s", entry);
+		if (!trusted)
+			break;
+		end = start > xff ? start - 1 : xff;
+	}
+	return client;
+}
+
 const char *
 ratelimit_peer(struct request *r)
 {
 	struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
+	const struct netpolicy *proxies = r->srv->cfg->trusted_proxies;
 	char *addr = NULL;
 	ev_uint16_t port = 0;
+	const char *xff;
+	bool valid;
 
 	if (conn == NULL)
 		return "";
 	evhttp_connection_get_peer(conn, &addr, &port);
-	return addr != NULL ? addr : "";
+	if (addr == NULL)
+		return "";
+	if (proxies == NULL || !netpolicy_lists(proxies, addr, &valid) ||
+	    (xff = request_header(r, "X-Forwarded-For")) == NULL)
+		return addr;
+	return ratelimit_forwarded(proxies, xff, addr);
 }
 
 void

@@ -20,7 +20,9 @@ bool ratelimit_check(enum ratelimit_kind kind, const char *addr, int per_minute,
 
 struct request;
 
-/* The client address of r ("" when unknown), the key of its buckets. */
+/* The client address of r ("" when unknown), the key of its buckets: the TCP peer, or, when that is
+ * one of --trusted-proxies, the client X-Forwarded-For names. The text lives until the next call on
+ * the same thread. */
 const char *ratelimit_peer(struct request *r);
 
 /* Replies 429 rate_limited with Retry-After: retry_after seconds, and frees r. */

@@ -30,6 +30,7 @@ enum {
 	OPT_PG_USER,
 	OPT_WEBHOOK_ALLOW_PRIVATE,
 	OPT_WEBHOOK_ALLOW_CIDRS,
+	OPT_TRUSTED_PROXIES,
 	OPT_PG_BINDIR,
 	OPT_SCHEMA_DIR,
 	OPT_THREADS,
@@ -221,9 +222,19 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 		cfg->webhook_allow_private = val == NULL || strcmp(val, "0") != 0;
 		return true;
 	case OPT_WEBHOOK_ALLOW_CIDRS:
-		if (*val && !netpolicy_parse_list(val, NULL, err, errlen))
+		if (*val && !netpolicy_parse_list(val, "--webhook-allow-cidrs", NULL, err, errlen))
 			return false;
 		settings_set(&cfg->webhook_allow_cidrs, *val ? val : NULL);
+		return true;
+	case OPT_TRUSTED_PROXIES:
+		if (*val && !netpolicy_parse_list(val, "--trusted-proxies", NULL, err, errlen))
+			return false;
+		netpolicy_free(cfg->trusted_proxies);
+		cfg->trusted_proxies = NULL;
+		if (*val && (cfg->trusted_proxies = netpolicy_new(false, val)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return false;
+		}
 		return true;
 	case OPT_PG_BINDIR:
 		settings_set(&cfg->pg_bindir, val);
@@ -419,6 +430,7 @@ static const struct {
     {"TANDEM_PG_USER", OPT_PG_USER},
     {"TANDEM_WEBHOOK_ALLOW_PRIVATE", OPT_WEBHOOK_ALLOW_PRIVATE},
     {"TANDEM_WEBHOOK_ALLOW_CIDRS", OPT_WEBHOOK_ALLOW_CIDRS},
+    {"TANDEM_TRUSTED_PROXIES", OPT_TRUSTED_PROXIES},
     {"TANDEM_PG_BINDIR", OPT_PG_BINDIR},
     {"TANDEM_SCHEMA_DIR", OPT_SCHEMA_DIR},
     {"TANDEM_THREADS", OPT_THREADS},
@@ -518,6 +530,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"pg-user", required_argument, NULL, OPT_PG_USER},
 	    {"webhook-allow-private", no_argument, NULL, OPT_WEBHOOK_ALLOW_PRIVATE},
 	    {"webhook-allow-cidrs", required_argument, NULL, OPT_WEBHOOK_ALLOW_CIDRS},
+	    {"trusted-proxies", required_argument, NULL, OPT_TRUSTED_PROXIES},
 	    {"pg-bindir", required_argument, NULL, OPT_PG_BINDIR},
 	    {"schema-dir", required_argument, NULL, OPT_SCHEMA_DIR},
 	    {"threads", required_argument, NULL, OPT_THREADS},
@@ -718,6 +731,10 @@ settings_usage(const char *argv0)
 	    "  --webhook-allow-cidrs L     TANDEM_WEBHOOK_ALLOW_CIDRS  comma list of CIDRs "
 	    "webhooks "
 	    "may reach even so\n"
+	    "  --trusted-proxies L         TANDEM_TRUSTED_PROXIES  comma list of CIDRs of reverse "
+	    "proxies whose\n"
+	    "                                                      X-Forwarded-For names the "
+	    "client (none)\n"
 	    "  --stall-days N              TANDEM_STALL_DAYS       days without a confirmed "
 	    "session before a pair is stalled (21)\n"
 	    "  --maintenance-seconds N     TANDEM_MAINTENANCE_SECONDS  period of the upkeep "
@@ -787,6 +804,7 @@ settings_free(struct settings *cfg)
 	free(cfg->issuer_email);
 	free(cfg->webhook_ca_file);
 	free(cfg->webhook_allow_cidrs);
+	netpolicy_free(cfg->trusted_proxies);
 	free(cfg->esn_secret);
 	free(cfg->oidc_issuer);
 	free(cfg->oidc_client_id);

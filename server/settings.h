@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct netpolicy;
+
 /* Who may sign up with POST /v1/employees. */
 enum signup_mode {
 	SIGNUP_OPEN,   /* anyone (reveals whether an email exists: 409) */
@@ -38,9 +40,10 @@ struct settings {
 	char *webhook_ca_file;      /* extra trusted CAs for https webhooks, or NULL */
 	bool webhook_allow_private; /* webhooks may reach loopback/private/link-local/metadata */
 	char *webhook_allow_cidrs;  /* comma list of CIDRs allowed anyway, or NULL */
-	int stall_days;             /* a pair without confirmed session this long is stalled */
-	int maintenance_seconds;    /* period of the upkeep tick */
-	bool demo;                  /* load the demo company at start */
+	struct netpolicy *trusted_proxies; /* proxies whose X-Forwarded-For is believed, or NULL */
+	int stall_days;          /* a pair without confirmed session this long is stalled */
+	int maintenance_seconds; /* period of the upkeep tick */
+	bool demo;               /* load the demo company at start */
 	enum signup_mode signup_mode;
 	int token_days;        /* lifetime of sign-up tokens, default of personal tokens */
 	int signup_rate;       /* sign-ups a minute per client address (burst too); 0 = no limit */

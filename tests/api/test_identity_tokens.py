@@ -239,3 +239,50 @@ def test_session_kind_token_expires_when_idle(api, server, employee):
     out = psql(server.state_dir, f"SELECT last_used_at > now() - interval '10 seconds' FROM api_tokens "
                                  f"WHERE token_hash = '\\x{hashlib.sha256(toks['fresh'].encode()).hexdigest()}'")
     assert out.stdout.strip() == "t", (out.stdout, out.stderr)
+
+
+def test_rate_limits_key_on_the_client_behind_trusted_proxies():
+    """Behind the README's nginx front every client used to share the proxy's bucket: with
+    --trusted-proxies, X-Forwarded-For names the client (read from the right, past trusted hops), so
+    one client's limit does not block another, and a client cannot escape it by prefixing the
+    header."""
+    srv = own_server(["--signup-rate", "2", "--trusted-proxies", "127.0.0.0/8, ::1/128"])
+    try:
+        api = Client(srv.base_url)
+
+        def signup(xff):
+            return api.post("/v1/employees", employee_body(), headers={"X-Forwarded-For": xff})
+
+        assert signup("203.0.113.5").status == 201
+        assert signup("198.51.100.7, 203.0.113.5").status == 201  # a spoofed left part is not believed
+        assert_error(signup("192.0.2.99, 203.0.113.5, 127.0.0.1"), 429, "rate_limited")  # trusted hop skipped
+        assert signup("203.0.113.6").status == 201  # another client, its own bucket
+        assert signup("203.0.113.6").status == 201
+        assert_error(signup("203.0.113.6"), 429, "rate_limited")
+        # a malformed entry stops the walk at the proxy: the proxy's own bucket
+        assert signup("not-an-address").status == 201
+        assert signup("").status == 201
+        assert_error(api.post("/v1/employees", employee_body()), 429, "rate_limited")
+    finally:
+        stop(srv)
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies():
+    srv = own_server(["--signup-rate", "2"])
+    try:
+        api = Client(srv.base_url)
+        for xff in ("203.0.113.1", "203.0.113.2"):
+            assert api.post("/v1/employees", employee_body(), headers={"X-Forwarded-For": xff}).status == 201
+        r = api.post("/v1/employees", employee_body(), headers={"X-Forwarded-For": "203.0.113.3"})
+        assert_error(r, 429, "rate_limited")
+    finally:
+        stop(srv)
+
+
+def test_trusted_proxies_must_be_cidrs():
+    import subprocess
+
+    from conftest import TANDEMD, base_env
+    p = subprocess.run([TANDEMD, "--trusted-proxies", "10.0.0.0/8,nginx.internal", "--listen", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30, env=base_env())
+    assert p.returncode != 0 and "--trusted-proxies" in p.stderr and "nginx.internal" in p.stderr, p.stderr

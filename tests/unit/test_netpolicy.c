@@ -72,10 +72,10 @@ main(void)
 	      netpolicy_allows_host(np, "8.8.8.8"));
 	CHECK(netpolicy_allows_host(open, "127.0.0.1"));
 	/* allow-list syntax */
-	CHECK(netpolicy_parse_list("10.0.0.0/8,::1/128", NULL, err, sizeof(err)));
-	CHECK(!netpolicy_parse_list("10.0.0.0/33", NULL, err, sizeof(err)));
-	CHECK(!netpolicy_parse_list("example.com", NULL, err, sizeof(err)));
-	CHECK(!netpolicy_parse_list("10.0.0.0/", NULL, err, sizeof(err)));
+	CHECK(netpolicy_parse_list("10.0.0.0/8,::1/128", "--x", NULL, err, sizeof(err)));
+	CHECK(!netpolicy_parse_list("10.0.0.0/33", "--x", NULL, err, sizeof(err)));
+	CHECK(!netpolicy_parse_list("example.com", "--x", NULL, err, sizeof(err)));
+	CHECK(!netpolicy_parse_list("10.0.0.0/", "--x", NULL, err, sizeof(err)));
 	CHECK(netpolicy_new(false, "nonsense") == NULL);
 	/* the Standard Webhooks reference vector */
 	CHECK(whsig_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
