@@ -51,7 +51,7 @@ def main():
     ap.add_argument("--employees", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=20000)
     args = ap.parse_args()
-    with running_tandemd(args.tandemd, "--max-body-bytes", str(64 << 20), "--statement-timeout-ms", "0",
+    with running_tandemd(args.tandemd, "--max-body-bytes", str(64 << 20), "--bulk-statement-timeout-ms", "0",
                          prefix="tandem-bench-esn-") as (port, state, _):
         hr = subprocess.run([os.path.abspath(args.tandemd), "admin", "create-hr", "--email", "hr@example.com",
                              "--name", "HR", "--state-dir", state], check=True, capture_output=True, text=True)

@@ -58,7 +58,7 @@ def main():
     ap.add_argument("--rows", type=int, default=10000)
     args = ap.parse_args()
     body = extract(args.rows)
-    # the statement timeout is the default (5 s): the apply must fit in it
+    # the bulk statement timeout is the default (5 min): the apply runs on the bulk connection
     with running_tandemd(args.tandemd, prefix="tandem-bench-hr-") as (port, state, _):
         out = subprocess.run([args.tandemd, "admin", "create-hr", "--email", "bench-hr@example.com", "--name", "Bench",
                               "--state-dir", state], capture_output=True, check=True, cwd=state)

@@ -251,7 +251,7 @@ esn_import(struct request *r)
 		return;
 	}
 	params[1] = text;
-	request_query(r, "SELECT api.esn_import($1, $2::jsonb)", 2, params, request_ok_cb);
+	request_query_bulk(r, "SELECT api.esn_import($1, $2::jsonb)", 2, params, request_ok_cb);
 	free(text);
 }
 

@@ -504,8 +504,8 @@ hr_import_run(struct request *r)
 	params[3] = dry;
 	params[4] = rows_text;
 	params[5] = cols_text;
-	request_query(r, "SELECT api.hr_import($1, $2, $3, $4::boolean, $5::jsonb, $6::jsonb)", 6,
-	              params, request_ok_cb);
+	request_query_bulk(r, "SELECT api.hr_import($1, $2, $3, $4::boolean, $5::jsonb, $6::jsonb)",
+	                   6, params, request_ok_cb);
 out:
 	free(rows_text);
 	free(cols_text);

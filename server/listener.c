@@ -606,10 +606,11 @@ listener_new(const struct settings *cfg, char *err, size_t errlen)
 	    rl.rlim_cur > (1u << 24))
 		rl.rlim_cur = 1u << 24;
 	/* what tandemd needs besides clients: the descriptors open now, the listening socket and
-	 * the reserve, each loop's epoll and wake-up descriptors and pool, and slack for the
-	 * solver, the migration retry, webhook deliveries and the embedded cluster's pipes */
+	 * the reserve, each loop's epoll and wake-up descriptors, pool and bulk connection, and
+	 * slack for the solver, the migration retry, webhook deliveries and the embedded cluster's
+	 * pipes */
 	derived =
-	    (int)rl.rlim_cur - listener_fds_open() - 2 - cfg->threads * (cfg->pool_size + 4) - 32;
+	    (int)rl.rlim_cur - listener_fds_open() - 2 - cfg->threads * (cfg->pool_size + 5) - 32;
 	l->cap = cfg->max_connections > 0 ? cfg->max_connections : derived;
 	if (l->cap < 1) {
 		snprintf(

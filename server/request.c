@@ -375,9 +375,10 @@ request_query_cb(const PGresult *res, const char *conn_error, void *arg)
 	}
 }
 
-void
-request_query(struct request *r, const char *sql, int nparams, const char *const *params,
-              request_result_fn fn)
+/* Runs sql on pool for r, replying 503 itself when the pool refuses it. */
+static void
+request_query_on(struct request *r, struct db_pool *pool, const char *sql, int nparams,
+                 const char *const *params, request_result_fn fn)
 {
 	struct request_pending *p = malloc(sizeof(*p));
 
@@ -388,7 +389,7 @@ request_query(struct request *r, const char *sql, int nparams, const char *const
 	p->r = r;
 	p->fn = fn;
 	r->hold_error = NULL;
-	switch (db_query(r->srv->pool, sql, nparams, params, request_query_cb, p)) {
+	switch (db_query(pool, sql, nparams, params, request_query_cb, p)) {
 	case DB_QUEUED:
 		return;
 	case DB_FULL:
@@ -402,6 +403,20 @@ request_query(struct request *r, const char *sql, int nparams, const char *const
 		                    "the database is unavailable, retry shortly");
 		return;
 	}
+}
+
+void
+request_query(struct request *r, const char *sql, int nparams, const char *const *params,
+              request_result_fn fn)
+{
+	request_query_on(r, r->srv->pool, sql, nparams, params, fn);
+}
+
+void
+request_query_bulk(struct request *r, const char *sql, int nparams, const char *const *params,
+                   request_result_fn fn)
+{
+	request_query_on(r, r->srv->bulk_pool, sql, nparams, params, fn);
 }
 
 void

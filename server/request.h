@@ -74,6 +74,12 @@ void request_release_error(struct request *r);
 void request_query(struct request *r, const char *sql, int nparams, const char *const *params,
                    request_result_fn fn);
 
+/* Like request_query, on the loop's bulk connection: its own statement timeout
+ * (--bulk-statement-timeout-ms), so a large import neither times out nor holds a pool connection.
+ */
+void request_query_bulk(struct request *r, const char *sql, int nparams, const char *const *params,
+                        request_result_fn fn);
+
 /* Result continuation replying 200 with the JSON text the SQL built (404 when it is NULL). */
 void request_ok_cb(struct request *r, const PGresult *res);
 

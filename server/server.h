@@ -18,6 +18,7 @@ struct server {
 	struct evhttp *http;                  /* this loop's */
 	struct evhttp_bound_socket *listener; /* this loop's share of the listening socket */
 	struct db_pool *pool;                 /* this loop's connections */
+	struct db_pool *bulk_pool;            /* this loop's connection for bulk imports */
 	struct metrics *metrics;              /* this loop's counters */
 	const struct settings *cfg;           /* read-only, shared */
 	struct solver *solver;                /* matching rounds worker, shared (thread-safe) */

@@ -38,6 +38,7 @@ enum {
 	OPT_MAX_CONNECTIONS,
 	OPT_HEADER_TIMEOUT,
 	OPT_STATEMENT_TIMEOUT,
+	OPT_BULK_STATEMENT_TIMEOUT,
 	OPT_QUEUE_MAX,
 	OPT_MAX_BODY,
 	OPT_MAX_IMPORT,
@@ -276,6 +277,15 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 		}
 		cfg->statement_timeout_ms = (int)v;
 		return true;
+	case OPT_BULK_STATEMENT_TIMEOUT:
+		if (!settings_parse_long(val, 0, 3600000, &v)) {
+			snprintf(err, errlen,
+			         "--bulk-statement-timeout-ms: expected 0..3600000, got \"%s\"",
+			         val);
+			return false;
+		}
+		cfg->bulk_statement_timeout_ms = (int)v;
+		return true;
 	case OPT_POOL_SIZE:
 		if (!settings_parse_long(val, 1, 64, &v)) {
 			snprintf(err, errlen, "--pool-size: expected 1..64, got \"%s\"", val);
@@ -438,6 +448,7 @@ static const struct {
     {"TANDEM_MAX_CONNECTIONS", OPT_MAX_CONNECTIONS},
     {"TANDEM_HEADER_TIMEOUT", OPT_HEADER_TIMEOUT},
     {"TANDEM_STATEMENT_TIMEOUT_MS", OPT_STATEMENT_TIMEOUT},
+    {"TANDEM_BULK_STATEMENT_TIMEOUT_MS", OPT_BULK_STATEMENT_TIMEOUT},
     {"TANDEM_QUEUE_MAX", OPT_QUEUE_MAX},
     {"TANDEM_MAX_BODY_BYTES", OPT_MAX_BODY},
     {"TANDEM_MAX_IMPORT_BYTES", OPT_MAX_IMPORT},
@@ -538,6 +549,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
 	    {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
 	    {"statement-timeout-ms", required_argument, NULL, OPT_STATEMENT_TIMEOUT},
+	    {"bulk-statement-timeout-ms", required_argument, NULL, OPT_BULK_STATEMENT_TIMEOUT},
 	    {"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
 	    {"max-body-bytes", required_argument, NULL, OPT_MAX_BODY},
 	    {"max-import-bytes", required_argument, NULL, OPT_MAX_IMPORT},
@@ -587,6 +599,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	cfg->pool_size = 4;
 	cfg->header_timeout = 10;
 	cfg->statement_timeout_ms = 5000;
+	cfg->bulk_statement_timeout_ms = 300000;
 	cfg->queue_max = 4096;
 	cfg->max_body_bytes = 1048576;
 	cfg->max_import_bytes = 16777216;
@@ -704,6 +717,10 @@ settings_usage(const char *argv0)
 	    "a complete request head (10)\n"
 	    "  --statement-timeout-ms N    TANDEM_STATEMENT_TIMEOUT_MS  per-statement limit, 503 "
 	    "timeout beyond; 0 = none (5000)\n"
+	    "  --bulk-statement-timeout-ms N  TANDEM_BULK_STATEMENT_TIMEOUT_MS  the same for bulk "
+	    "imports (HR, ESN),\n"
+	    "                                                      run on one connection per loop "
+	    "of their own (300000)\n"
 	    "  --max-body-bytes N          TANDEM_MAX_BODY_BYTES   request body limit, larger "
 	    "gives 413 (1048576)\n"
 	    "  --max-import-bytes N        TANDEM_MAX_IMPORT_BYTES  body limit of the HR import "

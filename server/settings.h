@@ -30,10 +30,11 @@ struct settings {
 	size_t max_import_bytes; /* body limit of the routes marked large_body (HR import) */
 	int max_connections;     /* client connections cap (0: derived from RLIMIT_NOFILE) */
 	int header_timeout;      /* seconds a connection has to deliver a complete request head */
-	int statement_timeout_ms; /* PostgreSQL statement_timeout of the pool connections */
-	char **allowed_domains;   /* NULL-terminated, or NULL for any */
-	char *public_base_url;    /* base of absolute links */
-	char *issuer_name;        /* Open Badges issuer */
+	int statement_timeout_ms;      /* PostgreSQL statement_timeout of the pool connections */
+	int bulk_statement_timeout_ms; /* the same for the bulk imports' connection of each loop */
+	char **allowed_domains;        /* NULL-terminated, or NULL for any */
+	char *public_base_url;         /* base of absolute links */
+	char *issuer_name;             /* Open Badges issuer */
 	char *issuer_email;
 	char *tls_cert;             /* PEM certificate chain served over HTTPS, or NULL (HTTP) */
 	char *tls_key;              /* its PEM private key, or NULL */

@@ -67,8 +67,10 @@ worker_init(struct worker *w, const struct settings *cfg, const char *conninfo, 
 	srv->http = evhttp_new(srv->base);
 	srv->pool = db_pool_new(srv->base, conninfo, cfg->pool_size, cfg->queue_max,
 	                        cfg->statement_timeout_ms);
+	srv->bulk_pool =
+	    db_pool_new(srv->base, conninfo, 1, cfg->queue_max, cfg->bulk_statement_timeout_ms);
 	w->stop = event_new(srv->base, -1, 0, worker_stop_cb, w);
-	if (srv->http == NULL || srv->pool == NULL || w->stop == NULL)
+	if (srv->http == NULL || srv->pool == NULL || srv->bulk_pool == NULL || w->stop == NULL)
 		return false;
 	srv->metrics = metrics_thread_new(srv->pool);
 	if (srv->metrics == NULL)
@@ -174,6 +176,8 @@ workers_close(struct workers *ws)
 		w->port = NULL;
 		db_pool_free(w->srv.pool);
 		w->srv.pool = NULL;
+		db_pool_free(w->srv.bulk_pool);
+		w->srv.bulk_pool = NULL;
 	}
 }
 

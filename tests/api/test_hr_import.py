@@ -243,3 +243,32 @@ def test_import_body_limit_is_its_own(own):
     assert_error(r, 413, "body_too_large")
     big = {"skills": [], "pad": "x" * 1100000}
     assert_error(api.put("/v1/me/teaching", big, token=hr), 413, "body_too_large")
+
+
+def test_bulk_import_has_its_own_statement_timeout():
+    """A whole group's extract used to have to fit in --statement-timeout-ms (5 s), meant for the
+    interactive requests: imports now run on each loop's bulk connection under
+    --bulk-statement-timeout-ms. With a 1 ms interactive limit a 3,000-row apply still succeeds;
+    with a 1 ms bulk limit it is a 503 timeout and changes nothing."""
+    tag = uuid.uuid4().hex[:8]
+    text = extract(people(tag, 3000))
+    for flags, ok in ((["--statement-timeout-ms", "1"], True), (["--bulk-statement-timeout-ms", "1"], False)):
+        state_dir = make_state_dir("tandem-hrimport-bulk-")
+        srv = Tandemd(["--state-dir", state_dir, "--max-import-bytes", "3000000"] + flags, state_dir,
+                      name="tandemd-hrimport-bulk")
+        try:
+            api = Client(srv.base_url)
+            hr = create_hr(state_dir)["token"]
+            r = post_csv(api, hr, text, dry_run=False)
+            if ok:
+                assert r.status == 200 and r.body["counts"]["created"] == 3000, r
+            else:
+                assert_error(r, 503, "timeout")
+                listed = api.get("/v1/employees", token=hr, params={"department": f"Dept-{tag}"})
+                assert listed.status == 200 and listed.body["items"] == [], listed
+        finally:
+            code = srv.terminate()
+            tail = srv.tail()
+            if code == 0:
+                srv.cleanup()
+            assert code == 0, f"tandemd exited with {code} after SIGTERM\n{tail}"
