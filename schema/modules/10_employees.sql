@@ -15,6 +15,17 @@ CREATE FUNCTION core.employee_json(e employees) RETURNS jsonb LANGUAGE sql STABL
         'created_at', ts_text(e.created_at), 'updated_at', ts_text(e.updated_at))
 $$;
 
+-- The reporting line, one row per employee who has a manager in Tandem: the manager imported from
+-- the HR system (hr_manager_id) when there is one, else the employee whose email they gave as
+-- manager_email. The one owner of "who reports to whom" (inlined into its callers' queries).
+CREATE FUNCTION core.reporting_line() RETURNS TABLE (report_id bigint, manager_id bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT e.id, coalesce(e.hr_manager_id, s.id)
+    FROM employees e
+    LEFT JOIN employees s ON e.hr_manager_id IS NULL AND lower(s.email) = lower(e.manager_email)
+    WHERE coalesce(e.hr_manager_id, s.id) IS NOT NULL
+$$;
+
 CREATE FUNCTION core.teaching_json(eid bigint) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN to_jsonb(ARRAY(SELECT jsonb_build_object('skill', skill, 'level', level)

@@ -245,7 +245,7 @@ $$;
 
 -- Leading by example, per department or per round (by = 'department' | 'round'). Treated: each
 -- mentored manager's first pair with its windows (esn_pair_windows), and the manager's team (direct
--- reports, employees.manager_email). Comparison: managers (someone reports to them) never mentored,
+-- reports, core.reporting_line). Comparison: managers (someone reports to them) never mentored,
 -- of the same department (for a round: of its managers' departments), measured over each treated
 -- manager's windows, and their teams likewise. did = (treated window - treated before) - (comparison
 -- window - comparison before), for events per person and active rate; null when a side is suppressed.
@@ -261,18 +261,18 @@ CREATE FUNCTION core.esn_impact(by text) RETURNS jsonb LANGUAGE sql STABLE AS $$
         FROM first_pair fp JOIN employees m ON m.id = fp.mentee_id),
     never AS (
         SELECT c.* FROM employees c
-        WHERE EXISTS (SELECT 1 FROM employees r WHERE lower(r.manager_email) = lower(c.email))
+        WHERE EXISTS (SELECT 1 FROM reporting_line() l WHERE l.manager_id = c.id)
           AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.mentee_id = c.id)),
     -- (group, treated manager, subject, side) rows: the subject is measured over the manager's windows
     subjects AS (
         SELECT t.grp, t.mid, t.mid AS who, 'managers' AS side FROM treated t
         UNION ALL
-        SELECT t.grp, t.mid, r.id, 'teams' FROM treated t JOIN employees r ON lower(r.manager_email) = lower(t.email)
+        SELECT t.grp, t.mid, l.report_id, 'teams' FROM treated t JOIN reporting_line() l ON l.manager_id = t.mid
         UNION ALL
         SELECT t.grp, t.mid, c.id, 'comparison_managers' FROM treated t JOIN never c ON c.department = t.department
         UNION ALL
-        SELECT t.grp, t.mid, r.id, 'comparison_teams' FROM treated t JOIN never c ON c.department = t.department
-            JOIN employees r ON lower(r.manager_email) = lower(c.email)),
+        SELECT t.grp, t.mid, l.report_id, 'comparison_teams' FROM treated t JOIN never c ON c.department = t.department
+            JOIN reporting_line() l ON l.manager_id = c.id),
     measured AS (
         SELECT s.grp, s.side, s.who, k.win,
                (SELECT count(*) FROM esn_events x WHERE x.actor_id = s.who AND x.occurred_at >= k.lo AND x.occurred_at < k.hi) AS n

@@ -243,9 +243,24 @@ def test_giving_score_weights_and_ambassadors(esn, esn_hr):
     assert total == 20  # the rule's weekly cap
 
 
-def setup_company(api, hr, rise_treated, rise_comparison, rise_teams):
+def hr_import_reports(api, hr, dept, managers):
+    """One direct report per manager, created by the HR import (partial CSV, the manager column given as the
+    manager's email): the reporting line is the imported manager, no manager_email."""
+    rows = ["Employee ID,Work Email,First Name,Last Name,Department,Location,Time Zone,Languages,Manager Email"]
+    emails = {}
+    for i, m in enumerate(managers):
+        emails[m] = unique_email(f"rep{i}")
+        rows.append(f"ext-{uuid.uuid4().hex[:10]},{emails[m]},Rep{i},Report,{dept},Lyon,Europe/Paris,en,{m}")
+    r = api.request("POST", "/v1/employees/import", token=hr, data=("\r\n".join(rows) + "\r\n").encode(),
+                    headers={"Content-Type": "text/csv"}, params={"mode": "partial", "dry_run": "false"})
+    assert r.status == 200 and r.body["counts"]["created"] == len(managers), r
+    return emails
+
+
+def setup_company(api, hr, rise_treated, rise_comparison, rise_teams, teams_via="manager_email"):
     """Five mentored managers (a past pair: 60 days, ended 60 days ago) and five never-mentored managers in one
-    department, each with one direct report; events in the 60-day windows before, during and after the pairs."""
+    department, each with one direct report (who gave the manager's email, or whom the HR import placed under
+    the manager); events in the 60-day windows before, during and after the pairs."""
     tag = uuid.uuid4().hex[:6]
     dept = f"Ops-{tag}"
     start = today_utc() - dt.timedelta(days=120)
@@ -255,7 +270,10 @@ def setup_company(api, hr, rise_treated, rise_comparison, rise_teams):
     mentored = [p.mentee.email for p in pairs]
     comparison = [person(api, department=dept, email=unique_email(f"cmp-{tag}"), manager_email=None)[0]["email"]
                   for _ in range(5)]
-    teams = {m: person(api, department=dept, manager_email=m)[0]["email"] for m in mentored + comparison}
+    if teams_via == "manager_email":
+        teams = {m: person(api, department=dept, manager_email=m)[0]["email"] for m in mentored + comparison}
+    else:
+        teams = hr_import_reports(api, hr, dept, mentored + comparison)
     s = dt.datetime.combine(start, dt.time(12), tzinfo=dt.timezone.utc)
     windows = {"before": s - dt.timedelta(days=30), "during": s + dt.timedelta(days=30),
                "after": s + dt.timedelta(days=90)}
@@ -299,6 +317,16 @@ def test_leading_by_example_shows_the_programme_effect(esn, esn_hr):
     # their first post after mentoring began earned the badge
     got = {b["badge"] for b in esn.get("/v1/me/achievements", token=pairs[0].mentee.token).body["badges"]}
     assert "esn_first_post" in got
+
+
+def test_leading_by_example_counts_the_team_from_the_hr_import(esn, esn_hr):
+    """Direct reports used to come from employees.manager_email only: a team known from the HR system (the
+    imported manager) was invisible, and its managers did not even count as comparison managers."""
+    dept, _ = setup_company(esn, esn_hr, rise_treated=4, rise_comparison=0, rise_teams=2, teams_via="hr_import")
+    row = impact_row(esn, esn_hr, dept)
+    assert row["teams"]["before"]["people"] == 5 and row["comparison_teams"]["before"]["people"] == 5, row
+    assert row["comparison_managers"]["before"]["people"] == 5, row
+    assert row["did_teams"]["after"]["events_per_person"] == 2, row
 
 
 def test_leading_by_example_equal_growth_shows_no_effect(esn, esn_hr):
