@@ -290,6 +290,14 @@ assign_max_score(const struct mgraph *g, long *assign, int *count, double *u, do
 			}
 		}
 	}
+	/* a mentor without capacity takes no pair: its dual prices out all of its pairs */
+	for (int e = 0; e < ne; e++)
+		for (long p = g->start[e]; p < g->start[e + 1]; p++) {
+			int m = g->mentor[p];
+
+			if (g->cap[m] <= 0 && graph_cost(g, e, p) - u[e] > v[m])
+				v[m] = graph_cost(g, e, p) - u[e];
+		}
 	ok = true;
 out:
 	free(s.soff);
