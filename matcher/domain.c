@@ -92,6 +92,8 @@ struct domain {
 	unsigned char *counted; /* per mentee: counts filled (the threshold read skips them) */
 	struct enum_ws *uws;    /* scratch space of the unmatched mentees' counts, or NULL */
 	int *sk_start, *sk_mentor, *sk_level;     /* skill index: mentors by level, descending */
+	int *sk_tz;                               /* skill index: the mentor's zone (hot copy) */
+	uint64_t *sk_lang;                        /* skill index: the mentor's languages (copy) */
 	long p_start, p_end, day0, nweeks, nsamp; /* period (days since 1970), its first Monday */
 	const char *starts_on, *ends_on;
 };
@@ -921,7 +923,9 @@ build_skill_index(struct domain *d)
 		d->sk_start[s + 1] += d->sk_start[s];
 	d->sk_mentor = malloc(((size_t)total + 1) * sizeof(int));
 	d->sk_level = malloc(((size_t)total + 1) * sizeof(int));
-	if (d->sk_mentor == NULL || d->sk_level == NULL)
+	d->sk_tz = malloc(((size_t)total + 1) * sizeof(int));
+	d->sk_lang = malloc(((size_t)total + 1) * sizeof(uint64_t));
+	if (d->sk_mentor == NULL || d->sk_level == NULL || d->sk_tz == NULL || d->sk_lang == NULL)
 		goto out;
 	/* counting sort by level (descending) keeps mentors ascending within a level */
 	for (int lv = 100; lv >= 0; lv--)
@@ -934,6 +938,8 @@ build_skill_index(struct domain *d)
 
 					d->sk_mentor[at] = m;
 					d->sk_level[at] = lv;
+					d->sk_tz[at] = p->tz;
+					d->sk_lang[at] = p->lang;
 				}
 		}
 	ok = true;
@@ -1250,6 +1256,7 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 {
 	const struct person *pe = &d->mentees[e];
 	int np = 0, self = d->mentor_of_emp[pe->emp], ep = ++w->epoch, pos[64], cap[64];
+	int pin = d->pin_mentor[e];
 	uint64_t lang = pe->lang;
 
 	*rest = -INFINITY;
@@ -1284,11 +1291,22 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 				int m = d->sk_mentor[pos[i]];
 				double a, b, c, f;
 
+				int tz = d->sk_tz[pos[i]];
+				const struct zpair *z = &d->zp[tz * d->nzones + pe->tz];
+
 				if (w->stamp[m] == ep)
 					continue;
 				w->stamp[m] = ep;
-				if ((w->mlang[m] & lang) == 0 || m == self ||
-				    check_rest(d, m, e, &w->er[d->mentors[m].tz]) != R_COUNT)
+				/* language and the one-word availability test from the index's
+				 * sequential copies, before the mentor's record is touched (a pin
+				 * breaking only availability is still kept: check_rest decides) */
+				if ((d->sk_lang[pos[i]] & lang) == 0 || m == self)
+					continue;
+				if (m != pin &&
+				    (z->nd == 0 ||
+				     (d->lgc[(size_t)m * d->ngaps + z->gap] & w->er[tz].cs) == 0))
+					continue;
+				if (check_rest(d, m, e, &w->er[tz]) != R_COUNT)
 					continue;
 				w->pm[np] = m;
 				w->ps[np] = pair_score_gain(
@@ -1889,6 +1907,8 @@ domain_free(struct domain *d)
 	free(d->sk_start);
 	free(d->sk_mentor);
 	free(d->sk_level);
+	free(d->sk_tz);
+	free(d->sk_lang);
 	free(d);
 }
 
