@@ -983,6 +983,7 @@ struct held {
 struct enum_ws {
 	struct held *held;
 	int *stamp, *touched, *gcount, *pm, ngroups, epoch;
+	int *read, *mtz, *order, *bucket, nbucket; /* threshold read: read mark, zone, gain order */
 	double *gain, *ps, *tmp;
 	uint64_t *gmask, *mlang, *bits;
 	unsigned char *sel;
@@ -1006,6 +1007,10 @@ ws_free(struct enum_ws *w)
 	free(w->sel);
 	free(w->er);
 	free(w->held);
+	free(w->read);
+	free(w->mtz);
+	free(w->order);
+	free(w->bucket);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -1029,10 +1034,13 @@ ws_init(const struct domain *d, struct enum_ws *w)
 	w->sel = malloc(n);
 	w->er = malloc(((size_t)d->nzones + 1) * sizeof(*w->er));
 	w->held = malloc(n * sizeof(*w->held));
-	if (w->held == NULL || w->stamp == NULL || w->touched == NULL || w->gcount == NULL ||
-	    w->pm == NULL || w->gain == NULL || w->ps == NULL || w->tmp == NULL ||
-	    w->gmask == NULL || w->mlang == NULL || w->bits == NULL || w->sel == NULL ||
-	    w->er == NULL) {
+	w->read = calloc(n, sizeof(int));
+	w->mtz = malloc(n * sizeof(int));
+	w->order = malloc(n * sizeof(int));
+	if (w->held == NULL || w->read == NULL || w->mtz == NULL || w->order == NULL ||
+	    w->stamp == NULL || w->touched == NULL || w->gcount == NULL || w->pm == NULL ||
+	    w->gain == NULL || w->ps == NULL || w->tmp == NULL || w->gmask == NULL ||
+	    w->mlang == NULL || w->bits == NULL || w->sel == NULL || w->er == NULL) {
 		ws_free(w);
 		return false;
 	}
@@ -1192,16 +1200,10 @@ cmp_held(const void *a, const void *b)
 	return (x->m > y->m) - (x->m < y->m);
 }
 
-/* Returns an upper bound of the score of any pair of mentee e whose mentor teaches each goal
- * skill at most at level cap[i] (prefix of the goal lists not yet read). */
+/* Returns an upper bound of the score of any pair of mentee pe whose raw skill gain is g. */
 static double
-score_cap(const struct domain *d, const struct person *pe, const int *cap)
+score_bound(const struct domain *d, const struct person *pe, double g)
 {
-	double g = 0;
-
-	for (int i = 0; i < pe->n; i++)
-		if (cap[i] > pe->level[i])
-			g += pe->prio[i] * (cap[i] - pe->level[i]);
 	double hours = week_overlap(&pe->avail, &pe->avail) / 4.0;
 
 	/* the overlap never exceeds the mentee's own free hours */
@@ -1246,97 +1248,107 @@ heap_push(double *h, int *n, int k, double v)
 	h[i] = v;
 }
 
-/* Reads mentee e's goal lists (mentors by descending level) one level at a time, scoring each
- * mentor at first sight, and stops once k feasible pairs score at least what any mentor not yet
- * read could (a threshold algorithm, checked after every pair): the mentors read are in
- * w->pm / w->ps (any order), their count is returned, *rest = an upper bound of the score of
- * every feasible pair not read. */
+/* Reads mentee e's candidate mentors in descending order of their exact skill gain, scoring each
+ * (all rules), and stops once k feasible pairs score at least what any mentor not yet read could
+ * (a threshold algorithm: the bound is the gain of the next mentor plus the largest
+ * cross-department, overlap, previously-unmatched and giving terms). The gains come from one
+ * sequential pass over the skill index (mentors sharing a language, teaching a goal above its
+ * current level) and are bucketed by value (integers: priority weights times level steps). The
+ * mentors read are in w->pm / w->ps (any order), their count is returned (-1: not applicable,
+ * enumerate everything), *rest = an upper bound of the score of every feasible pair not read. */
 static int
 enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, double *rest)
 {
 	const struct person *pe = &d->mentees[e];
-	int np = 0, self = d->mentor_of_emp[pe->emp], ep = ++w->epoch, pos[64], cap[64];
-	int pin = d->pin_mentor[e];
+	int np = 0, nt = 0, nh = 0, self = d->mentor_of_emp[pe->emp], ep = ++w->epoch;
+	int pin = d->pin_mentor[e], gmax = 0, at;
 	uint64_t lang = pe->lang;
+	double base;
 
 	*rest = -INFINITY;
-	if (pe->n > 64 || d->w_skill < 0)
+	if (d->w_skill < 0)
 		return -1;
+	for (int i = 0; i < pe->n; i++) {
+		int s = pe->skill[i], cur = pe->level[i];
+		double prio = pe->prio[i];
+
+		for (int j = d->sk_start[s]; j < d->sk_start[s + 1]; j++) {
+			int m = d->sk_mentor[j];
+
+			if (d->sk_level[j] <= cur)
+				break;
+			if ((d->sk_lang[j] & lang) == 0 || m == self)
+				continue;
+			if (w->stamp[m] != ep) {
+				w->stamp[m] = ep;
+				w->gain[m] = 0;
+				w->mtz[m] = d->sk_tz[j];
+				w->touched[nt++] = m;
+			}
+			w->gain[m] += prio * (d->sk_level[j] - cur);
+		}
+	}
+	/* bucket by gain, descending (ties keep the index order) */
+	for (int t = 0; t < nt; t++) {
+		double g = w->gain[w->touched[t]];
+
+		if (g != floor(g) || g > 1e6)
+			return -1;
+		if ((int)g > gmax)
+			gmax = (int)g;
+	}
+	if (gmax + 2 > w->nbucket) {
+		int *nb = realloc(w->bucket, ((size_t)gmax + 2) * sizeof(int));
+
+		if (nb == NULL)
+			return -1;
+		w->bucket = nb;
+		w->nbucket = gmax + 2;
+	}
+	memset(w->bucket, 0, ((size_t)gmax + 2) * sizeof(int));
+	for (int t = 0; t < nt; t++)
+		w->bucket[gmax - (int)w->gain[w->touched[t]] + 1]++;
+	for (int b = 1; b <= gmax + 1; b++)
+		w->bucket[b] += w->bucket[b - 1];
+	for (int t = 0; t < nt; t++) {
+		int m = w->touched[t];
+
+		w->order[w->bucket[gmax - (int)w->gain[m]]++] = m;
+	}
 	for (int z = 0; z < d->nzones; z++)
 		mentee_rot(d, pe, z, &w->er[z]);
-	for (int i = 0; i < pe->n; i++) {
-		pos[i] = d->sk_start[pe->skill[i]];
-		cap[i] = pos[i] < d->sk_start[pe->skill[i] + 1] ? d->sk_level[pos[i]] : -1;
-	}
-	for (int nh = 0;;) {
-		int top = -1;
-		double bound;
-		bool done = false;
+	base = score_bound(d, pe, 0);
+	for (at = 0; at < nt; at++) {
+		int m = w->order[at], tz = w->mtz[m];
+		const struct zpair *z = &d->zp[tz * d->nzones + pe->tz];
+		double a, b, c, f;
 
-		/* the highest level still unread over the goal lists, read in full for every list
-		 */
-		for (int i = 0; i < pe->n; i++)
-			if (cap[i] > pe->level[i] && cap[i] > top)
-				top = cap[i];
-		if (top < 0)
-			break;
-		/* any mentor not read yet scores at most this while the level is read */
-		bound = score_cap(d, pe, cap);
-		for (int i = 0; i < pe->n && !done; i++) {
-			int s = pe->skill[i], end = d->sk_start[s + 1];
-
-			if (cap[i] != top)
-				continue;
-			for (; pos[i] < end && d->sk_level[pos[i]] == top && !done; pos[i]++) {
-				int m = d->sk_mentor[pos[i]];
-				double a, b, c, f;
-
-				int tz = d->sk_tz[pos[i]];
-				const struct zpair *z = &d->zp[tz * d->nzones + pe->tz];
-
-				if (w->stamp[m] == ep)
-					continue;
-				w->stamp[m] = ep;
-				/* language and the one-word availability test from the index's
-				 * sequential copies, before the mentor's record is touched (a pin
-				 * breaking only availability is still kept: check_rest decides) */
-				if ((d->sk_lang[pos[i]] & lang) == 0 || m == self)
-					continue;
-				if (m != pin &&
-				    (z->nd == 0 ||
-				     (d->lgc[(size_t)m * d->ngaps + z->gap] & w->er[tz].cs) == 0))
-					continue;
-				if (check_rest(d, m, e, &w->er[tz]) != R_COUNT)
-					continue;
-				w->pm[np] = m;
-				w->ps[np] = pair_score_gain(
-				    d, m, e, pair_gain(&d->mentors[m], pe, NULL, NULL),
-				    &w->er[d->mentors[m].tz], &a, &b, &c, &f);
-				heap_push(w->tmp, &nh, k, w->ps[np++]);
-				done = nh == k && w->tmp[0] >= bound;
-			}
-			if (!done)
-				cap[i] = pos[i] < end ? d->sk_level[pos[i]] : -1;
-		}
-		if (!done) {
-			bound = score_cap(d, pe, cap);
-			done = nh == k && w->tmp[0] >= bound;
-		}
-		if (done) {
-			*rest = bound;
+		if (nh == k && w->tmp[0] >= base + w->gain[m] * d->w_skill) {
+			*rest = base + w->gain[m] * d->w_skill;
 			break;
 		}
+		w->read[m] = ep;
+		/* the one-word availability test first (a pin breaking only availability is
+		 * still kept: check_rest decides) */
+		if (m != pin &&
+		    (z->nd == 0 || (d->lgc[(size_t)m * d->ngaps + z->gap] & w->er[tz].cs) == 0))
+			continue;
+		if (check_rest(d, m, e, &w->er[tz]) != R_COUNT)
+			continue;
+		w->pm[np] = m;
+		w->ps[np] = pair_score_gain(d, m, e, w->gain[m], &w->er[tz], &a, &b, &c, &f);
+		heap_push(w->tmp, &nh, k, w->ps[np++]);
 	}
 	/* a pin or keep not read yet must be held: read it */
 	for (int x = 0; x < 2; x++) {
 		int m = x == 0 ? d->pin_mentor[e] : d->keep_mentor[e];
 		double a, b, c, f;
 
-		if (m < 0 || w->stamp[m] == ep || (w->mlang[m] & lang) == 0 || m == self ||
+		if (m < 0 || w->read[m] == ep || (w->mlang[m] & lang) == 0 || m == self ||
 		    !teaches_any(&d->mentors[m], pe) ||
 		    check_rest(d, m, e, &w->er[d->mentors[m].tz]) != R_COUNT)
 			continue;
-		w->stamp[m] = ep;
+		w->read[m] = ep;
 		w->pm[np] = m;
 		w->ps[np++] = pair_score_gain(d, m, e, pair_gain(&d->mentors[m], pe, NULL, NULL),
 		                              &w->er[d->mentors[m].tz], &a, &b, &c, &f);
