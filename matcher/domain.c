@@ -979,11 +979,18 @@ struct held {
 	double s;
 };
 
+/* A mentor's skill gain accumulated for one mentee (stamp = that mentee's epoch) and zone. */
+struct tacc {
+	int stamp, tz;
+	double gain;
+};
+
 /* Scratch space of the per-mentee enumeration (sized by the mentors). */
 struct enum_ws {
 	struct held *held;
 	int *stamp, *touched, *gcount, *pm, ngroups, epoch;
-	int *read, *mtz, *order, *bucket, nbucket; /* threshold read: read mark, zone, gain order */
+	int *read, *order, *bucket, nbucket; /* threshold read: read mark, gain order, buckets */
+	struct tacc *acc;                    /* threshold read: gain accumulated per mentor */
 	double *gain, *ps, *tmp;
 	uint64_t *gmask, *mlang, *bits;
 	unsigned char *sel;
@@ -1008,7 +1015,7 @@ ws_free(struct enum_ws *w)
 	free(w->er);
 	free(w->held);
 	free(w->read);
-	free(w->mtz);
+	free(w->acc);
 	free(w->order);
 	free(w->bucket);
 	memset(w, 0, sizeof(*w));
@@ -1035,9 +1042,9 @@ ws_init(const struct domain *d, struct enum_ws *w)
 	w->er = malloc(((size_t)d->nzones + 1) * sizeof(*w->er));
 	w->held = malloc(n * sizeof(*w->held));
 	w->read = calloc(n, sizeof(int));
-	w->mtz = malloc(n * sizeof(int));
+	w->acc = calloc(n, sizeof(*w->acc));
 	w->order = malloc(n * sizeof(int));
-	if (w->held == NULL || w->read == NULL || w->mtz == NULL || w->order == NULL ||
+	if (w->held == NULL || w->read == NULL || w->acc == NULL || w->order == NULL ||
 	    w->stamp == NULL || w->touched == NULL || w->gcount == NULL || w->pm == NULL ||
 	    w->gain == NULL || w->ps == NULL || w->tmp == NULL || w->gmask == NULL ||
 	    w->mlang == NULL || w->bits == NULL || w->sel == NULL || w->er == NULL) {
@@ -1248,49 +1255,94 @@ heap_push(double *h, int *n, int k, double v)
 	h[i] = v;
 }
 
+/* Reads one mentor of the threshold read (its raw gain g, zone tz): marks it read and, when the
+ * pair is feasible, scores it into w->pm / w->ps and the heap of the k best. The one-word
+ * availability test comes first (a pin breaking only availability is still kept: check_rest
+ * decides). */
+static void
+read_mentor(const struct domain *d, struct enum_ws *w, int e, int m, int tz, double g, int k,
+            int *np, int *nh)
+{
+	const struct zpair *z = &d->zp[tz * d->nzones + d->mentees[e].tz];
+	double a, b, c, f;
+
+	w->read[m] = w->epoch;
+	if (m != d->pin_mentor[e] &&
+	    (z->nd == 0 || (d->lgc[(size_t)m * d->ngaps + z->gap] & w->er[tz].cs) == 0))
+		return;
+	if (check_rest(d, m, e, &w->er[tz]) != R_COUNT)
+		return;
+	w->pm[*np] = m;
+	w->ps[*np] = pair_score_gain(d, m, e, g, &w->er[tz], &a, &b, &c, &f);
+	heap_push(w->tmp, nh, k, w->ps[(*np)++]);
+}
+
 /* Reads mentee e's candidate mentors in descending order of their exact skill gain, scoring each
  * (all rules), and stops once k feasible pairs score at least what any mentor not yet read could
  * (a threshold algorithm: the bound is the gain of the next mentor plus the largest
- * cross-department, overlap, previously-unmatched and giving terms). The gains come from one
- * sequential pass over the skill index (mentors sharing a language, teaching a goal above its
- * current level) and are bucketed by value (integers: priority weights times level steps). The
- * mentors read are in w->pm / w->ps (any order), their count is returned (-1: not applicable,
- * enumerate everything), *rest = an upper bound of the score of every feasible pair not read. */
+ * cross-department, overlap, previously-unmatched and giving terms). With one goal the skill
+ * index list is already in that order and is read lazily; with several, the gains come from one
+ * sequential pass over the goals' lists (mentors sharing a language, teaching a goal above its
+ * current level), bucketed by value (integers: priority weights times level steps). The mentors
+ * read are in w->pm / w->ps (any order), their count is returned (-1: not applicable, enumerate
+ * everything), *rest = an upper bound of the score of every feasible pair not read. */
 static int
 enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, double *rest)
 {
 	const struct person *pe = &d->mentees[e];
 	int np = 0, nt = 0, nh = 0, self = d->mentor_of_emp[pe->emp], ep = ++w->epoch;
-	int pin = d->pin_mentor[e], gmax = 0, at;
+	int gmax = 0;
 	uint64_t lang = pe->lang;
 	double base;
 
 	*rest = -INFINITY;
 	if (d->w_skill < 0)
 		return -1;
+	for (int z = 0; z < d->nzones; z++)
+		mentee_rot(d, pe, z, &w->er[z]);
+	base = score_bound(d, pe, 0);
+	if (pe->n == 1) {
+		int s = pe->skill[0], cur = pe->level[0];
+		double prio = pe->prio[0];
+
+		for (int j = d->sk_start[s]; j < d->sk_start[s + 1] && d->sk_level[j] > cur; j++) {
+			int m = d->sk_mentor[j];
+			double g = prio * (d->sk_level[j] - cur);
+
+			if ((d->sk_lang[j] & lang) == 0 || m == self)
+				continue;
+			if (nh == k && w->tmp[0] >= base + g * d->w_skill) {
+				*rest = base + g * d->w_skill;
+				break;
+			}
+			read_mentor(d, w, e, m, d->sk_tz[j], g, k, &np, &nh);
+		}
+		goto pins;
+	}
 	for (int i = 0; i < pe->n; i++) {
 		int s = pe->skill[i], cur = pe->level[i];
 		double prio = pe->prio[i];
 
 		for (int j = d->sk_start[s]; j < d->sk_start[s + 1]; j++) {
 			int m = d->sk_mentor[j];
+			struct tacc *t = &w->acc[m];
 
 			if (d->sk_level[j] <= cur)
 				break;
 			if ((d->sk_lang[j] & lang) == 0 || m == self)
 				continue;
-			if (w->stamp[m] != ep) {
-				w->stamp[m] = ep;
-				w->gain[m] = 0;
-				w->mtz[m] = d->sk_tz[j];
+			if (t->stamp != ep) {
+				t->stamp = ep;
+				t->gain = 0;
+				t->tz = d->sk_tz[j];
 				w->touched[nt++] = m;
 			}
-			w->gain[m] += prio * (d->sk_level[j] - cur);
+			t->gain += prio * (d->sk_level[j] - cur);
 		}
 	}
 	/* bucket by gain, descending (ties keep the index order) */
 	for (int t = 0; t < nt; t++) {
-		double g = w->gain[w->touched[t]];
+		double g = w->acc[w->touched[t]].gain;
 
 		if (g != floor(g) || g > 1e6)
 			return -1;
@@ -1307,38 +1359,25 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 	}
 	memset(w->bucket, 0, ((size_t)gmax + 2) * sizeof(int));
 	for (int t = 0; t < nt; t++)
-		w->bucket[gmax - (int)w->gain[w->touched[t]] + 1]++;
+		w->bucket[gmax - (int)w->acc[w->touched[t]].gain + 1]++;
 	for (int b = 1; b <= gmax + 1; b++)
 		w->bucket[b] += w->bucket[b - 1];
 	for (int t = 0; t < nt; t++) {
 		int m = w->touched[t];
 
-		w->order[w->bucket[gmax - (int)w->gain[m]]++] = m;
+		w->order[w->bucket[gmax - (int)w->acc[m].gain]++] = m;
 	}
-	for (int z = 0; z < d->nzones; z++)
-		mentee_rot(d, pe, z, &w->er[z]);
-	base = score_bound(d, pe, 0);
-	for (at = 0; at < nt; at++) {
-		int m = w->order[at], tz = w->mtz[m];
-		const struct zpair *z = &d->zp[tz * d->nzones + pe->tz];
-		double a, b, c, f;
+	for (int at = 0; at < nt; at++) {
+		int m = w->order[at];
+		double g = w->acc[m].gain;
 
-		if (nh == k && w->tmp[0] >= base + w->gain[m] * d->w_skill) {
-			*rest = base + w->gain[m] * d->w_skill;
+		if (nh == k && w->tmp[0] >= base + g * d->w_skill) {
+			*rest = base + g * d->w_skill;
 			break;
 		}
-		w->read[m] = ep;
-		/* the one-word availability test first (a pin breaking only availability is
-		 * still kept: check_rest decides) */
-		if (m != pin &&
-		    (z->nd == 0 || (d->lgc[(size_t)m * d->ngaps + z->gap] & w->er[tz].cs) == 0))
-			continue;
-		if (check_rest(d, m, e, &w->er[tz]) != R_COUNT)
-			continue;
-		w->pm[np] = m;
-		w->ps[np] = pair_score_gain(d, m, e, w->gain[m], &w->er[tz], &a, &b, &c, &f);
-		heap_push(w->tmp, &nh, k, w->ps[np++]);
+		read_mentor(d, w, e, m, w->acc[m].tz, g, k, &np, &nh);
 	}
+pins:
 	/* a pin or keep not read yet must be held: read it */
 	for (int x = 0; x < 2; x++) {
 		int m = x == 0 ? d->pin_mentor[e] : d->keep_mentor[e];
