@@ -77,6 +77,7 @@ struct domain {
 	int *keep_mentor; /* per mentee: mentor of its first keep entry or -1 */
 	struct strmap *zone_map, *skill_map, *lang_map, *emp_map, *dept_map, *team_map;
 	const char **skill_names;
+	char *skill_store; /* owned copies of skill_names (domain_own_strings) or NULL */
 	double w_skill, w_cross, w_overlap, cap_hours, w_prev;
 	double w_giving,
 	    max_giving; /* weights.giving (off: 0) and the largest mentor giving_score */
@@ -1904,6 +1905,37 @@ out:
 	return ret;
 }
 
+/* Copies the skill names into one owned block; person ids and the period strings are only read
+ * while building, so they are cleared. */
+bool
+domain_own_strings(struct domain *d)
+{
+	size_t ns = strmap_size(d->skill_map), total = 1, at = 0;
+	char *store;
+
+	for (size_t i = 0; i < ns; i++)
+		total += d->skill_names[i] != NULL ? strlen(d->skill_names[i]) + 1 : 0;
+	store = malloc(total);
+	if (store == NULL)
+		return false;
+	for (size_t i = 0; i < ns; i++)
+		if (d->skill_names[i] != NULL) {
+			size_t n = strlen(d->skill_names[i]) + 1;
+
+			memcpy(store + at, d->skill_names[i], n);
+			d->skill_names[i] = store + at;
+			at += n;
+		}
+	for (int m = 0; m < d->nm; m++)
+		d->mentors[m].id = NULL;
+	for (int e = 0; e < d->ne; e++)
+		d->mentees[e].id = NULL;
+	d->starts_on = d->ends_on = NULL;
+	free(d->skill_store);
+	d->skill_store = store;
+	return true;
+}
+
 /* Frees a person's arrays. */
 static void
 person_clear(struct person *p)
@@ -1940,6 +1972,7 @@ domain_free(struct domain *d)
 	strmap_free(d->dept_map);
 	strmap_free(d->team_map);
 	free(d->skill_names);
+	free(d->skill_store);
 	free(d->parent);
 	free(d->tin);
 	free(d->tout);

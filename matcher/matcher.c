@@ -262,6 +262,14 @@ matcher_solve_json_opts(const char *input, size_t len, int pretty, char **out, c
 		goto out;
 	}
 	have_graph = true;
+	/* the parsed instance is no longer needed: release it before solving and rendering */
+	if (!graph_own_ids(&g) || (dom != NULL && !domain_own_strings(dom))) {
+		util_errf(err, "internal failure: out of memory");
+		ret = 1;
+		goto out;
+	}
+	json_decref(root);
+	root = NULL;
 	t1 = util_now_ms();
 	ret = 1;
 	have_sol = true;
