@@ -78,6 +78,8 @@ struct domain {
 	struct strmap *zone_map, *skill_map, *lang_map, *emp_map, *dept_map, *team_map;
 	const char **skill_names;
 	char *skill_store; /* owned copies of skill_names (domain_own_strings) or NULL */
+	unsigned char
+	    *reread; /* per mentee: re-read once to a target (expand_cb), then all pairs */
 	double w_skill, w_cross, w_overlap, cap_hours, w_prev;
 	double w_giving,
 	    max_giving; /* weights.giving (off: 0) and the largest mentor giving_score */
@@ -1256,6 +1258,16 @@ heap_push(double *h, int *n, int k, double v)
 	h[i] = v;
 }
 
+/* Tells whether the threshold read may stop before a mentor whose score is at most bound: the k
+ * best read reach it, or (target mode) it cannot exceed the target. */
+static bool
+top_done(const struct enum_ws *w, int nh, int k, double target, double bound)
+{
+	if (target > -INFINITY)
+		return bound <= target;
+	return nh == k && w->tmp[0] >= bound;
+}
+
 /* Reads one mentor of the threshold read (its raw gain g, zone tz): marks it read and, when the
  * pair is feasible, scores it into w->pm / w->ps and the heap of the k best. The one-word
  * availability test comes first (a pin breaking only availability is still kept: check_rest
@@ -1286,9 +1298,11 @@ read_mentor(const struct domain *d, struct enum_ws *w, int e, int m, int tz, dou
  * sequential pass over the goals' lists (mentors sharing a language, teaching a goal above its
  * current level), bucketed by value (integers: priority weights times level steps). The mentors
  * read are in w->pm / w->ps (any order), their count is returned (-1: not applicable, enumerate
- * everything), *rest = an upper bound of the score of every feasible pair not read. */
+ * everything), *rest = an upper bound of the score of every feasible pair not read. With a
+ * target above -INFINITY the read instead stops once no mentor left can score above target. */
 static int
-enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, double *rest)
+enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, double target,
+                     double *rest)
 {
 	const struct person *pe = &d->mentees[e];
 	int np = 0, nt = 0, nh = 0, self = d->mentor_of_emp[pe->emp], ep = ++w->epoch;
@@ -1312,7 +1326,7 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 
 			if ((d->sk_lang[j] & lang) == 0 || m == self)
 				continue;
-			if (nh == k && w->tmp[0] >= base + g * d->w_skill) {
+			if (top_done(w, nh, k, target, base + g * d->w_skill)) {
 				*rest = base + g * d->w_skill;
 				break;
 			}
@@ -1372,7 +1386,7 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 		int m = w->order[at];
 		double g = w->acc[m].gain;
 
-		if (nh == k && w->tmp[0] >= base + g * d->w_skill) {
+		if (top_done(w, nh, k, target, base + g * d->w_skill)) {
 			*rest = base + g * d->w_skill;
 			break;
 		}
@@ -1413,15 +1427,16 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 	g->rest_bound = malloc(((size_t)d->ne + 1) * sizeof(double));
 	d->counts = calloc((size_t)d->ne + 1, sizeof(*d->counts));
 	d->counted = calloc((size_t)d->ne + 1, 1);
+	d->reread = calloc((size_t)d->ne + 1, 1);
 	if (g->mentor == NULL || g->score == NULL || g->rest_bound == NULL || d->counts == NULL ||
-	    d->counted == NULL)
+	    d->counted == NULL || d->reread == NULL)
 		goto out;
 	g->n_feasible = 0;
 	g->n_coverable = 0;
 	for (int e = 0; e < d->ne; e++) {
 		double unread = -INFINITY, r;
 		int n = g->pairs_mentee > 0
-		            ? enumerate_mentee_top(d, &w, e, g->pairs_mentee, &unread)
+		            ? enumerate_mentee_top(d, &w, e, g->pairs_mentee, -INFINITY, &unread)
 		            : -1;
 		long first = np;
 
@@ -1468,12 +1483,53 @@ out:
 	return ok;
 }
 
+/* Re-reads mentee e's mentors (threshold read in target mode) down to the score
+ * g->expand_target[e] (the pairs the current duals could price in) and puts in w->pm / w->ps, in
+ * mentor order, its pairs held so far plus the pairs read above the target; g->rest_bound[e]
+ * becomes the bound of what is still left out. Returns the count, or -1 on OOM. */
+static int
+reread_mentee(const struct domain *d, struct enum_ws *w, struct mgraph *g, int e)
+{
+	double rest = -INFINITY, left = -INFINITY, t = g->expand_target[e];
+	int n = enumerate_mentee_top(d, w, e, d->nm + 1, t, &rest), nh = 0, ep;
+
+	if (n < 0) {
+		/* not applicable (gains not integral): every pair */
+		g->rest_bound[e] = -INFINITY;
+		return enumerate_mentee(d, w, e, NULL);
+	}
+	ep = ++w->epoch;
+	for (long p = g->start[e]; p < g->start[e + 1]; p++) {
+		w->stamp[g->mentor[p]] = ep;
+		w->held[nh].m = g->mentor[p];
+		w->held[nh++].s = g->score[p];
+	}
+	for (int i = 0; i < n; i++) {
+		if (w->stamp[w->pm[i]] == ep)
+			continue;
+		if (w->ps[i] > t) {
+			w->stamp[w->pm[i]] = ep;
+			w->held[nh].m = w->pm[i];
+			w->held[nh++].s = w->ps[i];
+		} else if (w->ps[i] > left) {
+			left = w->ps[i];
+		}
+	}
+	qsort(w->held, (size_t)nh, sizeof(*w->held), cmp_held);
+	for (int i = 0; i < nh; i++) {
+		w->pm[i] = w->held[i].m;
+		w->ps[i] = w->held[i].s;
+	}
+	g->rest_bound[e] = rest > left ? rest : left;
+	return nh;
+}
+
 /* Adds every feasible pair of the marked mentees to g (the solver found that one of their pairs
  * left out might improve the optimum): rebuilds the arrays, and the pins and keeps by mentor. */
 static bool
 expand_cb(void *ctx, struct mgraph *g, const unsigned char *which)
 {
-	const struct domain *d = ctx;
+	struct domain *d = ctx;
 	struct enum_ws w;
 	long np = 0, capp = g->start[g->n_mentees] + 1024, *nstart = NULL;
 	int *nmentor = NULL, *pinm = NULL, *keepm = NULL;
@@ -1497,8 +1553,16 @@ expand_cb(void *ctx, struct mgraph *g, const unsigned char *which)
 		long need;
 		int n = 0;
 
-		if (which[e] && g->rest_bound[e] > -INFINITY)
+		if (which[e] && g->rest_bound[e] > -INFINITY && g->expand_target != NULL &&
+		    g->expand_target[e] > -INFINITY && !d->reread[e]) {
+			n = reread_mentee(d, &w, g, e);
+			if (n < 0)
+				goto out;
+			d->reread[e] = 1;
+		} else if (which[e] && g->rest_bound[e] > -INFINITY) {
 			n = enumerate_mentee(d, &w, e, NULL);
+			g->rest_bound[e] = -INFINITY;
+		}
 		need = np + (n > 0 ? n : g->start[e + 1] - g->start[e]);
 		if (need > capp) {
 			long nc = need > capp * 3 / 2 ? need : capp * 3 / 2;
@@ -1518,7 +1582,6 @@ expand_cb(void *ctx, struct mgraph *g, const unsigned char *which)
 			memcpy(nmentor + np, w.pm, (size_t)n * sizeof(int));
 			memcpy(nscore + np, w.ps, (size_t)n * sizeof(double));
 			np += n;
-			g->rest_bound[e] = -INFINITY;
 		} else {
 			for (long p = g->start[e]; p < g->start[e + 1]; p++) {
 				nmentor[np] = g->mentor[p];
@@ -1973,6 +2036,7 @@ domain_free(struct domain *d)
 	strmap_free(d->team_map);
 	free(d->skill_names);
 	free(d->skill_store);
+	free(d->reread);
 	free(d->parent);
 	free(d->tin);
 	free(d->tout);

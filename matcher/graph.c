@@ -50,6 +50,7 @@ graph_clear(struct mgraph *g)
 	free(g->id_store);
 	free(g->issues);
 	free(g->rest_bound);
+	free(g->expand_target);
 	memset(g, 0, sizeof(*g));
 }
 

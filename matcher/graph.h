@@ -53,6 +53,9 @@ struct mgraph {
 	long n_feasible; /* feasible pairs, held or not */
 	int n_coverable; /* mentees with at least one feasible pair */
 	bool (*expand)(void *ctx, struct mgraph *g, const unsigned char *which);
+	/* per mentee (or NULL): the score above which its pairs left out could price in under the
+	 * current duals; expand() may then add only those (once per mentee), -INFINITY: all */
+	double *expand_target;
 	void *expand_ctx;
 	int max_per_team; /* -1: no limit on used mentors per team */
 	int *mentor_team; /* team index per mentor or -1 (NULL when no team limit) */

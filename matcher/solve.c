@@ -799,10 +799,15 @@ expand_if_needed(struct master *ms, struct mgraph *gw, const double *y, long *wa
 	for (int m = 0; m < g->n_mentors; m++)
 		if (ms->mrow[m] > 0 && y[ms->mrow[m]] < vmin)
 			vmin = y[ms->mrow[m]];
+	if (gw->expand_target == NULL)
+		gw->expand_target = malloc(((size_t)g->n_mentees + 1) * sizeof(double));
+	if (gw->expand_target == NULL)
+		return false;
 	for (int e = 0; e < g->n_mentees; e++) {
 		double rb = g->rest_bound[e], d;
 
 		s->expand[e] = 0;
+		gw->expand_target[e] = -INFINITY;
 		if (rb == -INFINITY)
 			continue;
 		d = rb - ms->ue[e] - ycard - vmin;
@@ -811,6 +816,8 @@ expand_if_needed(struct master *ms, struct mgraph *gw, const double *y, long *wa
 		if (d > 1e-9 * (1.0 + fabs(rb))) {
 			s->expand[e] = 1;
 			s->n_expand++;
+			/* pairs scoring at most this have a reduced cost <= 0 now */
+			gw->expand_target[e] = ms->ue[e] + ycard + vmin;
 		}
 	}
 	if (s->n_expand == 0)
@@ -1279,6 +1286,8 @@ solve_attempt(struct mgraph *gw, struct solution *s, const int *prev)
 	s->match_ms += util_now_ms() - t;
 	if (lexi && count < g->n_coverable && !graph_complete(g)) {
 		/* a larger matching may use pairs not held: hold them all (N* must be exact) */
+		free(gw->expand_target);
+		gw->expand_target = NULL;
 		for (int e = 0; e < g->n_mentees; e++) {
 			s->assign[e] = matching[e];
 			if (g->rest_bound[e] > -INFINITY) {
