@@ -1075,6 +1075,27 @@ out:
 	return ok;
 }
 
+/* Empties the master (rows, columns, lazy-row bookkeeping) and builds it again from the
+ * combinatorial start over the pairs now held; returns what comb_start returns (0: the master is
+ * left empty, without rows). */
+static int
+master_restart(struct master *ms, int card)
+{
+	const struct mgraph *g = ms->g;
+	long first = 0;
+
+	glp_erase_prob(ms->lp);
+	ms->ncols = 0;
+	ms->card_row = 0;
+	memset(ms->inlp, 0, (size_t)g->start[g->n_mentees] + 1);
+	memset(ms->mrow, 0, ((size_t)g->n_mentors + 1) * sizeof(*ms->mrow));
+	memset(ms->mcols, 0, ((size_t)g->n_mentors + 1) * sizeof(*ms->mcols));
+	memset(ms->erow, 0, ((size_t)g->n_mentees + 1) * sizeof(*ms->erow));
+	memset(ms->ecol, 0, ((size_t)g->n_mentees + 1) * sizeof(*ms->ecol));
+	memset(ms->ue, 0, ((size_t)g->n_mentees + 1) * sizeof(*ms->ue));
+	return comb_start(ms, card, &first);
+}
+
 /* Solves the LP master over the marked candidates plus the warm matching with column generation
  * until no feasible pair has positive reduced cost. */
 static int
@@ -1186,6 +1207,30 @@ solve_lp(struct master *ms, struct mgraph *gw, long *warm, int card, double dead
 				s->max_reduced_cost = bound;
 			if (s->expanded_mentees == before)
 				break;
+			if (s->comb_start) {
+				/* start again from the combinatorial optimum over the pairs now
+				 * held (cheaper than pivoting the old basis towards it) */
+				t = util_now_ms();
+				comb = master_restart(ms, card);
+				s->comb_ms += util_now_ms() - t;
+				if (comb < 0)
+					goto out;
+				if (comb > 0)
+					continue;
+				/* not applicable any more: the warm matching's columns */
+				s->comb_start = false;
+				n = 0;
+				for (int e = 0; e < g->n_mentees; e++)
+					if (warm[e] >= 0) {
+						pairs[n] = warm[e];
+						mentees[n++] = e;
+					}
+				master_rows(ms, card, true);
+				if (!master_add(ms, pairs, n, mentees))
+					goto out;
+				warm_start(ms, warm);
+				continue;
+			}
 			/* price the pairs just added with the same duals (pricing adds at most
 			 * ADD_PER_MENTEE per mentee: the buffers still fit) */
 			continue;
