@@ -94,9 +94,10 @@ struct domain {
 	int (*counts)[R_COUNT];
 	unsigned char *counted; /* per mentee: counts filled (the threshold read skips them) */
 	struct enum_ws *uws;    /* scratch space of the unmatched mentees' counts, or NULL */
-	int *sk_start, *sk_mentor, *sk_level;     /* skill index: mentors by level, descending */
-	int *sk_tz;                               /* skill index: the mentor's zone (hot copy) */
-	uint64_t *sk_lang;                        /* skill index: the mentor's languages (copy) */
+	int *sk_start, *sk_mentor, *sk_level; /* skill index: mentors by level, descending */
+	int *sk_tz;                           /* skill index: the mentor's zone (hot copy) */
+	int *mtz, *memp;   /* per mentor: zone and employee (compact copies for the hot checks) */
+	uint64_t *sk_lang; /* skill index: the mentor's languages (copy) */
 	long p_start, p_end, day0, nweeks, nsamp; /* period (days since 1970), its first Monday */
 	const char *starts_on, *ends_on;
 };
@@ -582,8 +583,7 @@ mentee_rot(const struct domain *d, const struct person *e, int zm, struct erot *
 static bool
 avail_every_week(const struct domain *d, int m, const struct person *e, const struct erot *r)
 {
-	const struct zpair *z = zone_pair(d, &d->mentors[m], e);
-
+	const struct zpair *z = &d->zp[d->mtz[m] * d->nzones + e->tz];
 	size_t at = (size_t)m * d->ngaps + (size_t)z->gap;
 
 	return z->nd > 0 && (d->lgc[at] & r->cs) != 0 && week_intersects(&r->s, &d->lg[at]);
@@ -676,11 +676,12 @@ is_manager_of(const struct domain *d, int a, int b)
 static int
 check_people(const struct domain *d, int m, int e)
 {
-	const struct person *pm = &d->mentors[m], *pe = &d->mentees[e];
+	const struct person *pe = &d->mentees[e];
+	int me = d->memp[m];
 
-	if (is_manager_of(d, pm->emp, pe->emp) || is_manager_of(d, pe->emp, pm->emp))
+	if (is_manager_of(d, me, pe->emp) || is_manager_of(d, pe->emp, me))
 		return R_REPORTING;
-	if (!d->allow_repeat && d->hist_emp[pe->emp] && pairset_has(d->history, pm->emp, pe->emp))
+	if (!d->allow_repeat && d->hist_emp[pe->emp] && pairset_has(d->history, me, pe->emp))
 		return R_HISTORY;
 	if (d->forb_mentee[e] && pairset_has(d->forbidden, m, e))
 		return R_FORBIDDEN;
@@ -982,10 +983,9 @@ struct held {
 	double s;
 };
 
-/* A mentor's skill gain accumulated for one mentee (stamp = that mentee's epoch) and zone. */
+/* A mentor's skill gain accumulated for one mentee (stamp = that mentee's epoch); integral. */
 struct tacc {
-	int stamp, tz;
-	double gain;
+	int stamp, gain;
 };
 
 /* Scratch space of the per-mentee enumeration (sized by the mentors). */
@@ -1334,9 +1334,11 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 		}
 		goto pins;
 	}
+	for (int i = 0; i < pe->n; i++)
+		if (pe->prio[i] != floor(pe->prio[i]) || pe->prio[i] > 1000)
+			return -1;
 	for (int i = 0; i < pe->n; i++) {
-		int s = pe->skill[i], cur = pe->level[i];
-		double prio = pe->prio[i];
+		int s = pe->skill[i], cur = pe->level[i], prio = (int)pe->prio[i];
 
 		for (int j = d->sk_start[s]; j < d->sk_start[s + 1]; j++) {
 			int m = d->sk_mentor[j];
@@ -1349,21 +1351,15 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 			if (t->stamp != ep) {
 				t->stamp = ep;
 				t->gain = 0;
-				t->tz = d->sk_tz[j];
 				w->touched[nt++] = m;
 			}
 			t->gain += prio * (d->sk_level[j] - cur);
 		}
 	}
 	/* bucket by gain, descending (ties keep the index order) */
-	for (int t = 0; t < nt; t++) {
-		double g = w->acc[w->touched[t]].gain;
-
-		if (g != floor(g) || g > 1e6)
-			return -1;
-		if ((int)g > gmax)
-			gmax = (int)g;
-	}
+	for (int t = 0; t < nt; t++)
+		if (w->acc[w->touched[t]].gain > gmax)
+			gmax = w->acc[w->touched[t]].gain;
 	if (gmax + 2 > w->nbucket) {
 		int *nb = realloc(w->bucket, ((size_t)gmax + 2) * sizeof(int));
 
@@ -1374,13 +1370,13 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 	}
 	memset(w->bucket, 0, ((size_t)gmax + 2) * sizeof(int));
 	for (int t = 0; t < nt; t++)
-		w->bucket[gmax - (int)w->acc[w->touched[t]].gain + 1]++;
+		w->bucket[gmax - w->acc[w->touched[t]].gain + 1]++;
 	for (int b = 1; b <= gmax + 1; b++)
 		w->bucket[b] += w->bucket[b - 1];
 	for (int t = 0; t < nt; t++) {
 		int m = w->touched[t];
 
-		w->order[w->bucket[gmax - (int)w->acc[m].gain]++] = m;
+		w->order[w->bucket[gmax - w->acc[m].gain]++] = m;
 	}
 	for (int at = 0; at < nt; at++) {
 		int m = w->order[at];
@@ -1390,7 +1386,7 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 			*rest = base + g * d->w_skill;
 			break;
 		}
-		read_mentor(d, w, e, m, w->acc[m].tz, g, k, &np, &nh);
+		read_mentor(d, w, e, m, d->mtz[m], g, k, &np, &nh);
 	}
 pins:
 	/* a pin or keep not read yet must be held: read it */
@@ -1900,6 +1896,14 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 		d->mentor_of_emp[i] = -1;
 	for (int m = 0; m < d->nm; m++)
 		d->mentor_of_emp[d->mentors[m].emp] = m;
+	d->mtz = malloc(((size_t)d->nm + 1) * sizeof(int));
+	d->memp = malloc(((size_t)d->nm + 1) * sizeof(int));
+	if (d->mtz == NULL || d->memp == NULL)
+		goto fail;
+	for (int m = 0; m < d->nm; m++) {
+		d->mtz[m] = d->mentors[m].tz;
+		d->memp[m] = d->mentors[m].emp;
+	}
 	r = parse_pair_lists(d, root, mi, ei, err);
 	if (r != 0) {
 		ret = r;
@@ -2056,6 +2060,8 @@ domain_free(struct domain *d)
 	free(d->sk_mentor);
 	free(d->sk_level);
 	free(d->sk_tz);
+	free(d->mtz);
+	free(d->memp);
 	free(d->sk_lang);
 	free(d);
 }
