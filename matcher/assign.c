@@ -225,7 +225,8 @@ out:
 }
 
 bool
-assign_max_score(const struct mgraph *g, long *assign, int *count, double *u, double *v)
+assign_max_score(const struct mgraph *g, double deadline_ms, long *assign, int *count, double *u,
+                 double *v)
 {
 	struct sp s;
 	int ne = g->n_mentees, nm = g->n_mentors;
@@ -270,9 +271,13 @@ assign_max_score(const struct mgraph *g, long *assign, int *count, double *u, do
 			s.slots[s.soff[m] + s.load[m]++] = e;
 		}
 	}
-	for (int e = 0; e < ne; e++)
+	for (int e = 0; e < ne; e++) {
 		if (g->pin[e] < 0 && g->start[e] < g->start[e + 1] && !augment(&s, e))
 			goto out;
+		/* a start, not the answer: give up rather than eat the solver's time */
+		if ((e & 255) == 255 && util_now_ms() > deadline_ms)
+			goto out;
+	}
 	*count = 0;
 	for (int m = 0; m < nm; m++)
 		v[m] = s.b[m] < 0 ? -s.b[m] : 0.0;

@@ -32,6 +32,7 @@ struct master {
 	double *ue;    /* per mentee: dual of its row, or of its single column's upper bound */
 	bool lazy;     /* a mentor's row is created once its columns exceed its capacity, a
 	                  mentee's with its second column */
+	double budget_ms; /* time the combinatorial start may take (a quarter of what is left) */
 };
 
 /* Creates the capacity rows of mentors whose column count now exceeds their capacity (until then
@@ -921,7 +922,8 @@ comb_start(struct master *ms, int card, long *nfirst)
 	if (asg == NULL || u == NULL || v == NULL || par == NULL || comp == NULL || delta == NULL ||
 	    load == NULL || slack == NULL || touch == NULL || tree == NULL)
 		goto out;
-	if (!assign_max_score(g, asg, &count, u, v) || (card >= 0 && count < card))
+	if (!assign_max_score(g, util_now_ms() + ms->budget_ms, asg, &count, u, v) ||
+	    (card >= 0 && count < card))
 		goto out;
 	for (int x = 0; x <= root; x++)
 		par[x] = x;
@@ -1133,6 +1135,7 @@ solve_lp(struct master *ms, struct mgraph *gw, long *warm, int card, double dead
 	}
 	memset(ms->inlp, 0, (size_t)total);
 	t = util_now_ms();
+	ms->budget_ms = (deadline - t) / 4;
 	comb = comb_start(ms, card, &first);
 	s->comb_ms = util_now_ms() - t;
 	if (comb < 0)
@@ -1211,6 +1214,7 @@ solve_lp(struct master *ms, struct mgraph *gw, long *warm, int card, double dead
 				/* start again from the combinatorial optimum over the pairs now
 				 * held (cheaper than pivoting the old basis towards it) */
 				t = util_now_ms();
+				ms->budget_ms = (deadline - t) / 4;
 				comb = master_restart(ms, card);
 				s->comb_ms += util_now_ms() - t;
 				if (comb < 0)
