@@ -77,6 +77,9 @@ struct domain {
 	int *keep_mentor; /* per mentee: mentor of its first keep entry or -1 */
 	struct strmap *zone_map, *skill_map, *lang_map, *emp_map, *dept_map, *team_map;
 	const char **skill_names;
+	char *skill_store; /* owned copies of skill_names (domain_own_strings) or NULL */
+	unsigned char
+	    *reread; /* per mentee: re-read once to a target (expand_cb), then all pairs */
 	double w_skill, w_cross, w_overlap, cap_hours, w_prev;
 	double w_giving,
 	    max_giving; /* weights.giving (off: 0) and the largest mentor giving_score */
@@ -91,7 +94,10 @@ struct domain {
 	int (*counts)[R_COUNT];
 	unsigned char *counted; /* per mentee: counts filled (the threshold read skips them) */
 	struct enum_ws *uws;    /* scratch space of the unmatched mentees' counts, or NULL */
-	int *sk_start, *sk_mentor, *sk_level;     /* skill index: mentors by level, descending */
+	int *sk_start, *sk_mentor, *sk_level; /* skill index: mentors by level, descending */
+	int *sk_tz;                           /* skill index: the mentor's zone (hot copy) */
+	int *mtz, *memp;   /* per mentor: zone and employee (compact copies for the hot checks) */
+	uint64_t *sk_lang; /* skill index: the mentor's languages (copy) */
 	long p_start, p_end, day0, nweeks, nsamp; /* period (days since 1970), its first Monday */
 	const char *starts_on, *ends_on;
 };
@@ -548,8 +554,7 @@ mentee_rot(const struct domain *d, const struct person *e, int zm, struct erot *
 static bool
 avail_every_week(const struct domain *d, int m, const struct person *e, const struct erot *r)
 {
-	const struct zpair *z = zone_pair(d, &d->mentors[m], e);
-
+	const struct zpair *z = &d->zp[d->mtz[m] * d->nzones + e->tz];
 	size_t at = (size_t)m * d->ngaps + (size_t)z->gap;
 
 	return z->nd > 0 && (d->lgc[at] & r->cs) != 0 && week_intersects(&r->s, &d->lg[at]);
@@ -642,11 +647,12 @@ is_manager_of(const struct domain *d, int a, int b)
 static int
 check_people(const struct domain *d, int m, int e)
 {
-	const struct person *pm = &d->mentors[m], *pe = &d->mentees[e];
+	const struct person *pe = &d->mentees[e];
+	int me = d->memp[m];
 
-	if (is_manager_of(d, pm->emp, pe->emp) || is_manager_of(d, pe->emp, pm->emp))
+	if (is_manager_of(d, me, pe->emp) || is_manager_of(d, pe->emp, me))
 		return R_REPORTING;
-	if (!d->allow_repeat && d->hist_emp[pe->emp] && pairset_has(d->history, pm->emp, pe->emp))
+	if (!d->allow_repeat && d->hist_emp[pe->emp] && pairset_has(d->history, me, pe->emp))
 		return R_HISTORY;
 	if (d->forb_mentee[e] && pairset_has(d->forbidden, m, e))
 		return R_FORBIDDEN;
@@ -892,7 +898,9 @@ build_skill_index(struct domain *d)
 		d->sk_start[s + 1] += d->sk_start[s];
 	d->sk_mentor = malloc(((size_t)total + 1) * sizeof(int));
 	d->sk_level = malloc(((size_t)total + 1) * sizeof(int));
-	if (d->sk_mentor == NULL || d->sk_level == NULL)
+	d->sk_tz = malloc(((size_t)total + 1) * sizeof(int));
+	d->sk_lang = malloc(((size_t)total + 1) * sizeof(uint64_t));
+	if (d->sk_mentor == NULL || d->sk_level == NULL || d->sk_tz == NULL || d->sk_lang == NULL)
 		goto out;
 	/* counting sort by level (descending) keeps mentors ascending within a level */
 	for (int lv = 100; lv >= 0; lv--)
@@ -905,6 +913,8 @@ build_skill_index(struct domain *d)
 
 					d->sk_mentor[at] = m;
 					d->sk_level[at] = lv;
+					d->sk_tz[at] = p->tz;
+					d->sk_lang[at] = p->lang;
 				}
 		}
 	ok = true;
@@ -944,10 +954,17 @@ struct held {
 	double s;
 };
 
+/* A mentor's skill gain accumulated for one mentee (stamp = that mentee's epoch); integral. */
+struct tacc {
+	int stamp, gain;
+};
+
 /* Scratch space of the per-mentee enumeration (sized by the mentors). */
 struct enum_ws {
 	struct held *held;
 	int *stamp, *touched, *gcount, *pm, ngroups, epoch;
+	int *read, *order, *bucket, nbucket; /* threshold read: read mark, gain order, buckets */
+	struct tacc *acc;                    /* threshold read: gain accumulated per mentor */
 	double *gain, *ps, *tmp;
 	uint64_t *gmask, *mlang, *bits;
 	unsigned char *sel;
@@ -971,6 +988,10 @@ ws_free(struct enum_ws *w)
 	free(w->sel);
 	free(w->er);
 	free(w->held);
+	free(w->read);
+	free(w->acc);
+	free(w->order);
+	free(w->bucket);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -994,10 +1015,13 @@ ws_init(const struct domain *d, struct enum_ws *w)
 	w->sel = malloc(n);
 	w->er = malloc(((size_t)d->nzones + 1) * sizeof(*w->er));
 	w->held = malloc(n * sizeof(*w->held));
-	if (w->held == NULL || w->stamp == NULL || w->touched == NULL || w->gcount == NULL ||
-	    w->pm == NULL || w->gain == NULL || w->ps == NULL || w->tmp == NULL ||
-	    w->gmask == NULL || w->mlang == NULL || w->bits == NULL || w->sel == NULL ||
-	    w->er == NULL) {
+	w->read = calloc(n, sizeof(int));
+	w->acc = calloc(n, sizeof(*w->acc));
+	w->order = malloc(n * sizeof(int));
+	if (w->held == NULL || w->read == NULL || w->acc == NULL || w->order == NULL ||
+	    w->stamp == NULL || w->touched == NULL || w->gcount == NULL || w->pm == NULL ||
+	    w->gain == NULL || w->ps == NULL || w->tmp == NULL || w->gmask == NULL ||
+	    w->mlang == NULL || w->bits == NULL || w->sel == NULL || w->er == NULL) {
 		ws_free(w);
 		return false;
 	}
@@ -1157,16 +1181,10 @@ cmp_held(const void *a, const void *b)
 	return (x->m > y->m) - (x->m < y->m);
 }
 
-/* Returns an upper bound of the score of any pair of mentee e whose mentor teaches each goal
- * skill at most at level cap[i] (prefix of the goal lists not yet read). */
+/* Returns an upper bound of the score of any pair of mentee pe whose raw skill gain is g. */
 static double
-score_cap(const struct domain *d, const struct person *pe, const int *cap)
+score_bound(const struct domain *d, const struct person *pe, double g)
 {
-	double g = 0;
-
-	for (int i = 0; i < pe->n; i++)
-		if (cap[i] > pe->level[i])
-			g += pe->prio[i] * (cap[i] - pe->level[i]);
 	double hours = week_overlap(&pe->avail, &pe->avail) / 4.0;
 
 	/* the overlap never exceeds the mentee's own free hours */
@@ -1211,85 +1229,147 @@ heap_push(double *h, int *n, int k, double v)
 	h[i] = v;
 }
 
-/* Reads mentee e's goal lists (mentors by descending level) one level at a time, scoring each
- * mentor at first sight, and stops once k feasible pairs score at least what any mentor not yet
- * read could (a threshold algorithm, checked after every pair): the mentors read are in
- * w->pm / w->ps (any order), their count is returned, *rest = an upper bound of the score of
- * every feasible pair not read. */
+/* Tells whether the threshold read may stop before a mentor whose score is at most bound: the k
+ * best read reach it, or (target mode) it cannot exceed the target. */
+static bool
+top_done(const struct enum_ws *w, int nh, int k, double target, double bound)
+{
+	if (target > -INFINITY)
+		return bound <= target;
+	return nh == k && w->tmp[0] >= bound;
+}
+
+/* Reads one mentor of the threshold read (its raw gain g, zone tz): marks it read and, when the
+ * pair is feasible, scores it into w->pm / w->ps and the heap of the k best. The one-word
+ * availability test comes first (a pin breaking only availability is still kept: check_rest
+ * decides). */
+static void
+read_mentor(const struct domain *d, struct enum_ws *w, int e, int m, int tz, double g, int k,
+            int *np, int *nh)
+{
+	const struct zpair *z = &d->zp[tz * d->nzones + d->mentees[e].tz];
+	double a, b, c, f;
+
+	w->read[m] = w->epoch;
+	if (m != d->pin_mentor[e] &&
+	    (z->nd == 0 || (d->lgc[(size_t)m * d->ngaps + z->gap] & w->er[tz].cs) == 0))
+		return;
+	if (check_rest(d, m, e, &w->er[tz]) != R_COUNT)
+		return;
+	w->pm[*np] = m;
+	w->ps[*np] = pair_score_gain(d, m, e, g, &w->er[tz], &a, &b, &c, &f);
+	heap_push(w->tmp, nh, k, w->ps[(*np)++]);
+}
+
+/* Reads mentee e's candidate mentors in descending order of their exact skill gain, scoring each
+ * (all rules), and stops once k feasible pairs score at least what any mentor not yet read could
+ * (a threshold algorithm: the bound is the gain of the next mentor plus the largest
+ * cross-department, overlap, previously-unmatched and giving terms). With one goal the skill
+ * index list is already in that order and is read lazily; with several, the gains come from one
+ * sequential pass over the goals' lists (mentors sharing a language, teaching a goal above its
+ * current level), bucketed by value (integers: priority weights times level steps). The mentors
+ * read are in w->pm / w->ps (any order), their count is returned (-1: not applicable, enumerate
+ * everything), *rest = an upper bound of the score of every feasible pair not read. With a
+ * target above -INFINITY the read instead stops once no mentor left can score above target. */
 static int
-enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, double *rest)
+enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, double target,
+                     double *rest)
 {
 	const struct person *pe = &d->mentees[e];
-	int np = 0, self = d->mentor_of_emp[pe->emp], ep = ++w->epoch, pos[64], cap[64];
+	int np = 0, nt = 0, nh = 0, self = d->mentor_of_emp[pe->emp], ep = ++w->epoch;
+	int gmax = 0;
 	uint64_t lang = pe->lang;
+	double base;
 
 	*rest = -INFINITY;
-	if (pe->n > 64 || d->w_skill < 0)
+	if (d->w_skill < 0)
 		return -1;
 	for (int z = 0; z < d->nzones; z++)
 		mentee_rot(d, pe, z, &w->er[z]);
-	for (int i = 0; i < pe->n; i++) {
-		pos[i] = d->sk_start[pe->skill[i]];
-		cap[i] = pos[i] < d->sk_start[pe->skill[i] + 1] ? d->sk_level[pos[i]] : -1;
-	}
-	for (int nh = 0;;) {
-		int top = -1;
-		double bound;
-		bool done = false;
+	base = score_bound(d, pe, 0);
+	if (pe->n == 1) {
+		int s = pe->skill[0], cur = pe->level[0];
+		double prio = pe->prio[0];
 
-		/* the highest level still unread over the goal lists, read in full for every list
-		 */
-		for (int i = 0; i < pe->n; i++)
-			if (cap[i] > pe->level[i] && cap[i] > top)
-				top = cap[i];
-		if (top < 0)
-			break;
-		/* any mentor not read yet scores at most this while the level is read */
-		bound = score_cap(d, pe, cap);
-		for (int i = 0; i < pe->n && !done; i++) {
-			int s = pe->skill[i], end = d->sk_start[s + 1];
+		for (int j = d->sk_start[s]; j < d->sk_start[s + 1] && d->sk_level[j] > cur; j++) {
+			int m = d->sk_mentor[j];
+			double g = prio * (d->sk_level[j] - cur);
 
-			if (cap[i] != top)
+			if ((d->sk_lang[j] & lang) == 0 || m == self)
 				continue;
-			for (; pos[i] < end && d->sk_level[pos[i]] == top && !done; pos[i]++) {
-				int m = d->sk_mentor[pos[i]];
-				double a, b, c, f;
-
-				if (w->stamp[m] == ep)
-					continue;
-				w->stamp[m] = ep;
-				if ((w->mlang[m] & lang) == 0 || m == self ||
-				    check_rest(d, m, e, &w->er[d->mentors[m].tz]) != R_COUNT)
-					continue;
-				w->pm[np] = m;
-				w->ps[np] = pair_score_gain(
-				    d, m, e, pair_gain(&d->mentors[m], pe, NULL, NULL),
-				    &w->er[d->mentors[m].tz], &a, &b, &c, &f);
-				heap_push(w->tmp, &nh, k, w->ps[np++]);
-				done = nh == k && w->tmp[0] >= bound;
+			if (top_done(w, nh, k, target, base + g * d->w_skill)) {
+				*rest = base + g * d->w_skill;
+				break;
 			}
-			if (!done)
-				cap[i] = pos[i] < end ? d->sk_level[pos[i]] : -1;
+			read_mentor(d, w, e, m, d->sk_tz[j], g, k, &np, &nh);
 		}
-		if (!done) {
-			bound = score_cap(d, pe, cap);
-			done = nh == k && w->tmp[0] >= bound;
-		}
-		if (done) {
-			*rest = bound;
-			break;
+		goto pins;
+	}
+	for (int i = 0; i < pe->n; i++)
+		if (pe->prio[i] != floor(pe->prio[i]) || pe->prio[i] > 1000)
+			return -1;
+	for (int i = 0; i < pe->n; i++) {
+		int s = pe->skill[i], cur = pe->level[i], prio = (int)pe->prio[i];
+
+		for (int j = d->sk_start[s]; j < d->sk_start[s + 1]; j++) {
+			int m = d->sk_mentor[j];
+			struct tacc *t = &w->acc[m];
+
+			if (d->sk_level[j] <= cur)
+				break;
+			if ((d->sk_lang[j] & lang) == 0 || m == self)
+				continue;
+			if (t->stamp != ep) {
+				t->stamp = ep;
+				t->gain = 0;
+				w->touched[nt++] = m;
+			}
+			t->gain += prio * (d->sk_level[j] - cur);
 		}
 	}
+	/* bucket by gain, descending (ties keep the index order) */
+	for (int t = 0; t < nt; t++)
+		if (w->acc[w->touched[t]].gain > gmax)
+			gmax = w->acc[w->touched[t]].gain;
+	if (gmax + 2 > w->nbucket) {
+		int *nb = realloc(w->bucket, ((size_t)gmax + 2) * sizeof(int));
+
+		if (nb == NULL)
+			return -1;
+		w->bucket = nb;
+		w->nbucket = gmax + 2;
+	}
+	memset(w->bucket, 0, ((size_t)gmax + 2) * sizeof(int));
+	for (int t = 0; t < nt; t++)
+		w->bucket[gmax - w->acc[w->touched[t]].gain + 1]++;
+	for (int b = 1; b <= gmax + 1; b++)
+		w->bucket[b] += w->bucket[b - 1];
+	for (int t = 0; t < nt; t++) {
+		int m = w->touched[t];
+
+		w->order[w->bucket[gmax - w->acc[m].gain]++] = m;
+	}
+	for (int at = 0; at < nt; at++) {
+		int m = w->order[at];
+		double g = w->acc[m].gain;
+
+		if (top_done(w, nh, k, target, base + g * d->w_skill)) {
+			*rest = base + g * d->w_skill;
+			break;
+		}
+		read_mentor(d, w, e, m, d->mtz[m], g, k, &np, &nh);
+	}
+pins:
 	/* a pin or keep not read yet must be held: read it */
 	for (int x = 0; x < 2; x++) {
 		int m = x == 0 ? d->pin_mentor[e] : d->keep_mentor[e];
 		double a, b, c, f;
 
-		if (m < 0 || w->stamp[m] == ep || (w->mlang[m] & lang) == 0 || m == self ||
+		if (m < 0 || w->read[m] == ep || (w->mlang[m] & lang) == 0 || m == self ||
 		    !teaches_any(&d->mentors[m], pe) ||
 		    check_rest(d, m, e, &w->er[d->mentors[m].tz]) != R_COUNT)
 			continue;
-		w->stamp[m] = ep;
+		w->read[m] = ep;
 		w->pm[np] = m;
 		w->ps[np++] = pair_score_gain(d, m, e, pair_gain(&d->mentors[m], pe, NULL, NULL),
 		                              &w->er[d->mentors[m].tz], &a, &b, &c, &f);
@@ -1314,15 +1394,16 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 	g->rest_bound = malloc(((size_t)d->ne + 1) * sizeof(double));
 	d->counts = calloc((size_t)d->ne + 1, sizeof(*d->counts));
 	d->counted = calloc((size_t)d->ne + 1, 1);
+	d->reread = calloc((size_t)d->ne + 1, 1);
 	if (g->mentor == NULL || g->score == NULL || g->rest_bound == NULL || d->counts == NULL ||
-	    d->counted == NULL)
+	    d->counted == NULL || d->reread == NULL)
 		goto out;
 	g->n_feasible = 0;
 	g->n_coverable = 0;
 	for (int e = 0; e < d->ne; e++) {
 		double unread = -INFINITY, r;
 		int n = g->pairs_mentee > 0
-		            ? enumerate_mentee_top(d, &w, e, g->pairs_mentee, &unread)
+		            ? enumerate_mentee_top(d, &w, e, g->pairs_mentee, -INFINITY, &unread)
 		            : -1;
 		long first = np;
 
@@ -1369,12 +1450,53 @@ out:
 	return ok;
 }
 
+/* Re-reads mentee e's mentors (threshold read in target mode) down to the score
+ * g->expand_target[e] (the pairs the current duals could price in) and puts in w->pm / w->ps, in
+ * mentor order, its pairs held so far plus the pairs read above the target; g->rest_bound[e]
+ * becomes the bound of what is still left out. Returns the count, or -1 on OOM. */
+static int
+reread_mentee(const struct domain *d, struct enum_ws *w, struct mgraph *g, int e)
+{
+	double rest = -INFINITY, left = -INFINITY, t = g->expand_target[e];
+	int n = enumerate_mentee_top(d, w, e, d->nm + 1, t, &rest), nh = 0, ep;
+
+	if (n < 0) {
+		/* not applicable (gains not integral): every pair */
+		g->rest_bound[e] = -INFINITY;
+		return enumerate_mentee(d, w, e, NULL);
+	}
+	ep = ++w->epoch;
+	for (long p = g->start[e]; p < g->start[e + 1]; p++) {
+		w->stamp[g->mentor[p]] = ep;
+		w->held[nh].m = g->mentor[p];
+		w->held[nh++].s = g->score[p];
+	}
+	for (int i = 0; i < n; i++) {
+		if (w->stamp[w->pm[i]] == ep)
+			continue;
+		if (w->ps[i] > t) {
+			w->stamp[w->pm[i]] = ep;
+			w->held[nh].m = w->pm[i];
+			w->held[nh++].s = w->ps[i];
+		} else if (w->ps[i] > left) {
+			left = w->ps[i];
+		}
+	}
+	qsort(w->held, (size_t)nh, sizeof(*w->held), cmp_held);
+	for (int i = 0; i < nh; i++) {
+		w->pm[i] = w->held[i].m;
+		w->ps[i] = w->held[i].s;
+	}
+	g->rest_bound[e] = rest > left ? rest : left;
+	return nh;
+}
+
 /* Adds every feasible pair of the marked mentees to g (the solver found that one of their pairs
  * left out might improve the optimum): rebuilds the arrays, and the pins and keeps by mentor. */
 static bool
 expand_cb(void *ctx, struct mgraph *g, const unsigned char *which)
 {
-	const struct domain *d = ctx;
+	struct domain *d = ctx;
 	struct enum_ws w;
 	long np = 0, capp = g->start[g->n_mentees] + 1024, *nstart = NULL;
 	int *nmentor = NULL, *pinm = NULL, *keepm = NULL;
@@ -1398,8 +1520,16 @@ expand_cb(void *ctx, struct mgraph *g, const unsigned char *which)
 		long need;
 		int n = 0;
 
-		if (which[e] && g->rest_bound[e] > -INFINITY)
+		if (which[e] && g->rest_bound[e] > -INFINITY && g->expand_target != NULL &&
+		    g->expand_target[e] > -INFINITY && !d->reread[e]) {
+			n = reread_mentee(d, &w, g, e);
+			if (n < 0)
+				goto out;
+			d->reread[e] = 1;
+		} else if (which[e] && g->rest_bound[e] > -INFINITY) {
 			n = enumerate_mentee(d, &w, e, NULL);
+			g->rest_bound[e] = -INFINITY;
+		}
 		need = np + (n > 0 ? n : g->start[e + 1] - g->start[e]);
 		if (need > capp) {
 			long nc = need > capp * 3 / 2 ? need : capp * 3 / 2;
@@ -1419,7 +1549,6 @@ expand_cb(void *ctx, struct mgraph *g, const unsigned char *which)
 			memcpy(nmentor + np, w.pm, (size_t)n * sizeof(int));
 			memcpy(nscore + np, w.ps, (size_t)n * sizeof(double));
 			np += n;
-			g->rest_bound[e] = -INFINITY;
 		} else {
 			for (long p = g->start[e]; p < g->start[e + 1]; p++) {
 				nmentor[np] = g->mentor[p];
@@ -1738,6 +1867,14 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 		d->mentor_of_emp[i] = -1;
 	for (int m = 0; m < d->nm; m++)
 		d->mentor_of_emp[d->mentors[m].emp] = m;
+	d->mtz = malloc(((size_t)d->nm + 1) * sizeof(int));
+	d->memp = malloc(((size_t)d->nm + 1) * sizeof(int));
+	if (d->mtz == NULL || d->memp == NULL)
+		goto fail;
+	for (int m = 0; m < d->nm; m++) {
+		d->mtz[m] = d->mentors[m].tz;
+		d->memp[m] = d->mentors[m].emp;
+	}
 	r = parse_pair_lists(d, root, mi, ei, err);
 	if (r != 0) {
 		ret = r;
@@ -1806,6 +1943,37 @@ out:
 	return ret;
 }
 
+/* Copies the skill names into one owned block; person ids and the period strings are only read
+ * while building, so they are cleared. */
+bool
+domain_own_strings(struct domain *d)
+{
+	size_t ns = strmap_size(d->skill_map), total = 1, at = 0;
+	char *store;
+
+	for (size_t i = 0; i < ns; i++)
+		total += d->skill_names[i] != NULL ? strlen(d->skill_names[i]) + 1 : 0;
+	store = malloc(total);
+	if (store == NULL)
+		return false;
+	for (size_t i = 0; i < ns; i++)
+		if (d->skill_names[i] != NULL) {
+			size_t n = strlen(d->skill_names[i]) + 1;
+
+			memcpy(store + at, d->skill_names[i], n);
+			d->skill_names[i] = store + at;
+			at += n;
+		}
+	for (int m = 0; m < d->nm; m++)
+		d->mentors[m].id = NULL;
+	for (int e = 0; e < d->ne; e++)
+		d->mentees[e].id = NULL;
+	d->starts_on = d->ends_on = NULL;
+	free(d->skill_store);
+	d->skill_store = store;
+	return true;
+}
+
 /* Frees a person's arrays. */
 static void
 person_clear(struct person *p)
@@ -1842,6 +2010,8 @@ domain_free(struct domain *d)
 	strmap_free(d->dept_map);
 	strmap_free(d->team_map);
 	free(d->skill_names);
+	free(d->skill_store);
+	free(d->reread);
 	free(d->parent);
 	free(d->tin);
 	free(d->tout);
@@ -1860,6 +2030,10 @@ domain_free(struct domain *d)
 	free(d->sk_start);
 	free(d->sk_mentor);
 	free(d->sk_level);
+	free(d->sk_tz);
+	free(d->mtz);
+	free(d->memp);
+	free(d->sk_lang);
 	free(d);
 }
 

@@ -15,6 +15,10 @@ struct domain;
  * *out (caller frees with domain_free), 2 for a bad instance (*err set), 1 on internal failure. */
 int domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err) WUR;
 
+/* Copies the strings the model borrows from the parsed JSON (skill names) into storage it owns
+ * and forgets the others, so that the JSON can be released before solving; false on OOM. */
+bool domain_own_strings(struct domain *d) WUR;
+
 /* Frees the domain model. */
 void domain_free(struct domain *d);
 

@@ -47,9 +47,39 @@ graph_clear(struct mgraph *g)
 	free(g->mentee_dept);
 	free(g->mentee_id);
 	free(g->mentor_id);
+	free(g->id_store);
 	free(g->issues);
 	free(g->rest_bound);
+	free(g->expand_target);
 	memset(g, 0, sizeof(*g));
+}
+
+/* Copies every id into one owned block and points the id arrays at the copies. */
+bool
+graph_own_ids(struct mgraph *g)
+{
+	size_t total = 1, at = 0;
+	char *store;
+
+	for (int m = 0; m < g->n_mentors; m++)
+		total += strlen(g->mentor_id[m]) + 1;
+	for (int e = 0; e < g->n_mentees; e++)
+		total += strlen(g->mentee_id[e]) + 1;
+	store = malloc(total);
+	if (store == NULL)
+		return false;
+	for (int x = 0; x < g->n_mentors + g->n_mentees; x++) {
+		const char **id =
+		    x < g->n_mentors ? &g->mentor_id[x] : &g->mentee_id[x - g->n_mentors];
+		size_t n = strlen(*id) + 1;
+
+		memcpy(store + at, *id, n);
+		*id = store + at;
+		at += n;
+	}
+	free(g->id_store);
+	g->id_store = store;
+	return true;
 }
 
 /* Records an issue with its formatted message; the first error is also g->infeasible. */

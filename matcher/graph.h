@@ -31,7 +31,8 @@ struct issue {
 
 struct mgraph {
 	int n_mentees, n_mentors;
-	const char **mentee_id, **mentor_id; /* borrowed from the parsed JSON */
+	const char **mentee_id, **mentor_id; /* borrowed from the parsed JSON, or id_store */
+	char *id_store;                      /* owned copies of the ids (graph_own_ids) or NULL */
 	int *cap;                            /* effective capacity of each mentor */
 	long *start;                         /* n_mentees + 1 offsets into mentor/score */
 	int *mentor;                         /* mentor of each feasible pair */
@@ -52,6 +53,9 @@ struct mgraph {
 	long n_feasible; /* feasible pairs, held or not */
 	int n_coverable; /* mentees with at least one feasible pair */
 	bool (*expand)(void *ctx, struct mgraph *g, const unsigned char *which);
+	/* per mentee (or NULL): the score above which its pairs left out could price in under the
+	 * current duals; expand() may then add only those (once per mentee), -INFINITY: all */
+	double *expand_target;
 	void *expand_ctx;
 	int max_per_team; /* -1: no limit on used mentors per team */
 	int *mentor_team; /* team index per mentor or -1 (NULL when no team limit) */
@@ -67,8 +71,12 @@ struct mgraph {
 /* Allocates the per-mentee and per-mentor arrays (pairs are added by the builder); false on OOM. */
 bool graph_init(struct mgraph *g, int n_mentees, int n_mentors) WUR;
 
-/* Frees the arrays the graph owns (ids are borrowed). */
+/* Frees the arrays the graph owns (ids are borrowed unless graph_own_ids copied them). */
 void graph_clear(struct mgraph *g);
+
+/* Copies the mentor and mentee ids into storage the graph owns, so that the parsed JSON can be
+ * released before solving; false on OOM. */
+bool graph_own_ids(struct mgraph *g) WUR;
 
 /* Returns the pair index of (mentee, mentor) or -1 when the pair is not feasible. */
 long graph_find(const struct mgraph *g, int mentee, int mentor);

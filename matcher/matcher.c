@@ -185,6 +185,10 @@ result_json(const struct mgraph *g, struct domain *d, const struct solution *s, 
 	json_object_set_new(st, "solve_ms", json_real(solve_ms));
 	json_object_set_new(st, "matching_ms", json_real(s->match_ms));
 	json_object_set_new(st, "lp_ms", json_real(s->lp_ms));
+	json_object_set_new(st, "lp_iterations", json_integer(s->lp_iterations));
+	json_object_set_new(st, "lp_start",
+	                    json_string(s->comb_start ? "combinatorial" : "greedy"));
+	json_object_set_new(st, "combinatorial_ms", json_real(s->comb_ms));
 	json_object_set_new(st, "pricing_ms", json_real(s->price_ms));
 	json_object_set_new(st, "pricing_rounds", json_integer(s->pricing_rounds));
 	json_object_set_new(st, "kept", json_integer(kept));
@@ -258,6 +262,14 @@ matcher_solve_json_opts(const char *input, size_t len, int pretty, char **out, c
 		goto out;
 	}
 	have_graph = true;
+	/* the parsed instance is no longer needed: release it before solving and rendering */
+	if (!graph_own_ids(&g) || (dom != NULL && !domain_own_strings(dom))) {
+		util_errf(err, "internal failure: out of memory");
+		ret = 1;
+		goto out;
+	}
+	json_decref(root);
+	root = NULL;
 	t1 = util_now_ms();
 	ret = 1;
 	have_sol = true;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assign.h"
 #include "bmatch.h"
 
 #define ADD_PER_MENTEE 4
@@ -31,6 +32,7 @@ struct master {
 	double *ue;    /* per mentee: dual of its row, or of its single column's upper bound */
 	bool lazy;     /* a mentor's row is created once its columns exceed its capacity, a
 	                  mentee's with its second column */
+	double budget_ms; /* time the combinatorial start may take (a quarter of what is left) */
 };
 
 /* Creates the capacity rows of mentors whose column count now exceeds their capacity (until then
@@ -798,10 +800,15 @@ expand_if_needed(struct master *ms, struct mgraph *gw, const double *y, long *wa
 	for (int m = 0; m < g->n_mentors; m++)
 		if (ms->mrow[m] > 0 && y[ms->mrow[m]] < vmin)
 			vmin = y[ms->mrow[m]];
+	if (gw->expand_target == NULL)
+		gw->expand_target = malloc(((size_t)g->n_mentees + 1) * sizeof(double));
+	if (gw->expand_target == NULL)
+		return false;
 	for (int e = 0; e < g->n_mentees; e++) {
 		double rb = g->rest_bound[e], d;
 
 		s->expand[e] = 0;
+		gw->expand_target[e] = -INFINITY;
 		if (rb == -INFINITY)
 			continue;
 		d = rb - ms->ue[e] - ycard - vmin;
@@ -810,6 +817,8 @@ expand_if_needed(struct master *ms, struct mgraph *gw, const double *y, long *wa
 		if (d > 1e-9 * (1.0 + fabs(rb))) {
 			s->expand[e] = 1;
 			s->n_expand++;
+			/* pairs scoring at most this have a reduced cost <= 0 now */
+			gw->expand_target[e] = ms->ue[e] + ycard + vmin;
 		}
 	}
 	if (s->n_expand == 0)
@@ -849,6 +858,246 @@ out:
 	return ok;
 }
 
+/* Union-find root of x with path halving. */
+static int
+uf_find(int *par, int x)
+{
+	while (par[x] != x) {
+		par[x] = par[par[x]];
+		x = par[x];
+	}
+	return x;
+}
+
+/* Joins the sets of x and y; false when they were already one (the edge would close a cycle). */
+static bool
+uf_join(int *par, int x, int y)
+{
+	x = uf_find(par, x);
+	y = uf_find(par, y);
+	if (x == y)
+		return false;
+	par[x] = y;
+	return true;
+}
+
+/* Tells whether pair p of mentee e is tight under the duals (u[e] + v[m] = cost). */
+static bool
+comb_tight(const struct mgraph *g, int e, long p, const double *u, const double *v)
+{
+	double c = graph_cost(g, e, p);
+
+	return fabs(u[e] + v[g->mentor[p]] - c) <= 1e-9 * (1.0 + fabs(c));
+}
+
+/* Combinatorial start: solves the max-score b-matching over the held pairs (assign.c), then
+ * builds an optimal simplex basis of the master from it: the LP holds the matched pairs plus
+ * tight pairs joining every row to a row whose dual is 0 (a spanning tree of the network rooted
+ * at the slacks), duals of ungrounded components are shifted along their cheapest pair. GLPK
+ * then starts at an optimal basis and only verifies it (and pricing adds what it misses). Returns
+ * 1 when the master holds that basis; 0, with the master untouched, when it does not apply (the
+ * matching is smaller than N*, no tree is found, or out of memory before the master changed):
+ * the caller then takes the usual start; -1 when out of memory with the master changed. */
+static int
+comb_start(struct master *ms, int card, long *nfirst)
+{
+	const struct mgraph *g = ms->g;
+	int ne = g->n_mentees, nm = g->n_mentors, root = ne + nm, count = 0;
+	long total = g->start[ne], n = 0, *asg = NULL, *pairs = NULL;
+	double *u = NULL, *v = NULL, *delta = NULL;
+	int *par = NULL, *load = NULL, *mentees = NULL, *comp = NULL;
+	unsigned char *slack = NULL, *tree = NULL, *touch = NULL;
+	int ok = 0;
+
+	asg = malloc(((size_t)ne + 1) * sizeof(*asg));
+	u = malloc(((size_t)ne + 1) * sizeof(*u));
+	v = malloc(((size_t)nm + 1) * sizeof(*v));
+	par = malloc(((size_t)root + 1) * sizeof(*par));
+	comp = malloc(((size_t)root + 1) * sizeof(*comp));
+	delta = malloc(((size_t)root + 1) * sizeof(*delta));
+	load = calloc((size_t)nm + 1, sizeof(*load));
+	slack = calloc((size_t)root + 1, 1);
+	touch = calloc((size_t)root + 1, 1);
+	tree = calloc((size_t)total + 1, 1);
+	if (asg == NULL || u == NULL || v == NULL || par == NULL || comp == NULL || delta == NULL ||
+	    load == NULL || slack == NULL || touch == NULL || tree == NULL)
+		goto out;
+	if (!assign_max_score(g, util_now_ms() + ms->budget_ms, asg, &count, u, v) ||
+	    (card >= 0 && count < card))
+		goto out;
+	for (int x = 0; x <= root; x++)
+		par[x] = x;
+	for (int e = 0; e < ne; e++)
+		if (asg[e] >= 0)
+			load[g->mentor[asg[e]]]++;
+	/* forced: matched pairs basic (x = 1 inside [0, inf)), slacks of rows below their bound */
+	for (int e = 0; e < ne; e++) {
+		if (asg[e] >= 0) {
+			int m = g->mentor[asg[e]];
+
+			touch[e] = touch[ne + m] = 1;
+			if (g->pin[e] != asg[e]) {
+				tree[asg[e]] = 1;
+				if (!uf_join(par, e, ne + m))
+					goto out;
+			}
+		} else if (!uf_join(par, e, root)) {
+			goto out;
+		} else {
+			slack[e] = 1;
+		}
+	}
+	for (int m = 0; m < nm; m++)
+		if (load[m] < g->cap[m]) {
+			if (!uf_join(par, ne + m, root))
+				goto out;
+			slack[ne + m] = 1;
+		}
+	/* optional: slacks of rows at their bound with a zero dual, then tight pairs */
+	for (int x = 0; x < root; x++) {
+		double d = x < ne ? u[x] : v[x - ne];
+
+		if (!slack[x] && d <= 1e-12 && uf_join(par, x, root))
+			slack[x] = 1;
+	}
+	for (int pass = 0;; pass++) {
+		bool left = false;
+
+		for (int e = 0; e < ne; e++)
+			for (long p = g->start[e]; p < g->start[e + 1]; p++)
+				if (!tree[p] && p != g->pin[e] && comb_tight(g, e, p, u, v) &&
+				    uf_join(par, e, ne + g->mentor[p])) {
+					tree[p] = 1;
+					touch[e] = touch[ne + g->mentor[p]] = 1;
+				}
+		/* components of touched rows not joined to a zero-dual row: shift their duals
+		 * (mentees down, mentors up) until a pair leaving them is tight or a dual is 0 */
+		for (int x = 0; x <= root; x++) {
+			comp[x] = uf_find(par, x);
+			delta[x] = -1;
+		}
+		for (int x = 0; x < root; x++)
+			if (touch[x] && comp[x] != comp[root]) {
+				delta[comp[x]] = INFINITY;
+				left = true;
+			}
+		if (!left)
+			break;
+		for (int e = 0; e < ne; e++) {
+			int r = comp[e];
+
+			if (delta[r] < 0)
+				continue;
+			if (u[e] < delta[r])
+				delta[r] = u[e];
+			for (long p = g->start[e]; p < g->start[e + 1]; p++) {
+				int m = g->mentor[p];
+				double rc = u[e] + v[m] - graph_cost(g, e, p);
+
+				if (comp[ne + m] != r && p != g->pin[e] && rc < delta[r])
+					delta[r] = rc;
+			}
+		}
+		for (int x = 0; x < root; x++) {
+			double d = delta[comp[x]];
+
+			if (d < 0)
+				continue;
+			if (d == INFINITY)
+				goto out;
+			if (x < ne)
+				u[x] = u[x] - d > 0 ? u[x] - d : 0;
+			else
+				v[x - ne] += d;
+		}
+		for (int e = 0; e < ne; e++)
+			if (delta[comp[e]] >= 0 && u[e] <= 1e-12 && !slack[e] &&
+			    uf_join(par, e, root))
+				slack[e] = 1;
+		if (pass == 64)
+			goto out;
+	}
+	/* the master: a row for every touched mentee and mentor, the tree's and pins' columns */
+	for (long p = 0; p < total; p++)
+		n += tree[p];
+	for (int e = 0; e < ne; e++)
+		n += g->pin[e] >= 0;
+	pairs = malloc(((size_t)n + 1) * sizeof(*pairs));
+	mentees = malloc(((size_t)n + 1) * sizeof(*mentees));
+	if (pairs == NULL || mentees == NULL)
+		goto out;
+	n = 0;
+	for (int e = 0; e < ne; e++)
+		for (long p = g->start[e]; p < g->start[e + 1]; p++)
+			if (tree[p] || p == g->pin[e]) {
+				pairs[n] = p;
+				mentees[n++] = e;
+			}
+	master_rows(ms, card, true);
+	ok = -1; /* from here on the master is changed */
+	for (int x = 0; x < root; x++) {
+		int r;
+
+		if (!touch[x])
+			continue;
+		r = glp_add_rows(ms->lp, 1);
+		if (x < ne) {
+			ms->erow[x] = r;
+			glp_set_row_bnds(ms->lp, r, GLP_UP, 0, 1);
+		} else {
+			ms->mrow[x - ne] = r;
+			glp_set_row_bnds(ms->lp, r, GLP_UP, 0, g->cap[x - ne]);
+		}
+		glp_set_row_stat(ms->lp, r, slack[x] ? GLP_BS : GLP_NU);
+	}
+	if (!master_add(ms, pairs, n, mentees))
+		goto out;
+	if (ms->card_row)
+		glp_set_row_stat(ms->lp, ms->card_row, GLP_BS);
+	for (long j = 1; j <= ms->ncols; j++) {
+		long p = ms->colpair[j];
+
+		glp_set_col_stat(ms->lp, (int)j, tree[p] ? GLP_BS : GLP_NS);
+	}
+	*nfirst = n;
+	ok = 1;
+out:
+	free(asg);
+	free(u);
+	free(v);
+	free(par);
+	free(comp);
+	free(delta);
+	free(load);
+	free(slack);
+	free(touch);
+	free(tree);
+	free(pairs);
+	free(mentees);
+	return ok;
+}
+
+/* Empties the master (rows, columns, lazy-row bookkeeping) and builds it again from the
+ * combinatorial start over the pairs now held; returns what comb_start returns (0: the master is
+ * left empty, without rows). */
+static int
+master_restart(struct master *ms, int card)
+{
+	const struct mgraph *g = ms->g;
+	long first = 0;
+
+	glp_erase_prob(ms->lp);
+	ms->ncols = 0;
+	ms->card_row = 0;
+	memset(ms->inlp, 0, (size_t)g->start[g->n_mentees] + 1);
+	memset(ms->mrow, 0, ((size_t)g->n_mentors + 1) * sizeof(*ms->mrow));
+	memset(ms->mcols, 0, ((size_t)g->n_mentors + 1) * sizeof(*ms->mcols));
+	memset(ms->erow, 0, ((size_t)g->n_mentees + 1) * sizeof(*ms->erow));
+	memset(ms->ecol, 0, ((size_t)g->n_mentees + 1) * sizeof(*ms->ecol));
+	memset(ms->ue, 0, ((size_t)g->n_mentees + 1) * sizeof(*ms->ue));
+	return comb_start(ms, card, &first);
+}
+
 /* Solves the LP master over the marked candidates plus the warm matching with column generation
  * until no feasible pair has positive reduced cost. */
 static int
@@ -858,7 +1107,8 @@ solve_lp(struct master *ms, struct mgraph *gw, long *warm, int card, double dead
 	const struct mgraph *g = ms->g;
 	long total = g->start[g->n_mentees], n = 0;
 	long *pairs = NULL;
-	int *mentees = NULL, ret = -1, ycap = 0;
+	int *mentees = NULL, ret = -1, ycap = 0, comb;
+	long first = 0, it0 = s->lp_iterations;
 	double *y = NULL, t;
 	glp_smcp parm;
 
@@ -876,7 +1126,6 @@ solve_lp(struct master *ms, struct mgraph *gw, long *warm, int card, double dead
 	n = 0;
 	if (pairs == NULL || mentees == NULL)
 		goto out;
-	master_rows(ms, card, true);
 	for (int e = 0; e < g->n_mentees; e++) {
 		for (long p = g->start[e]; p < g->start[e + 1]; p++)
 			if (ms->inlp[p]) {
@@ -885,10 +1134,22 @@ solve_lp(struct master *ms, struct mgraph *gw, long *warm, int card, double dead
 			}
 	}
 	memset(ms->inlp, 0, (size_t)total);
-	if (!master_add(ms, pairs, n, mentees))
+	t = util_now_ms();
+	ms->budget_ms = (deadline - t) / 4;
+	comb = comb_start(ms, card, &first);
+	s->comb_ms = util_now_ms() - t;
+	if (comb < 0)
 		goto out;
+	if (comb > 0) {
+		s->comb_start = true;
+		n = first;
+	} else {
+		master_rows(ms, card, true);
+		if (!master_add(ms, pairs, n, mentees))
+			goto out;
+		warm_start(ms, warm);
+	}
 	s->candidate_pairs = n;
-	warm_start(ms, warm);
 	glp_init_smcp(&parm);
 	parm.msg_lev = GLP_MSG_OFF;
 	parm.meth = GLP_PRIMAL;
@@ -901,6 +1162,14 @@ solve_lp(struct master *ms, struct mgraph *gw, long *warm, int card, double dead
 		t = util_now_ms();
 		if (ms->ncols > 0) {
 			rc = glp_simplex(ms->lp, &parm);
+			if (s->comb_start && s->pricing_rounds == 0 &&
+			    (rc == GLP_EBADB || rc == GLP_ESING || rc == GLP_ECOND)) {
+				/* not expected: the combinatorial basis is rejected; start over */
+				s->comb_start = false;
+				warm_start(ms, warm);
+				rc = glp_simplex(ms->lp, &parm);
+			}
+			s->lp_iterations = it0 + glp_get_it_cnt(ms->lp);
 			if (rc == GLP_ETMLIM) {
 				s->status = SOL_TIME_LIMIT;
 				s->code = "time_limit";
@@ -941,6 +1210,31 @@ solve_lp(struct master *ms, struct mgraph *gw, long *warm, int card, double dead
 				s->max_reduced_cost = bound;
 			if (s->expanded_mentees == before)
 				break;
+			if (s->comb_start) {
+				/* start again from the combinatorial optimum over the pairs now
+				 * held (cheaper than pivoting the old basis towards it) */
+				t = util_now_ms();
+				ms->budget_ms = (deadline - t) / 4;
+				comb = master_restart(ms, card);
+				s->comb_ms += util_now_ms() - t;
+				if (comb < 0)
+					goto out;
+				if (comb > 0)
+					continue;
+				/* not applicable any more: the warm matching's columns */
+				s->comb_start = false;
+				n = 0;
+				for (int e = 0; e < g->n_mentees; e++)
+					if (warm[e] >= 0) {
+						pairs[n] = warm[e];
+						mentees[n++] = e;
+					}
+				master_rows(ms, card, true);
+				if (!master_add(ms, pairs, n, mentees))
+					goto out;
+				warm_start(ms, warm);
+				continue;
+			}
 			/* price the pairs just added with the same duals (pricing adds at most
 			 * ADD_PER_MENTEE per mentee: the buffers still fit) */
 			continue;
@@ -1041,6 +1335,8 @@ solve_attempt(struct mgraph *gw, struct solution *s, const int *prev)
 	s->match_ms += util_now_ms() - t;
 	if (lexi && count < g->n_coverable && !graph_complete(g)) {
 		/* a larger matching may use pairs not held: hold them all (N* must be exact) */
+		free(gw->expand_target);
+		gw->expand_target = NULL;
 		for (int e = 0; e < g->n_mentees; e++) {
 			s->assign[e] = matching[e];
 			if (g->rest_bound[e] > -INFINITY) {

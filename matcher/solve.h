@@ -28,6 +28,9 @@ struct solution {
 	double bound, gap; /* MIP: best bound and relative gap */
 	int components;
 	double match_ms, lp_ms, price_ms; /* candidates + matchings, simplex, pricing scans */
+	bool comb_start;       /* the first LP started at the combinatorial optimum's basis */
+	double comb_ms;        /* combinatorial max-score matching and its basis */
+	long lp_iterations;    /* simplex iterations over all rounds */
 	unsigned char *expand; /* per mentee: pairs left out may improve the optimum (owned) */
 	int n_expand;          /* mentees marked in expand by the last attempt */
 	int expansions;        /* re-solves after adding the pairs of marked mentees */

@@ -805,10 +805,58 @@ test_random_vs_brute_force(void)
 			        num(r, "matched"), bs, bc);
 			bad++;
 		}
+		/* max_score: the combinatorial start is an optimal basis (GLPK pivots 0 times) */
+		if (!lexi && (strcmp(json_string_value(
+		                         json_object_get(json_object_get(r, "stats"), "lp_start")),
+		                     "combinatorial") != 0 ||
+		              num(json_object_get(r, "stats"), "lp_iterations") != 0)) {
+			if (getenv("TEST_VERBOSE"))
+				json_dumpf(inst, stderr, JSON_COMPACT);
+			fprintf(stderr,
+			        "  random %d: combinatorial start not taken as optimal (%s, %g)\n",
+			        it,
+			        json_string_value(
+			            json_object_get(json_object_get(r, "stats"), "lp_start")),
+			        num(json_object_get(r, "stats"), "lp_iterations"));
+			bad++;
+		}
 		json_decref(r);
 		json_decref(inst);
 	}
 	CHECK(bad == 0);
+}
+
+/* Combinatorial start: taken on a lexicographic instance whose max-score optimum already has N*
+ * pairs, and left for the greedy start when the max-score optimum matches fewer (same optimum). */
+static void
+test_combinatorial_start(void)
+{
+	int rc;
+	char *t = fmt("{'objective':'max_matched_then_score','mentors':[{'id':'m1','capacity':1},"
+	              "{'id':'m2','capacity':1}],'mentees':[{'id':'e1'},{'id':'e2'}],'edges':["
+	              "{'mentor':'m1','mentee':'e1','score':10},{'mentor':'m2','mentee':'e1',"
+	              "'score':9},{'mentor':'m1','mentee':'e2','score':9}]}");
+	json_t *r = solve_text(t, &rc), *st = json_object_get(r, "stats");
+
+	CHECK(rc == 0 && num(r, "objective") == 18 && num(r, "matched") == 2);
+	CHECK(st &&
+	      strcmp(json_string_value(json_object_get(st, "lp_start")), "combinatorial") == 0 &&
+	      num(st, "lp_iterations") == 0);
+	json_decref(r);
+	free(t);
+	/* max score takes e1-m1 alone (10); N* = 2 needs e1-m2 and e2-m1 (score 2) */
+	t = fmt("{'objective':'max_matched_then_score','mentors':[{'id':'m1','capacity':1},"
+	        "{'id':'m2','capacity':1}],'mentees':[{'id':'e1'},{'id':'e2'}],'edges':["
+	        "{'mentor':'m1','mentee':'e1','score':10},{'mentor':'m2','mentee':'e1','score':1},"
+	        "{'mentor':'m1','mentee':'e2','score':1}]}");
+	r = solve_text(t, &rc);
+	st = json_object_get(r, "stats");
+	CHECK(rc == 0 && num(r, "objective") == 2 && num(r, "matched") == 2);
+	CHECK(st && strcmp(json_string_value(json_object_get(st, "lp_start")), "greedy") == 0);
+	CHECK(r && json_is_true(json_object_get(json_object_get(r, "proof"),
+	                                        "optimal_over_all_feasible_pairs")));
+	json_decref(r);
+	free(t);
 }
 
 /* Random domain instances with fixed-offset zones: every returned pair obeys the hard rules
@@ -1076,6 +1124,7 @@ int
 main(void)
 {
 	test_explicit_basics();
+	test_combinatorial_start();
 	test_ties_deterministic();
 	test_errors();
 	test_pins_and_side_constraints();
