@@ -308,6 +308,15 @@ class Tandemd:
         self.log.close()
         return self.proc.returncode
 
+    def stop(self):
+        """Terminates tandemd and asserts a clean exit (0 after SIGTERM); cleans up only then, so a failure
+        keeps its log and state for a look."""
+        code = self.terminate()
+        tail = self.tail()
+        if code == 0:
+            self.cleanup()
+        assert code == 0, f"tandemd exited with {code} after SIGTERM\n{tail}"
+
     def cleanup(self):
         """Removes the stderr log and the state directory (kept when TANDEM_TEST_KEEP is set)."""
         if os.environ.get("TANDEM_TEST_KEEP"):

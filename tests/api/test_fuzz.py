@@ -88,11 +88,7 @@ def world():
     try:
         yield World(srv)
     finally:
-        code = srv.terminate()
-        tail = srv.tail()
-        if code == 0:
-            srv.cleanup()
-        assert code == 0, f"tandemd exited with {code} after SIGTERM\n{tail}"
+        srv.stop()
 
 
 def param_names(template):

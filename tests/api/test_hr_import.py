@@ -20,11 +20,7 @@ def own():
         api = Client(srv.base_url)
         yield api, create_hr(state_dir)["token"]
     finally:
-        code = srv.terminate()
-        tail = srv.tail()
-        if code == 0:
-            srv.cleanup()
-        assert code == 0, f"tandemd exited with {code} after SIGTERM\n{tail}"
+        srv.stop()
 
 
 def post_csv(api, token, text, mode="partial", dry_run=None, ctype="text/csv"):
@@ -267,8 +263,4 @@ def test_bulk_import_has_its_own_statement_timeout():
                 listed = api.get("/v1/employees", token=hr, params={"department": f"Dept-{tag}"})
                 assert listed.status == 200 and listed.body["items"] == [], listed
         finally:
-            code = srv.terminate()
-            tail = srv.tail()
-            if code == 0:
-                srv.cleanup()
-            assert code == 0, f"tandemd exited with {code} after SIGTERM\n{tail}"
+            srv.stop()
