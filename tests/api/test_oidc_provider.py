@@ -99,9 +99,9 @@ def world(tmp_path_factory):
     provider.stop()
 
 
-def browser_sign_in(srv, login):
+def browser_sign_in(srv, login, callback_headers=None):
     """Follows redirects and submits the provider's login and consent forms like a browser; returns
-    (session, the validated response of /v1/auth/callback)."""
+    (session, the validated response of /v1/auth/callback, sent with callback_headers)."""
     s = requests.Session()
     api = Client(srv.base_url)
     r = api.get("/v1/auth/login", session=s)
@@ -110,7 +110,7 @@ def browser_sign_in(srv, login):
     for _ in range(20):
         if url.startswith(srv.base_url + "/v1/auth/callback"):
             path = urllib.parse.urlsplit(url)
-            return s, api.get(path.path + "?" + path.query, session=s)
+            return s, api.get(path.path + "?" + path.query, session=s, headers=callback_headers)
         resp = s.request(method, url, data=form, allow_redirects=False, timeout=10)
         if resp.status_code in (301, 302, 303, 307):
             url, method, form = urllib.parse.urljoin(url, resp.headers["Location"]), "GET", None
@@ -174,3 +174,24 @@ def test_real_provider_jit_creates_the_employee(world):
     assert me.status == 200, me
     assert me.body["email"] == world["accounts"]["newcomer"]["email"]
     assert me.body["display_name"] == "New Comer"
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_real_provider_refusal_in_a_browser_goes_back_to_the_app(world):
+    """A browser's navigation (Accept: text/html) is never left on a JSON document: every refusal of
+    the sign-in routes is a 303 to the web app's sign-in page with the error's code."""
+    srv = world["srv"]
+    api = Client(srv.base_url)
+    s, cb = browser_sign_in(srv, "stranger", callback_headers=BROWSER)
+    assert cb.status == 303, cb
+    assert cb.headers["Location"] == srv.base_url + "/signin?sso_error=sso_unknown_employee", cb
+    assert s.cookies.get("tandem_session") is None
+    assert world["accounts"]["stranger"]["email"] not in cb.headers["Location"]
+    for query, code in (("code=c&state=not-this-browsers", "sso_state_invalid"),
+                        ("error=access_denied", "sso_denied"), ("state=s", "invalid_parameter")):
+        r = api.get("/v1/auth/callback?" + query, headers=BROWSER)
+        assert r.status == 303 and r.headers["Location"] == srv.base_url + "/signin?sso_error=" + code, r
+    # API clients keep the JSON error
+    assert_error(api.get("/v1/auth/callback?error=access_denied"), 401, "sso_denied")
