@@ -198,6 +198,19 @@ auth_check_enabled(struct request *r)
 	return false;
 }
 
+/* ---- GET /v1/auth/methods ---------------------------------------------------------------- */
+
+/* GET /v1/auth/methods: how people sign in here, for the web app's sign-in page. Unlike a probe of
+ * /v1/auth/login it starts nothing: no recorded sign-in, no tandem_login cookie overwriting the
+ * one of a sign-in under way in another tab. */
+static void
+auth_methods(struct request *r)
+{
+	request_reply_value(r, 200,
+	                    json_pack("{s:b, s:b}", "sso", oidc_enabled(), "signup",
+	                              r->srv->cfg->signup_mode != SIGNUP_CLOSED));
+}
+
 /* ---- GET /v1/auth/login ------------------------------------------------------------------ */
 
 /* The sign-in is recorded: the browser goes to the provider. */
@@ -434,6 +447,7 @@ auth_logout_done_cb(struct request *r, const PGresult *res)
 }
 
 static const struct route auth_rows[] = {
+    {.method = "GET", .pattern = "/v1/auth/methods", .auth = AUTH_NONE, .handler = auth_methods},
     {.method = "GET",
      .pattern = "/v1/auth/login",
      .auth = AUTH_NONE,

@@ -66,10 +66,10 @@ ACCOUNTS = {
 }
 
 
-def start_tandemd(port, provider, secret_file, extra=()):
+def start_tandemd(port, provider, secret_file, extra=(), signup=("--signup-mode", "open")):
     state = make_state_dir("tandem-oidc-real-")
     base = f"http://127.0.0.1:{port}"
-    args = ["--state-dir", state, "--signup-mode", "open", "--public-base-url", base,
+    args = ["--state-dir", state, *signup, "--public-base-url", base,
             "--oidc-issuer", provider.issuer, "--oidc-client-id", CLIENT_ID,
             "--oidc-client-secret-file", secret_file, "--oidc-redirect-uri", base + "/v1/auth/callback",
             "--oidc-hr-claim", "groups", "--oidc-hr-value", "tandem-hr"] + list(extra)
@@ -91,7 +91,7 @@ def world(tmp_path_factory):
     secret = tmp_path_factory.mktemp("oidc-real") / "secret"
     secret.write_text(CLIENT_SECRET + "\n")
     srv = start_tandemd(port, provider, str(secret))
-    jit = start_tandemd(jit_port, provider, str(secret), ["--oidc-jit"])
+    jit = start_tandemd(jit_port, provider, str(secret), ["--oidc-jit"], signup=())  # SSO's default: closed
     yield {"provider": provider, "srv": srv, "jit": jit, "accounts": accounts}
     for s in (srv, jit):
         assert s.terminate() == 0, s.tail()
@@ -195,3 +195,16 @@ def test_real_provider_refusal_in_a_browser_goes_back_to_the_app(world):
         assert r.status == 303 and r.headers["Location"] == srv.base_url + "/signin?sso_error=" + code, r
     # API clients keep the JSON error
     assert_error(api.get("/v1/auth/callback?error=access_denied"), 401, "sso_denied")
+
+
+def test_sign_in_methods_name_sso_and_sign_up_without_starting_a_sign_in(world, api):
+    """GET /v1/auth/methods tells the web app which sign-in to offer; unlike /v1/auth/login it sets no
+    cookie (a sign-in page opened in a second tab must not overwrite the tandem_login cookie of a sign-in
+    under way in the first: the browser suite signs in across two tabs)."""
+    r = Client(world["srv"].base_url).get("/v1/auth/methods")
+    assert r.status == 200 and r.body == {"sso": True, "signup": True}, r  # this server: --signup-mode open
+    assert "Set-Cookie" not in r.headers, r.headers
+    closed = Client(world["jit"].base_url).get("/v1/auth/methods")
+    assert closed.status == 200 and closed.body == {"sso": True, "signup": False}, closed
+    plain = api.get("/v1/auth/methods")  # the shared server: no SSO, sign-up open by default
+    assert plain.status == 200 and plain.body == {"sso": False, "signup": True}, plain
