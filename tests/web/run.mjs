@@ -454,6 +454,17 @@ async function singleSignOn(browser, sso, lang) {
     await hr.getByRole('link', { name: T.nav_employees }).click();
     await hr.getByText(people.ada.email).first().waitFor({ timeout: 10000 });
   });
+  await check(`${lang} SSO: HR's writes through the UI work with the session cookie`, async () => {
+    const name = `SSO badge ${lang}`;
+    await hr.getByRole('link', { name: T.nav_badges }).click();
+    await hr.getByRole('heading', { name: T.badges_title }).waitFor();
+    await byLabel(hr, T.badge_slug).fill(`sso_${lang}_${Date.now() % 100000}`);
+    await byLabel(hr, T.badge_name).fill(name);
+    await byLabel(hr, T.badge_desc).fill('Signed in with the company account');
+    await byLabel(hr, T.badge_criteria).fill('Three sessions given');
+    await hr.getByRole('button', { name: T.create, exact: true }).click();
+    await hr.getByRole('heading', { name, exact: true }).waitFor({ timeout: 10000 });
+  });
   await hr.context().close();
 
   const stranger = await newPage(browser, locale);
