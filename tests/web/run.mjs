@@ -482,6 +482,17 @@ async function singleSignOn(browser, sso, lang) {
   const seen = pageProblems.get(stranger); // the provider's own pages answer for themselves
   seen.splice(0, seen.length, ...seen.filter((m) => !m.includes(issuer)));
   await pageChecks(stranger, 'sso-refused', lang);
+  await check(`${lang} SSO: each refusal code is explained once; an unknown one is named, not trusted`, async () => {
+    await goto(stranger, base, '/signin?sso_error=sso_provider_unavailable');
+    assert(await stranger.getByTestId('sso-error').textContent() === T.sso_err_unavailable, 'provider unavailable');
+    await stranger.reload();
+    await stranger.getByRole('link', { name: T.signin_sso, exact: true }).waitFor();
+    assert(await stranger.getByTestId('sso-error').count() === 0, 'the error is shown again after a reload');
+    await goto(stranger, base, '/signin?sso_error=sso_code_refused');
+    assert(await stranger.getByTestId('sso-error').textContent() === T.sso_err_other.replace('{code}', 'sso_code_refused'), 'other code');
+    await goto(stranger, base, '/signin?sso_error=%3Cb%3Ex%3C%2Fb%3E');
+    assert(await stranger.getByTestId('sso-error').textContent() === T.sso_err_other.replace('{code}', '?'), 'garbage code');
+  });
   await stranger.context().close();
 }
 
