@@ -3,6 +3,7 @@
  * /v1/auth/logout ends it. Also the session cookie and CSRF checks the router applies. */
 #include "auth.h"
 #include "handlers.h"
+#include "log.h"
 #include "oidc.h"
 #include "request.h"
 #include "server.h"
@@ -139,16 +140,51 @@ auth_set_cookie(struct request *r, const char *name, const char *value, const ch
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Set-Cookie", line);
 }
 
-/* Replies 302 to location (and frees the sign-in state). */
+/* Replies status (302 or 303) to location. */
 static void
-auth_redirect(struct request *r, const char *location)
+auth_redirect(struct request *r, int status, const char *location)
 {
 	if (!r->gone) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Location", location);
 		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Cache-Control",
 		                  "no-store");
 	}
-	request_reply_raw(r, 302, "text/plain", NULL, 0);
+	request_reply_raw(r, status, "text/plain", NULL, 0);
+}
+
+/* Writes the web app's URL for path (which starts with '/') under the public base URL. */
+static void
+auth_app_url(struct request *r, const char *path, char *out, size_t len)
+{
+	const char *base = r->srv->cfg->public_base_url;
+	size_t n = strlen(base);
+
+	snprintf(out, len, "%.*s%s", (int)(n > 0 && base[n - 1] == '/' ? n - 1 : n), base, path);
+}
+
+/* A refused sign-in seen by a browser: back to the web app's sign-in page, which explains the
+ * error's code in the user's language (the message, which may name the user, goes to the log). */
+static void
+auth_divert_cb(struct request *r, int status, const char *code, const char *message)
+{
+	char path[128], location[1024];
+
+	log_msg("info", "single sign-on refused (%d %s): %s", status, code, message);
+	auth_flow_end(r);
+	snprintf(path, sizeof(path), "/signin?sso_error=%s", code);
+	auth_app_url(r, path, location, sizeof(location));
+	auth_redirect(r, 303, location);
+}
+
+/* Browsers navigating to the sign-in routes (they accept HTML) get their errors as a redirect to
+ * the web app; API clients keep the JSON error. */
+static void
+auth_divert_browser(struct request *r)
+{
+	const char *accept = request_header(r, "Accept");
+
+	if (accept != NULL && strstr(accept, "text/html") != NULL)
+		r->divert_error = auth_divert_cb;
 }
 
 /* Refuses the sign-in routes when single sign-on is off. */
@@ -160,6 +196,19 @@ auth_check_enabled(struct request *r)
 	request_reply_error(r, 404, "sso_not_configured", NULL,
 	                    "single sign-on is not configured on this server (--oidc-issuer)");
 	return false;
+}
+
+/* ---- GET /v1/auth/methods ---------------------------------------------------------------- */
+
+/* GET /v1/auth/methods: how people sign in here, for the web app's sign-in page. Unlike a probe of
+ * /v1/auth/login it starts nothing: no recorded sign-in, no tandem_login cookie overwriting the
+ * one of a sign-in under way in another tab. */
+static void
+auth_methods(struct request *r)
+{
+	request_reply_value(r, 200,
+	                    json_pack("{s:b, s:b}", "sso", oidc_enabled(), "signup",
+	                              r->srv->cfg->signup_mode != SIGNUP_CLOSED));
 }
 
 /* ---- GET /v1/auth/login ------------------------------------------------------------------ */
@@ -175,7 +224,7 @@ auth_login_stored_cb(struct request *r, const PGresult *res)
 	f->url = NULL;
 	auth_set_cookie(r, AUTH_LOGIN_COOKIE, f->state, "/v1/auth", true, AUTH_LOGIN_TTL);
 	auth_flow_end(r);
-	auth_redirect(r, url);
+	auth_redirect(r, 302, url);
 	free(url);
 }
 
@@ -210,6 +259,7 @@ auth_login(struct request *r)
 
 	r->data = f;
 	r->data_free = auth_flow_end;
+	auth_divert_browser(r);
 	if (f == NULL || !oidc_random(f->state, sizeof(f->state)) ||
 	    !oidc_random(f->nonce, sizeof(f->nonce)) ||
 	    !oidc_random(f->verifier, sizeof(f->verifier))) {
@@ -229,7 +279,6 @@ auth_callback_done_cb(struct request *r, const PGresult *res)
 	const struct settings *cfg = r->srv->cfg;
 	char csrf[AUTH_VALUE_LEN];
 	char location[1024];
-	size_t n = strlen(cfg->public_base_url);
 
 	(void)res;
 	if (!auth_csrf_value(f->session, csrf, sizeof(csrf))) {
@@ -240,11 +289,9 @@ auth_callback_done_cb(struct request *r, const PGresult *res)
 	                cfg->session_max_hours * 3600);
 	auth_set_cookie(r, AUTH_CSRF_COOKIE, csrf, "/", false, cfg->session_max_hours * 3600);
 	auth_set_cookie(r, AUTH_LOGIN_COOKIE, NULL, "/v1/auth", true, 0);
-	snprintf(location, sizeof(location), "%.*s/",
-	         (int)(n > 0 && cfg->public_base_url[n - 1] == '/' ? n - 1 : n),
-	         cfg->public_base_url);
+	auth_app_url(r, "/", location, sizeof(location));
 	auth_flow_end(r);
-	auth_redirect(r, location);
+	auth_redirect(r, 302, location);
 }
 
 /* True when the claim named name is value, or an array holding value. */
@@ -350,6 +397,7 @@ auth_callback(struct request *r)
 	char cookie[AUTH_VALUE_LEN];
 	const char *params[1] = {hash};
 
+	auth_divert_browser(r);
 	if (perr != NULL) {
 		request_reply_error(r, 401, "sso_denied", NULL,
 		                    "the identity provider did not sign you in: %.100s%s%.200s",
@@ -399,6 +447,7 @@ auth_logout_done_cb(struct request *r, const PGresult *res)
 }
 
 static const struct route auth_rows[] = {
+    {.method = "GET", .pattern = "/v1/auth/methods", .auth = AUTH_NONE, .handler = auth_methods},
     {.method = "GET",
      .pattern = "/v1/auth/login",
      .auth = AUTH_NONE,

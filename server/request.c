@@ -211,6 +211,13 @@ request_reply_error(struct request *r, int status, const char *code, const char 
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	if (r->divert_error != NULL) {
+		void (*divert)(struct request *, int, const char *, const char *) = r->divert_error;
+
+		r->divert_error = NULL;
+		divert(r, status, code, message);
+		return;
+	}
 	err = json_pack("{s:i, s:s, s:s, s:o}", "status", status, "code", code, "message", message,
 	                "field", field ? json_string(field) : json_null());
 	if (err == NULL) /* message was not valid UTF-8 (it echoed client input) */

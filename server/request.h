@@ -35,7 +35,10 @@ struct request {
 	void (*hold_error)(struct request *r);
 	int held_status;
 	char *held_error; /* JSON text of the held error */
-	void *data;       /* handler-owned state, freed by the handler before replying */
+	/* when set, request_reply_error hands every error to this instead, which replies and frees
+	 * r (the sign-in routes send a browser back to the web app rather than show it JSON) */
+	void (*divert_error)(struct request *r, int status, const char *code, const char *message);
+	void *data; /* handler-owned state, freed by the handler before replying */
 	void (*data_free)(struct request *r); /* or, when set, by this whenever r is freed */
 };
 

@@ -48,6 +48,7 @@ ENDPOINTS = {
     "esn_ambassadors": ("GET", "/v1/esn/ambassadors", None),
     "esn_impact": ("GET", "/v1/esn/impact", None),
     "esn_me": ("GET", "/v1/me/esn", None),
+    "sso_methods": ("GET", "/v1/auth/methods", None),
     "sso_login": ("GET", "/v1/auth/login", None),
     "sso_callback": ("GET", "/v1/auth/callback?code=c&state=s", None),
     "sso_logout": ("POST", "/v1/auth/logout", None),
@@ -94,6 +95,7 @@ TABLE = {
     "esn_impact": {"anonymous": 401, "employee": 403, "hr": 200},
     "esn_me": {"anonymous": 401, "employee": 200, "hr": 403},
     # single sign-on is not configured on the shared server (test_oidc_*.py run servers with it)
+    "sso_methods": {"anonymous": 200, "employee": 200, "hr": 200},
     "sso_login": {w: (404, "sso_not_configured") for w in ("anonymous", "employee", "hr")},
     "sso_callback": {w: (404, "sso_not_configured") for w in ("anonymous", "employee", "hr")},
     # revokes the token used (HR: a fresh one, not the suite's)

@@ -338,3 +338,27 @@ def test_sso_default_signup_mode_closed(provider, tmp_path):
     finally:
         assert srv.terminate() == 0, srv.tail()
         srv.cleanup()
+
+
+def test_sso_provider_unreachable_json_for_clients_back_to_the_app_for_browsers(tmp_path):
+    """/v1/auth/login with the provider down: 502 sso_provider_unavailable for an API client; a
+    browser's navigation (Accept: text/html) is sent back to the web app's sign-in page instead."""
+    secret = tmp_path / "secret"
+    secret.write_text(CLIENT_SECRET)
+    secret.chmod(0o644)
+    tmp_path.chmod(0o755)
+    state = make_state_dir("tandem-oidc-down-")
+    srv = Tandemd(["--state-dir", state, "--oidc-issuer", f"http://127.0.0.1:{free_port()}",
+                   "--oidc-client-id", CLIENT_ID, "--oidc-client-secret-file", str(secret),
+                   "--oidc-redirect-uri", "http://127.0.0.1:1/v1/auth/callback"], state, name="tandemd-oidc-down")
+    try:
+        api = Client(srv.base_url)
+        assert_error(api.get("/v1/auth/login"), 502, "sso_provider_unavailable")
+        r = api.get("/v1/auth/login", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+        assert r.status == 303, r
+        assert r.headers["Location"].endswith("/signin?sso_error=sso_provider_unavailable"), r
+        assert "Set-Cookie" not in r.headers, r.headers
+        assert api.get("/v1/auth/methods").body == {"sso": True, "signup": False}
+    finally:
+        assert srv.terminate() == 0, srv.tail()
+        srv.cleanup()

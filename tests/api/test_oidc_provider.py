@@ -66,10 +66,10 @@ ACCOUNTS = {
 }
 
 
-def start_tandemd(port, provider, secret_file, extra=()):
+def start_tandemd(port, provider, secret_file, extra=(), signup=("--signup-mode", "open")):
     state = make_state_dir("tandem-oidc-real-")
     base = f"http://127.0.0.1:{port}"
-    args = ["--state-dir", state, "--signup-mode", "open", "--public-base-url", base,
+    args = ["--state-dir", state, *signup, "--public-base-url", base,
             "--oidc-issuer", provider.issuer, "--oidc-client-id", CLIENT_ID,
             "--oidc-client-secret-file", secret_file, "--oidc-redirect-uri", base + "/v1/auth/callback",
             "--oidc-hr-claim", "groups", "--oidc-hr-value", "tandem-hr"] + list(extra)
@@ -91,7 +91,7 @@ def world(tmp_path_factory):
     secret = tmp_path_factory.mktemp("oidc-real") / "secret"
     secret.write_text(CLIENT_SECRET + "\n")
     srv = start_tandemd(port, provider, str(secret))
-    jit = start_tandemd(jit_port, provider, str(secret), ["--oidc-jit"])
+    jit = start_tandemd(jit_port, provider, str(secret), ["--oidc-jit"], signup=())  # SSO's default: closed
     yield {"provider": provider, "srv": srv, "jit": jit, "accounts": accounts}
     for s in (srv, jit):
         assert s.terminate() == 0, s.tail()
@@ -99,9 +99,9 @@ def world(tmp_path_factory):
     provider.stop()
 
 
-def browser_sign_in(srv, login):
+def browser_sign_in(srv, login, callback_headers=None):
     """Follows redirects and submits the provider's login and consent forms like a browser; returns
-    (session, the validated response of /v1/auth/callback)."""
+    (session, the validated response of /v1/auth/callback, sent with callback_headers)."""
     s = requests.Session()
     api = Client(srv.base_url)
     r = api.get("/v1/auth/login", session=s)
@@ -110,7 +110,7 @@ def browser_sign_in(srv, login):
     for _ in range(20):
         if url.startswith(srv.base_url + "/v1/auth/callback"):
             path = urllib.parse.urlsplit(url)
-            return s, api.get(path.path + "?" + path.query, session=s)
+            return s, api.get(path.path + "?" + path.query, session=s, headers=callback_headers)
         resp = s.request(method, url, data=form, allow_redirects=False, timeout=10)
         if resp.status_code in (301, 302, 303, 307):
             url, method, form = urllib.parse.urljoin(url, resp.headers["Location"]), "GET", None
@@ -174,3 +174,37 @@ def test_real_provider_jit_creates_the_employee(world):
     assert me.status == 200, me
     assert me.body["email"] == world["accounts"]["newcomer"]["email"]
     assert me.body["display_name"] == "New Comer"
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_real_provider_refusal_in_a_browser_goes_back_to_the_app(world):
+    """A browser's navigation (Accept: text/html) is never left on a JSON document: every refusal of
+    the sign-in routes is a 303 to the web app's sign-in page with the error's code."""
+    srv = world["srv"]
+    api = Client(srv.base_url)
+    s, cb = browser_sign_in(srv, "stranger", callback_headers=BROWSER)
+    assert cb.status == 303, cb
+    assert cb.headers["Location"] == srv.base_url + "/signin?sso_error=sso_unknown_employee", cb
+    assert s.cookies.get("tandem_session") is None
+    assert world["accounts"]["stranger"]["email"] not in cb.headers["Location"]
+    for query, code in (("code=c&state=not-this-browsers", "sso_state_invalid"),
+                        ("error=access_denied", "sso_denied"), ("state=s", "invalid_parameter")):
+        r = api.get("/v1/auth/callback?" + query, headers=BROWSER)
+        assert r.status == 303 and r.headers["Location"] == srv.base_url + "/signin?sso_error=" + code, r
+    # API clients keep the JSON error
+    assert_error(api.get("/v1/auth/callback?error=access_denied"), 401, "sso_denied")
+
+
+def test_sign_in_methods_name_sso_and_sign_up_without_starting_a_sign_in(world, api):
+    """GET /v1/auth/methods tells the web app which sign-in to offer; unlike /v1/auth/login it sets no
+    cookie (a sign-in page opened in a second tab must not overwrite the tandem_login cookie of a sign-in
+    under way in the first: the browser suite signs in across two tabs)."""
+    r = Client(world["srv"].base_url).get("/v1/auth/methods")
+    assert r.status == 200 and r.body == {"sso": True, "signup": True}, r  # this server: --signup-mode open
+    assert "Set-Cookie" not in r.headers, r.headers
+    closed = Client(world["jit"].base_url).get("/v1/auth/methods")
+    assert closed.status == 200 and closed.body == {"sso": True, "signup": False}, closed
+    plain = api.get("/v1/auth/methods")  # the shared server: no SSO, sign-up open by default
+    assert plain.status == 200 and plain.body == {"sso": False, "signup": True}, plain

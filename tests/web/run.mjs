@@ -2,7 +2,8 @@
 // against the real tandemd (embedded PostgreSQL) serving web/dist, driven by playwright-core in
 // Debian's chromium (headless; never a downloaded browser). Every page visited is checked with
 // axe-core (no serious or critical violation), for keyboard reachability and for CSP violations;
-// screenshots go to $TANDEM_WEB_ARTIFACTS. Ends with "N passed, N failed".
+// screenshots go to $TANDEM_WEB_ARTIFACTS. Then single sign-on through the real OpenID Provider of
+// tests/oidc (npm oidc-provider; its node_modules from scripts/test.sh). Ends with "N passed, N failed".
 // Environment: TANDEMD (binary), CHROMIUM (default /usr/bin/chromium), TANDEM_WEB_ARTIFACTS.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -50,18 +51,19 @@ function freePort() {
   });
 }
 
-// Starts tandemd like tests/api/conftest.py's Tandemd: own port, own state dir, embedded cluster.
-async function startTandemd() {
-  const port = await freePort();
+// Starts tandemd like tests/api/conftest.py's Tandemd: own port, own state dir, embedded cluster;
+// extra arguments (args(base) for those naming its own URL) and its log's name.
+async function startTandemd({ port, args = () => [], name = 'tandemd' } = {}) {
+  port = port || await freePort();
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-web-test-'));
   fs.chmodSync(state, 0o777);
   const base = `http://127.0.0.1:${port}`;
-  const log = fs.openSync(path.join(ARTIFACTS, 'tandemd.log'), 'w');
+  const log = fs.openSync(path.join(ARTIFACTS, `${name}.log`), 'w');
   const proc = spawn(TANDEMD, ['--listen', `127.0.0.1:${port}`, '--state-dir', state, '--web-dir', WEB_DIR,
-    '--public-base-url', base, '--threads', '2'], { cwd: state, stdio: ['ignore', log, log] });
+    '--public-base-url', base, '--threads', '2', ...args(base)], { cwd: state, stdio: ['ignore', log, log] });
   const deadline = Date.now() + 120000;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`tandemd exited with ${proc.exitCode}; see ${ARTIFACTS}/tandemd.log`);
+    if (proc.exitCode !== null) throw new Error(`tandemd exited with ${proc.exitCode}; see ${ARTIFACTS}/${name}.log`);
     try { if ((await fetch(base + '/readyz')).ok) break; } catch { /* not yet */ }
     if (Date.now() > deadline) throw new Error('tandemd not ready within 120 s');
     await new Promise((r) => setTimeout(r, 200));
@@ -303,6 +305,226 @@ async function programme(browser, base, hrToken, lang) {
   for (const p of [mentor, mentee, hr]) await p.context().close();
 }
 
+// ---- Single sign-on in the browser, against the real OpenID Provider of tests/oidc ----------------
+const OIDC_DIR = path.join(repo, 'tests/oidc');
+const SSO_CLIENT = 'tandem-web';
+const SSO_SECRET = 'web-suite-client-secret-not-secret';
+
+// Starts tests/oidc/provider.mjs (npm oidc-provider, installed by scripts/test.sh) and waits for "ready".
+async function startProvider(redirectUri, accounts) {
+  assert(fs.existsSync(path.join(OIDC_DIR, 'node_modules', 'oidc-provider')),
+    'tests/oidc/node_modules missing: run `npm ci --ignore-scripts` in tests/oidc (scripts/test.sh does)');
+  const port = await freePort();
+  const log = fs.createWriteStream(path.join(ARTIFACTS, 'oidc-provider.log'));
+  const proc = spawn('node', ['provider.mjs', String(port), redirectUri, SSO_CLIENT, SSO_SECRET, JSON.stringify(accounts)],
+    { cwd: OIDC_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stderr.pipe(log);
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('oidc-provider not ready within 30 s')), 30000);
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      log.write(d);
+      out += d;
+      if (out.includes('ready')) { clearTimeout(timer); resolve(); }
+    });
+    proc.on('exit', (c) => { clearTimeout(timer); reject(new Error(`oidc-provider exited with ${c}; see ${ARTIFACTS}/oidc-provider.log`)); });
+  });
+  return { proc, issuer: `http://127.0.0.1:${port}` };
+}
+
+// Stops a child process and waits for it.
+async function stop(proc) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const gone = new Promise((r) => proc.on('exit', r));
+  proc.kill('SIGTERM');
+  await gone;
+}
+
+// Clicks the app's SSO button and goes through the provider's devInteractions forms (login with
+// any password, then consent) like a user; returns once the browser has left the provider.
+// atProvider() runs once the provider's first page is shown.
+async function ssoSignIn(page, issuer, T, login, atProvider = async () => {}) {
+  await page.getByRole('link', { name: T.signin_sso, exact: true }).click();
+  await page.waitForURL((u) => u.href.startsWith(issuer), { timeout: 15000 });
+  await atProvider();
+  for (let step = 0; step < 4 && page.url().startsWith(issuer); step++) {
+    const before = page.url();
+    const field = page.locator('input[name="login"]');
+    if (await field.count()) {
+      await field.fill(login);
+      await page.locator('input[name="password"]').fill('any password');
+    }
+    await page.locator('form button[type="submit"]').first().click();
+    await page.waitForURL((u) => u.href !== before, { timeout: 15000 });
+    await page.waitForLoadState('load');
+  }
+  assert(!page.url().startsWith(issuer), `still at the provider: ${page.url()}`);
+  await page.waitForLoadState('networkidle');
+}
+
+// The cookie-session value of the page's context (HttpOnly: read through the browser context).
+const sessionCookie = async (page) => (await page.context().cookies()).find((c) => c.name === 'tandem_session')?.value;
+
+async function singleSignOn(browser, sso, lang) {
+  const T = dictionaries[lang];
+  const locale = lang === 'fr' ? 'fr-FR' : 'en-US';
+  const { base, issuer, people } = sso;
+  const emp = await newPage(browser, locale);
+
+  await check(`${lang} SSO: the sign-in page offers the company account`, async () => {
+    await goto(emp, base, '/');
+    await emp.getByRole('heading', { name: T.signin_title }).waitFor({ timeout: 5000 });
+    await emp.getByRole('link', { name: T.signin_sso, exact: true }).waitFor({ timeout: 5000 });
+    const link = emp.getByRole('link', { name: T.signin_sso, exact: true });
+    const looks = await link.evaluate((a) => { const c = getComputedStyle(a); return [c.backgroundColor, c.textDecorationLine]; });
+    assert(looks[0] !== 'rgba(0, 0, 0, 0)' && looks[1] === 'none', `the SSO button is drawn as a plain link: ${looks}`);
+    // sign-up is closed with single sign-on: no form that could only fail
+    assert(await emp.getByRole('heading', { name: T.signup_title }).count() === 0, 'the sign-up form is shown');
+  });
+  await pageChecks(emp, 'sso-signin', lang);
+  await check(`${lang} SSO: the employee signs in at the provider and lands signed in`, async () => {
+    await ssoSignIn(emp, issuer, T, 'ada');
+    await emp.getByRole('heading', { name: T.profile_title }).waitFor({ timeout: 10000 });
+    assert(new URL(emp.url()).pathname === '/profile', `landed on ${emp.url()}`);
+    const name = await byLabel(emp, T.display_name).inputValue();
+    assert(name === people.ada.name, `name shown: ${name}`);
+    assert(await emp.evaluate(() => localStorage.getItem('tandem.token')) === null, 'a token was stored: the session is the cookie');
+    assert(await sessionCookie(emp), 'no tandem_session cookie');
+  });
+  await check(`${lang} SSO: a profile change through the UI is saved with the session cookie (CSRF header sent)`, async () => {
+    const site = `Nantes ${lang} ${Date.now() % 10000}`;
+    const csrfSent = [];
+    emp.on('request', (r) => { if (r.url().endsWith('/v1/me') && r.method() === 'PATCH') csrfSent.push(r.headers()['x-csrf-token']); });
+    await byLabel(emp, T.site).fill(site);
+    await emp.getByRole('button', { name: T.save, exact: true }).click();
+    await emp.getByText(T.saved).waitFor();
+    assert(csrfSent.length === 1 && csrfSent[0], `PATCH /v1/me sent X-CSRF-Token: ${JSON.stringify(csrfSent)}`);
+    const me = await (await emp.request.get(base + '/v1/me')).json();
+    assert(me.site === site, `stored site: ${me.site}`);
+    await emp.reload();
+    await emp.getByRole('heading', { name: T.profile_title }).waitFor();
+    assert(await byLabel(emp, T.site).inputValue() === site, 'the saved site after a reload');
+  });
+  await check(`${lang} SSO: availability dragged on the grid is saved with the session cookie`, async () => {
+    await emp.getByRole('link', { name: T.nav_availability }).click();
+    await emp.getByTestId('avail-grid').waitFor();
+    const before = (await (await emp.request.get(base + '/v1/me/availability')).json()).slots.length;
+    const day = lang === 'fr' ? 'tue' : 'wed';
+    await dragSlot(emp, day, 56, 59); // 14:00-15:00
+    await emp.getByText(T.saved).waitFor();
+    const slots = (await (await emp.request.get(base + '/v1/me/availability')).json()).slots;
+    assert(slots.length === before + 1, `stored slots: ${JSON.stringify(slots)}`);
+  });
+  await check(`${lang} SSO: no CSP violation or page error in the app`, async () => {
+    const seen = pageProblems.get(emp).splice(0).filter((m) => !m.includes(issuer)); // the provider's pages aside
+    assert(seen.length === 0, seen.join('; '));
+  });
+  await check(`${lang} SSO: signing out ends the session`, async () => {
+    const old = await sessionCookie(emp);
+    await emp.getByRole('button', { name: T.sign_out, exact: true }).click();
+    await emp.getByRole('heading', { name: T.signin_title }).waitFor();
+    await emp.reload();
+    await emp.getByRole('heading', { name: T.signin_title }).waitFor({ timeout: 5000 });
+    assert(new URL(emp.url()).pathname === '/signin', `after reload: ${emp.url()}`);
+    assert(!(await sessionCookie(emp)), 'the session cookie is still in the browser');
+    const me = await fetch(base + '/v1/me', { headers: { Cookie: `tandem_session=${old}` } });
+    assert(me.status === 401, `GET /v1/me with the old cookie: ${me.status}`);
+  });
+  await emp.context().close();
+
+  const tab = await newPage(browser, locale);
+  await check(`${lang} SSO: a sign-in under way survives the sign-in page opened in another tab`, async () => {
+    await goto(tab, base, '/');
+    await ssoSignIn(tab, issuer, T, 'ada', async () => {
+      const other = await tab.context().newPage(); // same browser: same cookies
+      await goto(other, base, '/signin');
+      await other.getByRole('link', { name: T.signin_sso, exact: true }).waitFor({ timeout: 5000 });
+      await other.close();
+    });
+    await tab.getByRole('heading', { name: T.profile_title }).waitFor({ timeout: 10000 });
+  });
+  await tab.context().close();
+
+  const hr = await newPage(browser, locale);
+  await check(`${lang} SSO: the HR group lands on the HR console`, async () => {
+    await goto(hr, base, '/');
+    await ssoSignIn(hr, issuer, T, 'hr');
+    await hr.getByRole('heading', { name: T.hr_title }).waitFor({ timeout: 10000 });
+    assert(new URL(hr.url()).pathname === '/hr', `landed on ${hr.url()}`);
+    await hr.getByRole('link', { name: T.nav_employees }).click();
+    await hr.getByText(people.ada.email).first().waitFor({ timeout: 10000 });
+  });
+  await check(`${lang} SSO: HR's writes through the UI work with the session cookie`, async () => {
+    const name = `SSO badge ${lang}`;
+    await hr.getByRole('link', { name: T.nav_badges }).click();
+    await hr.getByRole('heading', { name: T.badges_title }).waitFor();
+    await byLabel(hr, T.badge_slug).fill(`sso_${lang}_${Date.now() % 100000}`);
+    await byLabel(hr, T.badge_name).fill(name);
+    await byLabel(hr, T.badge_desc).fill('Signed in with the company account');
+    await byLabel(hr, T.badge_criteria).fill('Three sessions given');
+    await hr.getByRole('button', { name: T.create, exact: true }).click();
+    await hr.getByRole('heading', { name, exact: true }).waitFor({ timeout: 10000 });
+  });
+  await hr.context().close();
+
+  const stranger = await newPage(browser, locale);
+  await check(`${lang} SSO: an unknown employee sees a translated error in the app, not JSON`, async () => {
+    await goto(stranger, base, '/');
+    await ssoSignIn(stranger, issuer, T, 'stranger');
+    await stranger.getByTestId('sso-error').waitFor({ timeout: 10000 });
+    const ct = await stranger.evaluate(() => document.contentType);
+    assert(ct === 'text/html', `the browser shows ${ct}`);
+    const text = await stranger.getByRole('alert').first().textContent();
+    assert(text === T.sso_err_unknown, `error shown: ${text}`);
+    assert(new URL(stranger.url()).pathname === '/signin' && !stranger.url().includes('sso_error'), `URL: ${stranger.url()}`);
+    assert(!(await sessionCookie(stranger)), 'a session cookie was set');
+  });
+  const seen = pageProblems.get(stranger); // the provider's own pages answer for themselves
+  seen.splice(0, seen.length, ...seen.filter((m) => !m.includes(issuer)));
+  await pageChecks(stranger, 'sso-refused', lang);
+  await check(`${lang} SSO: each refusal code is explained once; an unknown one is named, not trusted`, async () => {
+    await goto(stranger, base, '/signin?sso_error=sso_provider_unavailable');
+    assert(await stranger.getByTestId('sso-error').textContent() === T.sso_err_unavailable, 'provider unavailable');
+    await stranger.reload();
+    await stranger.getByRole('link', { name: T.signin_sso, exact: true }).waitFor();
+    assert(await stranger.getByTestId('sso-error').count() === 0, 'the error is shown again after a reload');
+    await goto(stranger, base, '/signin?sso_error=sso_code_refused');
+    assert(await stranger.getByTestId('sso-error').textContent() === T.sso_err_other.replace('{code}', 'sso_code_refused'), 'other code');
+    await goto(stranger, base, '/signin?sso_error=%3Cb%3Ex%3C%2Fb%3E');
+    assert(await stranger.getByTestId('sso-error').textContent() === T.sso_err_other.replace('{code}', '?'), 'garbage code');
+  });
+  await stranger.context().close();
+}
+
+// The SSO world: the provider with an employee, an HR person and a stranger; tandemd with SSO (its
+// sign-up closed) and the employee imported by HR beforehand.
+async function ssoWorld(world, tag) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const people = {
+    ada: { email: `ada-${tag}@example.com`, email_verified: true, name: 'Ada Lovelace' },
+    hr: { email: `grace-${tag}@example.com`, email_verified: true, name: 'Grace Hopper', groups: ['staff', 'tandem-hr'] },
+    stranger: { email: `stranger-${tag}@example.com`, email_verified: true, name: 'Some Stranger' },
+  };
+  const provider = await startProvider(`${base}/v1/auth/callback`, people);
+  Object.assign(world, { provider, base, issuer: provider.issuer, people });
+  const secret = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-web-oidc-')), 'secret');
+  fs.writeFileSync(secret, SSO_SECRET + '\n', { mode: 0o644 });
+  world.secretDir = path.dirname(secret);
+  world.srv = await startTandemd({ port, name: 'tandemd-sso', args: (b) => ['--oidc-issuer', provider.issuer,
+    '--oidc-client-id', SSO_CLIENT, '--oidc-client-secret-file', secret, '--oidc-redirect-uri', `${b}/v1/auth/callback`,
+    '--oidc-hr-claim', 'groups', '--oidc-hr-value', 'tandem-hr'] });
+  const hrToken = createHr(world.srv.state);
+  const r = await fetch(`${base}/v1/employees/import?mode=partial`, { method: 'POST',
+    headers: { Authorization: `Bearer ${hrToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ employees: [{ employee_id: `W-${tag}`, email: people.ada.email, display_name: people.ada.name,
+      department: 'Digital', site: 'Lyon', timezone: 'Europe/Paris', languages: ['en', 'fr'] }] }) });
+  assert(r.ok, `HR import: ${r.status} ${await r.text()}`);
+  const closed = await fetch(`${base}/v1/employees`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: people.stranger.email, display_name: 'X', department: 'X', timezone: 'UTC', languages: ['en'], role: 'mentor' }) });
+  assert(closed.status === 403, `sign-up with SSO should be closed: ${closed.status}`);
+}
+
 // Compressed JavaScript of the first load (sign-in page), as served: under 200 KB.
 async function firstLoadSize(browser, base) {
   const page = await newPage(browser, 'en-US');
@@ -342,7 +564,7 @@ async function staticHeaders(base) {
 }
 
 async function main() {
-  let srv, browser;
+  let srv, browser, sso;
   try {
     srv = await startTandemd();
     const hrToken = createHr(srv.state);
@@ -351,6 +573,10 @@ async function main() {
     await check('first load under 200 KB of compressed JavaScript', () => firstLoadSize(browser, srv.base));
     await programme(browser, srv.base, hrToken, 'en');
     await programme(browser, srv.base, hrToken, 'fr');
+    sso = {}; // filled as it starts: whatever started is stopped below
+    await ssoWorld(sso, `${Date.now() % 1000000}`);
+    await singleSignOn(browser, sso, 'en');
+    await singleSignOn(browser, sso, 'fr');
   } catch (e) {
     failed++;
     console.log(`not ok - harness\n  ${e.stack || e}`);
@@ -361,6 +587,12 @@ async function main() {
       await new Promise((r) => (srv.proc.exitCode !== null ? r() : srv.proc.on('exit', r)));
       fs.rmSync(srv.state, { recursive: true, force: true });
     }
+    if (sso?.srv) {
+      await stop(sso.srv.proc);
+      fs.rmSync(sso.srv.state, { recursive: true, force: true });
+    }
+    if (sso?.provider) await stop(sso.provider.proc);
+    if (sso?.secretDir) fs.rmSync(sso.secretDir, { recursive: true, force: true });
   }
   console.log(`screenshots: ${ARTIFACTS}`);
   if (failures.length) console.log(`failed: ${failures.join(' | ')}`);

@@ -15,13 +15,14 @@ const csrf = () => document.cookie.split('; ').find((c) => c.startsWith('tandem_
 // True when the session cookie is there (the HttpOnly one is invisible; its CSRF twin is not).
 export const hasSession = () => csrf() !== '';
 
-// Tells whether single sign-on is configured: /v1/auth/login redirects (opaque here) or answers 404.
-export async function ssoAvailable() {
+// How people sign in here: {sso, signup} from /v1/auth/methods (which starts nothing, unlike a
+// probe of /v1/auth/login that would overwrite the cookie of a sign-in under way in another tab).
+export async function signInMethods() {
   try {
-    const res = await fetch('/v1/auth/login', { redirect: 'manual', credentials: 'same-origin' });
-    return res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400);
+    const m = await api('GET', '/v1/auth/methods');
+    return { sso: m.sso === true, signup: m.signup !== false };
   } catch {
-    return false;
+    return { sso: false, signup: true };
   }
 }
 

@@ -1,8 +1,18 @@
-// Sign up (creates an employee, returns a token) or sign in with a token (employee or HR).
+// Sign in with the company account (single sign-on), sign up (creates an employee, returns a token;
+// hidden when sign-up is closed) or sign in with a token (employee or HR).
 import { useEffect, useState } from 'preact/hooks';
 import { t } from './i18n.js';
-import { api, auth, ssoAvailable, whoami } from './api.js';
+import { api, auth, signInMethods, whoami } from './api.js';
 import { Field, ErrorLine, useAction } from './ui.jsx';
+
+// The error code tandemd's sign-in routes send a browser back with (/signin?sso_error=...), in words.
+const ssoMessages = {
+  sso_unknown_employee: 'sso_err_unknown', sso_denied: 'sso_err_denied', sso_state_invalid: 'sso_err_expired',
+  invalid_parameter: 'sso_err_expired', sso_no_email: 'sso_err_email', sso_email_unverified: 'sso_err_email',
+  sso_provider_unavailable: 'sso_err_unavailable',
+};
+const ssoMessage = (code) => (ssoMessages[code] ? t(ssoMessages[code])
+  : t('sso_err_other', { code: /^[a-z_]{1,40}$/.test(code) ? code : '?' }));
 
 export function SignIn({ onSignedIn }) {
   const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
@@ -11,8 +21,11 @@ export function SignIn({ onSignedIn }) {
     role: 'mentor', mentor_capacity: 1, leaderboard_opt_in: false });
   const [token, setToken] = useState('');
   const [issued, setIssued] = useState(null);
-  const [sso, setSso] = useState(false);
-  useEffect(() => { ssoAvailable().then(setSso); }, []);
+  const [methods, setMethods] = useState({ sso: false, signup: true });
+  useEffect(() => { signInMethods().then(setMethods); }, []);
+  const [ssoError] = useState(() => new URLSearchParams(location.search).get('sso_error'));
+  // shown once: a reload or a bookmark of the page does not repeat it
+  useEffect(() => { if (ssoError) history.replaceState(null, '', location.pathname); }, []);
   const up = useAction(), inn = useAction();
   const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value });
 
@@ -49,9 +62,10 @@ export function SignIn({ onSignedIn }) {
     <>
       <h1>{t('signin_title')}</h1>
       <p>{t('tagline')}</p>
-      {sso && <p><a class="button" href="/v1/auth/login" data-testid="sso">{t('signin_sso')}</a></p>}
+      {ssoError && <p class="error" role="alert" data-testid="sso-error">{ssoMessage(ssoError)}</p>}
+      {methods.sso && <p><a class="button" href="/v1/auth/login" data-testid="sso">{t('signin_sso')}</a></p>}
       <div class="columns">
-        <section aria-labelledby="signup-h">
+        {methods.signup && <section aria-labelledby="signup-h">
           <h2 id="signup-h">{t('signup_title')}</h2>
           <p>{t('signup_intro')}</p>
           <form onSubmit={signUp}>
@@ -78,7 +92,7 @@ export function SignIn({ onSignedIn }) {
             <ErrorLine error={up.error} />
             <button type="submit" disabled={up.busy}>{t('signup')}</button>
           </form>
-        </section>
+        </section>}
         <section aria-labelledby="token-h">
           <h2 id="token-h">{t('token_title')}</h2>
           <form onSubmit={signIn}>
