@@ -221,6 +221,23 @@ async function programme(browser, base, hrToken, lang) {
     const r = await (await mentor.request.get(base + '/v1/me/availability', { headers: { Authorization: `Bearer ${await mentor.evaluate(() => localStorage.getItem('tandem.token'))}` } })).json();
     assert(r.slots.length === 2, `stored slots: ${JSON.stringify(r.slots)}`);
   });
+  await check(`${lang} a drag released before the app saw its last move ends where released`, async () => {
+    // a quick flick: the pointer is released over 11:45 before any move reached the app (it used to
+    // save the range up to the last move it had rendered, here the first quarter alone)
+    const at = async (q) => { const b = await mentor.locator(`[data-day="wed"][data-q="${q}"]`).boundingBox(); return { x: b.x + b.width / 2, y: b.y + b.height / 2 }; };
+    const from = await at(40), to = await at(47);
+    await mentor.locator('[data-day="wed"][data-q="40"]').dispatchEvent('pointerdown', { button: 0, clientX: from.x, clientY: from.y, isPrimary: true });
+    await mentor.waitForTimeout(100); // the app renders the drag and listens for the release
+    await mentor.evaluate((p) => window.dispatchEvent(new PointerEvent('pointerup', { clientX: p.x, clientY: p.y, bubbles: true })), to);
+    await mentor.waitForLoadState('networkidle');
+    const items = await mentor.getByTestId('slots').locator('li').allTextContents();
+    const made = items.filter((x) => x.includes('10:00') && x.includes('12:00'));
+    assert(items.length === 3 && made.length === 1, `slots: ${items}`);
+    await mentor.getByTestId('slots').locator('li', { hasText: '12:00' }).getByRole('button').click();
+    await mentor.waitForLoadState('networkidle');
+    const left = await mentor.getByTestId('slots').locator('li').allTextContents();
+    assert(left.length === 2, `slots after removing: ${left}`);
+  });
   await pageChecks(mentor, 'availability', lang);
 
   await check(`${lang} manager signs up, wants to learn, same availability`, async () => {
