@@ -20,10 +20,12 @@
 
 #define AUTH_SESSION_COOKIE "tandem_session"
 #define AUTH_CSRF_COOKIE "tandem_csrf"
-#define AUTH_LOGIN_COOKIE "tandem_login" /* binds a sign-in's state to the browser that began it   \
-	                                  */
-#define AUTH_LOGIN_TTL 600               /* seconds a sign-in may take at the provider */
-#define AUTH_VALUE_LEN 64                /* base64url values: 43 characters */
+/* binds a sign-in's state to the browser that began it */
+#define AUTH_LOGIN_COOKIE "tandem_login"
+/* seconds a sign-in may take at the provider */
+#define AUTH_LOGIN_TTL 600
+/* base64url values: 43 characters */
+#define AUTH_VALUE_LEN 64
 
 /* A sign-in in progress (r->data), freed by auth_flow_end before any reply. */
 struct auth_flow {
