@@ -14,6 +14,7 @@ PACKAGES=(
 	nodejs npm
 	chromium fonts-dejavu-core # browser tests (tests/web): Debian's chromium, driven headless by playwright-core
 	nginx
+	clang-format # the C style check of scripts/test.sh (.clang-format)
 )
 ACCOUNT="${TANDEM_USER:-tandem}"
 

@@ -26,6 +26,8 @@ echo "== npm ci in tests/oidc"
 
 echo "== lint api-spec/openapi.yaml"
 scripts/lint-spec.sh || status=1
+echo "== clang-format --dry-run -Werror (.clang-format) on the C sources"
+git ls-files -z -- '*.c' '*.h' | xargs -0 clang-format --dry-run -Werror || status=1
 run_suite "" || status=1
 # The browser suite (tests/web) on the normal build: builds the web app, then drives Debian's
 # chromium through a whole programme; it prints its own "N passed, N failed" into its log.
