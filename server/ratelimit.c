@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -28,6 +29,9 @@ struct ratelimit_bucket {
 };
 
 static struct ratelimit_bucket ratelimit_table[RATELIMIT_SLOTS];
+/* per kind, the monotonic millisecond of the last unit taken: a bucket refills completely within a
+ * minute, so a minute after it every bucket of the kind is full and a check needs no lock */
+static atomic_llong ratelimit_last_take_ms[RATELIMIT_NKINDS];
 static pthread_mutex_t ratelimit_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Seconds on the monotonic clock (util's, the one clock of the code base). */
@@ -86,6 +90,13 @@ ratelimit_step(enum ratelimit_kind kind, const char *addr, int per_minute, bool 
 	*retry_after = 0;
 	if (per_minute <= 0 || addr == NULL)
 		return true;
+	if (take)
+		atomic_store_explicit(&ratelimit_last_take_ms[kind], (long long)util_now_ms(),
+		                      memory_order_relaxed);
+	else if (util_now_ms() - (double)atomic_load_explicit(&ratelimit_last_take_ms[kind],
+	                                                      memory_order_relaxed) >
+	         61000.0)
+		return true; /* nothing taken for over a minute: every bucket of kind is full */
 	pthread_mutex_lock(&ratelimit_lock);
 	b = ratelimit_find((int)kind, addr, per_minute, ratelimit_now());
 	ok = b->units >= 1.0;
