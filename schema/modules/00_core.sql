@@ -45,9 +45,16 @@ CREATE FUNCTION core.json_text_array(a jsonb) RETURNS text[] LANGUAGE sql IMMUTA
     SELECT coalesce(array_agg(x ORDER BY i), '{}') FROM jsonb_array_elements_text(a) WITH ORDINALITY AS t(x, i)
 $$;
 
+-- Whether a token has expired: its absolute lifetime, or a browser session idle too long. The one
+-- owner of that rule (a plain expression, inlined where it is used).
+CREATE FUNCTION core.token_expired(t api_tokens) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT t.expires_at <= now() OR (t.idle_seconds IS NOT NULL AND
+                                     coalesce(t.last_used_at, t.created_at) + t.idle_seconds * interval '1 second' <= now())
+$$;
+
 -- The live token of a SHA-256 (the server hashes; the token itself never reaches the database): 401
--- when no token has that hash, or it has expired (absolute lifetime, or a browser session idle too
--- long). A session's last use is written at most once a minute, so reads stay cheap.
+-- when no token has that hash, or it has expired. A session's last use is written at most once a
+-- minute, so reads stay cheap.
 CREATE FUNCTION core.auth_token(tok bytea) RETURNS api_tokens LANGUAGE plpgsql AS $$
 DECLARE
     t api_tokens;
@@ -56,8 +63,7 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM api_fail(401, 'unauthorized', NULL, 'unknown or revoked token');
     END IF;
-    IF t.expires_at <= now() OR (t.idle_seconds IS NOT NULL AND
-                                 coalesce(t.last_used_at, t.created_at) + t.idle_seconds * interval '1 second' <= now()) THEN
+    IF token_expired(t) THEN
         PERFORM api_fail(401, 'unauthorized', NULL, 'expired token');
     END IF;
     IF t.kind = 'session' AND coalesce(t.last_used_at, t.created_at) < now() - interval '1 minute' THEN

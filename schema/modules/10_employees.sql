@@ -327,8 +327,17 @@ END $$;
 -- (the profile profile_json built at the last write, kept by the triggers above)
 CREATE FUNCTION api.me(tok bytea) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
-    eid bigint := auth_employee(tok);
+    p jsonb;
+    eid bigint;
 BEGIN
+    -- the hot path in one query: an employee's live bearer token (the expiry rule inlined); any
+    -- other case (unknown, expired, HR, a session whose last use is due) goes through auth_employee
+    SELECT ep.profile INTO p FROM api_tokens t JOIN employee_profiles ep ON ep.employee_id = t.employee_id
+    WHERE t.token_hash = tok AND t.kind <> 'session' AND NOT token_expired(t);
+    IF FOUND THEN
+        RETURN p;
+    END IF;
+    eid := auth_employee(tok);
     RETURN (SELECT profile FROM employee_profiles WHERE employee_id = eid);
 END $$;
 
