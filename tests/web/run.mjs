@@ -336,27 +336,28 @@ async function apiPerson(base, over) {
 
 // The company of tests/api/test_esn.py's setup_company, twice: department A with five mentored managers
 // (one past pair each: 60 days, ended 60 days ago) and five never-mentored managers, department B with
-// five mentored and only two never-mentored managers (a comparison group too small to show); one direct
+// five mentored and only two never-mentored managers (a comparison group too small to show), department C
+// with one mentored manager (a group too small to list); one direct
 // report each; events imported by HR (POST /v1/esn/import) before, during and after: mentored managers
 // +4 events, their teams +2, the comparison group +0. Plus a giver (answers to people of other
 // departments, never a mentor) and an actor who is no employee.
 async function esnCompany(base, hr) {
   const tag = `${Date.now() % 1000000}`;
-  const A = `Ops-${tag}`, B = `Small-${tag}`;
+  const A = `Ops-${tag}`, B = `Small-${tag}`, C = `Lone-${tag}`;
   const day = 864e5;
   const today = new Date(isoDay(new Date()) + 'T00:00:00Z');
   const start = new Date(today - 120 * day), end = new Date(today - 60 * day);
   const mentees = [], mentors = [];
-  for (let i = 0; i < 10; i++) {
+  for (let i = 0; i < 11; i++) {
     const slot = { day: DAYS3[i % 7], start: `${String(6 + 2 * Math.floor(i / 7)).padStart(2, '0')}:00`, end: `${String(7 + 2 * Math.floor(i / 7)).padStart(2, '0')}:00` };
     const mentor = await apiPerson(base, { role: 'mentor', department: `Mentors-${tag}-${i}`, site: `Site-${tag}`, display_name: `ESN mentor ${i}` });
     ok(await call(base, 'PUT', '/v1/me/teaching', { token: mentor.token, json: { skills: [{ skill: 'linkedin', level: 5 }] } }), 200, 'teaching');
-    const mentee = await apiPerson(base, { role: 'mentee', department: i < 5 ? A : B, display_name: `ESN manager ${i}` });
+    const mentee = await apiPerson(base, { role: 'mentee', department: i < 5 ? A : i < 10 ? B : C, display_name: `ESN manager ${i}` });
     ok(await call(base, 'PUT', '/v1/me/learning', { token: mentee.token, json: { goals: [{ skill: 'linkedin', current_level: 0, priority: 1 }] } }), 200, 'learning');
     for (const p of [mentor, mentee]) ok(await call(base, 'PUT', '/v1/me/availability', { token: p.token, json: { slots: [slot] } }), 200, 'availability');
     mentors.push(mentor); mentees.push(mentee);
   }
-  const departments = [A, B, ...mentors.map((m) => m.employee.department)].sort();
+  const departments = [A, B, C, ...mentors.map((m) => m.employee.department)].sort();
   const round = ok(await call(base, 'POST', '/v1/rounds', { token: hr, json: { name: `ESN ${tag}`, filter: { departments, sites: [] },
     starts_on: isoDay(start), ends_on: isoDay(end) } }), 202, 'round');
   for (let i = 0; ; i++) {
@@ -395,7 +396,7 @@ async function esnCompany(base, hr) {
   events.push(ev(`nobody-${tag}@example.com`, 'post', yesterday));
   const imp = ok(await call(base, 'POST', '/v1/esn/import', { token: hr, raw: events.map((e) => JSON.stringify(e)).join('\n'), type: 'application/x-ndjson' }), 200, 'import');
   assert(imp.stored === events.length - 1 && imp.unmatched === 1, `import: ${JSON.stringify(imp)}`);
-  return { A, B, round, mentees, giver };
+  return { A, B, C, round, mentees, giver };
 }
 
 // Numbers as the app formats them (Intl, the app's locale for the language); spaces normalised.
@@ -467,9 +468,12 @@ async function leadingByExample(browser, base, hrToken, company, lang) {
     }
     assert(await cellText(g, 'did_managers.during') === norm(T.did_missing), 'did not computed');
     assert(await cellText(g, 'managers.during') !== suppressed, 'the mentored side is shown');
+    assert(byDept.left_out >= 1 && !byDept.rows.some((r) => r.group === company.C), `left_out ${byDept.left_out}: the one-pair department`);
+    const left = norm(await hr.getByTestId('left-out').textContent());
+    assert(left === norm(fill(T.impact_left_out, { n: nf(lang, 5), count: nf(lang, byDept.left_out) })), `left out: ${left}`);
     const privacy = norm(await hr.getByTestId('privacy').textContent());
     assert(privacy === norm(fill(T.impact_privacy, { n: nf(lang, 5) })), `privacy: ${privacy}`);
-    // the programme's own one-pair departments are below 5 mentored managers: not listed at all
+    // department C (and the programme's one-pair departments) are below 5 mentored managers: not listed
     const groups = await hr.getByTestId('impact-group').evaluateAll((els) => els.map((e) => e.dataset.group));
     assert(groups.every((x) => byDept.rows.some((r) => r.group === x)) && groups.length === byDept.rows.length, `groups ${groups}`);
   });
@@ -501,6 +505,10 @@ async function leadingByExample(browser, base, hrToken, company, lang) {
       assert(await cellText(ing, k) === norm(nf(lang, st[k])), `${k}: ${await cellText(ing, k)} != ${st[k]}`);
     }
     assert(st.unmatched_actors >= 1, 'the unknown actor is counted');
+    for (const k of ['last_event_at', 'last_received_at']) {
+      const shown = await cellText(ing, k);
+      assert(st[k] && shown !== norm(T.ingest_never) && shown.includes(st[k].slice(0, 4)), `${k}: ${shown} (${st[k]})`);
+    }
   });
   await pageChecks(hr, 'hr-esn', lang);
 

@@ -84,6 +84,7 @@ export function Impact() {
           </select>)}</Field>
       </div>
       <ErrorLine error={error} />
+      {imp && imp.left_out > 0 && <p data-testid="left-out">{t('impact_left_out', { n: fmtNumber(min), count: fmtNumber(imp.left_out) })}</p>}
       {!imp ? <Loading /> : imp.rows.length === 0 ? <p data-testid="impact-none">{t('impact_none', { n: fmtNumber(min) })}</p> : (
         <>
           {charted.length > 0 && (
@@ -142,6 +143,7 @@ export function EsnGivers() {
             <dt>{t('ingest_unmatched_events')}</dt><dd data-cell="unmatched_events">{fmtNumber(st.unmatched_events)}</dd>
             <dt>{t('ingest_unmatched_actors')}</dt><dd data-cell="unmatched_actors">{fmtNumber(st.unmatched_actors)}</dd>
             <dt>{t('ingest_last')}</dt><dd data-cell="last_event_at">{st.last_event_at ? fmtDateTime(st.last_event_at) : t('ingest_never')}</dd>
+            <dt>{t('ingest_received')}</dt><dd data-cell="last_received_at">{st.last_received_at ? fmtDateTime(st.last_received_at) : t('ingest_never')}</dd>
           </dl>)}
       </section>
     </>
