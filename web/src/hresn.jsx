@@ -13,19 +13,15 @@ const locale = () => (getLang() === 'fr' ? 'fr-FR' : 'en-GB');
 // A change, signed (+4, −0.5, 0), through Intl for the current language.
 const fmtDelta = (n, digits = 2) => new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, signDisplay: 'exceptZero' }).format(n);
 
-// One window's figure in words: suppressed, not over yet, nobody, or the numbers.
-function figureText(fig, win, min) {
-  if (fig === undefined) return win === 'after' ? t('fig_after_pending') : t('fig_no_one');
+// A window's note instead of numbers: suppressed, not over yet, or nobody; null when there are numbers.
+function figureNote(fig, win, min) {
+  if (fig === undefined || fig === null) return win === 'after' ? t('fig_after_pending') : t('fig_no_one');
   if (fig.suppressed) return t('fig_suppressed', { n: fmtNumber(min) });
-  return t('fig_value', { epp: fmtNumber(fig.events_per_person, 2), rate: fmtPercent(fig.active_rate), people: fmtNumber(fig.people) });
+  return null;
 }
 
-// A difference in differences in words: computed, missing (a suppressed figure), or not over yet.
-function didText(d, win, side, row) {
-  if (d) return t('did_value', { epp: fmtDelta(d.events_per_person), rate: fmtDelta(d.active_rate * 100, 1) });
-  const pending = win === 'after' && row[side] && row[side].after === undefined;
-  return pending ? t('did_pending') : t('did_missing');
-}
+// Why a difference in differences is missing: not over yet, or a figure it needs is suppressed.
+const didNote = (win, side, row) => (win === 'after' && row[side] && row[side].after === undefined ? t('did_pending') : t('did_missing'));
 
 const groupName = (r) => (r.round_id != null ? t('impact_group_round', { name: r.group }) : r.group);
 
@@ -36,23 +32,47 @@ function ImpactGroup({ row, min, idx }) {
       <h2 id={h}>{groupName(row)}</h2>
       <p data-testid="mentored">{t('impact_mentored', { n: fmtNumber(row.mentored_managers) })}</p>
       <div class="scroll">
-        <table data-testid="figures">
+        <table data-testid="figures" class="figures">
           <caption class="sr">{groupName(row)}</caption>
-          <thead><tr><th scope="col">{t('group_side')}</th>{WINDOWS.map((w) => <th scope="col" key={w}>{t('win_' + w)}</th>)}</tr></thead>
-          <tbody>{SIDES.map((s) => (
-            <tr key={s}><th scope="row">{t('side_' + s)}</th>
-              {WINDOWS.map((w) => <td key={w} data-cell={`${s}.${w}`}>{row[s] ? figureText(row[s][w], w, min) : t('fig_no_one')}</td>)}</tr>))}
-          </tbody>
+          <thead><tr><th scope="col">{t('col_window')}</th><th scope="col">{t('col_epp')}</th>
+            <th scope="col">{t('col_active')}</th><th scope="col">{t('col_people')}</th></tr></thead>
+          {SIDES.map((s) => (
+            <tbody key={s}><tr><th scope="rowgroup" colSpan={4} class="side">{t('side_' + s)}</th></tr>{WINDOWS.map((w) => {
+              const fig = row[s] ? row[s][w] : undefined;
+              const note = row[s] ? figureNote(fig, w, min) : t('fig_no_one');
+              const c = `${s}.${w}`;
+              return (
+                <tr key={w}>
+                  <th scope="row">{t('win_' + w)}</th>
+                  {note ? <td colSpan={3} data-cell={c}>{note}</td> : (
+                    <>
+                      <td class="num" data-cell={`${c}.epp`}>{fmtNumber(fig.events_per_person, 2)}</td>
+                      <td class="num" data-cell={`${c}.rate`}>{fmtPercent(fig.active_rate)}</td>
+                      <td class="num" data-cell={`${c}.people`}>{fmtNumber(fig.people)}</td>
+                    </>)}
+                </tr>);
+            })}</tbody>))}
         </table>
       </div>
       <h3>{t('did_title')}</h3>
       <div class="scroll">
-        <table data-testid="did">
-          <thead><tr><th scope="col">{t('group_side')}</th><th scope="col">{t('win_during')}</th><th scope="col">{t('win_after')}</th></tr></thead>
-          <tbody>{['managers', 'teams'].map((s) => (
-            <tr key={s}><th scope="row">{t('did_side_' + s)}</th>
-              {['during', 'after'].map((w) => <td key={w} data-cell={`did_${s}.${w}`}>{didText(row['did_' + s]?.[w], w, s, row)}</td>)}</tr>))}
-          </tbody>
+        <table data-testid="did" class="figures">
+          <thead><tr><th scope="col">{t('col_window')}</th><th scope="col">{t('col_epp')}</th>
+            <th scope="col">{t('col_active_points')}</th></tr></thead>
+          {['managers', 'teams'].map((s) => (
+            <tbody key={s}><tr><th scope="rowgroup" colSpan={3} class="side">{t('did_side_' + s)}</th></tr>{['during', 'after'].map((w) => {
+              const d = row['did_' + s]?.[w];
+              const c = `did_${s}.${w}`;
+              return (
+                <tr key={w}>
+                  <th scope="row">{t('win_' + w)}</th>
+                  {d ? (
+                    <>
+                      <td class="num" data-cell={`${c}.epp`}>{fmtDelta(d.events_per_person)}</td>
+                      <td class="num" data-cell={`${c}.rate`}>{fmtDelta(d.active_rate * 100, 1)}</td>
+                    </>) : <td colSpan={2} data-cell={c}>{didNote(w, s, row)}</td>}
+                </tr>);
+            })}</tbody>))}
         </table>
       </div>
     </section>

@@ -4,6 +4,8 @@ import { t, fmtNumber, fmtDate } from './i18n.js';
 import { api } from './api.js';
 import { ErrorLine, useLoad, Loading } from './ui.jsx';
 
+// Own posts and shares are in the activity table; the giving parts list what went to others.
+const OWN = ['posts', 'shares'];
 const KINDS = ['post', 'comment', 'reaction_given', 'answer_accepted', 'share', 'community_created', 'community_animated'];
 
 export function MyEsn() {
@@ -25,7 +27,7 @@ export function MyEsn() {
       <section aria-labelledby="giv-h">
         <h2 id="giv-h" data-testid="my-giving">{t('my_giving', { score: fmtNumber(me.giving.score, 1) })}</h2>
         <p>{t('my_giving_help')}</p>
-        <ul>{Object.entries(me.giving.parts).filter(([, n]) => n > 0).map(([k, n]) =>
+        <ul>{Object.entries(me.giving.parts).filter(([k, n]) => n > 0 && !OWN.includes(k)).map(([k, n]) =>
           <li key={k}>{t('part_line', { part: t('part_' + k), n: fmtNumber(n) })}</li>)}</ul>
       </section>
       <section aria-labelledby="mgr-h">
