@@ -140,7 +140,7 @@ export function EsnGivers() {
               .map(([k, x]) => t('weight_line', { part: t('part_' + k), w: fmtNumber(x, 2) })).join(', ') })}</small></p>
             {amb.items.length === 0 ? <p>{t('amb_none')}</p> : (
               <div class="scroll"><table data-testid="ambassadors">
-                <thead><tr><th scope="col">{t('name')}</th><th scope="col">{t('department')}</th><th scope="col">{t('role')}</th>
+                <thead><tr><th scope="col">{t('name')}</th><th scope="col">{t('department')}</th><th scope="col">{t('amb_role')}</th>
                   <th scope="col">{t('amb_score')}</th><th scope="col">{t('amb_why')}</th><th scope="col">{t('amb_action')}</th></tr></thead>
                 <tbody>{amb.items.map((a) => (
                   <tr key={a.employee.id} data-email={a.employee.email}>
