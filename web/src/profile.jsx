@@ -154,10 +154,8 @@ export function Availability({ me }) {
   useEffect(() => {
     if (!drag) return undefined;
     const move = (e) => { const c = cellAt(e.clientX, e.clientY); if (c && c.dataset.day === drag.day) setDrag({ ...drag, to: Number(c.dataset.q) }); };
-    // the release point counts itself: the last move's state may not have rendered yet (a fast drag)
-    const up = (e) => {
-      const c = cellAt(e.clientX, e.clientY);
-      const r = clamp(c && c.dataset.day === drag.day ? { ...drag, to: Number(c.dataset.q) } : drag);
+    const up = () => {
+      const r = clamp(drag);
       setDrag(null);
       if (r && r.hi > r.lo) save([...slots, { day: r.day, start: toHHMM(r.lo), end: toHHMM(r.hi) }]);
     };
