@@ -249,6 +249,7 @@ $$;
 -- of the same department (for a round: of its managers' departments), measured over each treated
 -- manager's windows, and their teams likewise. did = (treated window - treated before) - (comparison
 -- window - comparison before), for events per person and active rate; null when a side is suppressed.
+-- Groups under esn_min_group() mentored managers are not listed, only counted (left_out).
 CREATE FUNCTION core.esn_impact(by text) RETURNS jsonb LANGUAGE sql STABLE AS $$
     WITH first_pair AS (
         SELECT DISTINCT ON (p.mentee_id) p.*, w.s, w.e, w.len, w.after_complete
@@ -304,7 +305,9 @@ CREATE FUNCTION core.esn_impact(by text) RETURNS jsonb LANGUAGE sql STABLE AS $$
         LEFT JOIN sides co ON co.grp = g.grp AND co.side = 'comparison_' || tr.side
         CROSS JOIN (VALUES ('during'), ('after')) w(win)
         GROUP BY g.grp, tr.side)
-    SELECT jsonb_build_object('by', by, 'min_group', esn_min_group(), 'rows', coalesce((SELECT jsonb_agg(jsonb_build_object(
+    SELECT jsonb_build_object('by', by, 'min_group', esn_min_group(),
+        'left_out', (SELECT count(*) FROM groups g WHERE (SELECT count(*) FROM treated t WHERE t.grp = g.grp) < esn_min_group()),
+        'rows', coalesce((SELECT jsonb_agg(jsonb_build_object(
             'group', CASE by WHEN 'round' THEN (SELECT name FROM rounds WHERE id = g.grp::bigint) ELSE g.grp END,
             'round_id', CASE by WHEN 'round' THEN g.grp::bigint END,
             'mentored_managers', (SELECT count(*) FROM treated t WHERE t.grp = g.grp),
@@ -318,7 +321,8 @@ CREATE FUNCTION core.esn_impact(by text) RETURNS jsonb LANGUAGE sql STABLE AS $$
           WHERE (SELECT count(*) FROM treated t WHERE t.grp = g.grp) >= esn_min_group()), '[]'))
 $$;
 
--- The state of ingestion, for HR: stored events, communities, unmatched events and actors.
+-- The state of ingestion, for HR: stored events, communities, unmatched events and actors, the latest
+-- event's time and when the last delivery or import came in (a history import has old events).
 CREATE FUNCTION core.esn_status() RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'events', (SELECT count(*) FROM esn_events),
@@ -326,7 +330,8 @@ CREATE FUNCTION core.esn_status() RETURNS jsonb LANGUAGE sql STABLE AS $$
         'communities', (SELECT count(*) FROM esn_communities),
         'unmatched_events', (SELECT coalesce(sum(events), 0) FROM esn_unmatched),
         'unmatched_actors', (SELECT count(*) FROM esn_unmatched),
-        'last_event_at', (SELECT ts_text(max(occurred_at)) FROM esn_events))
+        'last_event_at', (SELECT ts_text(max(occurred_at)) FROM esn_events),
+        'last_received_at', (SELECT ts_text(max(received_at)) FROM esn_ingest_keys))
 $$;
 
 -- POST /v1/esn/events (signed by the ESN; the server checked the HMAC and the timestamp window):

@@ -191,6 +191,25 @@ def test_bulk_import_ndjson_and_csv(esn, esn_hr):
     assert status(esn, esn_hr) == before
 
 
+def test_status_says_when_the_last_delivery_came_in(esn, esn_hr):
+    """GET /v1/esn/status gave only the latest event's own time: after a history import HR could not tell
+    whether deliveries still arrive. last_received_at is when the last new event came in."""
+    a, _ = person(esn)
+    t0 = utc_now() - dt.timedelta(seconds=2)
+    old = ev(a["email"], "post", when=utc_now() - dt.timedelta(days=400))
+    r = esn.request("POST", "/v1/esn/import", data=json.dumps(old).encode(), token=esn_hr,
+                    headers={"Content-Type": "application/x-ndjson"})
+    assert r.status == 200 and r.body["stored"] == 1, r
+    st = status(esn, esn_hr)
+    got = dt.datetime.fromisoformat(st["last_received_at"].replace("Z", "+00:00"))
+    assert t0 <= got <= utc_now() + dt.timedelta(seconds=2), st
+    # the same id again is a duplicate: nothing new came in
+    again = esn.request("POST", "/v1/esn/import", data=json.dumps(old).encode(), token=esn_hr,
+                        headers={"Content-Type": "application/x-ndjson"})
+    assert again.status == 200 and again.body["duplicates"] == 1, again
+    assert status(esn, esn_hr)["last_received_at"] == st["last_received_at"]
+
+
 def test_converter_on_yammer_sample(esn, esn_hr):
     sample = os.path.join(REPO, "tests", "api", "data", "yammer_Messages.csv")
     out = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "esn_convert.py"), sample],
@@ -340,6 +359,9 @@ def test_leading_by_example_equal_growth_shows_no_effect(esn, esn_hr):
 
 
 def test_small_groups_are_not_shown(esn, esn_hr):
+    """A group under min_group mentored managers is not listed, but counted in left_out: HR is told that
+    groups are hidden rather than seeing nothing (before, nothing said so)."""
+    left_out = esn.get("/v1/esn/impact", token=esn_hr).body["left_out"]
     tag = uuid.uuid4().hex[:6]
     dept = f"Tiny-{tag}"
     start = today_utc() - dt.timedelta(days=40)
@@ -348,6 +370,9 @@ def test_small_groups_are_not_shown(esn, esn_hr):
     assert pairs
     r = esn.get("/v1/esn/impact", token=esn_hr)
     assert r.status == 200 and all(x["group"] != dept for x in r.body["rows"])
+    assert r.body["left_out"] == left_out + 1, r.body
+    by_round = esn.get("/v1/esn/impact", token=esn_hr, params={"by": "round"}).body
+    assert all(x["round_id"] != pairs[0].round_id for x in by_round["rows"]) and by_round["left_out"] >= 1, by_round
     assert_error(esn.get("/v1/esn/impact", token=esn_hr, params={"by": "site"}), 400, "invalid_parameter", "by")
     assert_error(esn.get("/v1/me/esn", token=pairs[0].mentee.token, params={"days": 0}), 400, "invalid_parameter",
                  "days")

@@ -1,4 +1,6 @@
 // Browser tests of the web app: a whole programme through the UI only, in English and in French,
+// then the ESN pages (leading by example, givers, an employee's own figures) on a company set up
+// through the API, and a token revoked while a page is open,
 // against the real tandemd (embedded PostgreSQL) serving web/dist, driven by playwright-core in
 // Debian's chromium (headless; never a downloaded browser). Every page visited is checked with
 // axe-core (no serious or critical violation), for keyboard reachability and for CSP violations;
@@ -322,6 +324,265 @@ async function programme(browser, base, hrToken, lang) {
   for (const p of [mentor, mentee, hr]) await p.context().close();
 }
 
+// ---- ESN: leading by example, ambassadors, ingestion, an employee's own figures, expiry ------------
+// A JSON API call from the test itself (setting up data, reading what the page must show).
+async function call(base, method, p, { token, json, raw, type } = {}) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let body;
+  if (json !== undefined) { headers['Content-Type'] = 'application/json'; body = JSON.stringify(json); }
+  if (raw !== undefined) { headers['Content-Type'] = type; body = raw; }
+  const r = await fetch(base + p, { method, headers, body });
+  const text = await r.text();
+  let data = text;
+  try { data = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  return { status: r.status, body: data };
+}
+const ok = (r, status, what) => { assert(r.status === status, `${what}: ${r.status} ${JSON.stringify(r.body)}`); return r.body; };
+const isoDay = (d) => d.toISOString().slice(0, 10);
+const DAYS3 = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+// Signs up one employee through the API; returns {employee, token}.
+async function apiPerson(base, over) {
+  const body = { email: `p-${Math.random().toString(16).slice(2, 14)}@example.com`, display_name: 'Test Employee',
+    department: 'Sales', site: 'Lyon', job_title: '', timezone: 'UTC', languages: ['en'], role: 'mentee',
+    mentor_capacity: 1, leaderboard_opt_in: false, ...over };
+  if (body.manager_email === null) delete body.manager_email;
+  return ok(await call(base, 'POST', '/v1/employees', { json: body }), 201, 'sign-up');
+}
+
+// The company of tests/api/test_esn.py's setup_company, twice: department A with five mentored managers
+// (one past pair each: 60 days, ended 60 days ago) and five never-mentored managers, department B with
+// five mentored and only two never-mentored managers (a comparison group too small to show), department C
+// with one mentored manager (a group too small to list); one direct
+// report each; events imported by HR (POST /v1/esn/import) before, during and after: mentored managers
+// +4 events, their teams +2, the comparison group +0. Plus a giver (answers to people of other
+// departments, never a mentor) and an actor who is no employee.
+async function esnCompany(base, hr) {
+  const tag = `${Date.now() % 1000000}`;
+  const A = `Ops-${tag}`, B = `Small-${tag}`, C = `Lone-${tag}`;
+  const day = 864e5;
+  const today = new Date(isoDay(new Date()) + 'T00:00:00Z');
+  const start = new Date(today - 120 * day), end = new Date(today - 60 * day);
+  const mentees = [], mentors = [];
+  for (let i = 0; i < 11; i++) {
+    const slot = { day: DAYS3[i % 7], start: `${String(6 + 2 * Math.floor(i / 7)).padStart(2, '0')}:00`, end: `${String(7 + 2 * Math.floor(i / 7)).padStart(2, '0')}:00` };
+    const mentor = await apiPerson(base, { role: 'mentor', department: `Mentors-${tag}-${i}`, site: `Site-${tag}`, display_name: `ESN mentor ${i}` });
+    ok(await call(base, 'PUT', '/v1/me/teaching', { token: mentor.token, json: { skills: [{ skill: 'linkedin', level: 5 }] } }), 200, 'teaching');
+    const mentee = await apiPerson(base, { role: 'mentee', department: i < 5 ? A : i < 10 ? B : C, display_name: `ESN manager ${i}` });
+    ok(await call(base, 'PUT', '/v1/me/learning', { token: mentee.token, json: { goals: [{ skill: 'linkedin', current_level: 0, priority: 1 }] } }), 200, 'learning');
+    for (const p of [mentor, mentee]) ok(await call(base, 'PUT', '/v1/me/availability', { token: p.token, json: { slots: [slot] } }), 200, 'availability');
+    mentors.push(mentor); mentees.push(mentee);
+  }
+  const departments = [A, B, C, ...mentors.map((m) => m.employee.department)].sort();
+  const round = ok(await call(base, 'POST', '/v1/rounds', { token: hr, json: { name: `ESN ${tag}`, filter: { departments, sites: [] },
+    starts_on: isoDay(start), ends_on: isoDay(end) } }), 202, 'round');
+  for (let i = 0; ; i++) {
+    const r = ok(await call(base, 'GET', `/v1/rounds/${round.id}`, { token: hr }), 200, 'round');
+    if (r.status === 'solved') break;
+    assert(r.status === 'solving' || r.status === 'draft', `round ${r.status}`);
+    assert(i < 600, 'round still solving after 30 s');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  ok(await call(base, 'POST', `/v1/rounds/${round.id}/publish`, { token: hr }), 200, 'publish');
+  for (const m of mentees) {
+    const mine = ok(await call(base, 'GET', '/v1/me/pairs', { token: m.token }), 200, 'pairs').items;
+    assert(mine.length === 1, `${m.employee.email} has ${mine.length} pairs`);
+  }
+  const comparison = [];
+  for (let i = 0; i < 7; i++) comparison.push(await apiPerson(base, { department: i < 5 ? A : B, display_name: `ESN comparison ${i}`, manager_email: null }));
+  const managers = [...mentees, ...comparison];
+  const team = {};
+  for (const m of managers) team[m.employee.email] = await apiPerson(base, { department: m.employee.department, manager_email: m.employee.email, display_name: 'ESN report' });
+  const s = new Date(start.getTime() + 12 * 3600e3);
+  const windows = { before: new Date(s - 30 * day), during: new Date(s.getTime() + 30 * day), after: new Date(s.getTime() + 90 * day) };
+  const events = [];
+  let n = 0;
+  const ev = (actor, kind, when, target) => ({ id: `web:${tag}:${n++}`, actor_email: actor, kind, community: 'General',
+    occurred_at: when.toISOString().replace(/\.\d+Z$/, 'Z'), ...(target ? { target_email: target } : {}) });
+  const who = [...mentees.map((m) => [m.employee.email, 4]), ...comparison.map((c) => [c.employee.email, 0]),
+    ...mentees.map((m) => [team[m.employee.email].employee.email, 2]), ...comparison.map((c) => [team[c.employee.email].employee.email, 0])];
+  for (const [email, rise] of who) {
+    for (const [win, at] of Object.entries(windows)) {
+      for (let i = 0; i < (win === 'before' ? 1 : 1 + rise); i++) events.push(ev(email, 'post', new Date(at.getTime() + i * 60e3)));
+    }
+  }
+  const giver = await apiPerson(base, { department: A, site: 'Lyon', display_name: `ESN giver ${tag}`, manager_email: null });
+  const yesterday = new Date(Date.now() - day);
+  for (let i = 0; i < 3; i++) events.push(ev(giver.employee.email, 'answer_accepted', new Date(yesterday.getTime() + i * 60e3), mentors[i].employee.email));
+  events.push(ev(`nobody-${tag}@example.com`, 'post', yesterday));
+  const imp = ok(await call(base, 'POST', '/v1/esn/import', { token: hr, raw: events.map((e) => JSON.stringify(e)).join('\n'), type: 'application/x-ndjson' }), 200, 'import');
+  assert(imp.stored === events.length - 1 && imp.unmatched === 1, `import: ${JSON.stringify(imp)}`);
+  return { A, B, C, round, mentees, giver };
+}
+
+// Numbers as the app formats them (Intl, the app's locale for the language); spaces normalised.
+const appLocale = (lang) => (lang === 'fr' ? 'fr-FR' : 'en-GB');
+const nf = (lang, n, digits = 0) => new Intl.NumberFormat(appLocale(lang), { maximumFractionDigits: digits }).format(n);
+const delta = (lang, n, digits = 2) => new Intl.NumberFormat(appLocale(lang), { maximumFractionDigits: digits, signDisplay: 'exceptZero' }).format(n);
+const pct = (lang, n) => new Intl.NumberFormat(appLocale(lang), { style: 'percent', maximumFractionDigits: 0 }).format(n);
+const fill = (s, params) => Object.entries(params).reduce((a, [k, v]) => a.replaceAll(`{${k}}`, v), s);
+const norm = (s) => s.replace(/\s+/g, ' ').trim();
+const cellText = async (scope, cell) => norm(await scope.locator(`[data-cell="${cell}"]`).textContent());
+
+async function signInWithToken(page, base, T, token) {
+  await goto(page, base, '/signin');
+  await byLabel(page, T.token_label).fill(token);
+  await page.getByRole('button', { name: T.signin, exact: true }).click();
+}
+
+async function leadingByExample(browser, base, hrToken, company, lang) {
+  const T = dictionaries[lang];
+  const locale = lang === 'fr' ? 'fr-FR' : 'en-US';
+  // tokens of their own, revoked from the outside at the end
+  const hrTok = ok(await call(base, 'POST', '/v1/tokens', { token: hrToken, json: {} }), 201, 'HR token').token;
+  const manager = company.mentees[0];
+  const mgrTok = ok(await call(base, 'POST', '/v1/tokens', { token: manager.token, json: {} }), 201, 'manager token').token;
+  const hr = await newPage(browser, locale);
+  const byDept = ok(await call(base, 'GET', '/v1/esn/impact?by=department', { token: hrToken }), 200, 'impact');
+  const byRound = ok(await call(base, 'GET', '/v1/esn/impact?by=round', { token: hrToken }), 200, 'impact');
+  const rowOf = (imp, pred) => { const r = imp.rows.filter(pred); assert(r.length === 1, JSON.stringify(imp)); return r[0]; };
+  const a = rowOf(byDept, (r) => r.group === company.A);
+  const b = rowOf(byDept, (r) => r.group === company.B);
+  const rd = rowOf(byRound, (r) => r.round_id === company.round.id);
+
+  await check(`${lang} HR leading by example: the API's figures of the set-up (did_managers during 4)`, async () => {
+    assert(a.did_managers.during.events_per_person === 4 && a.did_teams.during.events_per_person === 2, JSON.stringify(a));
+    assert(b.comparison_managers.before.suppressed && b.did_managers.during === null, JSON.stringify(b));
+    assert(rd.did_managers.during.events_per_person === 4, JSON.stringify(rd));
+  });
+  await check(`${lang} HR leading by example: the page shows the API's figures by department`, async () => {
+    await signInWithToken(hr, base, T, hrTok);
+    await hr.getByRole('heading', { name: T.hr_title }).waitFor();
+    await hr.getByRole('link', { name: T.nav_impact }).click();
+    await hr.getByRole('heading', { name: T.impact_title }).waitFor();
+    const g = hr.locator(`[data-testid="impact-group"][data-group="${company.A}"]`);
+    await g.waitFor();
+    assert(norm(await g.getByTestId('mentored').textContent()) === fill(T.impact_mentored, { n: nf(lang, 5) }), 'mentored managers');
+    for (const side of ['managers', 'teams', 'comparison_managers', 'comparison_teams']) {
+      for (const win of ['before', 'during', 'after']) {
+        const f = a[side][win];
+        const want = { epp: nf(lang, f.events_per_person, 2), rate: pct(lang, f.active_rate), people: nf(lang, f.people) };
+        for (const [k, v] of Object.entries(want)) {
+          const got = await cellText(g, `${side}.${win}.${k}`);
+          assert(got === norm(v), `${side}.${win}.${k}: "${got}" != "${norm(v)}"`);
+        }
+      }
+    }
+    for (const side of ['managers', 'teams']) {
+      for (const win of ['during', 'after']) {
+        const d = a[`did_${side}`][win];
+        const want = { epp: delta(lang, d.events_per_person), rate: delta(lang, d.active_rate * 100, 1) };
+        for (const [k, v] of Object.entries(want)) {
+          const got = await cellText(g, `did_${side}.${win}.${k}`);
+          assert(got === norm(v), `did_${side}.${win}.${k}: "${got}" != "${norm(v)}"`);
+        }
+      }
+    }
+    assert(await cellText(g, 'did_managers.during.epp') === delta(lang, 4), 'did_managers during is +4');
+  });
+  await check(`${lang} HR leading by example: a too small comparison group is shown as suppressed, explained`, async () => {
+    const g = hr.locator(`[data-testid="impact-group"][data-group="${company.B}"]`);
+    const suppressed = norm(fill(T.fig_suppressed, { n: nf(lang, 5) }));
+    for (const win of ['before', 'during', 'after']) {
+      assert(await cellText(g, `comparison_managers.${win}`) === suppressed, `comparison_managers.${win}`);
+    }
+    assert(await cellText(g, 'did_managers.during') === norm(T.did_missing), 'did not computed');
+    assert(await cellText(g, 'managers.during.epp') === nf(lang, 5), 'the mentored side is shown');
+    assert(byDept.left_out >= 1 && !byDept.rows.some((r) => r.group === company.C), `left_out ${byDept.left_out}: the one-pair department`);
+    const left = norm(await hr.getByTestId('left-out').textContent());
+    assert(left === norm(fill(T.impact_left_out, { n: nf(lang, 5), count: nf(lang, byDept.left_out) })), `left out: ${left}`);
+    const privacy = norm(await hr.getByTestId('privacy').textContent());
+    assert(privacy === norm(fill(T.impact_privacy, { n: nf(lang, 5) })), `privacy: ${privacy}`);
+    // department C (and the programme's one-pair departments) are below 5 mentored managers: not listed
+    const groups = await hr.getByTestId('impact-group').evaluateAll((els) => els.map((e) => e.dataset.group));
+    assert(groups.every((x) => byDept.rows.some((r) => r.group === x)) && groups.length === byDept.rows.length, `groups ${groups}`);
+  });
+  await pageChecks(hr, 'hr-impact', lang);
+  await check(`${lang} HR leading by example: by round`, async () => {
+    await byLabel(hr, T.impact_by).selectOption('round');
+    const g = hr.locator(`[data-testid="impact-group"][data-group="${rd.group}"]`);
+    await g.waitFor();
+    assert(await cellText(g, 'did_managers.during.epp') === delta(lang, 4), `by round: ${await cellText(g, 'did_managers.during.epp')}`);
+    assert(rd.comparison_managers.before.people === 7, JSON.stringify(rd.comparison_managers));
+    assert(await cellText(g, 'comparison_managers.before.people') === nf(lang, 7), 'round comparison group (7 people)');
+    assert(await cellText(g, 'comparison_managers.before.rate') === norm(pct(lang, 1)), 'round comparison active rate');
+  });
+  await check(`${lang} HR ESN givers: the giver is an ambassador candidate, with why and a way to act`, async () => {
+    const amb = ok(await call(base, 'GET', '/v1/esn/ambassadors', { token: hrToken }), 200, 'ambassadors');
+    const mine = amb.items.find((x) => x.employee.id === company.giver.employee.id);
+    assert(mine && mine.parts.answers === 3 && mine.parts.departments_reached === 3, JSON.stringify(amb));
+    await hr.getByRole('link', { name: T.nav_esn }).click();
+    const row = hr.locator(`[data-testid="ambassadors"] tr[data-email="${company.giver.employee.email}"]`);
+    await row.waitFor();
+    assert(await cellText(row, 'score') === norm(nf(lang, mine.score, 1)), `score ${await cellText(row, 'score')}`);
+    const why = await cellText(row, 'why');
+    assert(why.startsWith(norm(fill(T.part_line, { part: T.part_answers, n: nf(lang, 3) }))), `why: ${why}`);
+    const href = await row.getByRole('link', { name: fill(T.amb_invite, { name: company.giver.employee.display_name }) }).getAttribute('href');
+    assert(href.startsWith(`mailto:${company.giver.employee.email}?subject=`), href);
+    const st = ok(await call(base, 'GET', '/v1/esn/status', { token: hrToken }), 200, 'status');
+    const ing = hr.getByTestId('ingestion');
+    for (const k of ['events', 'external_ids', 'unmatched_events', 'unmatched_actors']) {
+      assert(await cellText(ing, k) === norm(nf(lang, st[k])), `${k}: ${await cellText(ing, k)} != ${st[k]}`);
+    }
+    assert(st.unmatched_actors >= 1, 'the unknown actor is counted');
+    for (const k of ['last_event_at', 'last_received_at']) {
+      const shown = await cellText(ing, k);
+      assert(st[k] && shown !== norm(T.ingest_never) && shown.includes(st[k].slice(0, 4)), `${k}: ${shown} (${st[k]})`);
+    }
+  });
+  await pageChecks(hr, 'hr-esn', lang);
+
+  const emp = await newPage(browser, locale);
+  await check(`${lang} employee: a mentored manager's own ESN figures before/during/after`, async () => {
+    await signInWithToken(emp, base, T, mgrTok);
+    await emp.getByRole('heading', { name: T.profile_title }).waitFor();
+    await emp.getByRole('link', { name: T.nav_my_esn }).click();
+    await emp.getByRole('heading', { name: T.my_esn_title }).waitFor();
+    const me = ok(await call(base, 'GET', '/v1/me/esn', { token: manager.token }), 200, 'me/esn');
+    const p = me.as_manager[0];
+    assert(p.before.events === 1 && p.during.events === 5 && p.after.events === 5, JSON.stringify(me));
+    const table = emp.getByTestId(`my-pair-${p.pair_id}`);
+    for (const w of ['before', 'during', 'after']) {
+      const got = norm(await table.locator(`[data-win="${w}"]`).textContent());
+      assert(got === norm(fill(T.my_events, { n: nf(lang, p[w].events) })), `${w}: ${got}`);
+    }
+  });
+  await pageChecks(emp, 'my-esn', lang);
+  await check(`${lang} employee never mentored: the giving score, and what applies explained`, async () => {
+    const g = await newPage(browser, locale);
+    const tok = ok(await call(base, 'POST', '/v1/tokens', { token: company.giver.token, json: {} }), 201, 'giver token').token;
+    await signInWithToken(g, base, T, tok);
+    await g.getByRole('heading', { name: T.profile_title }).waitFor();
+    await goto(g, base, '/esn');
+    const me = ok(await call(base, 'GET', '/v1/me/esn', { token: company.giver.token }), 200, 'me/esn');
+    assert(norm(await g.getByTestId('my-giving').textContent()) === norm(fill(T.my_giving, { score: nf(lang, me.giving.score, 1) })), 'giving');
+    assert(norm(await g.getByTestId('my-not-mentored').textContent()) === norm(T.my_not_mentored), 'not mentored');
+    await g.context().close();
+  });
+  await check(`${lang} a token revoked while the page is open: the next action goes back to sign-in, with a message`, async () => {
+    ok(await call(base, 'DELETE', '/v1/tokens/current', { token: mgrTok }), 204, 'revoke');
+    await emp.getByRole('link', { name: T.nav_achievements }).click();
+    await emp.getByTestId('expired').waitFor({ timeout: 10000 });
+    assert(norm(await emp.getByTestId('expired').textContent()) === norm(T.session_expired), 'message');
+    assert(new URL(emp.url()).pathname === '/signin', `at ${emp.url()}`);
+    await emp.getByRole('heading', { name: T.signin_title }).waitFor();
+    assert(await emp.evaluate(() => localStorage.getItem('tandem.token')) === null, 'the dead token is forgotten');
+  });
+  await check(`${lang} HR: a revoked token on the impact page goes back to sign-in, with a message`, async () => {
+    await goto(hr, base, '/hr/impact');
+    await hr.getByRole('heading', { name: T.impact_title }).waitFor();
+    ok(await call(base, 'DELETE', '/v1/tokens/current', { token: hrTok }), 204, 'revoke');
+    await byLabel(hr, T.impact_by).selectOption('round');
+    await hr.getByTestId('expired').waitFor({ timeout: 10000 });
+    assert(new URL(hr.url()).pathname === '/signin', `at ${hr.url()}`);
+    const shown = pageProblems.get(hr).splice(0).filter((m) => !/401/.test(m)); // the refused call's console line aside
+    assert(shown.length === 0, shown.join('; '));
+  });
+  await emp.context().close();
+  await hr.context().close();
+}
+
 // ---- Single sign-on in the browser, against the real OpenID Provider of tests/oidc ----------------
 const OIDC_DIR = path.join(repo, 'tests/oidc');
 const SSO_CLIENT = 'tandem-web';
@@ -586,10 +847,20 @@ async function main() {
     srv = await startTandemd();
     const hrToken = createHr(srv.state);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    await check('strings: the English and French dictionaries have the same keys', () => {
+      const en = Object.keys(dictionaries.en), fr = new Set(Object.keys(dictionaries.fr));
+      const diff = [...en.filter((k) => !fr.has(k)).map((k) => `fr lacks ${k}`), ...[...fr].filter((k) => !(k in dictionaries.en)).map((k) => `en lacks ${k}`)];
+      assert(diff.length === 0, diff.join(', '));
+    });
     await check('static serving: CSP, caching, validators, SPA fallback, API 404s', () => staticHeaders(srv.base));
     await check('first load under 200 KB of compressed JavaScript', () => firstLoadSize(browser, srv.base));
     await programme(browser, srv.base, hrToken, 'en');
     await programme(browser, srv.base, hrToken, 'fr');
+    let company;
+    await check('ESN company set up through the API (pairs, comparison managers, teams, events imported by HR)', async () => {
+      company = await esnCompany(srv.base, hrToken);
+    });
+    if (company) for (const lang of ['en', 'fr']) await leadingByExample(browser, srv.base, hrToken, company, lang);
     sso = {}; // filled as it starts: whatever started is stopped below
     await ssoWorld(sso, `${Date.now() % 1000000}`);
     await singleSignOn(browser, sso, 'en');

@@ -26,12 +26,24 @@ export async function signInMethods() {
   }
 }
 
+// Who is told when a call answers 401 (the token or session expired or was revoked while a page
+// was open): the app's shell, which goes back to the sign-in page with a message. Not while signing out.
+let onUnauthorized = null;
+let leaving = false;
+export const setUnauthorizedHandler = (fn) => { onUnauthorized = fn; };
+const unauthorized = (status) => { if (status === 401 && !leaving && onUnauthorized) onUnauthorized(); };
+
 // Signs out: revokes the single sign-on session (if any) and forgets the token.
 export async function signOut() {
-  if (!auth.token() && hasSession()) {
-    try { await api('POST', '/v1/auth/logout'); } catch { /* already gone */ }
+  leaving = true;
+  try {
+    if (!auth.token() && hasSession()) {
+      try { await api('POST', '/v1/auth/logout'); } catch { /* already gone */ }
+    }
+    auth.clear();
+  } finally {
+    leaving = false;
   }
-  auth.clear();
 }
 
 export class ApiError extends Error {
@@ -57,7 +69,10 @@ export async function api(method, path, body, headers = {}) {
   if (res.status === 204) return null;
   const type = res.headers.get('Content-Type') || '';
   const data = type.includes('json') ? await res.json() : await res.text();
-  if (!res.ok) throw new ApiError(res.status, typeof data === 'object' ? data : null);
+  if (!res.ok) {
+    unauthorized(res.status);
+    throw new ApiError(res.status, typeof data === 'object' ? data : null);
+  }
   return data;
 }
 
@@ -65,7 +80,7 @@ export async function api(method, path, body, headers = {}) {
 export async function download(path, filename) {
   const tok = auth.token();
   const res = await fetch(path, { headers: tok ? { Authorization: `Bearer ${tok}` } : {}, credentials: 'same-origin' });
-  if (!res.ok) throw new ApiError(res.status, null);
+  if (!res.ok) { unauthorized(res.status); throw new ApiError(res.status, null); }
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');
   a.href = url;

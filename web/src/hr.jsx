@@ -1,19 +1,21 @@
 // The HR console (loaded only for HR): rounds (create, watch solve, review with the why, pin,
-// forbid, re-solve and see what changed, publish), employees, dashboard, badges, webhooks.
+// forbid, re-solve and see what changed, publish), employees, dashboard, ESN impact and givers (hresn.jsx),
+// badges, webhooks.
 import { useState, useEffect, useRef } from 'preact/hooks';
 import { t, fmtNumber, fmtPercent, fmtDateTime } from './i18n.js';
 import { api, download, localPath } from './api.js';
 import { Field, ErrorLine, useAction, useLoad, Loading } from './ui.jsx';
 import { Link, navigate } from './router.jsx';
-import { Chart, BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend } from 'chart.js';
-
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
+import { BarChart } from './charts.jsx';
+import { Impact, EsnGivers } from './hresn.jsx';
 
 export default function Hr({ path }) {
   const m = path.match(/^\/hr\/rounds\/(\d+)$/);
   if (m) return <RoundReview id={Number(m[1])} />;
   if (path === '/hr/employees') return <Employees />;
   if (path === '/hr/dashboard') return <Dashboard />;
+  if (path === '/hr/impact') return <Impact />;
+  if (path === '/hr/esn') return <EsnGivers />;
   if (path === '/hr/badges') return <Badges />;
   if (path === '/hr/webhooks') return <Webhooks />;
   return <Rounds />;
@@ -208,24 +210,6 @@ function Employees() {
         </table></div>)}
       {next && <button type="button" onClick={more}>{t('more')}</button>}
     </>
-  );
-}
-
-// A bar chart with its data also given as a table for screen readers.
-function BarChart({ title, labels, values, format = (v) => fmtNumber(v, 1) }) {
-  const ref = useRef(null);
-  useEffect(() => {
-    const chart = new Chart(ref.current, { type: 'bar', data: { labels, datasets: [{ label: title, data: values, backgroundColor: '#1f5fa8' }] },
-      options: { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false } } } });
-    return () => chart.destroy();
-  }, [JSON.stringify([labels, values])]);
-  return (
-    <figure class="chart">
-      <figcaption>{title}</figcaption>
-      <div class="chart-box"><canvas ref={ref} role="img" aria-label={title} /></div>
-      <details><summary>{t('chart_table')}</summary>
-        <table><tbody>{labels.map((l, i) => <tr key={l}><th scope="row">{l}</th><td>{format(values[i])}</td></tr>)}</tbody></table></details>
-    </figure>
   );
 }
 

@@ -1,34 +1,47 @@
 // The app's shell: who is signed in, the language switch, navigation and the routes.
 import { render } from 'preact';
 import { lazy, Suspense } from 'preact/compat';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { t, getLang, setLang, onLang } from './i18n.js';
-import { auth, signOut as endSession, whoami } from './api.js';
+import { auth, signOut as endSession, whoami, setUnauthorizedHandler } from './api.js';
 import { usePath, navigate, Link } from './router.jsx';
 import { Loading } from './ui.jsx';
 import { SignIn } from './signin.jsx';
 import { Profile, Availability } from './profile.jsx';
 import { Pairs, PairPage } from './pairs.jsx';
 import { Achievements, Leaderboards } from './achievements.jsx';
+import { MyEsn } from './myesn.jsx';
 import './style.css';
 
 const Hr = lazy(() => import('./hr.jsx')); // HR console and its charts: loaded only for HR
 
 const employeeNav = [
   ['/profile', 'nav_profile'], ['/availability', 'nav_availability'], ['/pairs', 'nav_pairs'],
-  ['/achievements', 'nav_achievements'], ['/leaderboards', 'nav_leaderboards'],
+  ['/achievements', 'nav_achievements'], ['/leaderboards', 'nav_leaderboards'], ['/esn', 'nav_my_esn'],
 ];
 const hrNav = [
   ['/hr', 'nav_hr'], ['/hr/employees', 'nav_employees'], ['/hr/dashboard', 'nav_dashboard'],
-  ['/hr/badges', 'nav_badges'], ['/hr/webhooks', 'nav_webhooks'],
+  ['/hr/impact', 'nav_impact'], ['/hr/esn', 'nav_esn'], ['/hr/badges', 'nav_badges'], ['/hr/webhooks', 'nav_webhooks'],
 ];
 
 function App() {
   const path = usePath();
   const [, setL] = useState(getLang());
   const [who, setWho] = useState(undefined); // undefined: checking; null: signed out
+  const [expired, setExpired] = useState(false); // signed out by a 401 while a page was open
+  const signedIn = useRef(false);
+  signedIn.current = !!who;
   useEffect(() => onLang(setL), []);
-  const refresh = () => whoami().then(setWho);
+  // Any call answering 401 while signed in: the token or session is gone; back to the sign-in page.
+  useEffect(() => setUnauthorizedHandler(() => {
+    if (!signedIn.current) return; // a sign-in attempt with a bad token says so itself
+    signedIn.current = false;
+    auth.clear();
+    setExpired(true);
+    setWho(null);
+    navigate('/signin');
+  }), []);
+  const refresh = () => whoami().then((w) => { if (w) setExpired(false); setWho(w); });
   useEffect(() => { refresh(); }, []);
   useEffect(() => {
     document.title = `Tandem`;
@@ -43,7 +56,7 @@ function App() {
   const signOut = async () => { await endSession(); setWho(null); navigate('/signin'); };
   const nav = who ? (who.kind === 'hr' ? hrNav : employeeNav) : [];
   let page;
-  if (!who) page = <SignIn onSignedIn={refresh} />;
+  if (!who) page = <SignIn onSignedIn={refresh} expired={expired} />;
   else if (who.kind === 'hr' && path.startsWith('/hr')) page = <Suspense fallback={<Loading />}><Hr path={path} /></Suspense>;
   else if (who.kind === 'employee') {
     const m = path.match(/^\/pairs\/(\d+)$/);
@@ -52,6 +65,7 @@ function App() {
     else if (path === '/pairs') page = <Pairs />;
     else if (path === '/achievements') page = <Achievements />;
     else if (path === '/leaderboards') page = <Leaderboards me={who.me} />;
+    else if (path === '/esn') page = <MyEsn />;
     else page = <Profile me={who.me} onChange={refresh} />;
   } else { navigate('/hr'); return null; }
 

@@ -14,7 +14,7 @@ const ssoMessages = {
 const ssoMessage = (code) => (ssoMessages[code] ? t(ssoMessages[code])
   : t('sso_err_other', { code: /^[a-z_]{1,40}$/.test(code) ? code : '?' }));
 
-export function SignIn({ onSignedIn }) {
+export function SignIn({ onSignedIn, expired }) {
   const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   const [f, setF] = useState({ email: '', display_name: '', department: '', site: '', job_title: '',
     timezone: tz, languages: navigator.language?.slice(0, 2) === 'fr' ? 'fr, en' : 'en', manager_email: '',
@@ -62,6 +62,7 @@ export function SignIn({ onSignedIn }) {
     <>
       <h1>{t('signin_title')}</h1>
       <p>{t('tagline')}</p>
+      {expired && <p class="error" role="alert" data-testid="expired">{t('session_expired')}</p>}
       {ssoError && <p class="error" role="alert" data-testid="sso-error">{ssoMessage(ssoError)}</p>}
       {methods.sso && <p><a class="button" href="/v1/auth/login" data-testid="sso">{t('signin_sso')}</a></p>}
       <div class="columns">
