@@ -20,10 +20,14 @@ def free_port():
 
 
 @contextlib.contextmanager
-def running_tandemd(binary, *args, prefix="tandem-bench-"):
-    """Yields (port, state_dir, process) of a ready tandemd started with the extra args."""
+def running_tandemd(binary, *args, prefix="tandem-bench-", keep=False, template=None):
+    """Yields (port, state_dir, process) of a ready tandemd started with the extra args; the state
+    starts as a copy of template (a state directory of a stopped tandemd) when given, and is kept
+    after the server stops when keep is true."""
     state = tempfile.mkdtemp(prefix=prefix)
     os.chmod(state, 0o755)  # as root, the cluster's account must traverse it
+    if template is not None:
+        subprocess.run(["cp", "-a", template + "/.", state], check=True)
     port = free_port()
     env = dict(os.environ, TANDEM_PG_FAST="1")
     proc = subprocess.Popen([os.path.abspath(binary), "--listen", f"127.0.0.1:{port}", "--state-dir", state]
@@ -46,7 +50,8 @@ def running_tandemd(binary, *args, prefix="tandem-bench-"):
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
-        shutil.rmtree(state, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(state, ignore_errors=True)
 
 
 def signup_tokens(port, n, prefix):

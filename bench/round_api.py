@@ -5,7 +5,12 @@ result stored), the solver's own time, and how the API answers while the round s
 (/healthz and GET /v1/me latency, sampled from another thread) compared with the same load when
 idle — the reference. Sizes: S 200 managers x 800 juniors, M 1,000 x 4,000 (default), L 10,000 x 40,000.
 
-Usage: bench/round_api.py [--tandemd build/tandemd] [--size S|M|L] [--seed 1]
+Usage: bench/round_api.py [--tandemd build/tandemd] [--size S|M|L] [--seed 1] [--template DIR]
+                          [--save-instance FILE]
+--template DIR: the loaded company (state directory of the stopped server, with its HR and probe
+tokens) is kept in DIR on the first run and copied from there on the next ones, so that repeated
+measurements skip the load and solve the same company's first round. --save-instance writes the
+instance the solver got (built again after the solve, same SQL) to FILE, e.g. for tandem-match alone.
 Bounded: one round, polling stops after 600 s; traffic stays on 127.0.0.1.
 """
 
@@ -64,32 +69,61 @@ def measure(port, token, seconds):
     return out
 
 
+def load_company(tandemd, port, state, seed, mentees, mentors):
+    """Loads the synthetic company by SQL, creates the HR account and signs up the probe; returns
+    (seconds the load took, HR token, probe token)."""
+    env = dict(os.environ, TANDEM_PG_FAST="1")
+    conninfo = f"host={state}/run dbname=tandem user=tandem"
+    t0 = time.monotonic()
+    gen = subprocess.run(["psql", conninfo, "-q", "-v", "ON_ERROR_STOP=1", "-v", f"seed={seed}",
+                          "-v", f"mentees={mentees}", "-v", f"mentors={mentors}", "-f", SQL],
+                         capture_output=True, text=True)
+    if gen.returncode != 0:
+        raise SystemExit(gen.stderr)
+    load_s = time.monotonic() - t0
+    hr = json.loads(subprocess.run([tandemd, "admin", "create-hr", "--email", "hr@bench.example", "--name",
+                                    "HR", "--state-dir", state], capture_output=True, env=env,
+                                   check=True).stdout)["token"]
+    status, data = call(port, "POST", "/v1/employees", body={
+        "email": "probe@bench.example", "display_name": "Probe", "department": "Probe", "timezone": "UTC",
+        "languages": ["en"], "role": "mentee"})
+    return load_s, hr, json.loads(data)["token"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tandemd", default=os.path.join(REPO, "build", "tandemd"))
     ap.add_argument("--size", default="M", choices=sorted(SIZES))
     ap.add_argument("--seed", type=float, default=0.42)
+    ap.add_argument("--template", help="keep the loaded company here / start from its copy")
+    ap.add_argument("--save-instance", help="write the round's instance (as the solver got it) here")
     args = ap.parse_args()
     tandemd = os.path.abspath(args.tandemd)
     mentees, mentors = SIZES[args.size]
 
-    env = dict(os.environ, TANDEM_PG_FAST="1")
-    with running_tandemd(tandemd, prefix="tandem-round-bench-") as (port, state, _):
+    tokens_file = os.path.join(args.template, "bench-tokens.json") if args.template else None
+    if args.template and not os.path.exists(tokens_file):
+        if os.path.exists(args.template):
+            raise SystemExit(f"{args.template} exists but holds no loaded company")
+        with running_tandemd(tandemd, prefix="tandem-round-template-", keep=True) as (port, state, _):
+            load_s, hr, probe = load_company(tandemd, port, state, args.seed, mentees, mentors)
+        with open(os.path.join(state, "bench-tokens.json"), "w") as f:
+            json.dump({"hr": hr, "probe": probe, "size": args.size, "seed": args.seed, "load_s": load_s}, f)
+        os.rename(state, args.template)
+    template = None
+    if args.template:
+        with open(tokens_file) as f:
+            saved = json.load(f)
+        if (saved["size"], saved["seed"]) != (args.size, args.seed):
+            raise SystemExit(f"{args.template} holds size {saved['size']} seed {saved['seed']}")
+        template = os.path.abspath(args.template)
+
+    with running_tandemd(tandemd, prefix="tandem-round-bench-", template=template) as (port, state, _):
         conninfo = f"host={state}/run dbname=tandem user=tandem"
-        t0 = time.monotonic()
-        gen = subprocess.run(["psql", conninfo, "-q", "-v", "ON_ERROR_STOP=1", "-v", f"seed={args.seed}",
-                              "-v", f"mentees={mentees}", "-v", f"mentors={mentors}", "-f", SQL],
-                             capture_output=True, text=True)
-        if gen.returncode != 0:
-            raise SystemExit(gen.stderr)
-        load_s = time.monotonic() - t0
-        hr = json.loads(subprocess.run([tandemd, "admin", "create-hr", "--email", "hr@bench.example", "--name",
-                                        "HR", "--state-dir", state], capture_output=True, env=env,
-                                       check=True).stdout)["token"]
-        status, data = call(port, "POST", "/v1/employees", body={
-            "email": "probe@bench.example", "display_name": "Probe", "department": "Probe", "timezone": "UTC",
-            "languages": ["en"], "role": "mentee"})
-        probe = json.loads(data)["token"]
+        if template:
+            load_s, hr, probe = saved["load_s"], saved["hr"], saved["probe"]
+        else:
+            load_s, hr, probe = load_company(tandemd, port, state, args.seed, mentees, mentors)
 
         idle = measure(port, probe, 3)
         stop, during = threading.Event(), {}
@@ -116,8 +150,12 @@ def main():
                                "-c", f"SELECT length(round_instance({rid})::text)"],
                               capture_output=True, text=True, check=True).stdout.split()[-1]
         inst_s = time.monotonic() - t1
+        if args.save_instance:
+            with open(args.save_instance, "w") as f:
+                subprocess.run(["psql", conninfo, "-qAt", "-c", "SET search_path = core, public",
+                                "-c", f"SELECT round_instance({rid})::text"], stdout=f, check=True)
         print(f"size {args.size}: {mentees} managers x {mentors} juniors (+ reporting lines, 6 sites, 4 time zones); "
-              f"loaded by SQL in {load_s:.1f} s")
+              f"loaded by SQL in {load_s:.1f} s" + (f" (copied from {template})" if template else ""))
         print(f"round: status {rd['status']}, solver {res.get('solver_status')}, matched {res.get('matched')} of "
               f"{res.get('mentees')}, objective {res.get('objective')}, proven "
               f"{(res.get('proof') or {}).get('optimal_over_all_feasible_pairs')}")
