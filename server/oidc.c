@@ -3,6 +3,7 @@
  * system store and --oidc-ca-file, names resolved by an evdns base of that loop), so no loop ever
  * blocks. The discovery document and the key set are shared by every loop under one mutex. */
 #include "oidc.h"
+#include "log.h"
 #include "settings.h"
 
 #include <cjose/base64.h>
@@ -14,6 +15,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/evp.h>
@@ -171,7 +173,20 @@ typedef void (*oidc_http_fn)(void *arg, int status, const char *body, size_t len
 struct oidc_http {
 	oidc_http_fn fn;
 	void *arg;
+	struct event_base *base;
+	struct evhttp_connection *conn; /* ours to free once the exchange is over */
 };
+
+/* Frees a finished exchange's connection, one loop turn after its callback (libevent is done with
+ * it by then). libevent 2.1's free-on-completion misses a connection whose connect failed (a
+ * provider down leaked one per attempt), so the connection is always freed here instead. */
+static void
+oidc_conn_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evhttp_connection_free(arg);
+}
 
 /* The evhttp client's completion: hands the body (bounded) to the caller. */
 static void
@@ -192,6 +207,9 @@ oidc_http_done_cb(struct evhttp_request *req, void *arg)
 	}
 	h->fn(h->arg, body ? status : 0, body, body ? len : 0);
 	free(body);
+	if (event_base_once(h->base, -1, EV_TIMEOUT, oidc_conn_free_cb, h->conn,
+	                    &(struct timeval){0, 0}) != 0)
+		log_msg("warn", "single sign-on: could not schedule a connection's release");
 	free(h);
 }
 
@@ -261,9 +279,10 @@ oidc_http(struct event_base *base, const char *url, const char *form, const char
 	if (conn == NULL)
 		goto fail;
 	evhttp_connection_set_timeout(conn, 10);
-	evhttp_connection_free_on_completion(conn);
 	h->fn = fn;
 	h->arg = arg;
+	h->base = base;
+	h->conn = conn;
 	req = evhttp_request_new(oidc_http_done_cb, h);
 	if (req == NULL) {
 		evhttp_connection_free(conn);
