@@ -183,3 +183,236 @@ common_parse_pair(json_t *item, const char *ctx, const struct strmap *mentors,
 	}
 	return true;
 }
+
+/* Skips JSON white space from i. */
+static size_t
+skip_ws(const char *b, size_t n, size_t i)
+{
+	while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Parses the one JSON value starting at b[*pos] and moves *pos past it; NULL if malformed. */
+static json_t *
+load_at(const char *b, size_t n, size_t *pos)
+{
+	json_error_t e;
+	json_t *v = json_loadb(b + *pos, n - *pos,
+	                       JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &e);
+
+	if (v != NULL)
+		*pos += (size_t)e.position;
+	return v;
+}
+
+/* Records where element k of people array `which` lies; false on OOM. */
+static bool
+src_add(struct instance_src *src, int which, size_t *cap, size_t off, size_t len)
+{
+	size_t k = src->n[which];
+
+	if (k == *cap) {
+		size_t nc = *cap ? *cap * 2 : 1024;
+		size_t *a = realloc(src->off[which], nc * sizeof(size_t));
+
+		if (a == NULL)
+			return false;
+		src->off[which] = a;
+		a = realloc(src->len[which], nc * sizeof(size_t));
+		if (a == NULL)
+			return false;
+		src->len[which] = a;
+		*cap = nc;
+	}
+	src->off[which][k] = off;
+	src->len[which][k] = len;
+	src->n[which] = k + 1;
+	return true;
+}
+
+/* Scans a people array at b[*pos] == '[' element by element into an array of stubs ({"id",
+ * "#at"}; an element that is not an object with a string id is kept whole, it is reported as a
+ * bad entry later). Returns 0, -1 when the text is malformed, 1 on OOM. */
+static int
+scan_people(const char *b, size_t n, size_t *pos, int which, struct instance_src *src,
+            json_t **out)
+{
+	json_t *arr = json_array();
+	size_t i = skip_ws(b, n, *pos + 1), cap = 0;
+	int ret = 1;
+
+	*out = NULL;
+	if (arr == NULL)
+		return 1;
+	if (i < n && b[i] == ']') {
+		i++;
+		goto done;
+	}
+	for (;;) {
+		size_t j = i;
+		json_t *el = load_at(b, n, &j), *id, *stub;
+
+		if (el == NULL) {
+			ret = -1;
+			goto fail;
+		}
+		if (!src_add(src, which, &cap, i, j - i)) {
+			json_decref(el);
+			goto fail;
+		}
+		id = json_is_object(el) ? json_object_get(el, "id") : NULL;
+		if (json_is_string(id)) {
+			stub = json_pack("{s:O,s:I}", "id", id, "#at",
+			                 (json_int_t)(src->n[which] - 1));
+			json_decref(el);
+		} else {
+			stub = el;
+		}
+		if (stub == NULL || json_array_append_new(arr, stub) != 0)
+			goto fail;
+		i = skip_ws(b, n, j);
+		if (i < n && b[i] == ',') {
+			i = skip_ws(b, n, i + 1);
+			continue;
+		}
+		if (i < n && b[i] == ']') {
+			i++;
+			break;
+		}
+		ret = -1;
+		goto fail;
+	}
+done:
+	*pos = i;
+	*out = arr;
+	return 0;
+fail:
+	json_decref(arr);
+	return ret;
+}
+
+/* Scans the top-level object of an instance, its people arrays element by element; -1 when the
+ * text is not such an object (or has "edges" or a repeated key: then parsed whole), 1 on OOM. */
+static int
+scan_instance(const char *b, size_t n, json_t **root, struct instance_src *src)
+{
+	json_t *r = json_object();
+	size_t i = skip_ws(b, n, 0);
+	int ret = -1;
+
+	if (r == NULL)
+		return 1;
+	if (i >= n || b[i] != '{')
+		goto fail;
+	i = skip_ws(b, n, i + 1);
+	if (i < n && b[i] == '}') {
+		i++;
+		goto end;
+	}
+	for (;;) {
+		json_t *key, *val = NULL;
+		const char *k;
+		int which = -1, rc;
+
+		if (i >= n || b[i] != '"' || (key = load_at(b, n, &i)) == NULL)
+			goto fail;
+		k = json_string_value(key);
+		if (k == NULL || strcmp(k, "edges") == 0 || json_object_get(r, k) != NULL) {
+			json_decref(key);
+			goto fail;
+		}
+		i = skip_ws(b, n, i);
+		if (i >= n || b[i] != ':') {
+			json_decref(key);
+			goto fail;
+		}
+		i = skip_ws(b, n, i + 1);
+		if (strcmp(k, "mentors") == 0)
+			which = 0;
+		else if (strcmp(k, "mentees") == 0)
+			which = 1;
+		if (which >= 0 && i < n && b[i] == '[') {
+			rc = scan_people(b, n, &i, which, src, &val);
+			if (rc != 0) {
+				json_decref(key);
+				ret = rc;
+				goto fail;
+			}
+		} else {
+			val = load_at(b, n, &i);
+		}
+		if (val == NULL || json_object_set_new(r, k, val) != 0) {
+			json_decref(key);
+			goto fail;
+		}
+		json_decref(key);
+		i = skip_ws(b, n, i);
+		if (i < n && b[i] == ',') {
+			i = skip_ws(b, n, i + 1);
+			continue;
+		}
+		if (i < n && b[i] == '}') {
+			i++;
+			break;
+		}
+		goto fail;
+	}
+end:
+	if (skip_ws(b, n, i) != n)
+		goto fail;
+	src->buf = b;
+	*root = r;
+	return 0;
+fail:
+	json_decref(r);
+	common_src_clear(src);
+	return ret;
+}
+
+/* Parses the instance text, people element by element when possible, else whole. */
+int
+common_parse_load(const char *buf, size_t len, json_t **root, struct instance_src *src,
+                  char **err)
+{
+	json_error_t jerr;
+	int rc;
+
+	memset(src, 0, sizeof(*src));
+	*root = NULL;
+	rc = scan_instance(buf, len, root, src);
+	if (rc >= 0)
+		return rc;
+	*root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (*root == NULL) {
+		util_errf(err, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+		          jerr.text);
+		return 2;
+	}
+	return 0;
+}
+
+/* Frees the position tables. */
+void
+common_src_clear(struct instance_src *src)
+{
+	for (int w = 0; w < 2; w++) {
+		free(src->off[w]);
+		free(src->len[w]);
+	}
+	memset(src, 0, sizeof(*src));
+}
+
+/* Returns the person behind a people entry, parsing its element again from the text. */
+json_t *
+common_person(const struct instance_src *src, int which, json_t *entry)
+{
+	json_error_t e;
+	json_int_t at;
+
+	if (src == NULL || src->buf == NULL)
+		return json_incref(entry);
+	at = json_integer_value(json_object_get(entry, "#at"));
+	return json_loadb(src->buf + src->off[which][at], src->len[which][at],
+	                  JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &e);
+}
