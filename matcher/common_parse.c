@@ -1,6 +1,7 @@
 /* common_parse: fields and id handling shared by the explicit and domain instance forms. */
 #include "common_parse.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,6 +207,70 @@ load_at(const char *b, size_t n, size_t *pos)
 	return v;
 }
 
+/* Finds the end of the object at b[i] == '{' from its brackets and quotes alone (jansson checks
+ * the element when it is parsed) and where its "id" member's string lies; *plain is false unless
+ * that id is a string and no member name or the id is written with escapes (then jansson must read
+ * the element to know its id). False when the brackets do not close or nest too deep. */
+static bool
+skim_object(const char *b, size_t n, size_t i, size_t *end, size_t *id_off, size_t *id_len,
+            bool *plain)
+{
+	int depth = 0;
+	bool key = false, want_id = false, names_plain = true;
+
+	*id_off = SIZE_MAX;
+	*id_len = 0;
+	while (i < n) {
+		char c = b[i];
+
+		if (c == '"') {
+			size_t s = ++i;
+			bool esc = false;
+
+			while (i < n && b[i] != '"') {
+				if (b[i] == '\\') {
+					esc = true;
+					i++;
+				}
+				i++;
+			}
+			if (i >= n)
+				return false;
+			if (depth == 1 && key) {
+				names_plain = names_plain && !esc;
+				want_id = !esc && i - s == 2 && b[s] == 'i' && b[s + 1] == 'd';
+				key = false;
+			} else if (depth == 1 && want_id) {
+				if (!esc && *id_off == SIZE_MAX) {
+					*id_off = s;
+					*id_len = i - s;
+				}
+				want_id = false;
+			}
+			i++;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			want_id = false;
+			if (++depth > 1000)
+				return false;
+			key = depth == 1;
+		} else if (c == '}' || c == ']') {
+			if (--depth == 0) {
+				*end = i + 1;
+				*plain = names_plain && *id_off != SIZE_MAX;
+				return true;
+			}
+		} else if (c == ',' && depth == 1) {
+			key = true;
+		} else if (want_id && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != ':') {
+			want_id = false;
+		}
+		i++;
+	}
+	return false;
+}
+
 /* Records where element k of people array `which` lies; false on OOM. */
 static bool
 src_add(struct instance_src *src, int which, size_t *cap, size_t off, size_t len)
@@ -250,22 +315,38 @@ scan_people(const char *b, size_t n, size_t *pos, int which, struct instance_src
 		goto done;
 	}
 	for (;;) {
-		size_t j = i;
-		json_t *el = load_at(b, n, &j), *id, *stub;
+		size_t j = i, io, il;
+		bool plain = false;
+		json_t *el = NULL, *id = NULL, *stub;
 
-		if (el == NULL) {
+		if (i < n && b[i] == '{' && !skim_object(b, n, i, &j, &io, &il, &plain)) {
 			ret = -1;
 			goto fail;
 		}
+		if (plain) {
+			id = json_stringn(b + io, il);
+		} else {
+			j = i;
+			el = load_at(b, n, &j);
+			if (el == NULL) {
+				ret = -1;
+				goto fail;
+			}
+			id = json_is_object(el) ? json_object_get(el, "id") : NULL;
+			id = json_is_string(id) ? json_incref(id) : NULL;
+		}
 		if (!src_add(src, which, &cap, i, j - i)) {
 			json_decref(el);
+			json_decref(id);
 			goto fail;
 		}
-		id = json_is_object(el) ? json_object_get(el, "id") : NULL;
-		if (json_is_string(id)) {
-			stub = json_pack("{s:O,s:I}", "id", id, "#at",
+		if (id != NULL) {
+			stub = json_pack("{s:o,s:I}", "id", id, "#at",
 			                 (json_int_t)(src->n[which] - 1));
 			json_decref(el);
+		} else if (plain) {
+			ret = -1; /* not UTF-8: jansson reports it */
+			goto fail;
 		} else {
 			stub = el;
 		}
@@ -290,6 +371,31 @@ done:
 fail:
 	json_decref(arr);
 	return ret;
+}
+
+/* Replaces every stub of the scanned people arrays of r by its element parsed in full; -1 when an
+ * element is malformed, 1 on OOM. */
+static int
+full_people(json_t *r, const struct instance_src *src)
+{
+	static const char *const keys[2] = {"mentors", "mentees"};
+
+	for (int w = 0; w < 2; w++) {
+		json_t *arr = json_object_get(r, keys[w]);
+
+		for (size_t k = 0; src->n[w] > 0 && k < json_array_size(arr); k++) {
+			json_t *stub = json_array_get(arr, k), *p;
+
+			if (!json_is_string(json_object_get(stub, "id")))
+				continue;
+			p = common_person(src, w, stub);
+			if (p == NULL)
+				return -1;
+			if (json_array_set_new(arr, k, p) != 0)
+				return 1;
+		}
+	}
+	return 0;
 }
 
 /* Scans the top-level object of an instance, its people arrays element by element; -1 when the
@@ -318,7 +424,7 @@ scan_instance(const char *b, size_t n, json_t **root, struct instance_src *src)
 		if (i >= n || b[i] != '"' || (key = load_at(b, n, &i)) == NULL)
 			goto fail;
 		k = json_string_value(key);
-		if (k == NULL || strcmp(k, "edges") == 0 || json_object_get(r, k) != NULL) {
+		if (k == NULL || json_object_get(r, k) != NULL) {
 			json_decref(key);
 			goto fail;
 		}
@@ -362,6 +468,13 @@ end:
 	if (skip_ws(b, n, i) != n)
 		goto fail;
 	src->buf = b;
+	/* the explicit form reads its people from the tree: parse its (small) people in full */
+	if (json_object_get(r, "edges") != NULL) {
+		ret = full_people(r, src);
+		if (ret != 0)
+			goto fail;
+		common_src_clear(src);
+	}
 	*root = r;
 	return 0;
 fail:
@@ -375,7 +488,6 @@ int
 common_parse_load(const char *buf, size_t len, json_t **root, struct instance_src *src,
                   char **err)
 {
-	json_error_t jerr;
 	int rc;
 
 	memset(src, 0, sizeof(*src));
@@ -383,13 +495,7 @@ common_parse_load(const char *buf, size_t len, json_t **root, struct instance_sr
 	rc = scan_instance(buf, len, root, src);
 	if (rc >= 0)
 		return rc;
-	*root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (*root == NULL) {
-		util_errf(err, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
-		          jerr.text);
-		return 2;
-	}
-	return 0;
+	return common_parse_whole(buf, len, root, err);
 }
 
 /* Frees the position tables. */
@@ -409,10 +515,32 @@ common_person(const struct instance_src *src, int which, json_t *entry)
 {
 	json_error_t e;
 	json_int_t at;
+	json_t *p;
 
 	if (src == NULL || src->buf == NULL)
 		return json_incref(entry);
 	at = json_integer_value(json_object_get(entry, "#at"));
-	return json_loadb(src->buf + src->off[which][at], src->len[which][at],
-	                  JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &e);
+	p = json_loadb(src->buf + src->off[which][at], src->len[which][at],
+	               JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &e);
+	/* the element must be exactly the text skimmed for it */
+	if (p != NULL && (size_t)e.position != src->len[which][at]) {
+		json_decref(p);
+		p = NULL;
+	}
+	return p;
+}
+
+/* Parses the whole instance text into one tree (the reader of bad instances). */
+int
+common_parse_whole(const char *buf, size_t len, json_t **root, char **err)
+{
+	json_error_t jerr;
+
+	*root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (*root == NULL) {
+		util_errf(err, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+		          jerr.text);
+		return 2;
+	}
+	return 0;
 }

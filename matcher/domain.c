@@ -2032,8 +2032,10 @@ domain_build(json_t *root, const struct instance_src *src, struct domain **out, 
 
 		snprintf(ctx, sizeof(ctx), "instance.mentors[id=%.20s]",
 		         json_string_value(json_object_get(mentors[m], "id")));
-		if (p == NULL)
-			goto fail;
+		if (p == NULL) {
+			util_errf(err, "%s: not well-formed JSON", ctx);
+			goto bad_or_oom;
+		}
 		ok = parse_mentor(d, p, ctx, capcap, &d->mentors[m], err);
 		json_decref(p);
 		d->mentors[m].id = json_string_value(json_object_get(mentors[m], "id"));
@@ -2056,8 +2058,10 @@ domain_build(json_t *root, const struct instance_src *src, struct domain **out, 
 
 		snprintf(ctx, sizeof(ctx), "instance.mentees[id=%.20s]",
 		         json_string_value(json_object_get(mentees[e], "id")));
-		if (p == NULL)
-			goto fail;
+		if (p == NULL) {
+			util_errf(err, "%s: not well-formed JSON", ctx);
+			goto bad_or_oom;
+		}
 		ok = parse_mentee(d, p, ctx, &d->mentees[e], err) &&
 		     keep_skill_names(d, p, &d->mentees[e]);
 		json_decref(p);

@@ -255,6 +255,18 @@ matcher_solve_json_opts(const char *input, size_t len, int pretty, char **out, c
 		struct domain *dd = NULL;
 
 		ret = domain_build(root, &src, &dd, &g, err);
+		if (ret == 2 && src.buf != NULL) {
+			/* a bad instance is read again whole, so that what is reported (a JSON
+			 * error or the first invalid field) is exactly what the whole tree gives */
+			free(*err);
+			*err = NULL;
+			json_decref(root);
+			root = NULL;
+			common_src_clear(&src);
+			ret = common_parse_whole(input, len, &root, err);
+			if (ret == 0)
+				ret = domain_build(root, &src, &dd, &g, err);
+		}
 		dom = dd;
 	}
 	if (ret != 0) {
