@@ -208,15 +208,19 @@ load_at(const char *b, size_t n, size_t *pos)
 }
 
 /* Finds the end of the object at b[i] == '{' from its brackets and quotes alone (jansson checks
- * the element when it is parsed) and where its "id" member's string lies; *plain is false unless
- * that id is a string and no member name or the id is written with escapes (then jansson must read
- * the element to know its id). False when the brackets do not close or nest too deep. */
+ * the element when it is parsed) and where its member `name`'s string lies; *plain is false unless
+ * that member is a string and no member name or that string is written with escapes (then jansson
+ * must read the element to know it); *has tells whether a member is called `name` (unescaped).
+ * False when the brackets do not close or nest too deep. */
 static bool
-skim_object(const char *b, size_t n, size_t i, size_t *end, size_t *id_off, size_t *id_len,
-            bool *plain)
+skim_object(const char *b, size_t n, size_t i, const char *name, size_t *end, size_t *id_off,
+            size_t *id_len, bool *plain, bool *has)
 {
 	int depth = 0;
 	bool key = false, want_id = false, names_plain = true;
+	size_t nl = strlen(name);
+
+	*has = false;
 
 	*id_off = SIZE_MAX;
 	*id_len = 0;
@@ -238,7 +242,8 @@ skim_object(const char *b, size_t n, size_t i, size_t *end, size_t *id_off, size
 				return false;
 			if (depth == 1 && key) {
 				names_plain = names_plain && !esc;
-				want_id = !esc && i - s == 2 && b[s] == 'i' && b[s + 1] == 'd';
+				want_id = !esc && i - s == nl && memcmp(b + s, name, nl) == 0;
+				*has = *has || want_id;
 				key = false;
 			} else if (depth == 1 && want_id) {
 				if (!esc && *id_off == SIZE_MAX) {
@@ -316,10 +321,10 @@ scan_people(const char *b, size_t n, size_t *pos, int which, struct instance_src
 	}
 	for (;;) {
 		size_t j = i, io, il;
-		bool plain = false;
+		bool plain = false, has;
 		json_t *el = NULL, *id = NULL, *stub;
 
-		if (i < n && b[i] == '{' && !skim_object(b, n, i, &j, &io, &il, &plain)) {
+		if (i < n && b[i] == '{' && !skim_object(b, n, i, "id", &j, &io, &il, &plain, &has)) {
 			ret = -1;
 			goto fail;
 		}
@@ -399,18 +404,23 @@ full_people(json_t *r, const struct instance_src *src)
 }
 
 /* Scans the top-level object of an instance, its people arrays element by element; -1 when the
- * text is not such an object (or has "edges" or a repeated key: then parsed whole), 1 on OOM. */
+ * text is not such an object (or has an "edges" member or a repeated key: then parsed whole), 1 on
+ * OOM. */
 static int
 scan_instance(const char *b, size_t n, json_t **root, struct instance_src *src)
 {
-	json_t *r = json_object();
-	size_t i = skip_ws(b, n, 0);
+	json_t *r = NULL;
+	size_t i = skip_ws(b, n, 0), end, o, l;
+	bool plain, has;
 	int ret = -1;
 
+	/* the explicit form ("edges") is read whole, as before */
+	if (i >= n || b[i] != '{' || !skim_object(b, n, i, "edges", &end, &o, &l, &plain, &has) ||
+	    has)
+		return -1;
+	r = json_object();
 	if (r == NULL)
 		return 1;
-	if (i >= n || b[i] != '{')
-		goto fail;
 	i = skip_ws(b, n, i + 1);
 	if (i < n && b[i] == '}') {
 		i++;
@@ -468,7 +478,7 @@ end:
 	if (skip_ws(b, n, i) != n)
 		goto fail;
 	src->buf = b;
-	/* the explicit form reads its people from the tree: parse its (small) people in full */
+	/* "edges" written with escapes: the explicit form reads its people from the tree */
 	if (json_object_get(r, "edges") != NULL) {
 		ret = full_people(r, src);
 		if (ret != 0)
