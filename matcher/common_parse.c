@@ -199,8 +199,9 @@ static json_t *
 load_at(const char *b, size_t n, size_t *pos)
 {
 	json_error_t e;
-	json_t *v = json_loadb(b + *pos, n - *pos,
-	                       JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &e);
+	json_t *v =
+	    json_loadb(b + *pos, n - *pos,
+	               JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &e);
 
 	if (v != NULL)
 		*pos += (size_t)e.position;
@@ -210,11 +211,12 @@ load_at(const char *b, size_t n, size_t *pos)
 /* Finds the end of the object at b[i] == '{' from its brackets and quotes alone (jansson checks
  * the element when it is parsed) and where its member `name`'s string lies; *plain is false unless
  * that member is a string and no member name or that string is written with escapes (then jansson
- * must read the element to know it); *has tells whether a member is called `name` (unescaped).
- * False when the brackets do not close or nest too deep. */
+ * must read the element to know it); *has tells whether a member is called `name` (unescaped):
+ * with stop, true is returned as soon as it is seen (nothing else set). False when the brackets
+ * do not close or nest too deep. */
 static bool
-skim_object(const char *b, size_t n, size_t i, const char *name, size_t *end, size_t *id_off,
-            size_t *id_len, bool *plain, bool *has)
+skim_object(const char *b, size_t n, size_t i, const char *name, bool stop, size_t *end,
+            size_t *id_off, size_t *id_len, bool *plain, bool *has)
 {
 	int depth = 0;
 	bool key = false, want_id = false, names_plain = true;
@@ -229,21 +231,30 @@ skim_object(const char *b, size_t n, size_t i, const char *name, size_t *end, si
 
 		if (c == '"') {
 			size_t s = ++i;
-			bool esc = false;
+			bool esc;
 
-			while (i < n && b[i] != '"') {
-				if (b[i] == '\\') {
-					esc = true;
-					i++;
-				}
+			/* the closing quote is the first one not preceded by an odd run of \\ */
+			for (;;) {
+				const char *q = i < n ? memchr(b + i, '"', n - i) : NULL;
+				size_t k, bs = 0;
+
+				if (q == NULL)
+					return false;
+				k = (size_t)(q - b);
+				while (k - bs > s && b[k - bs - 1] == '\\')
+					bs++;
+				i = k;
+				if (bs % 2 == 0)
+					break;
 				i++;
 			}
-			if (i >= n)
-				return false;
+			esc = memchr(b + s, '\\', i - s) != NULL;
 			if (depth == 1 && key) {
 				names_plain = names_plain && !esc;
 				want_id = !esc && i - s == nl && memcmp(b + s, name, nl) == 0;
 				*has = *has || want_id;
+				if (*has && stop)
+					return true;
 				key = false;
 			} else if (depth == 1 && want_id) {
 				if (!esc && *id_off == SIZE_MAX) {
@@ -305,8 +316,7 @@ src_add(struct instance_src *src, int which, size_t *cap, size_t off, size_t len
  * "#at"}; an element that is not an object with a string id is kept whole, it is reported as a
  * bad entry later). Returns 0, -1 when the text is malformed, 1 on OOM. */
 static int
-scan_people(const char *b, size_t n, size_t *pos, int which, struct instance_src *src,
-            json_t **out)
+scan_people(const char *b, size_t n, size_t *pos, int which, struct instance_src *src, json_t **out)
 {
 	json_t *arr = json_array();
 	size_t i = skip_ws(b, n, *pos + 1), cap = 0;
@@ -324,7 +334,8 @@ scan_people(const char *b, size_t n, size_t *pos, int which, struct instance_src
 		bool plain = false, has;
 		json_t *el = NULL, *id = NULL, *stub;
 
-		if (i < n && b[i] == '{' && !skim_object(b, n, i, "id", &j, &io, &il, &plain, &has)) {
+		if (i < n && b[i] == '{' &&
+		    !skim_object(b, n, i, "id", false, &j, &io, &il, &plain, &has)) {
 			ret = -1;
 			goto fail;
 		}
@@ -415,8 +426,8 @@ scan_instance(const char *b, size_t n, json_t **root, struct instance_src *src)
 	int ret = -1;
 
 	/* the explicit form ("edges") is read whole, as before */
-	if (i >= n || b[i] != '{' || !skim_object(b, n, i, "edges", &end, &o, &l, &plain, &has) ||
-	    has)
+	if (i >= n || b[i] != '{' ||
+	    !skim_object(b, n, i, "edges", true, &end, &o, &l, &plain, &has) || has)
 		return -1;
 	r = json_object();
 	if (r == NULL)
@@ -495,8 +506,7 @@ fail:
 
 /* Parses the instance text, people element by element when possible, else whole. */
 int
-common_parse_load(const char *buf, size_t len, json_t **root, struct instance_src *src,
-                  char **err)
+common_parse_load(const char *buf, size_t len, json_t **root, struct instance_src *src, char **err)
 {
 	int rc;
 
