@@ -82,6 +82,8 @@ struct domain {
 	struct strmap *zone_map, *skill_map, *lang_map, *emp_map, *dept_map, *team_map;
 	const char **skill_names;
 	char *skill_store; /* owned copies of skill_names (domain_own_strings) or NULL */
+	char **sname;      /* per skill: the spelling of the last mentee goal naming it, or NULL */
+	size_t nsname;
 	unsigned char
 	    *reread; /* per mentee: re-read once to a target (expand_cb), then all pairs */
 	double w_skill, w_cross, w_overlap, cap_hours, w_prev;
@@ -338,6 +340,40 @@ parse_mentee(struct domain *d, json_t *p, const char *ctx, struct person *o, cha
 		o->prio[i] = priority_weight[pr];
 	}
 	o->n = (int)n;
+	return true;
+}
+
+/* Keeps a copy of each goal's skill spelling of mentee o (parsed from p), the last one read
+ * winning, since p is released before the per-pair "skills" lists are written; false on OOM. */
+static bool
+keep_skill_names(struct domain *d, json_t *p, const struct person *o)
+{
+	json_t *goals = json_object_get(p, "goals");
+
+	for (int i = 0; i < o->n; i++) {
+		const char *sk =
+		    json_string_value(json_object_get(json_array_get(goals, (size_t)i), "skill"));
+		size_t s = (size_t)o->skill[i];
+
+		if (s >= d->nsname) {
+			size_t nn = s + 16;
+			char **a = realloc(d->sname, nn * sizeof(*a));
+
+			if (a == NULL)
+				return false;
+			memset(a + d->nsname, 0, (nn - d->nsname) * sizeof(*a));
+			d->sname = a;
+			d->nsname = nn;
+		}
+		if (d->sname[s] == NULL || strcmp(d->sname[s], sk) != 0) {
+			char *c = strdup(sk);
+
+			if (c == NULL)
+				return false;
+			free(d->sname[s]);
+			d->sname[s] = c;
+		}
+	}
 	return true;
 }
 
@@ -1933,7 +1969,8 @@ parse_pin_mentors(struct domain *d, json_t *root, struct strmap *mi, struct strm
 
 /* Builds the whole domain model and the feasible-pair graph. */
 int
-domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
+domain_build(json_t *root, const struct instance_src *src, struct domain **out, struct mgraph *g,
+             char **err)
 {
 	struct domain *d = calloc(1, sizeof(*d));
 	json_t **mentors = NULL, **mentees = NULL, *lines = NULL;
@@ -1990,9 +2027,19 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 	for (int m = 0; m < d->nm; m++) {
 		char ctx[64];
 
+		json_t *p = common_person(src, 0, mentors[m]);
+		bool ok;
+
 		snprintf(ctx, sizeof(ctx), "instance.mentors[id=%.20s]",
 		         json_string_value(json_object_get(mentors[m], "id")));
-		if (!parse_mentor(d, mentors[m], ctx, capcap, &d->mentors[m], err))
+		if (p == NULL) {
+			util_errf(err, "%s: not well-formed JSON", ctx);
+			goto bad_or_oom;
+		}
+		ok = parse_mentor(d, p, ctx, capcap, &d->mentors[m], err);
+		json_decref(p);
+		d->mentors[m].id = json_string_value(json_object_get(mentors[m], "id"));
+		if (!ok)
 			goto bad_or_oom;
 		if (d->mentors[m].giving < 0) {
 			util_errf(err, "%s.giving_score: must be 0 or more", ctx);
@@ -2006,9 +2053,20 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 	for (int e = 0; e < d->ne; e++) {
 		char ctx[64];
 
+		json_t *p = common_person(src, 1, mentees[e]);
+		bool ok;
+
 		snprintf(ctx, sizeof(ctx), "instance.mentees[id=%.20s]",
 		         json_string_value(json_object_get(mentees[e], "id")));
-		if (!parse_mentee(d, mentees[e], ctx, &d->mentees[e], err))
+		if (p == NULL) {
+			util_errf(err, "%s: not well-formed JSON", ctx);
+			goto bad_or_oom;
+		}
+		ok = parse_mentee(d, p, ctx, &d->mentees[e], err) &&
+		     keep_skill_names(d, p, &d->mentees[e]);
+		json_decref(p);
+		d->mentees[e].id = json_string_value(json_object_get(mentees[e], "id"));
+		if (!ok)
 			goto bad_or_oom;
 		g->mentee_id[e] = d->mentees[e].id;
 	}
@@ -2055,14 +2113,9 @@ domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err)
 		ret = r;
 		goto out;
 	}
-	/* skill names for the per-pair "skills" lists */
-	for (int e = 0; e < d->ne; e++) {
-		json_t *goals = json_object_get(mentees[e], "goals");
-
-		for (int i = 0; i < d->mentees[e].n; i++)
-			d->skill_names[d->mentees[e].skill[i]] = json_string_value(
-			    json_object_get(json_array_get(goals, (size_t)i), "skill"));
-	}
+	/* skill names for the per-pair "skills" lists (the last mentee's spelling, kept above) */
+	for (size_t i = 0; i < d->nsname && i < strmap_size(d->skill_map); i++)
+		d->skill_names[i] = d->sname[i];
 	if (g->max_per_team >= 0) {
 		g->mentor_team = malloc(((size_t)d->nm + 1) * sizeof(int));
 		if (g->mentor_team == NULL)
@@ -2126,6 +2179,11 @@ domain_own_strings(struct domain *d)
 	for (int e = 0; e < d->ne; e++)
 		d->mentees[e].id = NULL;
 	d->starts_on = d->ends_on = NULL;
+	for (size_t i = 0; i < d->nsname; i++)
+		free(d->sname[i]);
+	free(d->sname);
+	d->sname = NULL;
+	d->nsname = 0;
 	free(d->skill_store);
 	d->skill_store = store;
 	return true;
@@ -2168,6 +2226,9 @@ domain_free(struct domain *d)
 	strmap_free(d->team_map);
 	free(d->skill_names);
 	free(d->skill_store);
+	for (size_t i = 0; i < d->nsname; i++)
+		free(d->sname[i]);
+	free(d->sname);
 	free(d->reread);
 	free(d->parent);
 	free(d->tin);

@@ -6,14 +6,17 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "common_parse.h"
 #include "graph.h"
 #include "util.h"
 
 struct domain;
 
-/* Builds the domain model and g (ids borrowed from root, which must outlive both). Returns 0 with
+/* Builds the domain model and g (ids borrowed from root, which must outlive both; people entries
+ * that are stubs are parsed again from src's text one at a time). Returns 0 with
  * *out (caller frees with domain_free), 2 for a bad instance (*err set), 1 on internal failure. */
-int domain_build(json_t *root, struct domain **out, struct mgraph *g, char **err) WUR;
+int domain_build(json_t *root, const struct instance_src *src, struct domain **out,
+                 struct mgraph *g, char **err) WUR;
 
 /* Copies the strings the model borrows from the parsed JSON (skill names) into storage it owns
  * and forgets the others, so that the JSON can be released before solving; false on OOM. */

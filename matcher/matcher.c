@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common_parse.h"
 #include "domain.h"
 #include "explicit.h"
 #include "graph.h"
@@ -225,7 +226,7 @@ int
 matcher_solve_json_opts(const char *input, size_t len, int pretty, char **out, char **err)
 {
 	json_t *root = NULL, *res = NULL;
-	json_error_t jerr;
+	struct instance_src src;
 	struct mgraph g;
 	struct domain *dom = NULL;
 	struct solution sol;
@@ -236,11 +237,11 @@ matcher_solve_json_opts(const char *input, size_t len, int pretty, char **out, c
 	*out = NULL;
 	*err = NULL;
 	memset(&sol, 0, sizeof(sol));
-	root = json_loadb(input, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		util_errf(err, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
-		          jerr.text);
-		ret = 2;
+	memset(&src, 0, sizeof(src));
+	ret = common_parse_load(input, len, &root, &src, err);
+	if (ret != 0) {
+		if (ret == 1)
+			util_errf(err, "internal failure: out of memory");
 		goto out;
 	}
 	if (!json_is_object(root)) {
@@ -253,7 +254,19 @@ matcher_solve_json_opts(const char *input, size_t len, int pretty, char **out, c
 	} else {
 		struct domain *dd = NULL;
 
-		ret = domain_build(root, &dd, &g, err);
+		ret = domain_build(root, &src, &dd, &g, err);
+		if (ret == 2 && src.buf != NULL) {
+			/* a bad instance is read again whole, so that what is reported (a JSON
+			 * error or the first invalid field) is exactly what the whole tree gives */
+			free(*err);
+			*err = NULL;
+			json_decref(root);
+			root = NULL;
+			common_src_clear(&src);
+			ret = common_parse_whole(input, len, &root, err);
+			if (ret == 0)
+				ret = domain_build(root, &src, &dd, &g, err);
+		}
 		dom = dd;
 	}
 	if (ret != 0) {
@@ -270,6 +283,7 @@ matcher_solve_json_opts(const char *input, size_t len, int pretty, char **out, c
 	}
 	json_decref(root);
 	root = NULL;
+	common_src_clear(&src);
 	t1 = util_now_ms();
 	ret = 1;
 	have_sol = true;
@@ -295,6 +309,7 @@ out:
 	domain_free(dom);
 	json_decref(res);
 	json_decref(root);
+	common_src_clear(&src);
 	return ret;
 }
 

@@ -3,15 +3,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "matcher.h"
 
-/* Reads all of stdin into a new buffer (caller frees); NULL on failure. */
+/* Reads all of stdin into a new buffer (caller frees), sized from the file when stdin is a
+ * regular file (no doubling copies of a large instance); NULL on failure. */
 static char *
 read_all(FILE *f, size_t *len)
 {
+	struct stat st;
 	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
+	char *buf;
+
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (unsigned long long)st.st_size < ((size_t)-1) / 2)
+		cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
 
 	while (buf != NULL) {
 		size_t r;

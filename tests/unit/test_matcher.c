@@ -1220,6 +1220,116 @@ test_solver_knobs(void)
 	CHECK(rc == 2 && r == NULL);
 }
 
+/* Solves a text and returns the result without its stats, the message in *err (caller frees). */
+static json_t *
+solve_nostats(const char *text, int *rc, char **err)
+{
+	char *out = NULL;
+	json_t *r = NULL;
+
+	*err = NULL;
+	*rc = matcher_solve_json(text, strlen(text), &out, err);
+	if (*rc == 0) {
+		r = json_loads(out, 0, NULL);
+		json_object_del(r, "stats");
+	}
+	free(out);
+	return r;
+}
+
+/* The people arrays are read element by element: the same instance spelled differently (people
+ * before the settings, white space, escaped ids and member names) gives the same result, and a
+ * bad instance gives the whole-text reader's message (a JSON error anywhere wins over a field). */
+static void
+test_people_reader(void)
+{
+	static const char *const M1 =
+	    "{'id':'1','timezone':'UTC','languages':['en'],'capacity':1,"
+	    "'teaches':[{'skill':'x','level':4}],"
+	    "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}";
+	static const char *const M1ESC =
+	    "{'\\u0069d':'\\u0031','timezone':'UTC','languages':['en'],'capacity':1,"
+	    "'teaches':[{'skill':'x','level':4}],"
+	    "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}";
+	static const char *const M2 =
+	    "{'id':'2','timezone':'UTC','languages':['en'],'capacity':1,"
+	    "'teaches':[{'skill':'x','level':3}],"
+	    "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}";
+	static const char *const E9 =
+	    "{'id':'9','timezone':'UTC','languages':['en'],'goals':[{'skill':'X','current_level':1}"
+	    "],"
+	    "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}";
+	static const char *const E10 =
+	    "{'id':'10','timezone':'UTC','languages':['en'],'goals':[{'skill':'x','current_level':"
+	    "0}],"
+	    "'availability':[{'day':'tue','start':'10:00','end':'11:00'}]}";
+	char *a = fmt("{'reference_week':'2026-11-30','session_minutes':60,'mentors':[%s,%s],"
+	              "'mentees':[%s,%s]}",
+	              M2, M1, E10, E9);
+	char *b = fmt("\n{ 'mentees' : [ %s ,\n %s ] ,\t'mentors':[%s,%s],'session_minutes':60,"
+	              "'reference_week':'2026-11-30'}\n",
+	              E9, E10, M1ESC, M2);
+	char *c, *err = NULL, *err2 = NULL;
+	int rc, rc2;
+	json_t *ra = solve_nostats(a, &rc, &err), *rb;
+
+	CHECK(rc == 0 && ra && num(ra, "matched") == 2);
+	free(err);
+	rb = solve_nostats(b, &rc2, &err);
+	CHECK(rc2 == 0 && rb && json_equal(ra, rb));
+	json_decref(ra);
+	json_decref(rb);
+	free(err);
+	free(a);
+	free(b);
+	/* a field error of a person */
+	a = fmt(
+	    "{'reference_week':'2026-11-30','session_minutes':60,'mentors':[%s,{'id':'3',"
+	    "'timezone':'UTC','languages':['en'],'capacity':-1,'teaches':[],'availability':[]}],"
+	    "'mentees':[%s]}",
+	    M1, E9);
+	ra = solve_nostats(a, &rc, &err);
+	CHECK(rc == 2 && ra == NULL && err &&
+	      strcmp(err, "instance.mentors[id=3].capacity: -1 out of range [0, 1000000]") == 0);
+	free(err);
+	/* ... loses to a malformed person later in the text, as with the whole-text reader */
+	b = fmt(
+	    "{'reference_week':'2026-11-30','session_minutes':60,'mentors':[%s,{'id':'3',"
+	    "'timezone':'UTC','languages':['en'],'capacity':-1,'teaches':[],'availability':[]}],"
+	    "'mentees':[%s,{'id':'4','x':tru}]}",
+	    M1, E9);
+	rb = solve_nostats(b, &rc, &err);
+	CHECK(rc == 2 && rb == NULL && err &&
+	      strncmp(err, "invalid JSON at line 1 column ", 30) == 0 &&
+	      strstr(err, "invalid token") != NULL);
+	free(err);
+	/* a key repeated inside a person, and an unterminated person */
+	c = fmt("{'reference_week':'2026-11-30','session_minutes':60,'mentors':[%s],"
+	        "'mentees':[{'id':'9','id':'8'}]}",
+	        M1);
+	rb = solve_nostats(c, &rc, &err);
+	CHECK(rc == 2 && rb == NULL && err && strstr(err, "duplicate object key") != NULL);
+	free(err);
+	free(c);
+	c = fmt("{'reference_week':'2026-11-30','session_minutes':60,'mentees':[],'mentors':[{'id':"
+	        "'1'");
+	rb = solve_nostats(c, &rc, &err);
+	CHECK(rc == 2 && rb == NULL && err && strncmp(err, "invalid JSON", 12) == 0);
+	free(err);
+	free(c);
+	/* a duplicate id, found in the stubs */
+	c = fmt("{'reference_week':'2026-11-30','session_minutes':60,'mentors':[%s,%s],"
+	        "'mentees':[]}",
+	        M1, M1ESC);
+	rb = solve_nostats(c, &rc2, &err2);
+	CHECK(rc2 == 2 && rb == NULL && err2 &&
+	      strcmp(err2, "instance.mentors: duplicate id \"1\"") == 0);
+	free(err2);
+	free(c);
+	free(a);
+	free(b);
+}
+
 /* Runs every test and reports the totals. */
 int
 main(void)
@@ -1240,5 +1350,6 @@ main(void)
 	test_random_domain();
 	test_random_multigoal();
 	test_solver_knobs();
+	test_people_reader();
 	return CHECK_SUMMARY();
 }
