@@ -3,6 +3,7 @@
  * system store and --oidc-ca-file, names resolved by an evdns base of that loop), so no loop ever
  * blocks. The discovery document and the key set are shared by every loop under one mutex. */
 #include "oidc.h"
+#include "httpclient.h"
 #include "log.h"
 #include "settings.h"
 
@@ -177,17 +178,6 @@ struct oidc_http {
 	struct evhttp_connection *conn; /* ours to free once the exchange is over */
 };
 
-/* Frees a finished exchange's connection, one loop turn after its callback (libevent is done with
- * it by then). libevent 2.1's free-on-completion misses a connection whose connect failed (a
- * provider down leaked one per attempt), so the connection is always freed here instead. */
-static void
-oidc_conn_free_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	evhttp_connection_free(arg);
-}
-
 /* The evhttp client's completion: hands the body (bounded) to the caller. */
 static void
 oidc_http_done_cb(struct evhttp_request *req, void *arg)
@@ -207,8 +197,7 @@ oidc_http_done_cb(struct evhttp_request *req, void *arg)
 	}
 	h->fn(h->arg, body ? status : 0, body, body ? len : 0);
 	free(body);
-	if (event_base_once(h->base, -1, EV_TIMEOUT, oidc_conn_free_cb, h->conn,
-	                    &(struct timeval){0, 0}) != 0)
+	if (!httpclient_release(h->base, h->conn))
 		log_msg("warn", "single sign-on: could not schedule a connection's release");
 	free(h);
 }

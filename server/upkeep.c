@@ -1,6 +1,7 @@
 /* Maintenance tick and webhook delivery, both driven by libevent timers and the async pool. */
 #include "upkeep.h"
 #include "db.h"
+#include "httpclient.h"
 #include "log.h"
 #include "netpolicy.h"
 #include "server.h"
@@ -98,6 +99,10 @@ upkeep_response_cb(struct evhttp_request *req, void *arg)
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 	char why[64];
 
+	if (d->conn != NULL && !httpclient_release(d->u->srv->base, d->conn))
+		log_msg("warn", "webhook delivery %s: could not schedule its connection's release",
+		        d->id);
+	d->conn = NULL;
 	if (code >= 200 && code < 300) {
 		upkeep_delivery_done(d, true, NULL);
 		return;
@@ -173,7 +178,6 @@ upkeep_post(struct upkeep_delivery *d, const char *addr)
 	}
 	d->conn = conn;
 	evhttp_connection_set_timeout(conn, 10);
-	evhttp_connection_free_on_completion(conn);
 	snprintf(hostport, sizeof(hostport), "%s:%d", d->host, d->port);
 	snprintf(msgid, sizeof(msgid), "msg_%s", d->id);
 	h = evhttp_request_get_output_headers(req);
