@@ -162,6 +162,15 @@ async function signUp(page, base, T, who) {
 }
 
 // Drags on the availability grid from one quarter hour to another on a day.
+// Runs action and waits for the availability PUT it makes to be answered (the list shown is the
+// app's own state at once; the stored one only once the PUT is done).
+async function savedBy(page, action) {
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/v1/me/availability') && r.request().method() === 'PUT'),
+    action(),
+  ]);
+}
+
 async function dragSlot(page, day, fromQ, toQ) {
   const a = await page.locator(`[data-day="${day}"][data-q="${fromQ}"]`).boundingBox();
   const b = await page.locator(`[data-day="${day}"][data-q="${toQ}"]`).boundingBox();
@@ -211,8 +220,8 @@ async function programme(browser, base, hrToken, lang) {
     assert(items.length === 1 && items[0].includes('09:00') && items[0].includes('11:00'), `slots: ${items}`);
   });
   await check(`${lang} overlapping slot impossible on the grid and in the form`, async () => {
-    await dragSlot(mentor, 'mon', 32, 47); // 08:00 -> 11:45 across 09:00-11:00: clamped to 08:00-09:00
-    await mentor.waitForLoadState('networkidle');
+    // 08:00 -> 11:45 across 09:00-11:00: clamped to 08:00-09:00
+    await savedBy(mentor, () => dragSlot(mentor, 'mon', 32, 47));
     const items = await mentor.getByTestId('slots').locator('li').allTextContents();
     assert(items.length === 2 && items.some((x) => x.includes('08:00') && x.includes('09:00')), `slots: ${items}`);
     await byLabel(mentor, T.day).selectOption('mon');
@@ -230,13 +239,11 @@ async function programme(browser, base, hrToken, lang) {
     const from = await at(40), to = await at(47);
     await mentor.locator('[data-day="wed"][data-q="40"]').dispatchEvent('pointerdown', { button: 0, clientX: from.x, clientY: from.y, isPrimary: true });
     await mentor.waitForTimeout(100); // the app renders the drag and listens for the release
-    await mentor.evaluate((p) => window.dispatchEvent(new PointerEvent('pointerup', { clientX: p.x, clientY: p.y, bubbles: true })), to);
-    await mentor.waitForLoadState('networkidle');
+    await savedBy(mentor, () => mentor.evaluate((p) => window.dispatchEvent(new PointerEvent('pointerup', { clientX: p.x, clientY: p.y, bubbles: true })), to));
     const items = await mentor.getByTestId('slots').locator('li').allTextContents();
     const made = items.filter((x) => x.includes('10:00') && x.includes('12:00'));
     assert(items.length === 3 && made.length === 1, `slots: ${items}`);
-    await mentor.getByTestId('slots').locator('li', { hasText: '12:00' }).getByRole('button').click();
-    await mentor.waitForLoadState('networkidle');
+    await savedBy(mentor, () => mentor.getByTestId('slots').locator('li', { hasText: '12:00' }).getByRole('button').click());
     const left = await mentor.getByTestId('slots').locator('li').allTextContents();
     assert(left.length === 2, `slots after removing: ${left}`);
   });
