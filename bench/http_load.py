@@ -4,7 +4,7 @@ cluster, drives GET /healthz, GET /v1/me and PUT /v1/me/availability with wrk at
 connections, runs `pgbench -S -M prepared` at 16 clients on the same cluster, reads tandemd's RSS
 before and after, and prints every figure beside its goal from issue 8.
 
-Usage: bench/http_load.py [--tandemd build/tandemd] [--seconds 10] [--threads N] [--pool-size 8]
+Usage: bench/http_load.py [--tandemd build/tandemd] [--seconds 10] [--threads N] [--pool-size 8] [--repeat 3]
 Needs wrk (installed with apt-get when missing and running as root) and pgbench (postgresql-15).
 Loopback only; every phase is bounded by --seconds.
 """
@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,15 +24,23 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 PGBIN = "/usr/lib/postgresql/15/bin"
 TOKENS = 256  # employees signed up; writes rotate over them so rows do not contend
 
+# Every request is formatted once per wrk thread, in init: formatting it at each call (wrk.format in
+# request()) cost the load generator CPU that the server under test shares on this machine.
 LUA = r"""
 local tokens = {%(tokens)s}
 local method, path, body = "%(method)s", "%(path)s", %(body)s
+local requests = {}
+init = function(args)
+  for i, token in ipairs(tokens) do
+    local h = {["Authorization"] = "Bearer " .. token}
+    if body ~= nil then h["Content-Type"] = "application/json" end
+    requests[i] = wrk.format(method, path, h, body)
+  end
+end
 local n = 0
 request = function()
   n = n + 1
-  local h = {["Authorization"] = "Bearer " .. tokens[(n %% #tokens) + 1]}
-  if body ~= nil then h["Content-Type"] = "application/json" end
-  return wrk.format(method, path, h, body)
+  return requests[(n %% #requests) + 1]
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -81,12 +90,20 @@ def wrk(port, tmp, name, conns, seconds, tokens, method="GET", path="/v1/me", bo
     return r
 
 
-def pgbench(state, seconds):
-    run = os.path.join(state, "run")
+def pgbench_command(state):
+    """The command prefix (as the cluster's owner) and connection options for pgbench."""
     pre = ["runuser", "-u", "tandem", "--"] if os.geteuid() == 0 else []
-    conn = ["-h", run, "-p", "5432", "-U", "tandem"]
+    return pre, ["-h", os.path.join(state, "run"), "-p", "5432", "-U", "tandem"]
+
+
+def pgbench_init(state):
+    pre, conn = pgbench_command(state)
     subprocess.run(pre + [f"{PGBIN}/pgbench", "-i", "-q", "-s", "1"] + conn + ["tandem"], check=True,
                    capture_output=True)
+
+
+def pgbench(state, seconds):
+    pre, conn = pgbench_command(state)
     out = subprocess.run(pre + [f"{PGBIN}/pgbench", "-S", "-M", "prepared", "-c", "16", "-j", "2", "-T",
                                 str(int(seconds))] + conn + ["tandem"],
                          check=True, capture_output=True, text=True).stdout
@@ -106,6 +123,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--pool-size", type=int, default=8)
+    ap.add_argument("--repeat", type=int, default=3, help="pairs of GET /v1/me at 16 and pgbench -S (odd)")
     args = ap.parse_args()
     ensure_wrk()
     tmp = tempfile.mkdtemp(prefix="tandem-http-bench-")
@@ -120,19 +138,31 @@ def main():
             s = args.seconds
             rss0 = rss_mb(proc.pid)
             health = wrk(port, tmp, "GET /healthz", 16, s, tokens[:1], path="/healthz")
-            me = {c: wrk(port, tmp, "GET /v1/me", c, s, tokens) for c in (16, 256, 1000)}
+            # the ratio's two sides run back to back, --repeat times: on a shared machine the load
+            # changes between phases, and the median of adjacent pairs follows it less than one pair
+            pgbench_init(state)
+            pairs = []
+            for _ in range(args.repeat):
+                r = wrk(port, tmp, "GET /v1/me", 16, s, tokens)
+                pairs.append((r, pgbench(state, s)))
+            me = {16: pairs[0][0]}
+            me.update({c: wrk(port, tmp, "GET /v1/me", c, s, tokens) for c in (256, 1000)})
             slots = {"slots": [{"day": "mon", "start": "09:00", "end": "10:00"},
                                {"day": "wed", "start": "14:00", "end": "16:30"}]}
             put = {c: wrk(port, tmp, "PUT /v1/me/availability", c, s, tokens, method="PUT",
                           path="/v1/me/availability", body=json.dumps(slots)) for c in (16, 256, 1000)}
             rss1 = rss_mb(proc.pid)
-            total = health["requests"] + sum(r["requests"] for r in list(me.values()) + list(put.values()))
-            tps = pgbench(state, s)
+            total = health["requests"] + sum(r["requests"] for r, _ in pairs) + \
+                sum(r["requests"] for r in list(me.values())[1:] + list(put.values()))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"goals (issue 8), load average at the end {os.getloadavg()[0]:.2f}:")
-    ratio_line("GET /v1/me at 16 / pgbench -S", f"{me[16]['rps']:.0f} / {tps:.0f} = {me[16]['rps'] / tps:.3f}",
-               ">= 0.25", me[16]["rps"] / tps >= 0.25)
+    ratios = sorted(r["rps"] / t for r, t in pairs)
+    median = ratios[len(ratios) // 2]
+    tps = statistics.median(t for _, t in pairs)
+    ratio_line("GET /v1/me at 16 / pgbench -S, median of adjacent pairs",
+               f"{median:.3f} (pairs: " + ", ".join(f"{r['rps']:.0f} / {t:.0f} = {r['rps'] / t:.3f}" for r, t in pairs)
+               + ")", ">= 0.25", median >= 0.25)
     for name, r in (("GET /v1/me", me), ("PUT /v1/me/availability", put)):
         ratio_line(f"{name} p99 at 256", f"{r[256]['p99_us'] / 1000:.2f} ms", "< 10 ms",
                    r[256]["p99_us"] < 10000)

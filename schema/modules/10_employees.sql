@@ -325,9 +325,9 @@ END $$;
 
 -- GET /v1/me
 -- (the profile profile_json built at the last write, kept by the triggers above)
-CREATE FUNCTION api.me(tok bytea) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE FUNCTION api.me(tok bytea) RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
-    p jsonb;
+    p json; -- the cached text as stored: printed by nobody on the way out
     eid bigint;
 BEGIN
     -- the hot path in one query: an employee's live bearer token (the expiry rule inlined); any

@@ -37,7 +37,7 @@ def stale_rows(state_dir):
     return psql(state_dir, """
         SELECT coalesce(string_agg(id::text, ','), '') FROM (
             SELECT e.id FROM employees e LEFT JOIN employee_profiles p ON p.employee_id = e.id
-            WHERE p.profile IS DISTINCT FROM profile_json(e.id)
+            WHERE p.profile::text IS DISTINCT FROM profile_json(e.id)::text -- the very bytes GET /v1/me sends
             UNION ALL
             SELECT p.employee_id FROM employee_profiles p
             WHERE NOT EXISTS (SELECT 1 FROM employees e WHERE e.id = p.employee_id)) s""")
@@ -201,7 +201,7 @@ def test_profile_cache_rebuilt_at_start_when_builder_changed_or_row_lost():
                                            "timezone": "UTC", "languages": ["en"], "role": "mentor"})
         assert other.status == 201
         # a builder of another shape (as an edit of the module would leave): rows built by the old one are stale
-        psql(state, "UPDATE employee_profiles SET profile = profile || '{\"display_name\": \"Old builder\"}'; "
+        psql(state, "UPDATE employee_profiles SET profile = profile::jsonb || '{\"display_name\": \"Old builder\"}'; "
                      "UPDATE employee_profiles_builder SET fingerprint = 'an older builder'")
         assert api.get("/v1/me", token=emp.token).body["display_name"] == "Old builder", "GET /v1/me does not read the cache"
         assert srv.terminate() == 0
