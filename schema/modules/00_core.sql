@@ -46,11 +46,13 @@ CREATE FUNCTION core.json_text_array(a jsonb) RETURNS text[] LANGUAGE sql IMMUTA
 $$;
 
 -- Whether a token has expired: its absolute lifetime, or a browser session idle too long. The one
--- owner of that rule (a plain expression, inlined where it is used).
-CREATE FUNCTION core.token_expired(t api_tokens) RETURNS boolean LANGUAGE sql STABLE AS $$
+-- owner of that rule (a plain expression, inlined where it is used). Its body is parsed here, under
+-- this file's search_path (BEGIN ATOMIC), so api.me may inline it whatever the caller's path is.
+CREATE FUNCTION core.token_expired(t api_tokens) RETURNS boolean LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT t.expires_at <= now() OR (t.idle_seconds IS NOT NULL AND
-                                     coalesce(t.last_used_at, t.created_at) + t.idle_seconds * interval '1 second' <= now())
-$$;
+                                     coalesce(t.last_used_at, t.created_at) + t.idle_seconds * interval '1 second' <= now());
+END;
 
 -- The live token of a SHA-256 (the server hashes; the token itself never reaches the database): 401
 -- when no token has that hash, or it has expired. A session's last use is written at most once a

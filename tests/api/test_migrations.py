@@ -3,6 +3,7 @@ module files are re-applied at every start (a removed function disappears), and 
 runs as the application role, which can only execute functions of schema api."""
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -116,11 +117,47 @@ def test_application_role_cannot_read_tables(server):
     assert out.returncode == 0 and out.stdout.strip() == str(newest), out.stderr
 
 
+# api functions that run with the caller's search_path (path_free in schema/modules/99_privileges.sql):
+# each names everything schema-qualified, checked below under a hostile path
+PATH_FREE = ["me(bytea)"]
+
+
 def test_api_functions_are_security_definer_with_a_fixed_search_path(server):
     out = psql(server.state_dir,
-               "SELECT count(*) FROM pg_proc WHERE pronamespace = 'api'::regnamespace "
-               "AND NOT (prosecdef AND proconfig @> ARRAY['search_path=core, public, pg_temp'])")
-    assert out.returncode == 0 and out.stdout.strip() == "0", out
+               "SELECT string_agg(p.oid::regprocedure::text, ', ') FROM pg_proc p "
+               "WHERE p.pronamespace = 'api'::regnamespace AND NOT (p.prosecdef AND "
+               "CASE WHEN p.oid::regprocedure::text = ANY (ARRAY[" + ", ".join(f"'api.{f}'" for f in PATH_FREE) + "]) "
+               "THEN p.proconfig IS NULL ELSE p.proconfig @> ARRAY['search_path=core, public, pg_temp'] END)")
+    assert out.returncode == 0 and out.stdout.strip() == "", out
+
+
+def test_path_free_api_me_ignores_the_callers_search_path_and_temp_tables(server, make_employee):
+    """api.me runs without SET search_path: a caller that puts pg_temp first, with forged tables of
+    the same names and a forged token in them, neither gets the forged profile nor loses the real one."""
+    emp = make_employee()
+    real = hashlib.sha256(emp.token.encode()).hexdigest()
+    forged = hashlib.sha256(b"forged token").hexdigest()
+    hostile = (
+        "CREATE TEMP TABLE api_tokens (token_hash bytea, kind text, employee_id bigint, hr_id bigint, "
+        "expires_at timestamptz, idle_seconds integer, last_used_at timestamptz, created_at timestamptz); "
+        "CREATE TEMP TABLE employee_profiles (employee_id bigint, profile json); "
+        f"INSERT INTO pg_temp.api_tokens VALUES ('\\x{forged}', 'bearer', {emp.id}, NULL, 'infinity', NULL, NULL, now()), "
+        f"('\\x{real}', 'bearer', {emp.id}, NULL, 'infinity', NULL, NULL, now()); "
+        f"INSERT INTO pg_temp.employee_profiles VALUES ({emp.id}, '{{\"forged\": true}}'); "
+        "SET search_path = pg_temp, public, core, api, pg_catalog; ")
+    out = psql(server.state_dir, hostile + f"SELECT api.me('\\x{real}')", user=APP_ROLE)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines and json.loads(lines[-1]) == server_profile(server, emp), out.stdout
+    out = psql(server.state_dir, hostile + f"SELECT api.me('\\x{forged}')", user=APP_ROLE)
+    assert out.returncode != 0 and "unknown or revoked token" in out.stderr, (out.stdout, out.stderr)
+
+
+def server_profile(server, emp):
+    """GET /v1/me of emp, over HTTP."""
+    r = Client(server.base_url).get("/v1/me", token=emp.token)
+    assert r.status == 200, r
+    return r.body
 
 
 def test_requests_run_as_the_application_role(server, api):
