@@ -174,14 +174,11 @@ CREATE FUNCTION core.round_instance(rid bigint) RETURNS json LANGUAGE sql STABLE
                ORDER BY e.id) AS j
         FROM part e JOIN epool ep ON ep.id = e.id
         LEFT JOIN learn l ON l.id = e.id LEFT JOIN avail a ON a.id = e.id),
-    -- the manager HR data gives (import, SCIM) when there is one; the self-declared one otherwise
-    -- (one hash join on the lower-cased e-mail, unique in employees)
+    -- who reports to whom: core.reporting_line, the one owner of that rule (inlined here)
     lines AS (
-        SELECT json_agg(json_build_object('id', e.id::text, 'manager', coalesce(e.hr_manager_id, s.id)::text)
-                        ORDER BY e.id) AS j
-        FROM employees e
-        LEFT JOIN employees s ON e.hr_manager_id IS NULL AND lower(s.email) = lower(e.manager_email)
-        WHERE coalesce(e.hr_manager_id, s.id) IS NOT NULL),
+        SELECT json_agg(json_build_object('id', l.report_id::text, 'manager', l.manager_id::text)
+                        ORDER BY l.report_id) AS j
+        FROM reporting_line() l),
     history AS (
         SELECT jsonb_agg(DISTINCT jsonb_build_object('mentor', mentor_id::text, 'mentee', mentee_id::text)) AS j
         FROM pairs WHERE round_id <> rid AND mentor_id IS NOT NULL AND mentee_id IS NOT NULL)
