@@ -1,6 +1,8 @@
 """HTTP-level behaviour: malformed bodies, media types, body limit, unknown paths and methods, access log."""
 
+import datetime
 import json
+import re
 import socket
 
 import pytest
@@ -157,18 +159,27 @@ def test_query_string_does_not_change_routing(api):
 
 def test_access_log_has_json_lines(api, server):
     api.get("/healthz?probe=accesslog")
+    api.get("/v1/no-such-route")
     lines = [ln for ln in server.stderr_text().splitlines() if ln.startswith("{")]
     entries = []
     for ln in lines:
         try:
-            entries.append(json.loads(ln))
+            entries.append((ln, json.loads(ln)))
         except ValueError:
             pass
-    hits = [e for e in entries if e.get("path", "").startswith("/healthz") and e.get("method") == "GET"]
-    assert hits, "no JSON access-log line for GET /healthz on stderr"
-    e = hits[-1]
-    assert {"ts", "method", "path", "status", "duration_ms"} <= set(e), e
-    assert e["status"] == 200 and isinstance(e["duration_ms"], (int, float))
+    for path, status in (("/healthz", 200), ("/v1/no-such-route", 404)):
+        hits = [(ln, e) for ln, e in entries if e.get("path") == path and e.get("method") == "GET"]
+        assert hits, f"no JSON access-log line for GET {path} on stderr"
+        ln, e = hits[-1]
+        assert set(e) == {"ts", "log", "method", "path", "status", "duration_ms"}, e
+        assert e["log"] == "access" and e["status"] == status, e
+        # the line is formatted by hand (server/log.c): RFC 3339 UTC with milliseconds, and the
+        # duration in milliseconds with three decimals
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", e["ts"]), e["ts"]
+        stamp = datetime.datetime.strptime(e["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+        assert abs((datetime.datetime.now(datetime.timezone.utc) - stamp).total_seconds()) < 60, e["ts"]
+        assert re.search(r'"duration_ms":\d+\.\d{3}}$', ln), ln
+        assert 0 <= e["duration_ms"] < 10000, e
 
 
 def test_chunked_body_is_accepted(api):
