@@ -4,6 +4,7 @@
 #include "weektime.h"
 #include "check.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -240,6 +241,15 @@ test_slots(void)
 	             "ok") == 0);
 }
 
+/* Hashes "abc" on another thread (token_hash keeps one digest context per thread). */
+static void *
+test_hash_thread(void *out)
+{
+	if (!token_hash("abc", out))
+		((char *)out)[0] = '\0';
+	return NULL;
+}
+
 static void
 test_tokens(void)
 {
@@ -267,6 +277,20 @@ test_tokens(void)
 		CHECK(token_hash("abc", h) &&
 		      strcmp(h, "\\xba7816bf8f01cfea414140de5dae2223b00361a396177a9"
 		                "cb410ff61f20015ad") == 0);
+		/* the thread's context is reused: the next hashes start afresh */
+		CHECK(token_hash("", h) &&
+		      strcmp(h, "\\xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c"
+		                "a495991b7852b855") == 0);
+		CHECK(token_hash("abc", h) && strncmp(h, "\\xba7816bf", 10) == 0);
+	}
+	{
+		pthread_t t;
+		char h[TOKEN_HASH_LEN] = "";
+
+		/* another thread has a context of its own (freed when it ends) */
+		CHECK(pthread_create(&t, NULL, test_hash_thread, h) == 0 &&
+		      pthread_join(t, NULL) == 0);
+		CHECK(strncmp(h, "\\xba7816bf", 10) == 0);
 	}
 }
 
