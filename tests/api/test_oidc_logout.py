@@ -23,7 +23,8 @@ from test_oidc_provider import CLIENT_ID, CLIENT_SECRET, RealProvider, browser_s
 def world(tmp_path_factory):
     tag = uuid.uuid4().hex[:8]
     accounts = {"ada": {"email": f"ada-{tag}@example.com", "email_verified": True, "name": "Ada Lovelace"},
-                "bob": {"email": f"bob-{tag}@example.com", "email_verified": True, "name": "Bob Byron"}}
+                "bob": {"email": f"bob-{tag}@example.com", "email_verified": True, "name": "Bob Byron"},
+                "cy": {"email": f"cy-{tag}@example.com", "email_verified": True, "name": "Cy Twombly"}}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     # the default --oidc-post-logout-redirect-uri: the web app's sign-in page, registered here
@@ -182,3 +183,18 @@ def test_revoked_and_expired_sessions_keep_no_id_token(world):
     assert stored_id_token(srv, s3.cookies.get("tandem_session"))
     # an expired session's sign-out is refused like any expired token, and changes nothing
     assert_error(logout(srv, s2), 401, "unauthorized")
+
+
+def test_erased_employee_keeps_no_id_token(world):
+    """DELETE /v1/me (erasure) removes every session of the employee, and the ID tokens with them."""
+    srv = world["srv"]
+    (s1, cb1), (s2, cb2) = browser_sign_in(srv, "cy"), browser_sign_in(srv, "cy")
+    assert cb1.status == 302 and cb2.status == 302, (cb1, cb2)
+    sessions = [s1.cookies.get("tandem_session"), s2.cookies.get("tandem_session")]
+    assert all(stored_id_token(srv, t) for t in sessions)
+    gone = Client(srv.base_url).delete("/v1/me", session=s1, headers={"X-CSRF-Token": s1.cookies.get("tandem_csrf")})
+    assert gone.status == 204, gone
+    assert [stored_id_token(srv, t) for t in sessions] == [False, False]
+    out = psql(srv.state_dir, "SELECT count(*) FROM api_tokens WHERE employee_id = "
+                              f"{world['employees']['cy']['employee']['id']}")
+    assert out.returncode == 0 and out.stdout.strip() == "0", (out.stdout, out.stderr)

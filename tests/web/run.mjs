@@ -24,7 +24,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 const require = createRequire(import.meta.url);
 const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const TANDEMD = process.env.TANDEMD || path.join(repo, 'build/tandemd');
+// resolved now: tandemd is started in its state directory, where a relative TANDEMD is not found
+const TANDEMD = path.resolve(process.env.TANDEMD || path.join(repo, 'build/tandemd'));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = process.env.TANDEM_WEB_ARTIFACTS || path.join(repo, 'build/web-artifacts');
 const WEB_DIR = process.env.TANDEM_WEB_DIR || path.join(repo, 'web/dist');
