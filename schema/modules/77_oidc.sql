@@ -24,9 +24,14 @@ BEGIN
 END $$;
 
 -- Forgets the ID tokens of sessions that have expired (absolute or idle lifetime) but whose row is
--- still there: an ID token is kept no longer than its session. Called at every sign-in and sign-out.
+-- still there: an ID token is kept no longer than its session. Called at every sign-in and sign-out;
+-- rows another transaction holds are skipped (the next call takes them), so concurrent sign-ins
+-- neither wait on each other nor deadlock.
 CREATE FUNCTION core.oidc_forget_expired_id_tokens() RETURNS void LANGUAGE sql AS $$
-    UPDATE api_tokens SET id_token = NULL WHERE id_token IS NOT NULL AND token_expired(api_tokens);
+    UPDATE api_tokens SET id_token = NULL
+    WHERE token_hash IN (SELECT token_hash FROM api_tokens
+                         WHERE id_token IS NOT NULL AND token_expired(api_tokens)
+                         FOR UPDATE SKIP LOCKED);
 $$;
 
 -- Opens a browser session (a token of kind session, idle and absolute lifetimes) for the user the
