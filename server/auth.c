@@ -1,6 +1,7 @@
 /* Single sign-on routes: GET /v1/auth/login sends the browser to the identity provider, GET
  * /v1/auth/callback finishes the sign-in and opens a browser session (cookie), POST
- * /v1/auth/logout ends it. Also the session cookie and CSRF checks the router applies. */
+ * /v1/auth/logout ends it (and names the provider's URL ending the provider's session:
+ * RP-Initiated Logout). Also the session cookie and CSRF checks the router applies. */
 #include "auth.h"
 #include "handlers.h"
 #include "log.h"
@@ -33,7 +34,8 @@ struct auth_flow {
 	char nonce[AUTH_VALUE_LEN];
 	char verifier[AUTH_VALUE_LEN];
 	char session[TOKEN_LEN + 1];
-	char *url; /* where the browser goes next */
+	char *url;      /* where the browser goes next */
+	char *id_token; /* sign-out: the ID token the session was opened with */
 };
 
 /* Frees the request's sign-in state. */
@@ -45,6 +47,7 @@ auth_flow_end(struct request *r)
 	if (f == NULL)
 		return;
 	free(f->url);
+	free(f->id_token);
 	explicit_bzero(f, sizeof(*f));
 	free(f);
 	r->data = NULL;
@@ -316,8 +319,8 @@ auth_claim_has(json_t *claims, const char *name, const char *value)
 /* The ID token is valid (or not): maps its claims to an employee or HR account, opens a session.
  */
 static void
-auth_callback_claims_cb(void *arg, json_t *claims, int status, const char *code,
-                        const char *message)
+auth_callback_claims_cb(void *arg, json_t *claims, const char *id_token, int status,
+                        const char *code, const char *message)
 {
 	struct request *r = arg;
 	struct auth_flow *f = r->data;
@@ -325,7 +328,7 @@ auth_callback_claims_cb(void *arg, json_t *claims, int status, const char *code,
 	const char *email, *name;
 	json_t *verified;
 	char hash[TOKEN_HASH_LEN], idle[16], max[16];
-	const char *params[7];
+	const char *params[8];
 	bool hr;
 
 	if (claims == NULL) {
@@ -362,7 +365,8 @@ auth_callback_claims_cb(void *arg, json_t *claims, int status, const char *code,
 	params[4] = cfg->oidc_jit ? "true" : "false";
 	params[5] = idle;
 	params[6] = max;
-	request_query(r, "SELECT api.oidc_sign_in($1, $2, $3, $4, $5, $6, $7)", 7, params,
+	params[7] = id_token;
+	request_query(r, "SELECT api.oidc_sign_in($1, $2, $3, $4, $5, $6, $7, $8)", 8, params,
 	              auth_callback_done_cb);
 }
 
@@ -438,14 +442,55 @@ auth_callback(struct request *r)
 
 /* ---- POST /v1/auth/logout --------------------------------------------------------------- */
 
-/* The session is revoked: the browser forgets its cookies. */
+/* The provider's metadata is at hand (or not): 200 with the URL ending the provider's session
+ * when it advertises an end_session_endpoint, else 204 as for any other token (Tandem's session is
+ * revoked either way; an unreachable provider is logged, not an error of the sign-out). */
+static void
+auth_logout_ready_cb(void *arg, const char *error)
+{
+	struct request *r = arg;
+	struct auth_flow *f = r->data;
+	char *url = NULL;
+
+	if (error != NULL)
+		log_msg("warn", "sign-out: the provider's session is left open: %s", error);
+	else if (!oidc_end_session_url(f->id_token, &url))
+		log_msg("warn", "sign-out: out of memory building the provider's logout URL");
+	auth_flow_end(r);
+	if (url == NULL) {
+		request_reply_empty(r);
+		return;
+	}
+	if (!r->gone)
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Cache-Control",
+		                  "no-store");
+	request_reply_value(r, 200, json_pack("{s:s}", "end_session_url", url));
+	free(url);
+}
+
+/* The token is revoked (the row, and the ID token kept with it, deleted): the browser forgets its
+ * cookies; a session opened through the provider also learns where to end the provider's. */
 static void
 auth_logout_done_cb(struct request *r, const PGresult *res)
 {
-	(void)res;
+	struct auth_flow *f;
+
 	auth_set_cookie(r, AUTH_SESSION_COOKIE, NULL, "/", true, 0);
 	auth_set_cookie(r, AUTH_CSRF_COOKIE, NULL, "/", false, 0);
-	request_reply_empty(r);
+	if (!oidc_enabled() || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		request_reply_empty(r);
+		return;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL || (f->id_token = strdup(PQgetvalue(res, 0, 0))) == NULL) {
+		free(f);
+		log_msg("warn", "sign-out: out of memory: the provider's session is left open");
+		request_reply_empty(r);
+		return;
+	}
+	r->data = f;
+	r->data_free = auth_flow_end;
+	oidc_discover(r->srv->base, auth_logout_ready_cb, r);
 }
 
 static const struct route auth_rows[] = {
@@ -463,7 +508,7 @@ static const struct route auth_rows[] = {
     {.method = "POST",
      .pattern = "/v1/auth/logout",
      .auth = AUTH_ANY,
-     .sql = "SELECT api.token_revoke_current($1)",
+     .sql = "SELECT api.oidc_logout($1)",
      .args = {ARG_TOKEN},
      .done = auth_logout_done_cb},
 };

@@ -49,6 +49,7 @@ static struct {
 	char *authorization_endpoint;
 	char *token_endpoint;
 	char *jwks_uri;
+	char *end_session_endpoint; /* RP-Initiated Logout, or NULL when not advertised */
 	time_t discovered_at;
 	char *jwks; /* JSON text of the key set, or NULL */
 	time_t jwks_at;
@@ -131,8 +132,10 @@ oidc_free(void)
 	free(oidc.authorization_endpoint);
 	free(oidc.token_endpoint);
 	free(oidc.jwks_uri);
+	free(oidc.end_session_endpoint);
 	free(oidc.jwks);
 	oidc.authorization_endpoint = oidc.token_endpoint = oidc.jwks_uri = oidc.jwks = NULL;
+	oidc.end_session_endpoint = NULL;
 	pthread_mutex_unlock(&oidc.lock);
 	if (oidc.tls != NULL)
 		SSL_CTX_free(oidc.tls);
@@ -330,7 +333,7 @@ oidc_discovery_cb(void *arg, int status, const char *body, size_t len)
 	json_t *doc = status == 200 ? json_loadb(body, len, 0, NULL) : NULL;
 	const char *issuer = json_string_value(json_object_get(doc, "issuer"));
 	const char *error = NULL;
-	char *authz = NULL, *token = NULL, *jwks = NULL;
+	char *authz = NULL, *token = NULL, *jwks = NULL, *end = NULL;
 
 	if (status == 0)
 		error = "the identity provider is unreachable";
@@ -344,21 +347,32 @@ oidc_discovery_cb(void *arg, int status, const char *body, size_t len)
 		error = "the discovery document lacks an endpoint";
 	else if (!oidc_url_allowed(token) || !oidc_url_allowed(jwks))
 		error = "the provider's endpoints must be https";
+	/* optional: without it (or when not https) sign-out ends only Tandem's session */
+	if (error == NULL && oidc_take_string(doc, "end_session_endpoint", &end) &&
+	    !oidc_url_allowed(end)) {
+		log_msg("warn", "single sign-on: ignoring end_session_endpoint %s (not https)",
+		        end);
+		free(end);
+		end = NULL;
+	}
 	if (error == NULL) {
 		pthread_mutex_lock(&oidc.lock);
 		free(oidc.authorization_endpoint);
 		free(oidc.token_endpoint);
 		free(oidc.jwks_uri);
+		free(oidc.end_session_endpoint);
 		oidc.authorization_endpoint = authz;
 		oidc.token_endpoint = token;
 		oidc.jwks_uri = jwks;
+		oidc.end_session_endpoint = end;
 		oidc.discovered_at = time(NULL);
 		pthread_mutex_unlock(&oidc.lock);
-		authz = token = jwks = NULL;
+		authz = token = jwks = end = NULL;
 	}
 	free(authz);
 	free(token);
 	free(jwks);
+	free(end);
 	json_decref(doc);
 	w->fn(w->arg, error);
 	free(w);
@@ -525,6 +539,43 @@ out:
 	free(client);
 	free(redirect);
 	return url;
+}
+
+bool
+oidc_end_session_url(const char *id_token, char **url)
+{
+	char *end = NULL, *hint = NULL, *redirect = NULL, *client = NULL;
+	bool ok = false;
+	size_t n;
+
+	*url = NULL;
+	pthread_mutex_lock(&oidc.lock);
+	if (oidc.end_session_endpoint != NULL)
+		end = strdup(oidc.end_session_endpoint);
+	ok = oidc.end_session_endpoint == NULL || end != NULL;
+	pthread_mutex_unlock(&oidc.lock);
+	if (end == NULL)
+		return ok;
+	hint = evhttp_encode_uri(id_token);
+	redirect = evhttp_encode_uri(oidc.cfg->oidc_post_logout);
+	client = evhttp_encode_uri(oidc.cfg->oidc_client_id);
+	ok = false;
+	if (hint == NULL || redirect == NULL || client == NULL)
+		goto out;
+	/* the endpoint's own query, if any, is kept (RP-Initiated Logout 1.0, section 2) */
+	n = strlen(end) + strlen(hint) + strlen(redirect) + strlen(client) + 64;
+	*url = malloc(n);
+	if (*url == NULL)
+		goto out;
+	snprintf(*url, n, "%s%sid_token_hint=%s&post_logout_redirect_uri=%s&client_id=%s", end,
+	         strchr(end, '?') ? "&" : "?", hint, redirect, client);
+	ok = true;
+out:
+	free(end);
+	free(hint);
+	free(redirect);
+	free(client);
+	return ok;
 }
 
 /* ---- ID token checks -------------------------------------------------------------------- */
@@ -714,7 +765,7 @@ static void
 oidc_exchange_end(struct oidc_exchange *x, json_t *claims, int status, const char *code,
                   const char *message)
 {
-	x->fn(x->arg, claims, status, code, message);
+	x->fn(x->arg, claims, claims ? x->id_token : NULL, status, code, message);
 	json_decref(claims);
 	free(x->form);
 	free(x->nonce);
@@ -893,5 +944,5 @@ fail:
 		free(x->nonce);
 		free(x);
 	}
-	fn(arg, NULL, 500, "internal", "out of memory");
+	fn(arg, NULL, NULL, 500, "internal", "out of memory");
 }

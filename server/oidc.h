@@ -38,13 +38,20 @@ void oidc_discover(struct event_base *base, oidc_ready_fn fn, void *arg);
 char *oidc_authorize_url(const char *state, const char *nonce, const char *verifier)
     __attribute__((warn_unused_result));
 
+/* The provider's RP-Initiated Logout URL ending the session opened with id_token (after
+ * oidc_discover succeeded): end_session_endpoint with id_token_hint, post_logout_redirect_uri
+ * (--oidc-post-logout-redirect-uri) and client_id. *url is NULL when the provider advertises no
+ * end_session_endpoint; false only when out of memory. Caller frees *url. */
+bool oidc_end_session_url(const char *id_token, char **url) __attribute__((warn_unused_result));
+
 /* Writes 32 random bytes in base64url (43 characters) into buf (at least 44 bytes). */
 bool oidc_random(char *buf, size_t len) __attribute__((warn_unused_result));
 
-/* The outcome of a code exchange: the verified ID token's claims (the callee keeps its own
- * reference: json_incref to keep them), or status/code/message of the refusal. */
-typedef void (*oidc_claims_fn)(void *arg, json_t *claims, int status, const char *code,
-                               const char *message);
+/* The outcome of a code exchange: the verified ID token's claims and the token itself (compact
+ * JWS, kept for the logout's id_token_hint; both the callee's, valid during the call: json_incref
+ * and copy to keep them), or status/code/message of the refusal (claims and id_token NULL). */
+typedef void (*oidc_claims_fn)(void *arg, json_t *claims, const char *id_token, int status,
+                               const char *code, const char *message);
 
 /* Exchanges an authorization code at the token endpoint (client secret, PKCE verifier) and checks
  * the ID token it returns against nonce; fn is called exactly once. */

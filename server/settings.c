@@ -67,6 +67,7 @@ enum {
 	OPT_OIDC_HR_VALUE,
 	OPT_OIDC_JIT,
 	OPT_OIDC_CA_FILE,
+	OPT_OIDC_POST_LOGOUT_URI,
 	OPT_SESSION_IDLE,
 	OPT_SESSION_MAX,
 	OPT_EMAIL,
@@ -408,6 +409,9 @@ settings_apply(struct settings *cfg, int opt, const char *val, char *err, size_t
 	case OPT_OIDC_CA_FILE:
 		settings_set(&cfg->oidc_ca_file, *val ? val : NULL);
 		return true;
+	case OPT_OIDC_POST_LOGOUT_URI:
+		settings_set(&cfg->oidc_post_logout, *val ? val : NULL);
+		return true;
 	case OPT_SESSION_IDLE:
 		return settings_int(val, 1, 10080, "--session-idle-minutes",
 		                    &cfg->session_idle_minutes, err, errlen);
@@ -477,6 +481,7 @@ static const struct {
     {"TANDEM_OIDC_HR_VALUE", OPT_OIDC_HR_VALUE},
     {"TANDEM_OIDC_JIT", OPT_OIDC_JIT},
     {"TANDEM_OIDC_CA_FILE", OPT_OIDC_CA_FILE},
+    {"TANDEM_OIDC_POST_LOGOUT_REDIRECT_URI", OPT_OIDC_POST_LOGOUT_URI},
     {"TANDEM_SESSION_IDLE_MINUTES", OPT_SESSION_IDLE},
     {"TANDEM_SESSION_MAX_HOURS", OPT_SESSION_MAX},
 };
@@ -514,6 +519,23 @@ settings_default_signup_mode(const struct settings *cfg)
 	if (cfg->allowed_domains != NULL)
 		return SIGNUP_DOMAIN;
 	return SIGNUP_OPEN;
+}
+
+/* Derives where the provider sends the browser after ending its session: the web app's sign-in
+ * page, which then says the user is signed out (<public base URL>/signin?signed_out=1). */
+static bool
+settings_default_post_logout_uri(struct settings *cfg)
+{
+	const char *base = cfg->public_base_url;
+	size_t n = strlen(base);
+
+	if (n > 0 && base[n - 1] == '/')
+		n--;
+	if (asprintf(&cfg->oidc_post_logout, "%.*s/signin?signed_out=1", (int)n, base) < 0) {
+		cfg->oidc_post_logout = NULL;
+		return false;
+	}
+	return true;
 }
 
 /* Picks the web app directory: the source tree's built web/dist when it exists, else the installed
@@ -578,6 +600,7 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 	    {"oidc-hr-value", required_argument, NULL, OPT_OIDC_HR_VALUE},
 	    {"oidc-jit", no_argument, NULL, OPT_OIDC_JIT},
 	    {"oidc-ca-file", required_argument, NULL, OPT_OIDC_CA_FILE},
+	    {"oidc-post-logout-redirect-uri", required_argument, NULL, OPT_OIDC_POST_LOGOUT_URI},
 	    {"session-idle-minutes", required_argument, NULL, OPT_SESSION_IDLE},
 	    {"session-max-hours", required_argument, NULL, OPT_SESSION_MAX},
 	    {"email", required_argument, NULL, OPT_EMAIL},
@@ -659,6 +682,11 @@ settings_parse(struct settings *cfg, int argc, char **argv, char *err, size_t er
 		snprintf(err, errlen,
 		         "--oidc-issuer needs --oidc-client-id, "
 		         "--oidc-client-secret-file and --oidc-redirect-uri");
+		return SETTINGS_ERROR;
+	}
+	if (cfg->oidc_issuer != NULL && cfg->oidc_post_logout == NULL &&
+	    !settings_default_post_logout_uri(cfg)) {
+		snprintf(err, errlen, "out of memory");
 		return SETTINGS_ERROR;
 	}
 	if ((cfg->oidc_hr_claim == NULL) != (cfg->oidc_hr_value == NULL)) {
@@ -788,6 +816,9 @@ settings_usage(const char *argv0)
 	    "in (off)\n"
 	    "  --oidc-ca-file PATH         TANDEM_OIDC_CA_FILE     extra trusted CAs for the "
 	    "provider (system store)\n"
+	    "  --oidc-post-logout-redirect-uri URL  TANDEM_OIDC_POST_LOGOUT_REDIRECT_URI\n"
+	    "                              where the provider sends the browser after sign-out\n"
+	    "                              (<public base URL>/signin?signed_out=1)\n"
 	    "  --session-idle-minutes N    TANDEM_SESSION_IDLE_MINUTES  browser session idle "
 	    "limit (60)\n"
 	    "  --session-max-hours N       TANDEM_SESSION_MAX_HOURS  browser session lifetime "
@@ -833,6 +864,7 @@ settings_free(struct settings *cfg)
 	free(cfg->oidc_hr_claim);
 	free(cfg->oidc_hr_value);
 	free(cfg->oidc_ca_file);
+	free(cfg->oidc_post_logout);
 	free(cfg->admin_command);
 	free(cfg->admin_email);
 	free(cfg->admin_name);

@@ -60,6 +60,7 @@ struct settings {
 	char *oidc_hr_value;      /* the value it must contain */
 	bool oidc_jit;            /* create employees who sign in but are unknown */
 	char *oidc_ca_file;       /* extra trusted CAs for the provider, or NULL */
+	char *oidc_post_logout;   /* registered post_logout_redirect_uri (derived by default) */
 	int session_idle_minutes; /* a browser session ends after this long unused */
 	int session_max_hours;    /* and this long after sign-in whatever happens */
 	/* admin sub-command */

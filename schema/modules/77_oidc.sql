@@ -23,12 +23,25 @@ BEGIN
     RETURN jsonb_build_object('nonce', l.nonce, 'code_verifier', l.code_verifier);
 END $$;
 
+-- Forgets the ID tokens of sessions that have expired (absolute or idle lifetime) but whose row is
+-- still there: an ID token is kept no longer than its session. Called at every sign-in and sign-out;
+-- rows another transaction holds are skipped (the next call takes them), so concurrent sign-ins
+-- neither wait on each other nor deadlock.
+CREATE FUNCTION core.oidc_forget_expired_id_tokens() RETURNS void LANGUAGE sql AS $$
+    UPDATE api_tokens SET id_token = NULL
+    WHERE token_hash IN (SELECT token_hash FROM api_tokens
+                         WHERE id_token IS NOT NULL AND token_expired(api_tokens)
+                         FOR UPDATE SKIP LOCKED);
+$$;
+
 -- Opens a browser session (a token of kind session, idle and absolute lifetimes) for the user the
 -- provider vouched for: an HR account when the HR claim matched (created on first sign-in: the
 -- provider is the authority on who is HR), else the employee of that email; an unknown employee is
--- created from the claims when just-in-time creation is on, refused with 403 otherwise.
+-- created from the claims when just-in-time creation is on, refused with 403 otherwise. The
+-- verified ID token is kept on the session's row for the sign-out's id_token_hint.
 CREATE FUNCTION api.oidc_sign_in(new_hash bytea, p_email text, p_name text, is_hr boolean,
-                                 jit boolean, idle_seconds integer, max_seconds integer)
+                                 jit boolean, idle_seconds integer, max_seconds integer,
+                                 p_id_token text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     eid bigint;
@@ -57,8 +70,23 @@ BEGIN
                                     'ask HR to import or provision this account', lower(p_email)));
         END IF;
     END IF;
-    INSERT INTO api_tokens (token_hash, employee_id, hr_id, kind, scope, name, expires_at, idle_seconds)
+    PERFORM oidc_forget_expired_id_tokens();
+    INSERT INTO api_tokens (token_hash, employee_id, hr_id, kind, scope, name, expires_at, idle_seconds,
+                            id_token)
     VALUES (new_hash, eid, hid, 'session', 'write', 'browser session',
-            now() + max_seconds * interval '1 second', idle_seconds);
+            now() + max_seconds * interval '1 second', idle_seconds, p_id_token);
     RETURN jsonb_build_object('employee_id', eid, 'hr_id', hid);
+END $$;
+
+-- POST /v1/auth/logout (any caller): revokes the token used, like DELETE /v1/tokens/current, and
+-- returns the ID token its session was opened with (NULL for a bearer token, or a session opened
+-- without one), deleted with the row: the server sends it to the provider as id_token_hint.
+CREATE FUNCTION api.oidc_logout(tok bytea) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    idt text;
+BEGIN
+    PERFORM auth_any(tok);
+    DELETE FROM api_tokens WHERE token_hash = tok RETURNING id_token INTO idt;
+    PERFORM oidc_forget_expired_id_tokens();
+    RETURN idt;
 END $$;

@@ -23,7 +23,7 @@ CLIENT_SECRET = "real-provider-secret-for-tests"
 
 
 class RealProvider:
-    def __init__(self, redirect_uris, accounts):
+    def __init__(self, redirect_uris, accounts, post_logout_uris=()):
         if not os.path.isdir(os.path.join(OIDC_DIR, "node_modules", "oidc-provider")):
             pytest.fail("tests/oidc/node_modules missing: run `npm ci --ignore-scripts` in tests/oidc "
                         "(scripts/test.sh does)", pytrace=False)
@@ -33,7 +33,7 @@ class RealProvider:
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             ["node", "provider.mjs", str(self.port), ",".join(redirect_uris), CLIENT_ID, CLIENT_SECRET,
-             json.dumps(accounts)], cwd=OIDC_DIR, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+             json.dumps(accounts), ",".join(post_logout_uris)], cwd=OIDC_DIR, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -87,7 +87,8 @@ def world(tmp_path_factory):
     accounts = {k: {c: (v.format(tag=tag) if isinstance(v, str) else v) for c, v in claims.items()}
                 for k, claims in ACCOUNTS.items()}
     port, jit_port = free_port(), free_port()
-    provider = RealProvider([f"http://127.0.0.1:{p}/v1/auth/callback" for p in (port, jit_port)], accounts)
+    provider = RealProvider([f"http://127.0.0.1:{p}/v1/auth/callback" for p in (port, jit_port)], accounts,
+                            [f"http://127.0.0.1:{p}/signin?signed_out=1" for p in (port, jit_port)])
     secret = tmp_path_factory.mktemp("oidc-real") / "secret"
     secret.write_text(CLIENT_SECRET + "\n")
     srv = start_tandemd(port, provider, str(secret))
@@ -145,7 +146,9 @@ def test_real_provider_sign_in_reaches_me_with_csrf_on_writes(world):
     # bearer clients need no CSRF token
     assert api.patch("/v1/me", {"site": "Turin"}, token=made.body["token"]).status == 200
     out = api.post("/v1/auth/logout", session=s, headers={"X-CSRF-Token": s.cookies.get("tandem_csrf")})
-    assert out.status == 204, out
+    # this provider advertises end_session_endpoint: the answer says where to end its session too
+    # (test_oidc_logout.py checks that URL and follows it)
+    assert out.status == 200 and out.body["end_session_url"].startswith(world["provider"].issuer), out
     stale = requests.Session()
     stale.cookies.set("tandem_session", cb.raw.cookies.get("tandem_session"))
     assert_error(api.get("/v1/me", session=stale), 401, "unauthorized")

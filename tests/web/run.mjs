@@ -6,7 +6,9 @@
 // axe-core (no serious or critical violation), for keyboard reachability and for CSP violations;
 // screenshots go to $TANDEM_WEB_ARTIFACTS. Then single sign-on through the real OpenID Provider of
 // tests/oidc (npm oidc-provider; its node_modules from scripts/test.sh). Ends with "N passed, N failed".
-// Environment: TANDEMD (binary), CHROMIUM (default /usr/bin/chromium), TANDEM_WEB_ARTIFACTS.
+// Environment: TANDEMD (binary), CHROMIUM (default /usr/bin/chromium), TANDEM_WEB_ARTIFACTS;
+// TANDEM_WEB_ONLY=sso runs only the dictionaries check and single sign-on (while working on it; CI
+// runs everything).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +24,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 const require = createRequire(import.meta.url);
 const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const TANDEMD = process.env.TANDEMD || path.join(repo, 'build/tandemd');
+// resolved now: tandemd is started in its state directory, where a relative TANDEMD is not found
+const TANDEMD = path.resolve(process.env.TANDEMD || path.join(repo, 'build/tandemd'));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = process.env.TANDEM_WEB_ARTIFACTS || path.join(repo, 'build/web-artifacts');
 const WEB_DIR = process.env.TANDEM_WEB_DIR || path.join(repo, 'web/dist');
@@ -596,12 +599,12 @@ const SSO_CLIENT = 'tandem-web';
 const SSO_SECRET = 'web-suite-client-secret-not-secret';
 
 // Starts tests/oidc/provider.mjs (npm oidc-provider, installed by scripts/test.sh) and waits for "ready".
-async function startProvider(redirectUri, accounts) {
+async function startProvider(redirectUri, accounts, postLogoutUri) {
   assert(fs.existsSync(path.join(OIDC_DIR, 'node_modules', 'oidc-provider')),
     'tests/oidc/node_modules missing: run `npm ci --ignore-scripts` in tests/oidc (scripts/test.sh does)');
   const port = await freePort();
   const log = fs.createWriteStream(path.join(ARTIFACTS, 'oidc-provider.log'));
-  const proc = spawn('node', ['provider.mjs', String(port), redirectUri, SSO_CLIENT, SSO_SECRET, JSON.stringify(accounts)],
+  const proc = spawn('node', ['provider.mjs', String(port), redirectUri, SSO_CLIENT, SSO_SECRET, JSON.stringify(accounts), postLogoutUri],
     { cwd: OIDC_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stderr.pipe(log);
   await new Promise((resolve, reject) => {
@@ -704,16 +707,35 @@ async function singleSignOn(browser, sso, lang) {
     const seen = pageProblems.get(emp).splice(0).filter((m) => !m.includes(issuer)); // the provider's pages aside
     assert(seen.length === 0, seen.join('; '));
   });
-  await check(`${lang} SSO: signing out ends the session`, async () => {
-    const old = await sessionCookie(emp);
+  const old = await sessionCookie(emp);
+  await check(`${lang} SSO: signing out ends the session at Tandem and at the provider, back on the sign-in page`, async () => {
     await emp.getByRole('button', { name: T.sign_out, exact: true }).click();
+    // the app follows end_session_url: the provider's logout page (oidc-provider asks to confirm)
+    await emp.waitForURL((u) => u.href.startsWith(issuer), { timeout: 15000 });
+    await emp.locator('button[name="logout"][value="yes"]').click();
+    await emp.waitForURL((u) => u.href.startsWith(base + '/signin'), { timeout: 15000 });
+    await emp.getByTestId('signed-out').waitFor({ timeout: 10000 });
+    const said = await emp.getByTestId('signed-out').textContent();
+    assert(said === T.signed_out, `signed-out message: ${said}`);
     await emp.getByRole('heading', { name: T.signin_title }).waitFor();
+    assert(new URL(emp.url()).search === '', `the flag stays in the URL: ${emp.url()}`);
+  });
+  await pageChecks(emp, 'sso-signed-out', lang); // with the message shown
+  await check(`${lang} SSO: after signing out a reload stays signed out, without the message, and the old cookie is refused`, async () => {
     await emp.reload();
     await emp.getByRole('heading', { name: T.signin_title }).waitFor({ timeout: 5000 });
     assert(new URL(emp.url()).pathname === '/signin', `after reload: ${emp.url()}`);
+    assert(await emp.getByTestId('signed-out').count() === 0, 'the signed-out message is shown again after a reload');
     assert(!(await sessionCookie(emp)), 'the session cookie is still in the browser');
     const me = await fetch(base + '/v1/me', { headers: { Cookie: `tandem_session=${old}` } });
     assert(me.status === 401, `GET /v1/me with the old cookie: ${me.status}`);
+  });
+  await check(`${lang} SSO: signing in again after signing out needs the provider's login form`, async () => {
+    // with the provider's session still alive the browser would go straight back to the profile
+    await ssoSignIn(emp, issuer, T, 'ada', async () => {
+      await emp.locator('input[name="login"]').waitFor({ timeout: 10000 });
+    });
+    await emp.getByRole('heading', { name: T.profile_title }).waitFor({ timeout: 10000 });
   });
   await emp.context().close();
 
@@ -791,7 +813,8 @@ async function ssoWorld(world, tag) {
     hr: { email: `grace-${tag}@example.com`, email_verified: true, name: 'Grace Hopper', groups: ['staff', 'tandem-hr'] },
     stranger: { email: `stranger-${tag}@example.com`, email_verified: true, name: 'Some Stranger' },
   };
-  const provider = await startProvider(`${base}/v1/auth/callback`, people);
+  // tandemd's default post-logout redirect URI, registered at the provider
+  const provider = await startProvider(`${base}/v1/auth/callback`, people, `${base}/signin?signed_out=1`);
   Object.assign(world, { provider, base, issuer: provider.issuer, people });
   const secret = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-web-oidc-')), 'secret');
   fs.writeFileSync(secret, SSO_SECRET + '\n', { mode: 0o644 });
@@ -851,23 +874,25 @@ async function staticHeaders(base) {
 async function main() {
   let srv, browser, sso;
   try {
-    srv = await startTandemd();
-    const hrToken = createHr(srv.state);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     await check('strings: the English and French dictionaries have the same keys', () => {
       const en = Object.keys(dictionaries.en), fr = new Set(Object.keys(dictionaries.fr));
       const diff = [...en.filter((k) => !fr.has(k)).map((k) => `fr lacks ${k}`), ...[...fr].filter((k) => !(k in dictionaries.en)).map((k) => `en lacks ${k}`)];
       assert(diff.length === 0, diff.join(', '));
     });
-    await check('static serving: CSP, caching, validators, SPA fallback, API 404s', () => staticHeaders(srv.base));
-    await check('first load under 200 KB of compressed JavaScript', () => firstLoadSize(browser, srv.base));
-    await programme(browser, srv.base, hrToken, 'en');
-    await programme(browser, srv.base, hrToken, 'fr');
-    let company;
-    await check('ESN company set up through the API (pairs, comparison managers, teams, events imported by HR)', async () => {
-      company = await esnCompany(srv.base, hrToken);
-    });
-    if (company) for (const lang of ['en', 'fr']) await leadingByExample(browser, srv.base, hrToken, company, lang);
+    if (process.env.TANDEM_WEB_ONLY !== 'sso') {
+      srv = await startTandemd();
+      const hrToken = createHr(srv.state);
+      await check('static serving: CSP, caching, validators, SPA fallback, API 404s', () => staticHeaders(srv.base));
+      await check('first load under 200 KB of compressed JavaScript', () => firstLoadSize(browser, srv.base));
+      await programme(browser, srv.base, hrToken, 'en');
+      await programme(browser, srv.base, hrToken, 'fr');
+      let company;
+      await check('ESN company set up through the API (pairs, comparison managers, teams, events imported by HR)', async () => {
+        company = await esnCompany(srv.base, hrToken);
+      });
+      if (company) for (const lang of ['en', 'fr']) await leadingByExample(browser, srv.base, hrToken, company, lang);
+    }
     sso = {}; // filled as it starts: whatever started is stopped below
     await ssoWorld(sso, `${Date.now() % 1000000}`);
     await singleSignOn(browser, sso, 'en');

@@ -33,17 +33,24 @@ let leaving = false;
 export const setUnauthorizedHandler = (fn) => { onUnauthorized = fn; };
 const unauthorized = (status) => { if (status === 401 && !leaving && onUnauthorized) onUnauthorized(); };
 
-// Signs out: revokes the single sign-on session (if any) and forgets the token.
+// Signs out: revokes the single sign-on session (if any) and forgets the token. Resolves to the
+// identity provider's logout URL when the session came from it and it has one (end_session_url:
+// the caller navigates there so the provider's session ends too), else null.
 export async function signOut() {
   leaving = true;
+  let to = null;
   try {
     if (!auth.token() && hasSession()) {
-      try { await api('POST', '/v1/auth/logout'); } catch { /* already gone */ }
+      try {
+        const r = await api('POST', '/v1/auth/logout');
+        if (/^https?:\/\//.test(r?.end_session_url || '')) to = r.end_session_url;
+      } catch { /* already gone */ }
     }
     auth.clear();
   } finally {
     leaving = false;
   }
+  return to;
 }
 
 export class ApiError extends Error {

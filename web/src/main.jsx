@@ -53,7 +53,14 @@ function App() {
   if (who === null && path !== '/signin') { navigate('/signin'); return null; }
   if (who && (path === '/' || path === '/signin')) { navigate(who.kind === 'hr' ? '/hr' : '/profile'); return null; }
 
-  const signOut = async () => { await endSession(); setWho(null); navigate('/signin'); };
+  // a session from the company's identity provider ends there too: a top-level navigation to its
+  // logout page, which sends the browser back to /signin?signed_out=1
+  const signOut = async () => {
+    const provider = await endSession();
+    setWho(null);
+    if (provider) location.assign(provider);
+    else navigate('/signin');
+  };
   const nav = who ? (who.kind === 'hr' ? hrNav : employeeNav) : [];
   let page;
   if (!who) page = <SignIn onSignedIn={refresh} expired={expired} />;

@@ -24,8 +24,10 @@ export function SignIn({ onSignedIn, expired }) {
   const [methods, setMethods] = useState({ sso: false, signup: true });
   useEffect(() => { signInMethods().then(setMethods); }, []);
   const [ssoError] = useState(() => new URLSearchParams(location.search).get('sso_error'));
+  // back from the identity provider's logout page (its post_logout_redirect_uri)
+  const [signedOut] = useState(() => new URLSearchParams(location.search).get('signed_out') === '1');
   // shown once: a reload or a bookmark of the page does not repeat it
-  useEffect(() => { if (ssoError) history.replaceState(null, '', location.pathname); }, []);
+  useEffect(() => { if (ssoError || signedOut) history.replaceState(null, '', location.pathname); }, []);
   const up = useAction(), inn = useAction();
   const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value });
 
@@ -64,6 +66,7 @@ export function SignIn({ onSignedIn, expired }) {
       <p>{t('tagline')}</p>
       {expired && <p class="error" role="alert" data-testid="expired">{t('session_expired')}</p>}
       {ssoError && <p class="error" role="alert" data-testid="sso-error">{ssoMessage(ssoError)}</p>}
+      {signedOut && !ssoError && <p role="status" data-testid="signed-out">{t('signed_out')}</p>}
       {methods.sso && <p><a class="button" href="/v1/auth/login" data-testid="sso">{t('signin_sso')}</a></p>}
       <div class="columns">
         {methods.signup && <section aria-labelledby="signup-h">
