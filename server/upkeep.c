@@ -355,7 +355,8 @@ upkeep_delivery_cb(evutil_socket_t fd, short what, void *arg)
 		u->polling = false;
 }
 
-/* Every maintenance period: end finished pairs, flag stalled ones. */
+/* Every maintenance period: end finished pairs, flag stalled ones, forget expired sessions' ID
+ * tokens. */
 static void
 upkeep_tick_cb(evutil_socket_t fd, short what, void *arg)
 {

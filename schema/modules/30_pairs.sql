@@ -267,7 +267,8 @@ BEGIN
             stalled := stalled + 1;
         END IF;
     END LOOP;
-    RETURN jsonb_build_object('ended', ended, 'stalled', stalled);
+    RETURN jsonb_build_object('ended', ended, 'stalled', stalled,
+                              'id_tokens_cleared', oidc_forget_expired_id_tokens());
 END $$;
 
 -- GET /v1/me/pairs (employee)
@@ -310,7 +311,8 @@ BEGIN
     RETURN api_pair_sessions(pid, c.employee_id, c.hr_id IS NOT NULL);
 END $$;
 
--- The upkeep tick (upkeep.c): ends finished pairs, flags stalled ones.
+-- The upkeep tick (upkeep.c): ends finished pairs, flags stalled ones, forgets expired sessions' ID
+-- tokens (77_oidc.sql).
 CREATE FUNCTION api.maintenance_tick(stall_days integer) RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
     RETURN maintenance_tick(stall_days);

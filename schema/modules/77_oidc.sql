@@ -24,14 +24,18 @@ BEGIN
 END $$;
 
 -- Forgets the ID tokens of sessions that have expired (absolute or idle lifetime) but whose row is
--- still there: an ID token is kept no longer than its session. Called at every sign-in and sign-out;
--- rows another transaction holds are skipped (the next call takes them), so concurrent sign-ins
--- neither wait on each other nor deadlock.
-CREATE FUNCTION core.oidc_forget_expired_id_tokens() RETURNS void LANGUAGE sql AS $$
-    UPDATE api_tokens SET id_token = NULL
-    WHERE token_hash IN (SELECT token_hash FROM api_tokens
-                         WHERE id_token IS NOT NULL AND token_expired(api_tokens)
-                         FOR UPDATE SKIP LOCKED);
+-- still there: an ID token is kept no longer than its session, give or take one upkeep tick. Called
+-- by the upkeep tick (core.maintenance_tick, every --maintenance-seconds), not at sign-in: it reads
+-- every session holding an ID token, which a sign-in should not pay for. Rows another transaction
+-- holds are skipped (the next tick takes them). Returns how many it cleared.
+CREATE FUNCTION core.oidc_forget_expired_id_tokens() RETURNS integer LANGUAGE sql AS $$
+    WITH cleared AS (
+        UPDATE api_tokens SET id_token = NULL
+        WHERE token_hash IN (SELECT token_hash FROM api_tokens
+                             WHERE id_token IS NOT NULL AND token_expired(api_tokens)
+                             FOR UPDATE SKIP LOCKED)
+        RETURNING 1)
+    SELECT count(*)::integer FROM cleared;
 $$;
 
 -- Opens a browser session (a token of kind session, idle and absolute lifetimes) for the user the
@@ -70,7 +74,6 @@ BEGIN
                                     'ask HR to import or provision this account', lower(p_email)));
         END IF;
     END IF;
-    PERFORM oidc_forget_expired_id_tokens();
     INSERT INTO api_tokens (token_hash, employee_id, hr_id, kind, scope, name, expires_at, idle_seconds,
                             id_token)
     VALUES (new_hash, eid, hid, 'session', 'write', 'browser session',
@@ -87,6 +90,5 @@ DECLARE
 BEGIN
     PERFORM auth_any(tok);
     DELETE FROM api_tokens WHERE token_hash = tok RETURNING id_token INTO idt;
-    PERFORM oidc_forget_expired_id_tokens();
     RETURN idt;
 END $$;
