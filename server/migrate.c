@@ -155,8 +155,17 @@ migrate_apply(PGconn *pg, const char *dir, const char *name, int version, char *
 		ok = true;
 		goto out;
 	}
-	if (!migrate_exec(pg, "BEGIN", err, errlen))
+	/* schemas api and core go first, in the migration's transaction: a BEGIN ATOMIC function
+	 * (core.token_expired) depends on the columns it reads, and would stop an ALTER of them;
+	 * the modules rebuild both after the migrations, as at every start, and on a fresh database
+	 * migrations run without them anyway */
+	if (!migrate_exec(pg,
+	                  "BEGIN; DROP SCHEMA IF EXISTS api CASCADE; "
+	                  "DROP SCHEMA IF EXISTS core CASCADE",
+	                  err, errlen)) {
+		PQclear(PQexec(pg, "ROLLBACK"));
 		goto out;
+	}
 	if (!migrate_exec_named(pg, sql, name, err, errlen)) {
 		PQclear(PQexec(pg, "ROLLBACK"));
 		goto out;

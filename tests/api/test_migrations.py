@@ -54,6 +54,31 @@ def test_edited_applied_migration_stops_tandemd_naming_it():
         shutil.rmtree(state, ignore_errors=True)
 
 
+def test_new_migration_may_alter_a_column_a_function_reads():
+    """An upgrade: a new versioned migration alters api_tokens columns that core.token_expired (a
+    BEGIN ATOMIC body, which records what it reads) uses; tandemd drops schemas api and core
+    before it and rebuilds them after, so it starts, and tokens still authenticate."""
+    schema, state = schema_copy(), make_state_dir("tandem-mig-alter-")
+    srv = None
+    try:
+        srv = start(state, schema, "mig-alter")
+        token = Client(srv.base_url).post("/v1/employees", employee_body()).body["token"]
+        assert srv.terminate() == 0
+        with open(os.path.join(schema, "migrations", "V900__alter_token_columns.sql"), "w") as f:
+            f.write("ALTER TABLE api_tokens ALTER COLUMN idle_seconds TYPE bigint;\n"
+                    "ALTER TABLE api_tokens ALTER COLUMN idle_seconds TYPE integer;\n"
+                    "ALTER TABLE api_tokens ALTER COLUMN last_used_at TYPE timestamptz;\n")
+        srv = start(state, schema, "mig-alter2")
+        assert Client(srv.base_url).get("/v1/me", token=token).status == 200
+        out = psql(state, "SELECT name FROM schema_migrations WHERE version = 900")
+        assert out.stdout.strip() == "V900__alter_token_columns.sql", out
+    finally:
+        if srv is not None:
+            srv.terminate()
+        shutil.rmtree(os.path.dirname(schema), ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
+
+
 def test_migrations_are_recorded_with_their_checksum(server):
     out = psql(server.state_dir, "SELECT version, name, checksum FROM schema_migrations ORDER BY version")
     assert out.returncode == 0, out.stderr
@@ -144,7 +169,16 @@ def test_path_free_api_me_ignores_the_callers_search_path_and_temp_tables(server
         f"INSERT INTO pg_temp.api_tokens VALUES ('\\x{forged}', 'bearer', {emp.id}, NULL, 'infinity', NULL, NULL, now()), "
         f"('\\x{real}', 'bearer', {emp.id}, NULL, 'infinity', NULL, NULL, now()); "
         f"INSERT INTO pg_temp.employee_profiles VALUES ({emp.id}, '{{\"forged\": true}}'); "
-        "SET search_path = pg_temp, public, core, api, pg_catalog; ")
+        # types the caller shadows: a domain's CHECK would run as the owner were any resolved
+        "CREATE FUNCTION pg_temp.hijacked(anyelement) RETURNS boolean LANGUAGE plpgsql AS "
+        "$f$ BEGIN RAISE EXCEPTION 'hijacked as %', current_user; END $f$; "
+        + "".join(f"CREATE DOMAIN pg_temp.{t} AS pg_catalog.{t} CHECK (pg_temp.hijacked(VALUE)); "
+                  for t in ("json", "jsonb", "text", "bytea", "int8", "int4", "bool",
+                            "timestamptz", "interval"))
+        + "SET search_path = pg_temp, public, core, api, pg_catalog; ")
+    # the trap is armed: an unqualified type of this session is the caller's domain
+    out = psql(server.state_dir, hostile + "SELECT '{}'::json", user=APP_ROLE)
+    assert out.returncode != 0 and "hijacked as tandem_app" in out.stderr, (out.stdout, out.stderr)
     out = psql(server.state_dir, hostile + f"SELECT api.me('\\x{real}')", user=APP_ROLE)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
