@@ -442,6 +442,23 @@ auth_callback(struct request *r)
 
 /* ---- POST /v1/auth/logout --------------------------------------------------------------- */
 
+/* Ends the sign-out: 200 with the URL ending the provider's session (url, freed here), or 204
+ * without one, after freeing the sign-out state. */
+static void
+auth_logout_reply(struct request *r, char *url)
+{
+	auth_flow_end(r);
+	if (url == NULL) {
+		request_reply_empty(r);
+		return;
+	}
+	if (!r->gone)
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Cache-Control",
+		                  "no-store");
+	request_reply_value(r, 200, json_pack("{s:s}", "end_session_url", url));
+	free(url);
+}
+
 /* The provider's metadata is at hand (or not): 200 with the URL ending the provider's session
  * when it advertises an end_session_endpoint, else 204 as for any other token (Tandem's session is
  * revoked either way; an unreachable provider is logged, not an error of the sign-out). */
@@ -456,33 +473,30 @@ auth_logout_ready_cb(void *arg, const char *error)
 		log_msg("warn", "sign-out: the provider's session is left open: %s", error);
 	else if (!oidc_end_session_url(f->id_token, &url))
 		log_msg("warn", "sign-out: out of memory building the provider's logout URL");
-	auth_flow_end(r);
-	if (url == NULL) {
-		request_reply_empty(r);
-		return;
-	}
-	if (!r->gone)
-		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Cache-Control",
-		                  "no-store");
-	request_reply_value(r, 200, json_pack("{s:s}", "end_session_url", url));
-	free(url);
+	auth_logout_reply(r, url);
 }
 
 /* The token is revoked (the row, and the ID token kept with it, deleted): the browser forgets its
- * cookies; a session opened through the provider also learns where to end the provider's. */
+ * cookies; a browser session, even an expired one, also learns where to end the provider's: from
+ * the end_session_endpoint already known, whatever the age of the provider's metadata (a sign-out
+ * must not wait on a provider that cannot be reached), else after fetching it. */
 static void
 auth_logout_done_cb(struct request *r, const PGresult *res)
 {
 	struct auth_flow *f;
+	char *url = NULL;
 
 	auth_set_cookie(r, AUTH_SESSION_COOKIE, NULL, "/", true, 0);
 	auth_set_cookie(r, AUTH_CSRF_COOKIE, NULL, "/", false, 0);
-	if (!oidc_enabled() || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+	/* columns is_session, hint (the ID token, NULL once the upkeep tick cleared it) */
+	if (!oidc_enabled() || PQntuples(res) != 1 || PQnfields(res) != 2 ||
+	    strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 		request_reply_empty(r);
 		return;
 	}
 	f = calloc(1, sizeof(*f));
-	if (f == NULL || (f->id_token = strdup(PQgetvalue(res, 0, 0))) == NULL) {
+	if (f == NULL ||
+	    (!PQgetisnull(res, 0, 1) && (f->id_token = strdup(PQgetvalue(res, 0, 1))) == NULL)) {
 		free(f);
 		log_msg("warn", "sign-out: out of memory: the provider's session is left open");
 		request_reply_empty(r);
@@ -490,7 +504,14 @@ auth_logout_done_cb(struct request *r, const PGresult *res)
 	}
 	r->data = f;
 	r->data_free = auth_flow_end;
-	oidc_discover(r->srv->base, auth_logout_ready_cb, r);
+	if (!oidc_end_session_url(f->id_token, &url)) {
+		log_msg("warn", "sign-out: out of memory building the provider's logout URL");
+		auth_logout_reply(r, NULL);
+	} else if (url != NULL) {
+		auth_logout_reply(r, url);
+	} else {
+		oidc_discover(r->srv->base, auth_logout_ready_cb, r);
+	}
 }
 
 static const struct route auth_rows[] = {
@@ -508,7 +529,7 @@ static const struct route auth_rows[] = {
     {.method = "POST",
      .pattern = "/v1/auth/logout",
      .auth = AUTH_ANY,
-     .sql = "SELECT api.oidc_logout($1)",
+     .sql = "SELECT * FROM api.oidc_logout($1)",
      .args = {ARG_TOKEN},
      .done = auth_logout_done_cb},
 };

@@ -556,19 +556,22 @@ oidc_end_session_url(const char *id_token, char **url)
 	pthread_mutex_unlock(&oidc.lock);
 	if (end == NULL)
 		return ok;
-	hint = evhttp_encode_uri(id_token);
+	hint = evhttp_encode_uri(id_token != NULL ? id_token : "");
 	redirect = evhttp_encode_uri(oidc.cfg->oidc_post_logout);
 	client = evhttp_encode_uri(oidc.cfg->oidc_client_id);
 	ok = false;
 	if (hint == NULL || redirect == NULL || client == NULL)
 		goto out;
-	/* the endpoint's own query, if any, is kept (RP-Initiated Logout 1.0, section 2) */
+	/* the endpoint's own query, if any, is kept (RP-Initiated Logout 1.0, section 2); without
+	 * an ID token, client_id tells the provider whose post_logout_redirect_uri this is, and
+	 * the provider asks the user to confirm */
 	n = strlen(end) + strlen(hint) + strlen(redirect) + strlen(client) + 64;
 	*url = malloc(n);
 	if (*url == NULL)
 		goto out;
-	snprintf(*url, n, "%s%sid_token_hint=%s&post_logout_redirect_uri=%s&client_id=%s", end,
-	         strchr(end, '?') ? "&" : "?", hint, redirect, client);
+	snprintf(*url, n, "%s%s%s%s%spost_logout_redirect_uri=%s&client_id=%s", end,
+	         strchr(end, '?') ? "&" : "?", id_token != NULL ? "id_token_hint=" : "", hint,
+	         id_token != NULL ? "&" : "", redirect, client);
 	ok = true;
 out:
 	free(end);

@@ -39,9 +39,10 @@ char *oidc_authorize_url(const char *state, const char *nonce, const char *verif
     __attribute__((warn_unused_result));
 
 /* The provider's RP-Initiated Logout URL ending the session opened with id_token (after
- * oidc_discover succeeded): end_session_endpoint with id_token_hint, post_logout_redirect_uri
- * (--oidc-post-logout-redirect-uri) and client_id. *url is NULL when the provider advertises no
- * end_session_endpoint; false only when out of memory. Caller frees *url. */
+ * oidc_discover succeeded): end_session_endpoint with id_token_hint (left out when id_token is
+ * NULL: an expired session's, cleared), post_logout_redirect_uri (--oidc-post-logout-redirect-uri)
+ * and client_id. *url is NULL when the provider advertises no end_session_endpoint; false only
+ * when out of memory. Caller frees *url. */
 bool oidc_end_session_url(const char *id_token, char **url) __attribute__((warn_unused_result));
 
 /* Writes 32 random bytes in base64url (43 characters) into buf (at least 44 bytes). */

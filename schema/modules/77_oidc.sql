@@ -81,14 +81,18 @@ BEGIN
     RETURN jsonb_build_object('employee_id', eid, 'hr_id', hid);
 END $$;
 
--- POST /v1/auth/logout (any caller): revokes the token used, like DELETE /v1/tokens/current, and
--- returns the ID token its session was opened with (NULL for a bearer token, or a session opened
--- without one), deleted with the row: the server sends it to the provider as id_token_hint.
-CREATE FUNCTION api.oidc_logout(tok bytea) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    idt text;
+-- POST /v1/auth/logout (any caller): revokes the token used, like DELETE /v1/tokens/current. A
+-- browser session (is_session) is ended even when it has expired, idle or past its lifetime: who
+-- signs out after a pause must still be able to end the provider's session, so the server is told,
+-- with the ID token the session was opened with (hint) unless the upkeep tick has cleared it
+-- already; the row and the token go together. A bearer token is authenticated first (401 when
+-- unknown or expired), as everywhere.
+CREATE FUNCTION api.oidc_logout(tok bytea, OUT is_session boolean, OUT hint text) LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM auth_any(tok);
-    DELETE FROM api_tokens WHERE token_hash = tok RETURNING id_token INTO idt;
-    RETURN idt;
+    DELETE FROM api_tokens t WHERE t.token_hash = tok AND t.kind = 'session' RETURNING t.id_token INTO hint;
+    is_session := FOUND;
+    IF NOT is_session THEN
+        PERFORM auth_any(tok);
+        DELETE FROM api_tokens t WHERE t.token_hash = tok;
+    END IF;
 END $$;

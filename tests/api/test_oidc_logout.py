@@ -186,8 +186,18 @@ def test_revoked_and_expired_sessions_keep_no_id_token(world):
         time.sleep(0.2)
     assert stored_id_token(srv, old) is None, "the upkeep tick left an expired session's ID token"
     assert stored_id_token(srv, live)
-    # an expired session's sign-out is refused like any expired token, and changes nothing
-    assert_error(logout(srv, s2), 401, "unauthorized")
+    # an expired session's sign-out still ends it and names the provider's logout: without the
+    # cleared ID token, client_id says whose post-logout URI it is, and the provider asks to confirm
+    out = logout(srv, s2)
+    assert out.status == 200, out
+    assert "tandem_session=;" in out.headers["Set-Cookie"], out.headers
+    url = urllib.parse.urlsplit(out.body["end_session_url"])
+    q = urllib.parse.parse_qs(url.query, strict_parsing=True)
+    assert sorted(q) == ["client_id", "post_logout_redirect_uri"], q
+    assert q["client_id"] == [CLIENT_ID] and q["post_logout_redirect_uri"] == [srv.base_url + "/signin?signed_out=1"]
+    assert stored_id_token(srv, old) is False  # the row is gone
+    page = s2.get(out.body["end_session_url"], allow_redirects=False, timeout=10)
+    assert page.status_code == 200 and 'id="op.logoutForm"' in page.text, page.text[:500]
 
 
 def test_erased_employee_keeps_no_id_token(world):
