@@ -522,13 +522,28 @@ settings_default_signup_mode(const struct settings *cfg)
 }
 
 /* Derives where the provider sends the browser after ending its session: the web app's sign-in
- * page, which then says the user is signed out (<public base URL>/signin?signed_out=1). */
+ * page, which then says the user is signed out. Its base is taken from --oidc-redirect-uri
+ * (required with single sign-on, and already registered at the provider as Tandem's public
+ * address): that URI minus /v1/auth/callback, else its origin; --public-base-url only when it is
+ * neither (its default is a loopback address the provider could not send anyone to). */
 static bool
 settings_default_post_logout_uri(struct settings *cfg)
 {
-	const char *base = cfg->public_base_url;
+	static const char callback[] = "/v1/auth/callback";
+	const char *base = cfg->public_base_url, *uri = cfg->oidc_redirect_uri;
+	const char *scheme = uri != NULL ? strstr(uri, "://") : NULL;
 	size_t n = strlen(base);
 
+	if (scheme != NULL) {
+		size_t len = strlen(uri), cut = sizeof(callback) - 1;
+		const char *path = strchr(scheme + 3, '/');
+
+		base = uri;
+		if (len > cut && strcmp(uri + len - cut, callback) == 0)
+			n = len - cut;
+		else
+			n = path != NULL ? (size_t)(path - uri) : len;
+	}
 	if (n > 0 && base[n - 1] == '/')
 		n--;
 	if (asprintf(&cfg->oidc_post_logout, "%.*s/signin?signed_out=1", (int)n, base) < 0) {
