@@ -833,7 +833,7 @@ settings_usage(const char *argv0)
 	    "provider (system store)\n"
 	    "  --oidc-post-logout-redirect-uri URL  TANDEM_OIDC_POST_LOGOUT_REDIRECT_URI\n"
 	    "                              where the provider sends the browser after sign-out\n"
-	    "                              (<public base URL>/signin?signed_out=1)\n"
+	    "                              (--oidc-redirect-uri minus /v1/auth/callback + /signin?signed_out=1)\n"
 	    "  --session-idle-minutes N    TANDEM_SESSION_IDLE_MINUTES  browser session idle "
 	    "limit (60)\n"
 	    "  --session-max-hours N       TANDEM_SESSION_MAX_HOURS  browser session lifetime "
