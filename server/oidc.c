@@ -350,8 +350,9 @@ oidc_discovery_cb(void *arg, int status, const char *body, size_t len)
 	/* optional: without it (or when not https) sign-out ends only Tandem's session */
 	if (error == NULL && oidc_take_string(doc, "end_session_endpoint", &end) &&
 	    !oidc_url_allowed(end)) {
-		log_msg("warn", "single sign-on: ignoring end_session_endpoint %s (not https)",
-		        end);
+		/* the provider's text stays out of the line: it could hold a line break */
+		log_msg("warn", "single sign-on: ignoring the provider's end_session_endpoint "
+		                "(not https)");
 		free(end);
 		end = NULL;
 	}
