@@ -179,7 +179,7 @@ def test_access_log_has_json_lines(api, server):
         stamp = datetime.datetime.strptime(e["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
         assert abs((datetime.datetime.now(datetime.timezone.utc) - stamp).total_seconds()) < 60, e["ts"]
         assert re.search(r'"duration_ms":\d+\.\d{3}}$', ln), ln
-        assert 0 <= e["duration_ms"] < 10000, e
+        assert e["duration_ms"] >= 0, e
 
 
 def test_chunked_body_is_accepted(api):
