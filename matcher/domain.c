@@ -92,6 +92,9 @@ struct domain {
 	bool allow_repeat;
 	bool drop_bad_pins; /* a pin breaking a hard rule is left out with a warning, not fatal */
 	int *parent, *tin, *tout, *root;
+	int *boss; /* per employee: direct manager in reporting_lines, or -1 (cycles kept) */
+	bool same_manager; /* exclude_same_manager: two reports of one manager break reporting_line
+	                    */
 	bool *oncycle;
 	int *mentor_of_emp;
 	struct pairset *history, *forbidden;
@@ -693,7 +696,8 @@ check_people(const struct domain *d, int m, int e)
 	const struct person *pe = &d->mentees[e];
 	int me = d->memp[m];
 
-	if (is_manager_of(d, me, pe->emp) || is_manager_of(d, pe->emp, me))
+	if (is_manager_of(d, me, pe->emp) || is_manager_of(d, pe->emp, me) ||
+	    (d->same_manager && d->boss[me] >= 0 && d->boss[me] == d->boss[pe->emp]))
 		return R_REPORTING;
 	if (!d->allow_repeat && d->hist_emp[pe->emp] && pairset_has(d->history, me, pe->emp))
 		return R_HISTORY;
@@ -796,6 +800,7 @@ build_hierarchy(struct domain *d, json_t *lines, char **err)
 	d->tin = malloc(((size_t)n + 1) * sizeof(int));
 	d->tout = malloc(((size_t)n + 1) * sizeof(int));
 	d->root = malloc(((size_t)n + 1) * sizeof(int));
+	d->boss = malloc(((size_t)n + 1) * sizeof(int));
 	d->oncycle = calloc((size_t)n + 1, sizeof(bool));
 	state = calloc((size_t)n + 1, sizeof(int));
 	path = malloc(((size_t)n + 1) * sizeof(int));
@@ -804,8 +809,8 @@ build_hierarchy(struct domain *d, json_t *lines, char **err)
 	stack = malloc(((size_t)n + 1) * sizeof(int));
 	fill = malloc(((size_t)n + 1) * sizeof(int));
 	if (d->parent == NULL || d->tin == NULL || d->tout == NULL || d->root == NULL ||
-	    d->oncycle == NULL || state == NULL || path == NULL || cstart == NULL ||
-	    child == NULL || stack == NULL || fill == NULL)
+	    d->boss == NULL || d->oncycle == NULL || state == NULL || path == NULL ||
+	    cstart == NULL || child == NULL || stack == NULL || fill == NULL)
 		goto out;
 	for (int i = 0; i < n; i++)
 		d->parent[i] = -1;
@@ -823,6 +828,7 @@ build_hierarchy(struct domain *d, json_t *lines, char **err)
 		}
 		d->parent[a] = b;
 	}
+	memcpy(d->boss, d->parent, (size_t)n * sizeof(int));
 	/* cycle detection along parent pointers; each cycle is cut at its smallest member */
 	for (int s = 0; s < n; s++) {
 		int len = 0, v = s;
@@ -2002,6 +2008,7 @@ domain_build(json_t *root, const struct instance_src *src, struct domain **out, 
 	    !jsonget_int(root, "mentor_capacity_cap", false, 0, 1000000, "instance", &capcap,
 	                 err) ||
 	    !jsonget_bool(root, "allow_repeat_pairs", false, "instance", &d->allow_repeat, err) ||
+	    !jsonget_bool(root, "exclude_same_manager", false, "instance", &d->same_manager, err) ||
 	    !jsonget_bool(root, "drop_pins_breaking_rules", false, "instance", &d->drop_bad_pins,
 	                  err) ||
 	    !parse_weights(d, root, err) ||
@@ -2233,6 +2240,7 @@ domain_free(struct domain *d)
 	free(d->parent);
 	free(d->tin);
 	free(d->tout);
+	free(d->boss);
 	free(d->root);
 	free(d->oncycle);
 	free(d->mentor_of_emp);

@@ -44,6 +44,7 @@ static const struct vrule rounds_constraint_rules[] = {
 	     .max = 10,                                                                            \
 	     .check = validate_date},                                                              \
 	    {.name = "allow_repeat_pairs", .type = V_BOOL},                                        \
+	    {.name = "exclude_same_manager", .type = V_BOOL},                                      \
 	    {.name = "mentor_capacity_cap", .type = V_INT, .min = 1, .max = 3},                    \
 	    {.name = "time_limit_seconds", .type = V_INT, .min = 1, .max = 600},                   \
 	    {.name = "starts_on", .type = V_STRING, .min = 10, .max = 10, .check = validate_date}, \

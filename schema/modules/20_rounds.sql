@@ -37,6 +37,27 @@ CREATE FUNCTION core.round_mentee_pool(rid bigint) RETURNS SETOF bigint LANGUAGE
       AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.mentee_id = e.id AND p.status = 'active')
 $$;
 
+-- The documented defaults of a new round's parameters (the one owner of them: the spec documents
+-- them, the matcher receives them all in the instance). Dates in UTC: the reference week is the
+-- next Monday (today if Monday); a round starts then, or on starts_on, and lasts 26 weeks.
+CREATE FUNCTION core.round_defaults(starts_on date) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    today date := (now() AT TIME ZONE 'UTC')::date;
+    monday date := today + (8 - extract(isodow FROM today)::int) % 7;
+    start date := coalesce(starts_on, monday);
+BEGIN
+    RETURN jsonb_build_object(
+        'objective', 'max_matched_then_score',
+        'filter', jsonb_build_object('departments', '[]'::jsonb, 'sites', '[]'::jsonb),
+        'weights', jsonb_build_object('skill_gain', 1.0, 'cross_department', 4.0, 'overlap_per_hour', 0.5,
+                                      'overlap_cap_hours', 4.0, 'previously_unmatched', 2.0),
+        'constraints', jsonb_build_object('max_mentors_per_team', NULL, 'min_department_share', NULL),
+        'session_minutes', 60, 'reference_week', monday::text, 'allow_repeat_pairs', false,
+        'exclude_same_manager', true,
+        'mentor_capacity_cap', 3, 'time_limit_seconds', 60,
+        'starts_on', start::text, 'ends_on', (start + 182)::text);
+END $$;
+
 -- Why a pin or forbidden pair cannot take part in the round's next solve (NULL when it can), and
 -- which side is at fault ('mentor_id' or 'mentee_id').
 CREATE FUNCTION core.round_pair_problem(rid bigint, mentor bigint, mentee bigint, OUT side text, OUT why text)
@@ -191,6 +212,9 @@ CREATE FUNCTION core.round_instance(rid bigint) RETURNS json LANGUAGE sql STABLE
         'weights', r.params->'weights',
         'mentor_capacity_cap', r.params->'mentor_capacity_cap',
         'allow_repeat_pairs', r.params->'allow_repeat_pairs',
+        -- a round created before the rule existed takes its default (round_defaults, the one owner)
+        'exclude_same_manager', coalesce(r.params->'exclude_same_manager',
+                                         round_defaults(NULL::date)->'exclude_same_manager'),
         'constraints', r.params->'constraints',
         'time_limit_seconds', r.params->'time_limit_seconds',
         'mentors', coalesce((SELECT j FROM mentors), '[]'),
@@ -393,26 +417,6 @@ BEGIN
     END IF;
     UPDATE rounds SET status = 'cancelled', updated_at = now() WHERE id = rid RETURNING * INTO r;
     RETURN round_json(r);
-END $$;
-
--- The documented defaults of a new round's parameters (the one owner of them: the spec documents
--- them, the matcher receives them all in the instance). Dates in UTC: the reference week is the
--- next Monday (today if Monday); a round starts then, or on starts_on, and lasts 26 weeks.
-CREATE FUNCTION core.round_defaults(starts_on date) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    today date := (now() AT TIME ZONE 'UTC')::date;
-    monday date := today + (8 - extract(isodow FROM today)::int) % 7;
-    start date := coalesce(starts_on, monday);
-BEGIN
-    RETURN jsonb_build_object(
-        'objective', 'max_matched_then_score',
-        'filter', jsonb_build_object('departments', '[]'::jsonb, 'sites', '[]'::jsonb),
-        'weights', jsonb_build_object('skill_gain', 1.0, 'cross_department', 4.0, 'overlap_per_hour', 0.5,
-                                      'overlap_cap_hours', 4.0, 'previously_unmatched', 2.0),
-        'constraints', jsonb_build_object('max_mentors_per_team', NULL, 'min_department_share', NULL),
-        'session_minutes', 60, 'reference_week', monday::text, 'allow_repeat_pairs', false,
-        'mentor_capacity_cap', 3, 'time_limit_seconds', 60,
-        'starts_on', start::text, 'ends_on', (start + 182)::text);
 END $$;
 
 -- Date rules of a round body (dates already well-formed): the reference week starts on a Monday,

@@ -91,6 +91,25 @@ def test_reporting_line_is_never_paired(api, hr_token):
     assert detail["unmatched"][0]["rule_counts"]["reporting_line"] == 1, detail["unmatched"]
 
 
+def test_peers_under_one_manager_are_not_paired_unless_the_round_allows_it(api, hr_token):
+    """A mentor and a manager who report to the same manager (peers in one team) are kept apart by
+    default (exclude_same_manager, counted under reporting_line); a round may allow them."""
+    c = Cohort(api)
+    boss = c.person("mentor", "Ops", slot=None)  # teaches nothing: in no pool
+    manager = c.person("mentee", "Ops", learns=[("ai_assistants", 0, 2)], manager_email=boss["email"])
+    peer = c.person("mentor", "Data", teaches=[("ai_assistants", 4)], manager_email=boss["email"])
+    rd = c.round(hr_token)
+    assert rd["exclude_same_manager"] is True, rd
+    detail = api.get(f"/v1/rounds/{rd['id']}", token=hr_token).body
+    assert detail["pairs"] == []
+    assert detail["unmatched"][0]["rule_counts"]["reporting_line"] == 1, detail["unmatched"]
+    rd = c.round(hr_token, exclude_same_manager=False)
+    assert rd["exclude_same_manager"] is False, rd
+    assert pairs_of(api.get(f"/v1/rounds/{rd['id']}", token=hr_token).body) == [(peer["id"], manager["id"])]
+    assert_error(api.post("/v1/rounds", {"name": "x", "exclude_same_manager": "no"}, token=hr_token), 400,
+                 "invalid_type", "exclude_same_manager")
+
+
 def test_pin_forbid_resolve_and_publish(api, hr_token):
     c = Cohort(api)
     strong = c.person("mentor", "IT", teaches=[("linkedin", 5)])

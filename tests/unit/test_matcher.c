@@ -355,7 +355,31 @@ test_domain_rules(void)
 	r = solve_json(inst, &rc);
 	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "reporting_line") == 1);
 	json_decref(r);
+	/* peers: 7 and 12 both report to 5; paired unless exclude_same_manager, which counts them
+	 * under reporting_line */
+	json_object_set_new(inst, "reporting_lines",
+	                    json_pack("[{s:s,s:s},{s:s,s:s}]", "id", "7", "manager", "5", "id",
+	                              "12", "manager", "5"));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 1);
+	json_decref(r);
+	json_object_set_new(inst, "exclude_same_manager", json_true());
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 0 && rule_count(r, "reporting_line") == 1);
+	json_decref(r);
+	/* ... only for the same direct manager: 12 under 6, 6 under 5 is no peer of 7 */
+	json_object_set_new(inst, "reporting_lines",
+	                    json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "id", "7", "manager", "5",
+	                              "id", "12", "manager", "6", "id", "6", "manager", "5"));
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 1);
+	json_decref(r);
+	/* two reports of managers unknown to the lines (none) are no peers */
 	json_object_set_new(inst, "reporting_lines", json_array());
+	r = solve_json(inst, &rc);
+	CHECK(rc == 0 && num(r, "matched") == 1);
+	json_decref(r);
+	json_object_del(inst, "exclude_same_manager");
 	json_object_set_new(inst, "history",
 	                    json_pack("[{s:s,s:s}]", "mentor", "7", "mentee", "12"));
 	r = solve_json(inst, &rc);
