@@ -121,6 +121,46 @@ week_coarse(const week_t *a)
 	return c;
 }
 
+/* The hull of each day of a week: lo[d] = its first set slot, hi[d] = one past its last (both 0
+ * for a day without one; d < 7, slots counted from the day's 00:00). */
+struct week_hull {
+	uint8_t lo[8], hi[8];
+};
+
+/* Computes the hull of each day of a (a day's slots only, no wrap into the next day). */
+static inline void
+week_day_hull(const week_t *a, struct week_hull *h)
+{
+	memset(h, 0, sizeof(*h));
+	for (int d = 0; d < 7; d++) {
+		uint64_t c0 = week_chunk(a, d * DAY_SLOTS);
+		uint64_t c1 =
+		    week_chunk(a, d * DAY_SLOTS + 64) & (((uint64_t)1 << (DAY_SLOTS - 64)) - 1);
+
+		if ((c0 | c1) == 0)
+			continue;
+		h->lo[d] = (uint8_t)(c0 != 0 ? __builtin_ctzll(c0) : 64 + __builtin_ctzll(c1));
+		h->hi[d] =
+		    (uint8_t)(c1 != 0 ? 128 - __builtin_clzll(c1) : 64 - __builtin_clzll(c0));
+	}
+}
+
+/* Returns an upper bound of week_overlap of two weeks from their day hulls: the slots of each day
+ * inside both hulls (exact when both are free in at most one piece a day). */
+static inline int
+week_hull_overlap(const struct week_hull *a, const struct week_hull *b)
+{
+	int n = 0;
+
+	for (int d = 0; d < 7; d++) {
+		int lo = a->lo[d] > b->lo[d] ? a->lo[d] : b->lo[d];
+		int hi = a->hi[d] < b->hi[d] ? a->hi[d] : b->hi[d];
+
+		n += hi > lo ? hi - lo : 0;
+	}
+	return n;
+}
+
 /* Intersects out with a. */
 static inline void
 week_and(week_t *out, const week_t *a)

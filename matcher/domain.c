@@ -102,8 +102,10 @@ struct domain {
 	struct enum_ws *uws;    /* scratch space of the unmatched mentees' counts, or NULL */
 	int *sk_start, *sk_mentor, *sk_level; /* skill index: mentors by level, descending */
 	int *sk_tz;                           /* skill index: the mentor's zone (hot copy) */
-	int *mtz, *memp;   /* per mentor: zone and employee (compact copies for the hot checks) */
-	uint64_t *sk_lang; /* skill index: the mentor's languages (copy) */
+	int *mtz, *memp; /* per mentor: zone and employee (compact copies for the hot checks) */
+	int *mdept;      /* per mentor: department (compact copy for the score bound) */
+	struct week_hull *mhull; /* per mentor: day hulls of the free slots (overlap bound) */
+	uint64_t *sk_lang;       /* skill index: the mentor's languages (copy) */
 	uint16_t
 	    *lv_col;   /* per skill, nm_pad levels: each mentor's level (0: not taught), or NULL */
 	size_t nm_pad; /* mentors rounded up to a whole number of vectors */
@@ -571,7 +573,8 @@ build_mentor_gaps(struct domain *d)
  * difference, free slots shifted by each difference (into the mentor's local week). */
 struct erot {
 	week_t s, a[DELTA_MAX];
-	uint64_t cs; /* coarse summary of s (week_coarse) */
+	uint64_t cs;         /* coarse summary of s (week_coarse) */
+	struct week_hull ah; /* day hulls of a[0] (empty without a difference) */
 };
 
 /* Returns the zone pair of a mentor and a mentee. */
@@ -591,6 +594,10 @@ mentee_rot(const struct domain *d, const struct person *e, int zm, struct erot *
 	r->cs = week_coarse(&r->s);
 	for (int i = 0; i < z->nd; i++)
 		week_rot(&e->avail, z->d[i], &r->a[i]);
+	if (z->nd > 0)
+		week_day_hull(&r->a[0], &r->ah);
+	else
+		memset(&r->ah, 0, sizeof(r->ah));
 }
 
 /* Tells whether a meeting anchored at some mentee-local slot fits both people in every week. */
@@ -752,6 +759,22 @@ pair_score_gain(const struct domain *d, int mi, int ei, double raw, const struct
 	*ov = (hours < d->cap_hours ? hours : d->cap_hours) * d->w_overlap;
 	*prev = e->prev ? d->w_prev : 0.0;
 	return *gain + *cross + *ov + *prev + d->w_giving * m->giving;
+}
+
+/* Returns an upper bound of pair_score_gain's score of pair (mi, e) of raw skill gain raw, read
+ * from compact copies (the overlap bounded by the day hulls): the same terms summed in the same
+ * order, so with w_overlap >= 0 it is never below the exact score. */
+static double
+pair_score_bound(const struct domain *d, int mi, const struct person *e, double raw,
+                 const struct erot *r)
+{
+	double hours = week_hull_overlap(&r->ah, &d->mhull[mi]) / 4.0;
+	int dept = d->mdept[mi];
+	double cross = (dept >= 0 && e->dept >= 0 && dept != e->dept) ? d->w_cross : 0.0;
+	double ov = (hours < d->cap_hours ? hours : d->cap_hours) * d->w_overlap;
+
+	return raw * d->w_skill + cross + ov + (e->prev ? d->w_prev : 0.0) +
+	       (d->w_giving != 0 ? d->w_giving * d->mentors[mi].giving : 0.0);
 }
 
 /* Returns the score of a feasible pair and its components. */
@@ -1027,6 +1050,8 @@ struct enum_ws {
 	uint64_t *gmask, *mlang, *bits;
 	unsigned char *sel;
 	struct erot *er;
+	int *skm, nskip;   /* threshold read: mentors passed over (bound below the k-th best) */
+	double *skg, *sku; /* their raw gains and score bounds */
 };
 
 /* Frees the enumeration scratch space. */
@@ -1055,6 +1080,9 @@ ws_free(struct enum_ws *w)
 	free(w->cand2);
 	free(w->sup);
 	free(w->pcount);
+	free(w->skm);
+	free(w->skg);
+	free(w->sku);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -1084,14 +1112,17 @@ ws_init(const struct domain *d, struct enum_ws *w)
 	w->cand = malloc(n * sizeof(uint64_t));
 	w->cand2 = malloc(n * sizeof(uint64_t));
 	w->pcount = malloc(256 * 128 * sizeof(int));
+	w->skm = malloc(n * sizeof(int));
+	w->skg = malloc(n * sizeof(double));
+	w->sku = malloc(n * sizeof(double));
 	w->g16 = aligned_alloc(16, (d->nm_pad / 8 + 8) * sizeof(v8u16));
 	w->sup = aligned_alloc(16, (d->nm_pad / 64 + 1) * sizeof(v8u16));
-	if (w->cand == NULL || w->cand2 == NULL || w->pcount == NULL || w->g16 == NULL ||
-	    w->sup == NULL || w->held == NULL || w->read == NULL || w->acc == NULL ||
-	    w->order == NULL || w->stamp == NULL || w->touched == NULL || w->gcount == NULL ||
-	    w->pm == NULL || w->gain == NULL || w->ps == NULL || w->tmp == NULL ||
-	    w->gmask == NULL || w->mlang == NULL || w->bits == NULL || w->sel == NULL ||
-	    w->er == NULL) {
+	if (w->skm == NULL || w->skg == NULL || w->sku == NULL || w->cand == NULL ||
+	    w->cand2 == NULL || w->pcount == NULL || w->g16 == NULL || w->sup == NULL ||
+	    w->held == NULL || w->read == NULL || w->acc == NULL || w->order == NULL ||
+	    w->stamp == NULL || w->touched == NULL || w->gcount == NULL || w->pm == NULL ||
+	    w->gain == NULL || w->ps == NULL || w->tmp == NULL || w->gmask == NULL ||
+	    w->mlang == NULL || w->bits == NULL || w->sel == NULL || w->er == NULL) {
 		ws_free(w);
 		return false;
 	}
@@ -1312,7 +1343,9 @@ top_done(const struct enum_ws *w, int nh, int k, double target, double bound)
 /* Reads one mentor of the threshold read (its raw gain g, zone tz): marks it read and, when the
  * pair is feasible, scores it into w->pm / w->ps and the heap of the k best. The one-word
  * availability test comes first (a pin breaking only availability is still kept: check_rest
- * decides). */
+ * decides); then, once the heap is full, a mentor whose score bound (pair_score_bound) is below
+ * the k-th best is only noted in w->skm (it can be neither held nor change the heap; see
+ * skipped_rest), unless it is the mentee's pin or keep. */
 static void
 read_mentor(const struct domain *d, struct enum_ws *w, int e, int m, int tz, double g, int k,
             int *np, int *nh)
@@ -1324,6 +1357,16 @@ read_mentor(const struct domain *d, struct enum_ws *w, int e, int m, int tz, dou
 	if (m != d->pin_mentor[e] &&
 	    (z->nd == 0 || (d->lgc[(size_t)m * d->ngaps + z->gap] & w->er[tz].cs) == 0))
 		return;
+	if (*nh == k && d->w_overlap >= 0 && m != d->pin_mentor[e] && m != d->keep_mentor[e]) {
+		double ub = pair_score_bound(d, m, &d->mentees[e], g, &w->er[tz]);
+
+		if (ub < w->tmp[0]) {
+			w->skm[w->nskip] = m;
+			w->skg[w->nskip] = g;
+			w->sku[w->nskip++] = ub;
+			return;
+		}
+	}
 	if (check_rest(d, m, e, &w->er[tz]) != R_COUNT)
 		return;
 	w->pm[*np] = m;
@@ -1473,6 +1516,7 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 	double base;
 
 	*rest = -INFINITY;
+	w->nskip = 0;
 	if (d->w_skill < 0)
 		return -1;
 	for (int z = 0; z < d->nzones; z++)
@@ -1570,6 +1614,25 @@ pins:
 	return np;
 }
 
+/* Returns the larger of rest and the best score of the feasible pairs that mentee e's last
+ * threshold read passed over (w->skm, each below the k-th best then, so never held): the best
+ * score left out stays exact. Only bounds above rest are checked. */
+static double
+skipped_rest(const struct domain *d, struct enum_ws *w, int e, double rest)
+{
+	for (int i = 0; i < w->nskip; i++) {
+		int m = w->skm[i];
+		double a, b, c, f, s;
+
+		if (w->sku[i] <= rest || check_rest(d, m, e, &w->er[d->mtz[m]]) != R_COUNT)
+			continue;
+		s = pair_score_gain(d, m, e, w->skg[i], &w->er[d->mtz[m]], &a, &b, &c, &f);
+		if (s > rest)
+			rest = s;
+	}
+	return rest;
+}
+
 /* Enumerates every feasible pair, counting eliminated mentors per rule, and holds the best
  * g->pairs_mentee of each mentee in g (CSR by mentee), with the best score left out in
  * g->rest_bound (pricing bounds the pairs left out without storing them). */
@@ -1612,6 +1675,8 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 		g->n_coverable += n > 0 || unread > -INFINITY;
 		r = select_pairs(d, &w, e, n, g->pairs_mentee);
 		g->rest_bound[e] = r > unread ? r : unread;
+		if (!d->counted[e])
+			g->rest_bound[e] = skipped_rest(d, &w, e, g->rest_bound[e]);
 		if (!grow_pairs(g, np + n, &capp))
 			goto out;
 		/* held pairs in mentor order */
@@ -2084,11 +2149,15 @@ domain_build(json_t *root, const struct instance_src *src, struct domain **out, 
 		d->mentor_of_emp[d->mentors[m].emp] = m;
 	d->mtz = malloc(((size_t)d->nm + 1) * sizeof(int));
 	d->memp = malloc(((size_t)d->nm + 1) * sizeof(int));
-	if (d->mtz == NULL || d->memp == NULL)
+	d->mdept = malloc(((size_t)d->nm + 1) * sizeof(int));
+	d->mhull = malloc(((size_t)d->nm + 1) * sizeof(*d->mhull));
+	if (d->mtz == NULL || d->memp == NULL || d->mdept == NULL || d->mhull == NULL)
 		goto fail;
 	for (int m = 0; m < d->nm; m++) {
 		d->mtz[m] = d->mentors[m].tz;
 		d->memp[m] = d->mentors[m].emp;
+		d->mdept[m] = d->mentors[m].dept;
+		week_day_hull(&d->mentors[m].avail, &d->mhull[m]);
 	}
 	r = parse_pair_lists(d, root, mi, ei, err);
 	if (r != 0) {
@@ -2251,6 +2320,8 @@ domain_free(struct domain *d)
 	free(d->sk_tz);
 	free(d->mtz);
 	free(d->memp);
+	free(d->mdept);
+	free(d->mhull);
 	free(d->sk_lang);
 	free(d->lv_col);
 	free(d);

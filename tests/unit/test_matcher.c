@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
 #include "matcher.h"
 
 #include "check.h"
@@ -1108,6 +1109,56 @@ test_random_multigoal(void)
 	CHECK(bad == 0);
 }
 
+/* The day hulls bounding the overlap of two weeks (the threshold read's cheap score bound):
+ * never below the exact overlap of random weeks, equal to it when every day is free in one
+ * piece, and each hull spans exactly its day's first to last free slot. */
+static void
+test_week_hull_bound(void)
+{
+	int bad = 0;
+
+	rng_state = 11;
+	for (int it = 0; it < 2000; it++) {
+		bool one_piece = it % 2 == 0;
+		week_t a, b;
+		struct week_hull ha, hb;
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		for (int x = 0; x < 2; x++) {
+			week_t *w = x == 0 ? &a : &b;
+
+			for (int d = 0; d < 7; d++) {
+				int pieces = one_piece ? (int)rnd(2) : (int)rnd(4);
+
+				for (int k = 0; k < pieces; k++) {
+					int s = (int)rnd(DAY_SLOTS), len = 1 + (int)rnd(24);
+
+					for (int q = s; q < s + len && q < DAY_SLOTS; q++)
+						week_set(w, d * DAY_SLOTS + q);
+				}
+			}
+		}
+		week_day_hull(&a, &ha);
+		week_day_hull(&b, &hb);
+		for (int d = 0; d < 7; d++) {
+			int lo = -1, hi = 0;
+
+			for (int q = 0; q < DAY_SLOTS; q++)
+				if (week_get(&a, d * DAY_SLOTS + q)) {
+					lo = lo < 0 ? q : lo;
+					hi = q + 1;
+				}
+			if (ha.lo[d] != (lo < 0 ? 0 : lo) || ha.hi[d] != hi)
+				bad++;
+		}
+		if (week_hull_overlap(&ha, &hb) < week_overlap(&a, &b) ||
+		    (one_piece && week_hull_overlap(&ha, &hb) != week_overlap(&a, &b)))
+			bad++;
+	}
+	CHECK(bad == 0);
+}
+
 /* Keep: among equal-score optima, the previous pairs are kept. */
 static void
 test_keep(void)
@@ -1349,6 +1400,7 @@ main(void)
 	test_random_vs_brute_force();
 	test_random_domain();
 	test_random_multigoal();
+	test_week_hull_bound();
 	test_solver_knobs();
 	test_people_reader();
 	return CHECK_SUMMARY();
