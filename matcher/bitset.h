@@ -55,28 +55,21 @@ week_intersects(const week_t *a, const week_t *b)
 	return false;
 }
 
-/* Computes the slots t such that a covers t .. t+k-1 (circularly): pairs can meet for k slots
- * iff their start sets intersect. */
-static inline void
-week_starts(const week_t *a, int k, week_t *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (int t = 0; t < WEEK_SLOTS; t++) {
-		int j = 0;
-
-		while (j < k && week_get(a, t + j))
-			j++;
-		if (j == k && k > 0)
-			week_set(out, t);
-	}
-}
-
 /* Returns the 64 slots starting at pos (0 <= pos < WEEK_SLOTS), circularly, as one word. */
 static inline uint64_t
 week_chunk(const week_t *a, int pos)
 {
 	uint64_t r = 0;
 	int got = 0;
+
+	if (pos + 64 <= WEEK_SLOTS) { /* no wrap: one or two words */
+		int w = pos / 64, b = pos % 64;
+
+		r = a->w[w] >> b;
+		if (b != 0)
+			r |= a->w[w + 1] << (64 - b);
+		return r;
+	}
 
 	while (got < 64) {
 		int w = pos / 64, b = pos % 64;
@@ -103,6 +96,33 @@ week_rot(const week_t *a, int s, week_t *out)
 	for (int j = 0; j < WEEK_WORDS; j++)
 		out->w[j] = week_chunk(a, ((64 * j - s) % WEEK_SLOTS + WEEK_SLOTS) % WEEK_SLOTS);
 	out->w[WEEK_WORDS - 1] &= ((uint64_t)1 << (WEEK_SLOTS - 64 * (WEEK_WORDS - 1))) - 1;
+}
+
+/* Intersects out with a. */
+static inline void
+week_and(week_t *out, const week_t *a)
+{
+	for (int i = 0; i < WEEK_WORDS; i++)
+		out->w[i] &= a->w[i];
+}
+
+/* Computes the slots t such that a covers t .. t+k-1 (circularly): pairs can meet for k slots
+ * iff their start sets intersect. The intersection of a rotated back by 0 .. k-1 slots (a
+ * rotation by a whole week or more repeats one already taken). */
+static inline void
+week_starts(const week_t *a, int k, week_t *out)
+{
+	week_t t;
+
+	if (k <= 0) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	*out = *a;
+	for (int j = 1; j < k && j < WEEK_SLOTS; j++) {
+		week_rot(a, -j, &t);
+		week_and(out, &t);
+	}
 }
 
 /* Returns a one-word summary: bit i is set when some slot of the i-th group of 11 is set, so
@@ -159,14 +179,6 @@ week_hull_overlap(const struct week_hull *a, const struct week_hull *b)
 		n += hi > lo ? hi - lo : 0;
 	}
 	return n;
-}
-
-/* Intersects out with a. */
-static inline void
-week_and(week_t *out, const week_t *a)
-{
-	for (int i = 0; i < WEEK_WORDS; i++)
-		out->w[i] &= a->w[i];
 }
 
 /* Tells whether no slot is set. */

@@ -1159,6 +1159,55 @@ test_week_hull_bound(void)
 	CHECK(bad == 0);
 }
 
+/* The word-wise week operations (chunks, rotations, window starts, coarse summaries) equal
+ * slot-by-slot references on random weeks, for every position, shift and window length. */
+static void
+test_week_words(void)
+{
+	int bad = 0;
+
+	rng_state = 13;
+	for (int it = 0; it < 300; it++) {
+		week_t a, r, st;
+		int k = it % 3 == 0 ? 1 + (int)rnd(8) : (int)rnd(700), s = (int)rnd(2000) - 1000;
+		uint64_t coarse = 0;
+
+		memset(&a, 0, sizeof(a));
+		for (int n = (int)rnd(60); n > 0; n--) {
+			int at = (int)rnd(WEEK_SLOTS), len = 1 + (int)rnd(it % 5 == 0 ? 700 : 20);
+
+			for (int q = at; q < at + len; q++)
+				week_set(&a, q);
+		}
+		for (int pos = 0; pos < WEEK_SLOTS; pos++) {
+			uint64_t want = 0;
+
+			for (int b = 0; b < 64; b++)
+				want |= (uint64_t)week_get(&a, pos + b) << b;
+			if (week_chunk(&a, pos) != want)
+				bad++;
+		}
+		week_rot(&a, s, &r);
+		week_starts(&a, k, &st);
+		for (int q = 0; q < WEEK_SLOTS; q++) {
+			int j = 0;
+
+			while (j < k && week_get(&a, q + j))
+				j++;
+			if (week_get(&r, q + s) != week_get(&a, q) || week_get(&st, q) != (j == k))
+				bad++;
+		}
+		for (int g = 0; g < 62; g++)
+			for (int q = g * 11; q < g * 11 + 11 && q < WEEK_SLOTS; q++)
+				if (week_get(&a, q))
+					coarse |= (uint64_t)1 << g;
+		if (week_coarse(&a) != coarse || r.w[WEEK_WORDS - 1] >> (WEEK_SLOTS % 64) != 0 ||
+		    st.w[WEEK_WORDS - 1] >> (WEEK_SLOTS % 64) != 0)
+			bad++;
+	}
+	CHECK(bad == 0);
+}
+
 /* Keep: among equal-score optima, the previous pairs are kept. */
 static void
 test_keep(void)
@@ -1401,6 +1450,7 @@ main(void)
 	test_random_domain();
 	test_random_multigoal();
 	test_week_hull_bound();
+	test_week_words();
 	test_solver_knobs();
 	test_people_reader();
 	return CHECK_SUMMARY();
