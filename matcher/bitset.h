@@ -144,7 +144,7 @@ week_coarse(const week_t *a)
 /* The hull of each day of a week: lo[d] = its first set slot, hi[d] = one past its last (both 0
  * for a day without one; d < 7, slots counted from the day's 00:00). */
 struct week_hull {
-	uint8_t lo[8], hi[8];
+	uint8_t lo[7], hi[7];
 };
 
 /* Computes the hull of each day of a (a day's slots only, no wrap into the next day). */

@@ -47,6 +47,15 @@ static const double priority_weight[PRIORITY_MAX + 1] = {0.0, 3.0, 2.0, 1.0};
 
 /* Eight 16-bit lanes (GCC/clang vector extension), for the dense gain pass. */
 typedef uint16_t v8u16 __attribute__((vector_size(16)));
+/* whether lane 0 of a vector is the low half of its first word (little-endian byte order) */
+#define LANES_LE (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+
+/* A mentor's copies for the threshold read's score bound (16 bytes: one cache access). */
+struct mhot {
+	struct week_hull hull; /* day hulls of the free slots */
+	uint16_t dept;         /* 0: none, else department + 1, or MHOT_DEPT_FAR when larger */
+};
+#define MHOT_DEPT_FAR 0xFFFF
 
 /* Two zones over the period: mentor offset - mentee offset, in quarter hours (ascending). */
 struct zpair {
@@ -101,11 +110,9 @@ struct domain {
 	unsigned char *counted; /* per mentee: counts filled (the threshold read skips them) */
 	struct enum_ws *uws;    /* scratch space of the unmatched mentees' counts, or NULL */
 	int *sk_start, *sk_mentor, *sk_level; /* skill index: mentors by level, descending */
-	int *sk_tz;                           /* skill index: the mentor's zone (hot copy) */
-	int *mtz, *memp; /* per mentor: zone and employee (compact copies for the hot checks) */
-	int *mdept;      /* per mentor: department (compact copy for the score bound) */
-	struct week_hull *mhull; /* per mentor: day hulls of the free slots (overlap bound) */
-	uint64_t *sk_lang;       /* skill index: the mentor's languages (copy) */
+	int *mtz, *memp;   /* per mentor: zone and employee (compact copies for the hot checks) */
+	struct mhot *mhot; /* per mentor: what the score bound reads, in one record */
+	uint64_t *sk_lang; /* skill index: the mentor's languages (copy) */
 	uint16_t
 	    *lv_col;   /* per skill, nm_pad levels: each mentor's level (0: not taught), or NULL */
 	size_t nm_pad; /* mentors rounded up to a whole number of vectors */
@@ -553,7 +560,8 @@ build_mentor_gaps(struct domain *d)
 {
 	d->lg = malloc(((size_t)d->nm * (size_t)d->ngaps + 1) * sizeof(week_t));
 	d->lgc = malloc(((size_t)d->nm * (size_t)d->ngaps + 1) * sizeof(uint64_t));
-	if (d->lg == NULL || d->lgc == NULL)
+	d->mhot = aligned_alloc(16, ((size_t)d->nm + 1) * sizeof(*d->mhot));
+	if (d->lg == NULL || d->lgc == NULL || d->mhot == NULL)
 		return false;
 	for (int m = 0; m < d->nm; m++)
 		for (int g = 0; g < d->ngaps; g++) {
@@ -566,6 +574,14 @@ build_mentor_gaps(struct domain *d)
 			d->lg[(size_t)m * d->ngaps + g] = acc;
 			d->lgc[(size_t)m * d->ngaps + g] = week_coarse(&acc);
 		}
+	for (int m = 0; m < d->nm; m++) {
+		int dept = d->mentors[m].dept;
+
+		week_day_hull(&d->mentors[m].avail, &d->mhot[m].hull);
+		d->mhot[m].dept = (uint16_t)(dept < 0                   ? 0
+		                             : dept + 1 < MHOT_DEPT_FAR ? dept + 1
+		                                                        : MHOT_DEPT_FAR);
+	}
 	return true;
 }
 
@@ -575,6 +591,7 @@ struct erot {
 	week_t s, a[DELTA_MAX];
 	uint64_t cs;         /* coarse summary of s (week_coarse) */
 	struct week_hull ah; /* day hulls of a[0] (empty without a difference) */
+	int nd, gap;         /* the zone pair's number of differences and gap pattern */
 };
 
 /* Returns the zone pair of a mentor and a mentee. */
@@ -590,6 +607,8 @@ mentee_rot(const struct domain *d, const struct person *e, int zm, struct erot *
 {
 	const struct zpair *z = &d->zp[zm * d->nzones + e->tz];
 
+	r->nd = z->nd;
+	r->gap = z->gap;
 	week_rot(&e->starts, z->nd > 0 ? z->d[0] : 0, &r->s);
 	r->cs = week_coarse(&r->s);
 	for (int i = 0; i < z->nd; i++)
@@ -768,9 +787,12 @@ static double
 pair_score_bound(const struct domain *d, int mi, const struct person *e, double raw,
                  const struct erot *r)
 {
-	double hours = week_hull_overlap(&r->ah, &d->mhull[mi]) / 4.0;
-	int dept = d->mdept[mi];
-	double cross = (dept >= 0 && e->dept >= 0 && dept != e->dept) ? d->w_cross : 0.0;
+	const struct mhot *h = &d->mhot[mi];
+	double hours = week_hull_overlap(&r->ah, &h->hull) / 4.0;
+	double cross = h->dept == 0 || e->dept < 0 ? 0.0
+	               : h->dept == MHOT_DEPT_FAR  ? (d->w_cross > 0 ? d->w_cross : 0.0)
+	               : h->dept - 1 != e->dept    ? d->w_cross
+	                                           : 0.0;
 	double ov = (hours < d->cap_hours ? hours : d->cap_hours) * d->w_overlap;
 
 	return raw * d->w_skill + cross + ov + (e->prev ? d->w_prev : 0.0) +
@@ -964,9 +986,8 @@ build_skill_index(struct domain *d)
 		d->sk_start[s + 1] += d->sk_start[s];
 	d->sk_mentor = malloc(((size_t)total + 1) * sizeof(int));
 	d->sk_level = malloc(((size_t)total + 1) * sizeof(int));
-	d->sk_tz = malloc(((size_t)total + 1) * sizeof(int));
 	d->sk_lang = malloc(((size_t)total + 1) * sizeof(uint64_t));
-	if (d->sk_mentor == NULL || d->sk_level == NULL || d->sk_tz == NULL || d->sk_lang == NULL)
+	if (d->sk_mentor == NULL || d->sk_level == NULL || d->sk_lang == NULL)
 		goto out;
 	/* dense level columns when they are small enough (else the sequential pass alone) */
 	d->nm_pad = ((size_t)d->nm + 7) / 8 * 8;
@@ -991,7 +1012,6 @@ build_skill_index(struct domain *d)
 
 					d->sk_mentor[at] = m;
 					d->sk_level[at] = lv;
-					d->sk_tz[at] = p->tz;
 					d->sk_lang[at] = p->lang;
 				}
 		}
@@ -1042,7 +1062,8 @@ struct enum_ws {
 	struct held *held;
 	int *stamp, *touched, *gcount, *pm, ngroups, epoch;
 	int *read, *order, *bucket, nbucket; /* threshold read: read mark, gain order, buckets */
-	struct tacc *acc;                    /* threshold read: gain accumulated per mentor */
+	int *tgain, *ogain;     /* threshold read: gains of the touched mentors, in gain order */
+	struct tacc *acc;       /* threshold read: gain accumulated per mentor */
 	v8u16 *g16, *sup;       /* dense gain pass: each mentor's gain; lane maxima of 8 vectors */
 	uint64_t *cand, *cand2; /* dense gain pass: candidates of one gain, in and out of order */
 	int *pcount;            /* dense gain pass: counts by (goal, level) of one gain */
@@ -1080,6 +1101,8 @@ ws_free(struct enum_ws *w)
 	free(w->cand2);
 	free(w->sup);
 	free(w->pcount);
+	free(w->tgain);
+	free(w->ogain);
 	free(w->skm);
 	free(w->skg);
 	free(w->sku);
@@ -1112,17 +1135,20 @@ ws_init(const struct domain *d, struct enum_ws *w)
 	w->cand = malloc(n * sizeof(uint64_t));
 	w->cand2 = malloc(n * sizeof(uint64_t));
 	w->pcount = malloc(256 * 128 * sizeof(int));
+	w->tgain = malloc(n * sizeof(int));
+	w->ogain = malloc(n * sizeof(int));
 	w->skm = malloc(n * sizeof(int));
 	w->skg = malloc(n * sizeof(double));
 	w->sku = malloc(n * sizeof(double));
 	w->g16 = aligned_alloc(16, (d->nm_pad / 8 + 8) * sizeof(v8u16));
 	w->sup = aligned_alloc(16, (d->nm_pad / 64 + 1) * sizeof(v8u16));
-	if (w->skm == NULL || w->skg == NULL || w->sku == NULL || w->cand == NULL ||
-	    w->cand2 == NULL || w->pcount == NULL || w->g16 == NULL || w->sup == NULL ||
-	    w->held == NULL || w->read == NULL || w->acc == NULL || w->order == NULL ||
-	    w->stamp == NULL || w->touched == NULL || w->gcount == NULL || w->pm == NULL ||
-	    w->gain == NULL || w->ps == NULL || w->tmp == NULL || w->gmask == NULL ||
-	    w->mlang == NULL || w->bits == NULL || w->sel == NULL || w->er == NULL) {
+	if (w->tgain == NULL || w->ogain == NULL || w->skm == NULL || w->skg == NULL ||
+	    w->sku == NULL || w->cand == NULL || w->cand2 == NULL || w->pcount == NULL ||
+	    w->g16 == NULL || w->sup == NULL || w->held == NULL || w->read == NULL ||
+	    w->acc == NULL || w->order == NULL || w->stamp == NULL || w->touched == NULL ||
+	    w->gcount == NULL || w->pm == NULL || w->gain == NULL || w->ps == NULL ||
+	    w->tmp == NULL || w->gmask == NULL || w->mlang == NULL || w->bits == NULL ||
+	    w->sel == NULL || w->er == NULL) {
 		ws_free(w);
 		return false;
 	}
@@ -1340,25 +1366,29 @@ top_done(const struct enum_ws *w, int nh, int k, double target, double bound)
 	return nh == k && w->tmp[0] >= bound;
 }
 
-/* Reads one mentor of the threshold read (its raw gain g, zone tz): marks it read and, when the
- * pair is feasible, scores it into w->pm / w->ps and the heap of the k best. The one-word
- * availability test comes first (a pin breaking only availability is still kept: check_rest
- * decides); then, once the heap is full, a mentor whose score bound (pair_score_bound) is below
- * the k-th best is only noted in w->skm (it can be neither held nor change the heap; see
- * skipped_rest), unless it is the mentee's pin or keep. */
+#define PREFETCH_AHEAD 12 /* mentors of the threshold read fetched ahead of their read */
+
+/* Reads one mentor of the threshold read (its raw gain g): when the pair is feasible, scores it
+ * into w->pm / w->ps and the heap of the k best (the mentee's pin and keep are marked read). The
+ * one-word availability test comes first (a pin breaking only availability is still kept:
+ * check_rest decides); then, once the heap is full, a mentor whose score bound
+ * (pair_score_bound) is below the k-th best is only noted in w->skm (it can be neither held nor
+ * change the heap; see skipped_rest), unless it is the mentee's pin or keep. */
 static void
-read_mentor(const struct domain *d, struct enum_ws *w, int e, int m, int tz, double g, int k,
-            int *np, int *nh)
+read_mentor(const struct domain *d, struct enum_ws *w, int e, int m, double g, int k, int *np,
+            int *nh)
 {
-	const struct zpair *z = &d->zp[tz * d->nzones + d->mentees[e].tz];
+	const struct erot *r = &w->er[d->mtz[m]];
+	bool own = m == d->pin_mentor[e] || m == d->keep_mentor[e];
 	double a, b, c, f;
 
-	w->read[m] = w->epoch;
+	if (own)
+		w->read[m] = w->epoch;
 	if (m != d->pin_mentor[e] &&
-	    (z->nd == 0 || (d->lgc[(size_t)m * d->ngaps + z->gap] & w->er[tz].cs) == 0))
+	    (r->nd == 0 || (d->lgc[(size_t)m * d->ngaps + r->gap] & r->cs) == 0))
 		return;
-	if (*nh == k && d->w_overlap >= 0 && m != d->pin_mentor[e] && m != d->keep_mentor[e]) {
-		double ub = pair_score_bound(d, m, &d->mentees[e], g, &w->er[tz]);
+	if (!own && *nh == k && d->w_overlap >= 0) {
+		double ub = pair_score_bound(d, m, &d->mentees[e], g, r);
 
 		if (ub < w->tmp[0]) {
 			w->skm[w->nskip] = m;
@@ -1367,10 +1397,10 @@ read_mentor(const struct domain *d, struct enum_ws *w, int e, int m, int tz, dou
 			return;
 		}
 	}
-	if (check_rest(d, m, e, &w->er[tz]) != R_COUNT)
+	if (check_rest(d, m, e, r) != R_COUNT)
 		return;
 	w->pm[*np] = m;
-	w->ps[*np] = pair_score_gain(d, m, e, g, &w->er[tz], &a, &b, &c, &f);
+	w->ps[*np] = pair_score_gain(d, m, e, g, r, &a, &b, &c, &f);
 	heap_push(w->tmp, nh, k, w->ps[(*np)++]);
 }
 
@@ -1461,15 +1491,19 @@ dense_read(const struct domain *d, struct enum_ws *w, int e, int k, double targe
 				v8u16 eq = (v8u16)(w->g16[b] == gv);
 
 				memcpy(any, &eq, sizeof(any));
-				if ((any[0] | any[1]) == 0)
-					continue;
-				for (int l = 0; l < 8; l++) {
-					int m = (int)(b * 8) + l;
+				/* one bit per lane equal to g: lanes 0-3 from any[0], 4-7 from
+				 * any[1] */
+				for (int h = 0; h < 2; h++)
+					for (uint64_t bits = any[h] & 0x0001000100010001ULL;
+					     bits != 0; bits &= bits - 1) {
+						int l = __builtin_ctzll(bits) / 16;
+						int m =
+						    (int)(b * 8) + h * 4 + (LANES_LE ? l : 3 - l);
 
-					if (eq[l] != 0 && m < d->nm && (w->mlang[m] & lang) != 0 &&
-					    m != self)
-						w->cand[nc++] = dense_key(d, pe, m);
-				}
+						if (m < d->nm && (w->mlang[m] & lang) != 0 &&
+						    m != self)
+							w->cand[nc++] = dense_key(d, pe, m);
+					}
 			}
 		}
 		if (nc == 0)
@@ -1485,11 +1519,15 @@ dense_read(const struct domain *d, struct enum_ws *w, int e, int k, double targe
 		for (int c = 0; c < nc; c++) {
 			int m = (int)(uint32_t)w->cand2[c];
 
+			if (c + PREFETCH_AHEAD < nc)
+				__builtin_prefetch(
+				    &d->mhot[(uint32_t)w->cand2[c + PREFETCH_AHEAD]]);
+
 			if (top_done(w, *nh, k, target, base + g * d->w_skill)) {
 				*rest = base + g * d->w_skill;
 				return true;
 			}
-			read_mentor(d, w, e, m, d->mtz[m], g, k, np, nh);
+			read_mentor(d, w, e, m, g, k, np, nh);
 		}
 	}
 	return true;
@@ -1530,13 +1568,16 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 			int m = d->sk_mentor[j];
 			double g = prio * (d->sk_level[j] - cur);
 
+			if (j + PREFETCH_AHEAD < d->sk_start[s + 1])
+				__builtin_prefetch(&d->mhot[d->sk_mentor[j + PREFETCH_AHEAD]]);
+
 			if ((d->sk_lang[j] & lang) == 0 || m == self)
 				continue;
 			if (top_done(w, nh, k, target, base + g * d->w_skill)) {
 				*rest = base + g * d->w_skill;
 				break;
 			}
-			read_mentor(d, w, e, m, d->sk_tz[j], g, k, &np, &nh);
+			read_mentor(d, w, e, m, g, k, &np, &nh);
 		}
 		goto pins;
 	}
@@ -1564,10 +1605,12 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 			t->gain += prio * (d->sk_level[j] - cur);
 		}
 	}
-	/* bucket by gain, descending (ties keep the index order) */
-	for (int t = 0; t < nt; t++)
-		if (w->acc[w->touched[t]].gain > gmax)
-			gmax = w->acc[w->touched[t]].gain;
+	/* bucket by gain, descending (ties keep the index order); each gain read once */
+	for (int t = 0; t < nt; t++) {
+		w->tgain[t] = w->acc[w->touched[t]].gain;
+		if (w->tgain[t] > gmax)
+			gmax = w->tgain[t];
+	}
 	if (gmax + 2 > w->nbucket) {
 		int *nb = realloc(w->bucket, ((size_t)gmax + 2) * sizeof(int));
 
@@ -1578,23 +1621,27 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 	}
 	memset(w->bucket, 0, ((size_t)gmax + 2) * sizeof(int));
 	for (int t = 0; t < nt; t++)
-		w->bucket[gmax - w->acc[w->touched[t]].gain + 1]++;
+		w->bucket[gmax - w->tgain[t] + 1]++;
 	for (int b = 1; b <= gmax + 1; b++)
 		w->bucket[b] += w->bucket[b - 1];
 	for (int t = 0; t < nt; t++) {
-		int m = w->touched[t];
+		int at = w->bucket[gmax - w->tgain[t]]++;
 
-		w->order[w->bucket[gmax - w->acc[m].gain]++] = m;
+		w->order[at] = w->touched[t];
+		w->ogain[at] = w->tgain[t];
 	}
 	for (int at = 0; at < nt; at++) {
 		int m = w->order[at];
-		double g = w->acc[m].gain;
+		double g = w->ogain[at];
+
+		if (at + PREFETCH_AHEAD < nt)
+			__builtin_prefetch(&d->mhot[w->order[at + PREFETCH_AHEAD]]);
 
 		if (top_done(w, nh, k, target, base + g * d->w_skill)) {
 			*rest = base + g * d->w_skill;
 			break;
 		}
-		read_mentor(d, w, e, m, d->mtz[m], g, k, &np, &nh);
+		read_mentor(d, w, e, m, g, k, &np, &nh);
 	}
 pins:
 	/* a pin or keep not read yet must be held: read it */
@@ -2149,15 +2196,11 @@ domain_build(json_t *root, const struct instance_src *src, struct domain **out, 
 		d->mentor_of_emp[d->mentors[m].emp] = m;
 	d->mtz = malloc(((size_t)d->nm + 1) * sizeof(int));
 	d->memp = malloc(((size_t)d->nm + 1) * sizeof(int));
-	d->mdept = malloc(((size_t)d->nm + 1) * sizeof(int));
-	d->mhull = malloc(((size_t)d->nm + 1) * sizeof(*d->mhull));
-	if (d->mtz == NULL || d->memp == NULL || d->mdept == NULL || d->mhull == NULL)
+	if (d->mtz == NULL || d->memp == NULL)
 		goto fail;
 	for (int m = 0; m < d->nm; m++) {
 		d->mtz[m] = d->mentors[m].tz;
 		d->memp[m] = d->mentors[m].emp;
-		d->mdept[m] = d->mentors[m].dept;
-		week_day_hull(&d->mentors[m].avail, &d->mhull[m]);
 	}
 	r = parse_pair_lists(d, root, mi, ei, err);
 	if (r != 0) {
@@ -2317,11 +2360,9 @@ domain_free(struct domain *d)
 	free(d->sk_start);
 	free(d->sk_mentor);
 	free(d->sk_level);
-	free(d->sk_tz);
 	free(d->mtz);
 	free(d->memp);
-	free(d->mdept);
-	free(d->mhull);
+	free(d->mhot);
 	free(d->sk_lang);
 	free(d->lv_col);
 	free(d);
