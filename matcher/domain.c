@@ -43,6 +43,7 @@ static const double priority_weight[PRIORITY_MAX + 1] = {0.0, 3.0, 2.0, 1.0};
 #define DELTA_MAX 8 /* distinct offset differences of two zones over one period */
 #define GAPS_MAX 32 /* distinct difference patterns over all zone pairs */
 #define PERIOD_MAX_DAYS 800
+#define LEVEL_MAX 100                 /* skill levels are 0 .. LEVEL_MAX */
 #define LV_COL_MAX ((size_t)64 << 20) /* bytes of the dense level columns, at most */
 
 /* Eight 16-bit lanes (GCC/clang vector extension), for the dense gain pass. */
@@ -114,8 +115,9 @@ struct domain {
 	struct mhot *mhot; /* per mentor: what the score bound reads, in one record */
 	uint64_t *sk_lang; /* skill index: the mentor's languages (copy) */
 	uint16_t
-	    *lv_col;   /* per skill, nm_pad levels: each mentor's level (0: not taught), or NULL */
-	size_t nm_pad; /* mentors rounded up to a whole number of vectors */
+	    *lv_col; /* per skill, nm_pad levels: each mentor's level (0: not taught), or NULL */
+	uint16_t *lang16; /* with lv_col and at most 16 languages: each mentor's languages */
+	size_t nm_pad;    /* mentors rounded up to a whole number of vectors */
 	long p_start, p_end, day0, nweeks, nsamp; /* period (days since 1970), its first Monday */
 	const char *starts_on, *ends_on;
 };
@@ -287,7 +289,7 @@ parse_mentor(struct domain *d, json_t *p, const char *ctx, long capcap, struct p
 			goto out;
 		}
 		if (!jsonget_string(it, "skill", true, c2, &sk, err) ||
-		    !jsonget_int(it, "level", true, 0, 100, c2, &lv, err))
+		    !jsonget_int(it, "level", true, 0, LEVEL_MAX, c2, &lv, err))
 			goto out;
 		v[i].skill = intern_lower(d->skill_map, sk);
 		v[i].level = (int)lv;
@@ -339,7 +341,7 @@ parse_mentee(struct domain *d, json_t *p, const char *ctx, struct person *o, cha
 			return false;
 		}
 		if (!jsonget_string(it, "skill", true, c2, &sk, err) ||
-		    !jsonget_int(it, "current_level", true, 0, 100, c2, &lv, err) ||
+		    !jsonget_int(it, "current_level", true, 0, LEVEL_MAX, c2, &lv, err) ||
 		    !jsonget_int(it, "priority", false, PRIORITY_MIN, PRIORITY_MAX, c2, &pr, err))
 			return false;
 		o->skill[i] = intern_lower(d->skill_map, sk);
@@ -969,13 +971,12 @@ parse_weights(struct domain *d, json_t *root, char **err)
 static bool
 build_skill_index(struct domain *d)
 {
-	int ns = (int)strmap_size(d->skill_map), *fill = NULL;
+	int ns = (int)strmap_size(d->skill_map), *pos = NULL;
 	long total = 0;
 	bool ok = false;
 
 	d->sk_start = calloc((size_t)ns + 2, sizeof(int));
-	fill = calloc((size_t)ns + 1, sizeof(int));
-	if (d->sk_start == NULL || fill == NULL)
+	if (d->sk_start == NULL)
 		goto out;
 	for (int m = 0; m < d->nm; m++)
 		for (int i = 0; i < d->mentors[m].n; i++) {
@@ -1000,24 +1001,44 @@ build_skill_index(struct domain *d)
 			for (int i = 0; i < d->mentors[m].n; i++)
 				d->lv_col[(size_t)d->mentors[m].skill[i] * d->nm_pad + (size_t)m] =
 				    (uint16_t)d->mentors[m].level[i];
-	}
-	/* counting sort by level (descending) keeps mentors ascending within a level */
-	for (int lv = 100; lv >= 0; lv--)
-		for (int m = 0; m < d->nm; m++) {
-			const struct person *p = &d->mentors[m];
-
-			for (int i = 0; i < p->n; i++)
-				if (p->level[i] == lv) {
-					int s = p->skill[i], at = d->sk_start[s] + fill[s]++;
-
-					d->sk_mentor[at] = m;
-					d->sk_level[at] = lv;
-					d->sk_lang[at] = p->lang;
-				}
+		if (strmap_size(d->lang_map) <= 16) {
+			d->lang16 = aligned_alloc(16, (d->nm_pad + 8) * sizeof(uint16_t));
+			if (d->lang16 == NULL)
+				goto out;
+			memset(d->lang16, 0, (d->nm_pad + 8) * sizeof(uint16_t));
+			for (int m = 0; m < d->nm; m++)
+				d->lang16[m] = (uint16_t)d->mentors[m].lang;
 		}
+	}
+	/* counting sort by (skill, level descending), stable: mentors ascending within a level */
+	pos = calloc((size_t)ns * (LEVEL_MAX + 1) + 1, sizeof(int));
+	if (pos == NULL)
+		goto out;
+	for (int m = 0; m < d->nm; m++)
+		for (int i = 0; i < d->mentors[m].n; i++)
+			pos[d->mentors[m].skill[i] * (LEVEL_MAX + 1) + LEVEL_MAX -
+			    d->mentors[m].level[i]]++;
+	for (int s = 0; s < ns; s++)
+		for (int j = 0, at = d->sk_start[s]; j <= LEVEL_MAX; j++) {
+			int c = pos[s * (LEVEL_MAX + 1) + j];
+
+			pos[s * (LEVEL_MAX + 1) + j] = at;
+			at += c;
+		}
+	for (int m = 0; m < d->nm; m++) {
+		const struct person *p = &d->mentors[m];
+
+		for (int i = 0; i < p->n; i++) {
+			int at = pos[p->skill[i] * (LEVEL_MAX + 1) + LEVEL_MAX - p->level[i]]++;
+
+			d->sk_mentor[at] = m;
+			d->sk_level[at] = p->level[i];
+			d->sk_lang[at] = p->lang;
+		}
+	}
 	ok = true;
 out:
-	free(fill);
+	free(pos);
 	return ok;
 }
 
@@ -1464,6 +1485,15 @@ dense_read(const struct domain *d, struct enum_ws *w, int e, int k, double targe
 			w->g16[b] += ((x - cur) & (v8u16)(x > cur)) * pr;
 		}
 	}
+	/* with the languages in 16 bits, the gain of a mentor sharing none (or of the padding) is
+	 * zeroed here, so only candidates are equal to a gain below */
+	if (d->lang16 != NULL) {
+		const v8u16 *lc = (const v8u16 *)d->lang16;
+		v8u16 lv = (v8u16){0} + (uint16_t)lang;
+
+		for (size_t b = 0; b < nv; b++)
+			w->g16[b] &= (v8u16)((lc[b] & lv) != 0);
+	}
 	/* lane maxima of each run of 8 vectors (64 mentors): a run without the gain sought is
 	 * skipped */
 	for (size_t j = 0; j * 8 < nv; j++) {
@@ -1500,7 +1530,9 @@ dense_read(const struct domain *d, struct enum_ws *w, int e, int k, double targe
 						int m =
 						    (int)(b * 8) + h * 4 + (LANES_LE ? l : 3 - l);
 
-						if (m < d->nm && (w->mlang[m] & lang) != 0 &&
+						if (m < d->nm &&
+						    (d->lang16 != NULL ||
+						     (w->mlang[m] & lang) != 0) &&
 						    m != self)
 							w->cand[nc++] = dense_key(d, pe, m);
 					}
@@ -2365,6 +2397,7 @@ domain_free(struct domain *d)
 	free(d->mhot);
 	free(d->sk_lang);
 	free(d->lv_col);
+	free(d->lang16);
 	free(d);
 }
 
