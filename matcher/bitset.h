@@ -165,6 +165,22 @@ week_day_hull(const week_t *a, struct week_hull *h)
 	}
 }
 
+/* Tells whether every day of a (of day hulls h) is free in at most one piece: week_hull_overlap
+ * of two such weeks is then their exact week_overlap. */
+static inline bool
+week_days_one_piece(const week_t *a, const struct week_hull *h)
+{
+	for (int d = 0; d < 7; d++) {
+		uint64_t c0 = week_chunk(a, d * DAY_SLOTS);
+		uint64_t c1 =
+		    week_chunk(a, d * DAY_SLOTS + 64) & (((uint64_t)1 << (DAY_SLOTS - 64)) - 1);
+
+		if (__builtin_popcountll(c0) + __builtin_popcountll(c1) != h->hi[d] - h->lo[d])
+			return false;
+	}
+	return true;
+}
+
 /* Returns an upper bound of week_overlap of two weeks from their day hulls: the slots of each day
  * inside both hulls (exact when both are free in at most one piece a day). */
 static inline int

@@ -113,6 +113,8 @@ struct domain {
 	int *sk_start, *sk_mentor, *sk_level; /* skill index: mentors by level, descending */
 	int *mtz, *memp;   /* per mentor: zone and employee (compact copies for the hot checks) */
 	struct mhot *mhot; /* per mentor: what the score bound reads, in one record */
+	unsigned char
+	    *mone; /* per mentor: every day free in at most one piece (week_days_one_piece) */
 	uint64_t *sk_lang; /* skill index: the mentor's languages (copy) */
 	uint16_t
 	    *lv_col; /* per skill, nm_pad levels: each mentor's level (0: not taught), or NULL */
@@ -563,7 +565,8 @@ build_mentor_gaps(struct domain *d)
 	d->lg = malloc(((size_t)d->nm * (size_t)d->ngaps + 1) * sizeof(week_t));
 	d->lgc = malloc(((size_t)d->nm * (size_t)d->ngaps + 1) * sizeof(uint64_t));
 	d->mhot = aligned_alloc(16, ((size_t)d->nm + 1) * sizeof(*d->mhot));
-	if (d->lg == NULL || d->lgc == NULL || d->mhot == NULL)
+	d->mone = malloc((size_t)d->nm + 1);
+	if (d->lg == NULL || d->lgc == NULL || d->mhot == NULL || d->mone == NULL)
 		return false;
 	for (int m = 0; m < d->nm; m++)
 		for (int g = 0; g < d->ngaps; g++) {
@@ -580,6 +583,7 @@ build_mentor_gaps(struct domain *d)
 		int dept = d->mentors[m].dept;
 
 		week_day_hull(&d->mentors[m].avail, &d->mhot[m].hull);
+		d->mone[m] = week_days_one_piece(&d->mentors[m].avail, &d->mhot[m].hull);
 		d->mhot[m].dept = (uint16_t)(dept < 0                   ? 0
 		                             : dept + 1 < MHOT_DEPT_FAR ? dept + 1
 		                                                        : MHOT_DEPT_FAR);
@@ -593,6 +597,7 @@ struct erot {
 	week_t s, a[DELTA_MAX];
 	uint64_t cs;         /* coarse summary of s (week_coarse) */
 	struct week_hull ah; /* day hulls of a[0] (empty without a difference) */
+	bool one;            /* one difference, and every day of a[0] free in at most one piece */
 	int nd, gap;         /* the zone pair's number of differences and gap pattern */
 };
 
@@ -619,6 +624,7 @@ mentee_rot(const struct domain *d, const struct person *e, int zm, struct erot *
 		week_day_hull(&r->a[0], &r->ah);
 	else
 		memset(&r->ah, 0, sizeof(r->ah));
+	r->one = z->nd == 1 && week_days_one_piece(&r->a[0], &r->ah);
 }
 
 /* Tells whether a meeting anchored at some mentee-local slot fits both people in every week. */
@@ -767,19 +773,25 @@ check_pair(const struct domain *d, int mi, int ei)
 	return check_rest(d, mi, ei, NULL);
 }
 
-/* Returns the score of a feasible pair and its components, given its raw skill gain. */
+/* Returns the score of a feasible pair and its components, given its raw skill gain. When both
+ * weeks are free in one piece a day (one difference), the overlap is the day hulls' (exact) and
+ * the department comes from the mentor's record: the person's record is not read. */
 static double
 pair_score_gain(const struct domain *d, int mi, int ei, double raw, const struct erot *r,
                 double *gain, double *cross, double *ov, double *prev)
 {
 	const struct person *m = &d->mentors[mi], *e = &d->mentees[ei];
-	double hours = avail_overlap(d, m, e, r) / 4.0;
+	const struct mhot *h = &d->mhot[mi];
+	double hours = (r->one && d->mone[mi] ? week_hull_overlap(&r->ah, &h->hull)
+	                                      : avail_overlap(d, m, e, r)) /
+	               4.0;
+	int md = h->dept == MHOT_DEPT_FAR ? m->dept : h->dept - 1;
 
 	*gain = raw * d->w_skill;
-	*cross = (m->dept >= 0 && e->dept >= 0 && m->dept != e->dept) ? d->w_cross : 0.0;
+	*cross = (md >= 0 && e->dept >= 0 && md != e->dept) ? d->w_cross : 0.0;
 	*ov = (hours < d->cap_hours ? hours : d->cap_hours) * d->w_overlap;
 	*prev = e->prev ? d->w_prev : 0.0;
-	return *gain + *cross + *ov + *prev + d->w_giving * m->giving;
+	return *gain + *cross + *ov + *prev + (d->w_giving != 0 ? d->w_giving * m->giving : 0.0);
 }
 
 /* Returns an upper bound of pair_score_gain's score of pair (mi, e) of raw skill gain raw, read
@@ -2395,6 +2407,7 @@ domain_free(struct domain *d)
 	free(d->mtz);
 	free(d->memp);
 	free(d->mhot);
+	free(d->mone);
 	free(d->sk_lang);
 	free(d->lv_col);
 	free(d->lang16);

@@ -1110,8 +1110,9 @@ test_random_multigoal(void)
 }
 
 /* The day hulls bounding the overlap of two weeks (the threshold read's cheap score bound):
- * never below the exact overlap of random weeks, equal to it when every day is free in one
- * piece, and each hull spans exactly its day's first to last free slot. */
+ * never below the exact overlap of random weeks, equal to it when every day of both is free in
+ * one piece (week_days_one_piece, checked against a count per day: then the score uses it), and
+ * each hull spans exactly its day's first to last free slot. */
 static void
 test_week_hull_bound(void)
 {
@@ -1139,21 +1140,28 @@ test_week_hull_bound(void)
 				}
 			}
 		}
+		bool pieces_one = true;
+
 		week_day_hull(&a, &ha);
 		week_day_hull(&b, &hb);
 		for (int d = 0; d < 7; d++) {
-			int lo = -1, hi = 0;
+			int lo = -1, hi = 0, n = 0;
 
 			for (int q = 0; q < DAY_SLOTS; q++)
 				if (week_get(&a, d * DAY_SLOTS + q)) {
 					lo = lo < 0 ? q : lo;
 					hi = q + 1;
+					n++;
 				}
 			if (ha.lo[d] != (lo < 0 ? 0 : lo) || ha.hi[d] != hi)
 				bad++;
+			pieces_one = pieces_one && n == (lo < 0 ? 0 : hi - lo);
 		}
+		if (week_days_one_piece(&a, &ha) != pieces_one || (one_piece && !pieces_one))
+			bad++;
 		if (week_hull_overlap(&ha, &hb) < week_overlap(&a, &b) ||
-		    (one_piece && week_hull_overlap(&ha, &hb) != week_overlap(&a, &b)))
+		    (week_days_one_piece(&a, &ha) && week_days_one_piece(&b, &hb) &&
+		     week_hull_overlap(&ha, &hb) != week_overlap(&a, &b)))
 			bad++;
 	}
 	CHECK(bad == 0);
