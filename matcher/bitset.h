@@ -181,6 +181,43 @@ week_days_one_piece(const week_t *a, const struct week_hull *h)
 	return true;
 }
 
+/* Tells whether two weeks whose days are each free in at most one piece (day hulls a, b) have k
+ * consecutive slots free in both, circularly (a run goes on over midnight when one day's part
+ * ends at its last slot and the next day's starts at its first): for such weeks, exactly whether
+ * their week_starts for k intersect. */
+static inline bool
+week_hull_run(const struct week_hull *a, const struct week_hull *b, int k)
+{
+	int lo[7], hi[7], full = 0;
+
+	if (k <= 0)
+		return false;
+	for (int d = 0; d < 7; d++) {
+		lo[d] = a->lo[d] > b->lo[d] ? a->lo[d] : b->lo[d];
+		hi[d] = a->hi[d] < b->hi[d] ? a->hi[d] : b->hi[d];
+		if (hi[d] <= lo[d])
+			lo[d] = hi[d] = 0;
+		full += lo[d] == 0 && hi[d] == DAY_SLOTS;
+	}
+	if (full == 7)
+		return true;
+	for (int d = 0; d < 7; d++) {
+		int prev = (d + 6) % 7, len, at = d;
+
+		/* a run starts at a day not continuing the previous one */
+		if (hi[d] == 0 || (lo[d] == 0 && hi[prev] == DAY_SLOTS))
+			continue;
+		len = hi[d] - lo[d];
+		while (hi[at] == DAY_SLOTS && lo[(at + 1) % 7] == 0 && hi[(at + 1) % 7] > 0) {
+			at = (at + 1) % 7;
+			len += hi[at] - lo[at];
+		}
+		if (len >= k)
+			return true;
+	}
+	return false;
+}
+
 /* Returns an upper bound of week_overlap of two weeks from their day hulls: the slots of each day
  * inside both hulls (exact when both are free in at most one piece a day). */
 static inline int

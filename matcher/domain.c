@@ -627,13 +627,17 @@ mentee_rot(const struct domain *d, const struct person *e, int zm, struct erot *
 	r->one = z->nd == 1 && week_days_one_piece(&r->a[0], &r->ah);
 }
 
-/* Tells whether a meeting anchored at some mentee-local slot fits both people in every week. */
+/* Tells whether a meeting anchored at some mentee-local slot fits both people in every week
+ * (with one offset difference and both weeks free in one piece a day, from the day hulls: the
+ * mentor's record instead of its starts). */
 static bool
 avail_every_week(const struct domain *d, int m, const struct person *e, const struct erot *r)
 {
 	const struct zpair *z = &d->zp[d->mtz[m] * d->nzones + e->tz];
 	size_t at = (size_t)m * d->ngaps + (size_t)z->gap;
 
+	if (r->one && d->mone[m])
+		return week_hull_run(&r->ah, &d->mhot[m].hull, d->k_slots);
 	return z->nd > 0 && (d->lgc[at] & r->cs) != 0 && week_intersects(&r->s, &d->lg[at]);
 }
 

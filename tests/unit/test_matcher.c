@@ -1167,6 +1167,55 @@ test_week_hull_bound(void)
 	CHECK(bad == 0);
 }
 
+/* The availability test from day hulls (weeks free in one piece a day) equals the test of the
+ * window starts on random such weeks, with parts touching midnight (runs over several days, the
+ * Sunday to Monday wrap, whole free weeks) and window lengths from 1 slot to a whole week. */
+static void
+test_week_hull_run(void)
+{
+	int bad = 0, fits = 0;
+
+	rng_state = 17;
+	for (int it = 0; it < 3000; it++) {
+		week_t a, b, sa, sb;
+		struct week_hull ha, hb;
+		int k = it % 10 == 0 ? 1 + (int)rnd(WEEK_SLOTS) : 1 + (int)rnd(16);
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		for (int x = 0; x < 2; x++) {
+			week_t *w = x == 0 ? &a : &b;
+			int shape = (int)rnd(4); /* 0: sparse, 1: touching midnight, 2-3: mixed */
+
+			for (int d = 0; d < 7; d++) {
+				int lo = (int)rnd(DAY_SLOTS),
+				    hi = lo + 1 + (int)rnd(DAY_SLOTS - lo);
+
+				if (it % 50 == 0 || (shape == 1 && rnd(2)) ||
+				    (shape >= 2 && !rnd(4)))
+					lo = 0;
+				if (it % 50 == 0 || (shape == 1 && rnd(2)) ||
+				    (shape >= 2 && !rnd(4)))
+					hi = DAY_SLOTS;
+				if (it % 50 != 0 && rnd(4) == 0)
+					continue; /* a day without a free slot */
+				for (int q = lo; q < hi; q++)
+					week_set(w, d * DAY_SLOTS + q);
+			}
+		}
+		week_day_hull(&a, &ha);
+		week_day_hull(&b, &hb);
+		week_starts(&a, k, &sa);
+		week_starts(&b, k, &sb);
+		if (!week_days_one_piece(&a, &ha) || !week_days_one_piece(&b, &hb) ||
+		    week_hull_run(&ha, &hb, k) != week_intersects(&sa, &sb))
+			bad++;
+		fits += week_intersects(&sa, &sb);
+	}
+	CHECK(bad == 0);
+	CHECK(fits > 300 && fits < 2700); /* both outcomes are exercised */
+}
+
 /* The word-wise week operations (chunks, rotations, window starts, coarse summaries) equal
  * slot-by-slot references on random weeks, for every position, shift and window length. */
 static void
@@ -1459,6 +1508,7 @@ main(void)
 	test_random_multigoal();
 	test_week_hull_bound();
 	test_week_words();
+	test_week_hull_run();
 	test_solver_knobs();
 	test_people_reader();
 	return CHECK_SUMMARY();
