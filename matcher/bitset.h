@@ -55,28 +55,21 @@ week_intersects(const week_t *a, const week_t *b)
 	return false;
 }
 
-/* Computes the slots t such that a covers t .. t+k-1 (circularly): pairs can meet for k slots
- * iff their start sets intersect. */
-static inline void
-week_starts(const week_t *a, int k, week_t *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (int t = 0; t < WEEK_SLOTS; t++) {
-		int j = 0;
-
-		while (j < k && week_get(a, t + j))
-			j++;
-		if (j == k && k > 0)
-			week_set(out, t);
-	}
-}
-
 /* Returns the 64 slots starting at pos (0 <= pos < WEEK_SLOTS), circularly, as one word. */
 static inline uint64_t
 week_chunk(const week_t *a, int pos)
 {
 	uint64_t r = 0;
 	int got = 0;
+
+	if (pos + 64 <= WEEK_SLOTS) { /* no wrap: one or two words */
+		int w = pos / 64, b = pos % 64;
+
+		r = a->w[w] >> b;
+		if (b != 0)
+			r |= a->w[w + 1] << (64 - b);
+		return r;
+	}
 
 	while (got < 64) {
 		int w = pos / 64, b = pos % 64;
@@ -105,6 +98,33 @@ week_rot(const week_t *a, int s, week_t *out)
 	out->w[WEEK_WORDS - 1] &= ((uint64_t)1 << (WEEK_SLOTS - 64 * (WEEK_WORDS - 1))) - 1;
 }
 
+/* Intersects out with a. */
+static inline void
+week_and(week_t *out, const week_t *a)
+{
+	for (int i = 0; i < WEEK_WORDS; i++)
+		out->w[i] &= a->w[i];
+}
+
+/* Computes the slots t such that a covers t .. t+k-1 (circularly): pairs can meet for k slots
+ * iff their start sets intersect. The intersection of a rotated back by 0 .. k-1 slots (a
+ * rotation by a whole week or more repeats one already taken). */
+static inline void
+week_starts(const week_t *a, int k, week_t *out)
+{
+	week_t t;
+
+	if (k <= 0) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	*out = *a;
+	for (int j = 1; j < k && j < WEEK_SLOTS; j++) {
+		week_rot(a, -j, &t);
+		week_and(out, &t);
+	}
+}
+
 /* Returns a one-word summary: bit i is set when some slot of the i-th group of 11 is set, so
  * two weeks whose summaries do not intersect do not intersect. */
 static inline uint64_t
@@ -121,12 +141,97 @@ week_coarse(const week_t *a)
 	return c;
 }
 
-/* Intersects out with a. */
+/* The hull of each day of a week: lo[d] = its first set slot, hi[d] = one past its last (both 0
+ * for a day without one; d < 7, slots counted from the day's 00:00). */
+struct week_hull {
+	uint8_t lo[7], hi[7];
+};
+
+/* Computes the hull of each day of a (a day's slots only, no wrap into the next day). */
 static inline void
-week_and(week_t *out, const week_t *a)
+week_day_hull(const week_t *a, struct week_hull *h)
 {
-	for (int i = 0; i < WEEK_WORDS; i++)
-		out->w[i] &= a->w[i];
+	memset(h, 0, sizeof(*h));
+	for (int d = 0; d < 7; d++) {
+		uint64_t c0 = week_chunk(a, d * DAY_SLOTS);
+		uint64_t c1 =
+		    week_chunk(a, d * DAY_SLOTS + 64) & (((uint64_t)1 << (DAY_SLOTS - 64)) - 1);
+
+		if ((c0 | c1) == 0)
+			continue;
+		h->lo[d] = (uint8_t)(c0 != 0 ? __builtin_ctzll(c0) : 64 + __builtin_ctzll(c1));
+		h->hi[d] =
+		    (uint8_t)(c1 != 0 ? 128 - __builtin_clzll(c1) : 64 - __builtin_clzll(c0));
+	}
+}
+
+/* Tells whether every day of a (of day hulls h) is free in at most one piece: week_hull_overlap
+ * of two such weeks is then their exact week_overlap. */
+static inline bool
+week_days_one_piece(const week_t *a, const struct week_hull *h)
+{
+	for (int d = 0; d < 7; d++) {
+		uint64_t c0 = week_chunk(a, d * DAY_SLOTS);
+		uint64_t c1 =
+		    week_chunk(a, d * DAY_SLOTS + 64) & (((uint64_t)1 << (DAY_SLOTS - 64)) - 1);
+
+		if (__builtin_popcountll(c0) + __builtin_popcountll(c1) != h->hi[d] - h->lo[d])
+			return false;
+	}
+	return true;
+}
+
+/* Tells whether two weeks whose days are each free in at most one piece (day hulls a, b) have k
+ * consecutive slots free in both, circularly (a run goes on over midnight when one day's part
+ * ends at its last slot and the next day's starts at its first): for such weeks, exactly whether
+ * their week_starts for k intersect. */
+static inline bool
+week_hull_run(const struct week_hull *a, const struct week_hull *b, int k)
+{
+	int lo[7], hi[7], full = 0;
+
+	if (k <= 0)
+		return false;
+	for (int d = 0; d < 7; d++) {
+		lo[d] = a->lo[d] > b->lo[d] ? a->lo[d] : b->lo[d];
+		hi[d] = a->hi[d] < b->hi[d] ? a->hi[d] : b->hi[d];
+		if (hi[d] <= lo[d])
+			lo[d] = hi[d] = 0;
+		full += lo[d] == 0 && hi[d] == DAY_SLOTS;
+	}
+	if (full == 7)
+		return true;
+	for (int d = 0; d < 7; d++) {
+		int prev = (d + 6) % 7, len, at = d;
+
+		/* a run starts at a day not continuing the previous one */
+		if (hi[d] == 0 || (lo[d] == 0 && hi[prev] == DAY_SLOTS))
+			continue;
+		len = hi[d] - lo[d];
+		while (hi[at] == DAY_SLOTS && lo[(at + 1) % 7] == 0 && hi[(at + 1) % 7] > 0) {
+			at = (at + 1) % 7;
+			len += hi[at] - lo[at];
+		}
+		if (len >= k)
+			return true;
+	}
+	return false;
+}
+
+/* Returns an upper bound of week_overlap of two weeks from their day hulls: the slots of each day
+ * inside both hulls (exact when both are free in at most one piece a day). */
+static inline int
+week_hull_overlap(const struct week_hull *a, const struct week_hull *b)
+{
+	int n = 0;
+
+	for (int d = 0; d < 7; d++) {
+		int lo = a->lo[d] > b->lo[d] ? a->lo[d] : b->lo[d];
+		int hi = a->hi[d] < b->hi[d] ? a->hi[d] : b->hi[d];
+
+		n += hi > lo ? hi - lo : 0;
+	}
+	return n;
 }
 
 /* Tells whether no slot is set. */

@@ -43,10 +43,20 @@ static const double priority_weight[PRIORITY_MAX + 1] = {0.0, 3.0, 2.0, 1.0};
 #define DELTA_MAX 8 /* distinct offset differences of two zones over one period */
 #define GAPS_MAX 32 /* distinct difference patterns over all zone pairs */
 #define PERIOD_MAX_DAYS 800
+#define LEVEL_MAX 100                 /* skill levels are 0 .. LEVEL_MAX */
 #define LV_COL_MAX ((size_t)64 << 20) /* bytes of the dense level columns, at most */
 
 /* Eight 16-bit lanes (GCC/clang vector extension), for the dense gain pass. */
 typedef uint16_t v8u16 __attribute__((vector_size(16)));
+/* whether lane 0 of a vector is the low half of its first word (little-endian byte order) */
+#define LANES_LE (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+
+/* A mentor's copies for the threshold read's score bound (16 bytes: one cache access). */
+struct mhot {
+	struct week_hull hull; /* day hulls of the free slots */
+	uint16_t dept;         /* 0: none, else department + 1, or MHOT_DEPT_FAR when larger */
+};
+#define MHOT_DEPT_FAR 0xFFFF
 
 /* Two zones over the period: mentor offset - mentee offset, in quarter hours (ascending). */
 struct zpair {
@@ -104,12 +114,15 @@ struct domain {
 	unsigned char *counted; /* per mentee: counts filled (the threshold read skips them) */
 	struct enum_ws *uws;    /* scratch space of the unmatched mentees' counts, or NULL */
 	int *sk_start, *sk_mentor, *sk_level; /* skill index: mentors by level, descending */
-	int *sk_tz;                           /* skill index: the mentor's zone (hot copy) */
 	int *mtz, *memp;   /* per mentor: zone and employee (compact copies for the hot checks) */
+	struct mhot *mhot; /* per mentor: what the score bound reads, in one record */
+	unsigned char
+	    *mone; /* per mentor: every day free in at most one piece (week_days_one_piece) */
 	uint64_t *sk_lang; /* skill index: the mentor's languages (copy) */
 	uint16_t
-	    *lv_col;   /* per skill, nm_pad levels: each mentor's level (0: not taught), or NULL */
-	size_t nm_pad; /* mentors rounded up to a whole number of vectors */
+	    *lv_col; /* per skill, nm_pad levels: each mentor's level (0: not taught), or NULL */
+	uint16_t *lang16; /* with lv_col and at most 16 languages: each mentor's languages */
+	size_t nm_pad;    /* mentors rounded up to a whole number of vectors */
 	long p_start, p_end, day0, nweeks, nsamp; /* period (days since 1970), its first Monday */
 	const char *starts_on, *ends_on;
 };
@@ -281,7 +294,7 @@ parse_mentor(struct domain *d, json_t *p, const char *ctx, long capcap, struct p
 			goto out;
 		}
 		if (!jsonget_string(it, "skill", true, c2, &sk, err) ||
-		    !jsonget_int(it, "level", true, 0, 100, c2, &lv, err))
+		    !jsonget_int(it, "level", true, 0, LEVEL_MAX, c2, &lv, err))
 			goto out;
 		v[i].skill = intern_lower(d->skill_map, sk);
 		v[i].level = (int)lv;
@@ -333,7 +346,7 @@ parse_mentee(struct domain *d, json_t *p, const char *ctx, struct person *o, cha
 			return false;
 		}
 		if (!jsonget_string(it, "skill", true, c2, &sk, err) ||
-		    !jsonget_int(it, "current_level", true, 0, 100, c2, &lv, err) ||
+		    !jsonget_int(it, "current_level", true, 0, LEVEL_MAX, c2, &lv, err) ||
 		    !jsonget_int(it, "priority", false, PRIORITY_MIN, PRIORITY_MAX, c2, &pr, err))
 			return false;
 		o->skill[i] = intern_lower(d->skill_map, sk);
@@ -554,7 +567,9 @@ build_mentor_gaps(struct domain *d)
 {
 	d->lg = malloc(((size_t)d->nm * (size_t)d->ngaps + 1) * sizeof(week_t));
 	d->lgc = malloc(((size_t)d->nm * (size_t)d->ngaps + 1) * sizeof(uint64_t));
-	if (d->lg == NULL || d->lgc == NULL)
+	d->mhot = aligned_alloc(16, ((size_t)d->nm + 1) * sizeof(*d->mhot));
+	d->mone = malloc((size_t)d->nm + 1);
+	if (d->lg == NULL || d->lgc == NULL || d->mhot == NULL || d->mone == NULL)
 		return false;
 	for (int m = 0; m < d->nm; m++)
 		for (int g = 0; g < d->ngaps; g++) {
@@ -567,6 +582,15 @@ build_mentor_gaps(struct domain *d)
 			d->lg[(size_t)m * d->ngaps + g] = acc;
 			d->lgc[(size_t)m * d->ngaps + g] = week_coarse(&acc);
 		}
+	for (int m = 0; m < d->nm; m++) {
+		int dept = d->mentors[m].dept;
+
+		week_day_hull(&d->mentors[m].avail, &d->mhot[m].hull);
+		d->mone[m] = week_days_one_piece(&d->mentors[m].avail, &d->mhot[m].hull);
+		d->mhot[m].dept = (uint16_t)(dept < 0                   ? 0
+		                             : dept + 1 < MHOT_DEPT_FAR ? dept + 1
+		                                                        : MHOT_DEPT_FAR);
+	}
 	return true;
 }
 
@@ -574,7 +598,10 @@ build_mentor_gaps(struct domain *d)
  * difference, free slots shifted by each difference (into the mentor's local week). */
 struct erot {
 	week_t s, a[DELTA_MAX];
-	uint64_t cs; /* coarse summary of s (week_coarse) */
+	uint64_t cs;         /* coarse summary of s (week_coarse) */
+	struct week_hull ah; /* day hulls of a[0] (empty without a difference) */
+	bool one;            /* one difference, and every day of a[0] free in at most one piece */
+	int nd, gap;         /* the zone pair's number of differences and gap pattern */
 };
 
 /* Returns the zone pair of a mentor and a mentee. */
@@ -590,19 +617,30 @@ mentee_rot(const struct domain *d, const struct person *e, int zm, struct erot *
 {
 	const struct zpair *z = &d->zp[zm * d->nzones + e->tz];
 
+	r->nd = z->nd;
+	r->gap = z->gap;
 	week_rot(&e->starts, z->nd > 0 ? z->d[0] : 0, &r->s);
 	r->cs = week_coarse(&r->s);
 	for (int i = 0; i < z->nd; i++)
 		week_rot(&e->avail, z->d[i], &r->a[i]);
+	if (z->nd > 0)
+		week_day_hull(&r->a[0], &r->ah);
+	else
+		memset(&r->ah, 0, sizeof(r->ah));
+	r->one = z->nd == 1 && week_days_one_piece(&r->a[0], &r->ah);
 }
 
-/* Tells whether a meeting anchored at some mentee-local slot fits both people in every week. */
+/* Tells whether a meeting anchored at some mentee-local slot fits both people in every week
+ * (with one offset difference and both weeks free in one piece a day, from the day hulls: the
+ * mentor's record instead of its starts). */
 static bool
 avail_every_week(const struct domain *d, int m, const struct person *e, const struct erot *r)
 {
 	const struct zpair *z = &d->zp[d->mtz[m] * d->nzones + e->tz];
 	size_t at = (size_t)m * d->ngaps + (size_t)z->gap;
 
+	if (r->one && d->mone[m])
+		return week_hull_run(&r->ah, &d->mhot[m].hull, d->k_slots);
 	return z->nd > 0 && (d->lgc[at] & r->cs) != 0 && week_intersects(&r->s, &d->lg[at]);
 }
 
@@ -743,19 +781,44 @@ check_pair(const struct domain *d, int mi, int ei)
 	return check_rest(d, mi, ei, NULL);
 }
 
-/* Returns the score of a feasible pair and its components, given its raw skill gain. */
+/* Returns the score of a feasible pair and its components, given its raw skill gain. When both
+ * weeks are free in one piece a day (one difference), the overlap is the day hulls' (exact) and
+ * the department comes from the mentor's record: the person's record is not read. */
 static double
 pair_score_gain(const struct domain *d, int mi, int ei, double raw, const struct erot *r,
                 double *gain, double *cross, double *ov, double *prev)
 {
 	const struct person *m = &d->mentors[mi], *e = &d->mentees[ei];
-	double hours = avail_overlap(d, m, e, r) / 4.0;
+	const struct mhot *h = &d->mhot[mi];
+	double hours = (r->one && d->mone[mi] ? week_hull_overlap(&r->ah, &h->hull)
+	                                      : avail_overlap(d, m, e, r)) /
+	               4.0;
+	int md = h->dept == MHOT_DEPT_FAR ? m->dept : h->dept - 1;
 
 	*gain = raw * d->w_skill;
-	*cross = (m->dept >= 0 && e->dept >= 0 && m->dept != e->dept) ? d->w_cross : 0.0;
+	*cross = (md >= 0 && e->dept >= 0 && md != e->dept) ? d->w_cross : 0.0;
 	*ov = (hours < d->cap_hours ? hours : d->cap_hours) * d->w_overlap;
 	*prev = e->prev ? d->w_prev : 0.0;
-	return *gain + *cross + *ov + *prev + d->w_giving * m->giving;
+	return *gain + *cross + *ov + *prev + (d->w_giving != 0 ? d->w_giving * m->giving : 0.0);
+}
+
+/* Returns an upper bound of pair_score_gain's score of pair (mi, e) of raw skill gain raw, read
+ * from compact copies (the overlap bounded by the day hulls): the same terms summed in the same
+ * order, so with w_overlap >= 0 it is never below the exact score. */
+static double
+pair_score_bound(const struct domain *d, int mi, const struct person *e, double raw,
+                 const struct erot *r)
+{
+	const struct mhot *h = &d->mhot[mi];
+	double hours = week_hull_overlap(&r->ah, &h->hull) / 4.0;
+	double cross = h->dept == 0 || e->dept < 0 ? 0.0
+	               : h->dept == MHOT_DEPT_FAR  ? (d->w_cross > 0 ? d->w_cross : 0.0)
+	               : h->dept - 1 != e->dept    ? d->w_cross
+	                                           : 0.0;
+	double ov = (hours < d->cap_hours ? hours : d->cap_hours) * d->w_overlap;
+
+	return raw * d->w_skill + cross + ov + (e->prev ? d->w_prev : 0.0) +
+	       (d->w_giving != 0 ? d->w_giving * d->mentors[mi].giving : 0.0);
 }
 
 /* Returns the score of a feasible pair and its components. */
@@ -930,13 +993,12 @@ parse_weights(struct domain *d, json_t *root, char **err)
 static bool
 build_skill_index(struct domain *d)
 {
-	int ns = (int)strmap_size(d->skill_map), *fill = NULL;
+	int ns = (int)strmap_size(d->skill_map), *pos = NULL;
 	long total = 0;
 	bool ok = false;
 
 	d->sk_start = calloc((size_t)ns + 2, sizeof(int));
-	fill = calloc((size_t)ns + 1, sizeof(int));
-	if (d->sk_start == NULL || fill == NULL)
+	if (d->sk_start == NULL)
 		goto out;
 	for (int m = 0; m < d->nm; m++)
 		for (int i = 0; i < d->mentors[m].n; i++) {
@@ -947,9 +1009,8 @@ build_skill_index(struct domain *d)
 		d->sk_start[s + 1] += d->sk_start[s];
 	d->sk_mentor = malloc(((size_t)total + 1) * sizeof(int));
 	d->sk_level = malloc(((size_t)total + 1) * sizeof(int));
-	d->sk_tz = malloc(((size_t)total + 1) * sizeof(int));
 	d->sk_lang = malloc(((size_t)total + 1) * sizeof(uint64_t));
-	if (d->sk_mentor == NULL || d->sk_level == NULL || d->sk_tz == NULL || d->sk_lang == NULL)
+	if (d->sk_mentor == NULL || d->sk_level == NULL || d->sk_lang == NULL)
 		goto out;
 	/* dense level columns when they are small enough (else the sequential pass alone) */
 	d->nm_pad = ((size_t)d->nm + 7) / 8 * 8;
@@ -962,25 +1023,44 @@ build_skill_index(struct domain *d)
 			for (int i = 0; i < d->mentors[m].n; i++)
 				d->lv_col[(size_t)d->mentors[m].skill[i] * d->nm_pad + (size_t)m] =
 				    (uint16_t)d->mentors[m].level[i];
-	}
-	/* counting sort by level (descending) keeps mentors ascending within a level */
-	for (int lv = 100; lv >= 0; lv--)
-		for (int m = 0; m < d->nm; m++) {
-			const struct person *p = &d->mentors[m];
-
-			for (int i = 0; i < p->n; i++)
-				if (p->level[i] == lv) {
-					int s = p->skill[i], at = d->sk_start[s] + fill[s]++;
-
-					d->sk_mentor[at] = m;
-					d->sk_level[at] = lv;
-					d->sk_tz[at] = p->tz;
-					d->sk_lang[at] = p->lang;
-				}
+		if (strmap_size(d->lang_map) <= 16) {
+			d->lang16 = aligned_alloc(16, (d->nm_pad + 8) * sizeof(uint16_t));
+			if (d->lang16 == NULL)
+				goto out;
+			memset(d->lang16, 0, (d->nm_pad + 8) * sizeof(uint16_t));
+			for (int m = 0; m < d->nm; m++)
+				d->lang16[m] = (uint16_t)d->mentors[m].lang;
 		}
+	}
+	/* counting sort by (skill, level descending), stable: mentors ascending within a level */
+	pos = calloc((size_t)ns * (LEVEL_MAX + 1) + 1, sizeof(int));
+	if (pos == NULL)
+		goto out;
+	for (int m = 0; m < d->nm; m++)
+		for (int i = 0; i < d->mentors[m].n; i++)
+			pos[d->mentors[m].skill[i] * (LEVEL_MAX + 1) + LEVEL_MAX -
+			    d->mentors[m].level[i]]++;
+	for (int s = 0; s < ns; s++)
+		for (int j = 0, at = d->sk_start[s]; j <= LEVEL_MAX; j++) {
+			int c = pos[s * (LEVEL_MAX + 1) + j];
+
+			pos[s * (LEVEL_MAX + 1) + j] = at;
+			at += c;
+		}
+	for (int m = 0; m < d->nm; m++) {
+		const struct person *p = &d->mentors[m];
+
+		for (int i = 0; i < p->n; i++) {
+			int at = pos[p->skill[i] * (LEVEL_MAX + 1) + LEVEL_MAX - p->level[i]]++;
+
+			d->sk_mentor[at] = m;
+			d->sk_level[at] = p->level[i];
+			d->sk_lang[at] = p->lang;
+		}
+	}
 	ok = true;
 out:
-	free(fill);
+	free(pos);
 	return ok;
 }
 
@@ -1025,7 +1105,8 @@ struct enum_ws {
 	struct held *held;
 	int *stamp, *touched, *gcount, *pm, ngroups, epoch;
 	int *read, *order, *bucket, nbucket; /* threshold read: read mark, gain order, buckets */
-	struct tacc *acc;                    /* threshold read: gain accumulated per mentor */
+	int *tgain, *ogain;     /* threshold read: gains of the touched mentors, in gain order */
+	struct tacc *acc;       /* threshold read: gain accumulated per mentor */
 	v8u16 *g16, *sup;       /* dense gain pass: each mentor's gain; lane maxima of 8 vectors */
 	uint64_t *cand, *cand2; /* dense gain pass: candidates of one gain, in and out of order */
 	int *pcount;            /* dense gain pass: counts by (goal, level) of one gain */
@@ -1033,6 +1114,8 @@ struct enum_ws {
 	uint64_t *gmask, *mlang, *bits;
 	unsigned char *sel;
 	struct erot *er;
+	int *skm, nskip;   /* threshold read: mentors passed over (bound below the k-th best) */
+	double *skg, *sku; /* their raw gains and score bounds */
 };
 
 /* Frees the enumeration scratch space. */
@@ -1061,6 +1144,11 @@ ws_free(struct enum_ws *w)
 	free(w->cand2);
 	free(w->sup);
 	free(w->pcount);
+	free(w->tgain);
+	free(w->ogain);
+	free(w->skm);
+	free(w->skg);
+	free(w->sku);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -1090,14 +1178,20 @@ ws_init(const struct domain *d, struct enum_ws *w)
 	w->cand = malloc(n * sizeof(uint64_t));
 	w->cand2 = malloc(n * sizeof(uint64_t));
 	w->pcount = malloc(256 * 128 * sizeof(int));
+	w->tgain = malloc(n * sizeof(int));
+	w->ogain = malloc(n * sizeof(int));
+	w->skm = malloc(n * sizeof(int));
+	w->skg = malloc(n * sizeof(double));
+	w->sku = malloc(n * sizeof(double));
 	w->g16 = aligned_alloc(16, (d->nm_pad / 8 + 8) * sizeof(v8u16));
 	w->sup = aligned_alloc(16, (d->nm_pad / 64 + 1) * sizeof(v8u16));
-	if (w->cand == NULL || w->cand2 == NULL || w->pcount == NULL || w->g16 == NULL ||
-	    w->sup == NULL || w->held == NULL || w->read == NULL || w->acc == NULL ||
-	    w->order == NULL || w->stamp == NULL || w->touched == NULL || w->gcount == NULL ||
-	    w->pm == NULL || w->gain == NULL || w->ps == NULL || w->tmp == NULL ||
-	    w->gmask == NULL || w->mlang == NULL || w->bits == NULL || w->sel == NULL ||
-	    w->er == NULL) {
+	if (w->tgain == NULL || w->ogain == NULL || w->skm == NULL || w->skg == NULL ||
+	    w->sku == NULL || w->cand == NULL || w->cand2 == NULL || w->pcount == NULL ||
+	    w->g16 == NULL || w->sup == NULL || w->held == NULL || w->read == NULL ||
+	    w->acc == NULL || w->order == NULL || w->stamp == NULL || w->touched == NULL ||
+	    w->gcount == NULL || w->pm == NULL || w->gain == NULL || w->ps == NULL ||
+	    w->tmp == NULL || w->gmask == NULL || w->mlang == NULL || w->bits == NULL ||
+	    w->sel == NULL || w->er == NULL) {
 		ws_free(w);
 		return false;
 	}
@@ -1315,25 +1409,41 @@ top_done(const struct enum_ws *w, int nh, int k, double target, double bound)
 	return nh == k && w->tmp[0] >= bound;
 }
 
-/* Reads one mentor of the threshold read (its raw gain g, zone tz): marks it read and, when the
- * pair is feasible, scores it into w->pm / w->ps and the heap of the k best. The one-word
- * availability test comes first (a pin breaking only availability is still kept: check_rest
- * decides). */
+#define PREFETCH_AHEAD 12 /* mentors of the threshold read fetched ahead of their read */
+
+/* Reads one mentor of the threshold read (its raw gain g): when the pair is feasible, scores it
+ * into w->pm / w->ps and the heap of the k best (the mentee's pin and keep are marked read). The
+ * one-word availability test comes first (a pin breaking only availability is still kept:
+ * check_rest decides); then, once the heap is full, a mentor whose score bound
+ * (pair_score_bound) is below the k-th best is only noted in w->skm (it can be neither held nor
+ * change the heap; see skipped_rest), unless it is the mentee's pin or keep. */
 static void
-read_mentor(const struct domain *d, struct enum_ws *w, int e, int m, int tz, double g, int k,
-            int *np, int *nh)
+read_mentor(const struct domain *d, struct enum_ws *w, int e, int m, double g, int k, int *np,
+            int *nh)
 {
-	const struct zpair *z = &d->zp[tz * d->nzones + d->mentees[e].tz];
+	const struct erot *r = &w->er[d->mtz[m]];
+	bool own = m == d->pin_mentor[e] || m == d->keep_mentor[e];
 	double a, b, c, f;
 
-	w->read[m] = w->epoch;
+	if (own)
+		w->read[m] = w->epoch;
 	if (m != d->pin_mentor[e] &&
-	    (z->nd == 0 || (d->lgc[(size_t)m * d->ngaps + z->gap] & w->er[tz].cs) == 0))
+	    (r->nd == 0 || (d->lgc[(size_t)m * d->ngaps + r->gap] & r->cs) == 0))
 		return;
-	if (check_rest(d, m, e, &w->er[tz]) != R_COUNT)
+	if (!own && *nh == k && d->w_overlap >= 0) {
+		double ub = pair_score_bound(d, m, &d->mentees[e], g, r);
+
+		if (ub < w->tmp[0]) {
+			w->skm[w->nskip] = m;
+			w->skg[w->nskip] = g;
+			w->sku[w->nskip++] = ub;
+			return;
+		}
+	}
+	if (check_rest(d, m, e, r) != R_COUNT)
 		return;
 	w->pm[*np] = m;
-	w->ps[*np] = pair_score_gain(d, m, e, g, &w->er[tz], &a, &b, &c, &f);
+	w->ps[*np] = pair_score_gain(d, m, e, g, r, &a, &b, &c, &f);
 	heap_push(w->tmp, nh, k, w->ps[(*np)++]);
 }
 
@@ -1397,6 +1507,15 @@ dense_read(const struct domain *d, struct enum_ws *w, int e, int k, double targe
 			w->g16[b] += ((x - cur) & (v8u16)(x > cur)) * pr;
 		}
 	}
+	/* with the languages in 16 bits, the gain of a mentor sharing none (or of the padding) is
+	 * zeroed here, so only candidates are equal to a gain below */
+	if (d->lang16 != NULL) {
+		const v8u16 *lc = (const v8u16 *)d->lang16;
+		v8u16 lv = (v8u16){0} + (uint16_t)lang;
+
+		for (size_t b = 0; b < nv; b++)
+			w->g16[b] &= (v8u16)((lc[b] & lv) != 0);
+	}
 	/* lane maxima of each run of 8 vectors (64 mentors): a run without the gain sought is
 	 * skipped */
 	for (size_t j = 0; j * 8 < nv; j++) {
@@ -1424,15 +1543,21 @@ dense_read(const struct domain *d, struct enum_ws *w, int e, int k, double targe
 				v8u16 eq = (v8u16)(w->g16[b] == gv);
 
 				memcpy(any, &eq, sizeof(any));
-				if ((any[0] | any[1]) == 0)
-					continue;
-				for (int l = 0; l < 8; l++) {
-					int m = (int)(b * 8) + l;
+				/* one bit per lane equal to g: lanes 0-3 from any[0], 4-7 from
+				 * any[1] */
+				for (int h = 0; h < 2; h++)
+					for (uint64_t bits = any[h] & 0x0001000100010001ULL;
+					     bits != 0; bits &= bits - 1) {
+						int l = __builtin_ctzll(bits) / 16;
+						int m =
+						    (int)(b * 8) + h * 4 + (LANES_LE ? l : 3 - l);
 
-					if (eq[l] != 0 && m < d->nm && (w->mlang[m] & lang) != 0 &&
-					    m != self)
-						w->cand[nc++] = dense_key(d, pe, m);
-				}
+						if (m < d->nm &&
+						    (d->lang16 != NULL ||
+						     (w->mlang[m] & lang) != 0) &&
+						    m != self)
+							w->cand[nc++] = dense_key(d, pe, m);
+					}
 			}
 		}
 		if (nc == 0)
@@ -1448,11 +1573,15 @@ dense_read(const struct domain *d, struct enum_ws *w, int e, int k, double targe
 		for (int c = 0; c < nc; c++) {
 			int m = (int)(uint32_t)w->cand2[c];
 
+			if (c + PREFETCH_AHEAD < nc)
+				__builtin_prefetch(
+				    &d->mhot[(uint32_t)w->cand2[c + PREFETCH_AHEAD]]);
+
 			if (top_done(w, *nh, k, target, base + g * d->w_skill)) {
 				*rest = base + g * d->w_skill;
 				return true;
 			}
-			read_mentor(d, w, e, m, d->mtz[m], g, k, np, nh);
+			read_mentor(d, w, e, m, g, k, np, nh);
 		}
 	}
 	return true;
@@ -1479,6 +1608,7 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 	double base;
 
 	*rest = -INFINITY;
+	w->nskip = 0;
 	if (d->w_skill < 0)
 		return -1;
 	for (int z = 0; z < d->nzones; z++)
@@ -1492,13 +1622,16 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 			int m = d->sk_mentor[j];
 			double g = prio * (d->sk_level[j] - cur);
 
+			if (j + PREFETCH_AHEAD < d->sk_start[s + 1])
+				__builtin_prefetch(&d->mhot[d->sk_mentor[j + PREFETCH_AHEAD]]);
+
 			if ((d->sk_lang[j] & lang) == 0 || m == self)
 				continue;
 			if (top_done(w, nh, k, target, base + g * d->w_skill)) {
 				*rest = base + g * d->w_skill;
 				break;
 			}
-			read_mentor(d, w, e, m, d->sk_tz[j], g, k, &np, &nh);
+			read_mentor(d, w, e, m, g, k, &np, &nh);
 		}
 		goto pins;
 	}
@@ -1526,10 +1659,12 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 			t->gain += prio * (d->sk_level[j] - cur);
 		}
 	}
-	/* bucket by gain, descending (ties keep the index order) */
-	for (int t = 0; t < nt; t++)
-		if (w->acc[w->touched[t]].gain > gmax)
-			gmax = w->acc[w->touched[t]].gain;
+	/* bucket by gain, descending (ties keep the index order); each gain read once */
+	for (int t = 0; t < nt; t++) {
+		w->tgain[t] = w->acc[w->touched[t]].gain;
+		if (w->tgain[t] > gmax)
+			gmax = w->tgain[t];
+	}
 	if (gmax + 2 > w->nbucket) {
 		int *nb = realloc(w->bucket, ((size_t)gmax + 2) * sizeof(int));
 
@@ -1540,23 +1675,27 @@ enumerate_mentee_top(const struct domain *d, struct enum_ws *w, int e, int k, do
 	}
 	memset(w->bucket, 0, ((size_t)gmax + 2) * sizeof(int));
 	for (int t = 0; t < nt; t++)
-		w->bucket[gmax - w->acc[w->touched[t]].gain + 1]++;
+		w->bucket[gmax - w->tgain[t] + 1]++;
 	for (int b = 1; b <= gmax + 1; b++)
 		w->bucket[b] += w->bucket[b - 1];
 	for (int t = 0; t < nt; t++) {
-		int m = w->touched[t];
+		int at = w->bucket[gmax - w->tgain[t]]++;
 
-		w->order[w->bucket[gmax - w->acc[m].gain]++] = m;
+		w->order[at] = w->touched[t];
+		w->ogain[at] = w->tgain[t];
 	}
 	for (int at = 0; at < nt; at++) {
 		int m = w->order[at];
-		double g = w->acc[m].gain;
+		double g = w->ogain[at];
+
+		if (at + PREFETCH_AHEAD < nt)
+			__builtin_prefetch(&d->mhot[w->order[at + PREFETCH_AHEAD]]);
 
 		if (top_done(w, nh, k, target, base + g * d->w_skill)) {
 			*rest = base + g * d->w_skill;
 			break;
 		}
-		read_mentor(d, w, e, m, d->mtz[m], g, k, &np, &nh);
+		read_mentor(d, w, e, m, g, k, &np, &nh);
 	}
 pins:
 	/* a pin or keep not read yet must be held: read it */
@@ -1574,6 +1713,25 @@ pins:
 		                              &w->er[d->mentors[m].tz], &a, &b, &c, &f);
 	}
 	return np;
+}
+
+/* Returns the larger of rest and the best score of the feasible pairs that mentee e's last
+ * threshold read passed over (w->skm, each below the k-th best then, so never held): the best
+ * score left out stays exact. Only bounds above rest are checked. */
+static double
+skipped_rest(const struct domain *d, struct enum_ws *w, int e, double rest)
+{
+	for (int i = 0; i < w->nskip; i++) {
+		int m = w->skm[i];
+		double a, b, c, f, s;
+
+		if (w->sku[i] <= rest || check_rest(d, m, e, &w->er[d->mtz[m]]) != R_COUNT)
+			continue;
+		s = pair_score_gain(d, m, e, w->skg[i], &w->er[d->mtz[m]], &a, &b, &c, &f);
+		if (s > rest)
+			rest = s;
+	}
+	return rest;
 }
 
 /* Enumerates every feasible pair, counting eliminated mentors per rule, and holds the best
@@ -1618,6 +1776,8 @@ enumerate_pairs(struct domain *d, struct mgraph *g)
 		g->n_coverable += n > 0 || unread > -INFINITY;
 		r = select_pairs(d, &w, e, n, g->pairs_mentee);
 		g->rest_bound[e] = r > unread ? r : unread;
+		if (!d->counted[e])
+			g->rest_bound[e] = skipped_rest(d, &w, e, g->rest_bound[e]);
 		if (!grow_pairs(g, np + n, &capp))
 			goto out;
 		/* held pairs in mentor order */
@@ -2256,11 +2416,13 @@ domain_free(struct domain *d)
 	free(d->sk_start);
 	free(d->sk_mentor);
 	free(d->sk_level);
-	free(d->sk_tz);
 	free(d->mtz);
 	free(d->memp);
+	free(d->mhot);
+	free(d->mone);
 	free(d->sk_lang);
 	free(d->lv_col);
+	free(d->lang16);
 	free(d);
 }
 

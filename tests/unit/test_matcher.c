@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
 #include "matcher.h"
 
 #include "check.h"
@@ -1132,6 +1133,162 @@ test_random_multigoal(void)
 	CHECK(bad == 0);
 }
 
+/* The day hulls bounding the overlap of two weeks (the threshold read's cheap score bound):
+ * never below the exact overlap of random weeks, equal to it when every day of both is free in
+ * one piece (week_days_one_piece, checked against a count per day: then the score uses it), and
+ * each hull spans exactly its day's first to last free slot. */
+static void
+test_week_hull_bound(void)
+{
+	int bad = 0;
+
+	rng_state = 11;
+	for (int it = 0; it < 2000; it++) {
+		bool one_piece = it % 2 == 0;
+		week_t a, b;
+		struct week_hull ha, hb;
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		for (int x = 0; x < 2; x++) {
+			week_t *w = x == 0 ? &a : &b;
+
+			for (int d = 0; d < 7; d++) {
+				int pieces = one_piece ? (int)rnd(2) : (int)rnd(4);
+
+				for (int k = 0; k < pieces; k++) {
+					int s = (int)rnd(DAY_SLOTS), len = 1 + (int)rnd(24);
+
+					for (int q = s; q < s + len && q < DAY_SLOTS; q++)
+						week_set(w, d * DAY_SLOTS + q);
+				}
+			}
+		}
+		bool pieces_one = true;
+
+		week_day_hull(&a, &ha);
+		week_day_hull(&b, &hb);
+		for (int d = 0; d < 7; d++) {
+			int lo = -1, hi = 0, n = 0;
+
+			for (int q = 0; q < DAY_SLOTS; q++)
+				if (week_get(&a, d * DAY_SLOTS + q)) {
+					lo = lo < 0 ? q : lo;
+					hi = q + 1;
+					n++;
+				}
+			if (ha.lo[d] != (lo < 0 ? 0 : lo) || ha.hi[d] != hi)
+				bad++;
+			pieces_one = pieces_one && n == (lo < 0 ? 0 : hi - lo);
+		}
+		if (week_days_one_piece(&a, &ha) != pieces_one || (one_piece && !pieces_one))
+			bad++;
+		if (week_hull_overlap(&ha, &hb) < week_overlap(&a, &b) ||
+		    (week_days_one_piece(&a, &ha) && week_days_one_piece(&b, &hb) &&
+		     week_hull_overlap(&ha, &hb) != week_overlap(&a, &b)))
+			bad++;
+	}
+	CHECK(bad == 0);
+}
+
+/* The availability test from day hulls (weeks free in one piece a day) equals the test of the
+ * window starts on random such weeks, with parts touching midnight (runs over several days, the
+ * Sunday to Monday wrap, whole free weeks) and window lengths from 1 slot to a whole week. */
+static void
+test_week_hull_run(void)
+{
+	int bad = 0, fits = 0;
+
+	rng_state = 17;
+	for (int it = 0; it < 3000; it++) {
+		week_t a, b, sa, sb;
+		struct week_hull ha, hb;
+		int k = it % 10 == 0 ? 1 + (int)rnd(WEEK_SLOTS) : 1 + (int)rnd(16);
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		for (int x = 0; x < 2; x++) {
+			week_t *w = x == 0 ? &a : &b;
+			int shape = (int)rnd(4); /* 0: sparse, 1: touching midnight, 2-3: mixed */
+
+			for (int d = 0; d < 7; d++) {
+				int lo = (int)rnd(DAY_SLOTS),
+				    hi = lo + 1 + (int)rnd(DAY_SLOTS - lo);
+
+				if (it % 50 == 0 || (shape == 1 && rnd(2)) ||
+				    (shape >= 2 && !rnd(4)))
+					lo = 0;
+				if (it % 50 == 0 || (shape == 1 && rnd(2)) ||
+				    (shape >= 2 && !rnd(4)))
+					hi = DAY_SLOTS;
+				if (it % 50 != 0 && rnd(4) == 0)
+					continue; /* a day without a free slot */
+				for (int q = lo; q < hi; q++)
+					week_set(w, d * DAY_SLOTS + q);
+			}
+		}
+		week_day_hull(&a, &ha);
+		week_day_hull(&b, &hb);
+		week_starts(&a, k, &sa);
+		week_starts(&b, k, &sb);
+		if (!week_days_one_piece(&a, &ha) || !week_days_one_piece(&b, &hb) ||
+		    week_hull_run(&ha, &hb, k) != week_intersects(&sa, &sb))
+			bad++;
+		fits += week_intersects(&sa, &sb);
+	}
+	CHECK(bad == 0);
+	CHECK(fits > 300 && fits < 2700); /* both outcomes are exercised */
+}
+
+/* The word-wise week operations (chunks, rotations, window starts, coarse summaries) equal
+ * slot-by-slot references on random weeks, for every position, shift and window length. */
+static void
+test_week_words(void)
+{
+	int bad = 0;
+
+	rng_state = 13;
+	for (int it = 0; it < 300; it++) {
+		week_t a, r, st;
+		int k = it % 3 == 0 ? 1 + (int)rnd(8) : (int)rnd(700), s = (int)rnd(2000) - 1000;
+		uint64_t coarse = 0;
+
+		memset(&a, 0, sizeof(a));
+		for (int n = (int)rnd(60); n > 0; n--) {
+			int at = (int)rnd(WEEK_SLOTS), len = 1 + (int)rnd(it % 5 == 0 ? 700 : 20);
+
+			for (int q = at; q < at + len; q++)
+				week_set(&a, q);
+		}
+		for (int pos = 0; pos < WEEK_SLOTS; pos++) {
+			uint64_t want = 0;
+
+			for (int b = 0; b < 64; b++)
+				want |= (uint64_t)week_get(&a, pos + b) << b;
+			if (week_chunk(&a, pos) != want)
+				bad++;
+		}
+		week_rot(&a, s, &r);
+		week_starts(&a, k, &st);
+		for (int q = 0; q < WEEK_SLOTS; q++) {
+			int j = 0;
+
+			while (j < k && week_get(&a, q + j))
+				j++;
+			if (week_get(&r, q + s) != week_get(&a, q) || week_get(&st, q) != (j == k))
+				bad++;
+		}
+		for (int g = 0; g < 62; g++)
+			for (int q = g * 11; q < g * 11 + 11 && q < WEEK_SLOTS; q++)
+				if (week_get(&a, q))
+					coarse |= (uint64_t)1 << g;
+		if (week_coarse(&a) != coarse || r.w[WEEK_WORDS - 1] >> (WEEK_SLOTS % 64) != 0 ||
+		    st.w[WEEK_WORDS - 1] >> (WEEK_SLOTS % 64) != 0)
+			bad++;
+	}
+	CHECK(bad == 0);
+}
+
 /* Keep: among equal-score optima, the previous pairs are kept. */
 static void
 test_keep(void)
@@ -1373,6 +1530,9 @@ main(void)
 	test_random_vs_brute_force();
 	test_random_domain();
 	test_random_multigoal();
+	test_week_hull_bound();
+	test_week_words();
+	test_week_hull_run();
 	test_solver_knobs();
 	test_people_reader();
 	return CHECK_SUMMARY();
