@@ -1,7 +1,8 @@
 -- People: HR's overview of one employee (GET /v1/employees/{id}/overview), for a stalled pair or a
 -- debrief. Read-only, and built from the owners of each fact: the profile (profile_json), the
 -- partner's card (person_card), the stalled rule's clock (pair_last_activity), points, level, hours
--- and badges (api_achievements over employee_counters), and the ESN figures (esn_me, esn_why).
+-- and badges (api_achievements over employee_counters), and the giving score (esn_giving_parts,
+-- esn_giving_score, esn_why).
 
 -- One pair of an employee as HR sees it: the partner (null once erased), the round, the status
 -- (active, stalled = active with no sign of life for stall_days, ended), the dates, and its confirmed
@@ -29,17 +30,20 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The overview of employee eid, or NULL when there is none (never was, or erased): the profile, every
--- pair of a published round (active first, then the latest), the totals, and the ESN figures over 90
--- days (the ambassadors' default window) when the employee has any event. The ESN part is what HR
--- already reads per person on /v1/esn/ambassadors (activity, giving score, parts, why); a manager's
--- own before/during/after is left out: /v1/esn/impact suppresses any figure behind fewer than
--- esn_min_group() people, and /v1/me/esn shows it to the employee only.
+-- pair of a published round (active first, then the latest), the totals, and ESN figures only where
+-- HR already sees them by name. Employees are told (My ESN activity) that only they see their figures
+-- by name and that HR sees group totals of at least esn_min_group() people and the biggest givers as
+-- ambassador candidates; so the overview gives the giving score, parts and why over 90 days (the
+-- ambassadors' default window) only for someone /v1/esn/ambassadors would list: never a mentor, a
+-- score above zero (that rule as api.esn_ambassadors applies it). A manager's own before/during/after
+-- (/v1/me/esn) is never given.
 CREATE FUNCTION core.people_overview(eid bigint, stall_days integer, base text, org text) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     profile jsonb := profile_json(eid);
     ach jsonb;
     counters jsonb;
+    parts jsonb;
     esn jsonb;
 BEGIN
     IF profile IS NULL THEN
@@ -47,9 +51,12 @@ BEGIN
     END IF;
     ach := api_achievements(eid, base, org);
     counters := ach->'counters';
-    IF EXISTS (SELECT 1 FROM esn_events WHERE actor_id = eid) THEN
-        esn := esn_me(eid, 90) - 'as_manager';
-        esn := jsonb_set(esn, '{giving,why}', to_jsonb(esn_why(esn->'giving'->'parts')));
+    IF NOT EXISTS (SELECT 1 FROM pairs WHERE mentor_id = eid) THEN
+        parts := esn_giving_parts(eid, now() - interval '90 days', now() + interval '1 day');
+        IF esn_giving_score(parts) > 0 THEN
+            esn := jsonb_build_object('days', 90, 'score', json_num(esn_giving_score(parts), 1),
+                                      'parts', parts, 'why', esn_why(parts));
+        END IF;
     END IF;
     RETURN jsonb_build_object(
         'employee', profile,

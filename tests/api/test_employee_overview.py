@@ -76,33 +76,50 @@ def test_overview_of_the_mentor(api, hr_token, programme):
     assert t["points"] == mine["points"] and [b["badge"] for b in t["badges"]] == [b["badge"] for b in mine["badges"]]
 
 
-def test_esn_figures_are_those_of_the_person(api, hr_token, programme):
-    """With ESN events the overview gives the 90-day activity and the giving score, parts and why, the
-    same figures the employee reads on /v1/me/esn (and HR on /v1/esn/ambassadors), without the
-    manager's own before/during/after."""
-    pair = programme["pair"]
-    when = utc_now() - dt.timedelta(days=1)
-    events = [{"id": f"ov-{pair.id}-{i}", "actor_email": pair.mentee.profile["email"], "kind": k,
-               "community": "Finance", "occurred_at": rfc3339(when - dt.timedelta(hours=i))}
-              for i, k in enumerate(("post", "post"))]
-    events.append({"id": f"ov-{pair.id}-c", "actor_email": pair.mentee.profile["email"], "kind": "comment",
-                   "community": "Finance", "occurred_at": rfc3339(when),
-                   "target_email": pair.mentor.profile["email"]})
+def import_events(api, hr_token, events):
     r = api.request("POST", "/v1/esn/import", data="\n".join(json.dumps(e) for e in events).encode(),
                     token=hr_token, headers={"Content-Type": "application/x-ndjson"})
     assert r.status == 200, r
+
+
+def test_esn_figures_only_where_hr_already_sees_them(api, hr_token, programme):
+    """Employees are told that only they see their ESN figures by name, and HR group totals and the
+    ambassador candidates: the overview gives the giving score, parts and why of a candidate (never a
+    mentor), equal to /v1/esn/ambassadors' row and to the employee's own /v1/me/esn, and nothing of
+    a mentor's, nor anyone's activity by kind or before/during/after."""
+    pair = programme["pair"]
+    when = utc_now() - dt.timedelta(days=1)
+    events = [{"id": f"ov-{pair.id}-{i}", "actor_email": pair.mentee.profile["email"], "kind": "post",
+               "community": "Finance", "occurred_at": rfc3339(when - dt.timedelta(hours=i))} for i in range(2)]
+    events.append({"id": f"ov-{pair.id}-c", "actor_email": pair.mentee.profile["email"], "kind": "comment",
+                   "community": "Finance", "occurred_at": rfc3339(when),
+                   "target_email": pair.mentor.profile["email"]})
+    events.append({"id": f"ov-{pair.id}-m", "actor_email": pair.mentor.profile["email"], "kind": "comment",
+                   "community": "Finance", "occurred_at": rfc3339(when),
+                   "target_email": pair.mentee.profile["email"]})
+    import_events(api, hr_token, events)
     esn = overview(api, hr_token, pair.mentee.id)["esn"]
+    assert set(esn) == {"days", "score", "parts", "why"}
     own = api.get("/v1/me/esn", token=pair.mentee.token).body
     assert esn["days"] == 90 == own["days"]
-    assert esn["activity"]["events"] == 3 and esn["activity"]["by_kind"]["post"] == 2
-    assert esn["activity"]["by_kind"]["comment"] == 1
-    assert esn["activity"]["by_kind"] == own["activity"]["by_kind"]
-    assert esn["giving"]["parts"] == own["giving"]["parts"] and esn["giving"]["score"] == own["giving"]["score"]
-    assert esn["giving"]["parts"]["comments"] == 1 and esn["giving"]["parts"]["people_reached"] == 1
-    assert "comments" in esn["giving"]["why"]
-    assert "as_manager" not in esn
-    # the mentor has no event of their own: no ESN part
+    assert esn["parts"] == own["giving"]["parts"] and esn["score"] == own["giving"]["score"] > 0
+    assert esn["parts"]["posts"] == 2 and esn["parts"]["comments"] == 1 and esn["parts"]["people_reached"] == 1
+    listed = api.get("/v1/esn/ambassadors", token=hr_token, params={"limit": "200"}).body["items"]
+    row = [a for a in listed if a["employee"]["id"] == pair.mentee.id]
+    assert len(row) == 1, "the shared server has far fewer than 200 givers"
+    assert (row[0]["score"], row[0]["parts"], row[0]["why"]) == (esn["score"], esn["parts"], esn["why"])
+    assert esn["why"] == "1 departments reached, 1 comments, 1 people reached"  # weights 3, 1, 1
+    # the mentor gave too, but a mentor is no ambassador candidate: HR does not see their figures
+    assert api.get("/v1/me/esn", token=pair.mentor.token).body["giving"]["score"] > 0
     assert overview(api, hr_token, pair.mentor.id)["esn"] is None
+
+
+def test_no_esn_figures_without_giving(api, hr_token, make_employee):
+    e = make_employee()
+    import_events(api, hr_token, [{"id": f"ov-post-{e.id}", "actor_email": e.profile["email"], "kind": "post",
+                                   "community": "Finance", "occurred_at": rfc3339(utc_now())}])
+    assert api.get("/v1/me/esn", token=e.token).body["activity"]["events"] == 1
+    assert overview(api, hr_token, e.id)["esn"] is None, "posts weigh 0 by default: no score, no figures"
 
 
 def test_ended_pair_and_an_erased_partner(api, hr_token):
