@@ -307,7 +307,12 @@ async function programme(browser, base, hrToken, lang) {
     const points = Number((await mentor.getByTestId('points').textContent()).replace(/\D/g, ''));
     assert(points > 0, `points ${points}`);
     const img = mentor.getByTestId('badges').locator('img').first();
-    assert(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'badge image did not load');
+    // the list is rendered before its images arrive: wait for this one to finish (load or error)
+    const loaded = await img.evaluate((i) => (i.complete ? i.naturalWidth > 0 : new Promise((res) => {
+      i.addEventListener('load', () => res(i.naturalWidth > 0), { once: true });
+      i.addEventListener('error', () => res(false), { once: true });
+    })));
+    assert(loaded, 'badge image did not load');
   });
   await pageChecks(mentor, 'achievements', lang);
   await check(`${lang} leaderboard with consent lists the mentor by name`, async () => {
