@@ -22,8 +22,9 @@ enum route_arg {
 	ARG_BASE_URL,     /* --public-base-url */
 	ARG_ISSUER_NAME,  /* --issuer-name */
 	ARG_ISSUER_EMAIL, /* --issuer-email */
+	ARG_STALL_DAYS,   /* --stall-days, as decimal text */
 };
-#define ROUTE_MAX_ARGS 4
+#define ROUTE_MAX_ARGS 5
 
 struct route {
 	const char *method;

@@ -154,7 +154,7 @@ router_statement(struct request *r)
 	const struct route *rt = r->route;
 	const struct settings *cfg = r->srv->cfg;
 	const char *params[ROUTE_MAX_ARGS];
-	char *body = NULL;
+	char *body = NULL, days[16];
 	int n = 0;
 
 	for (; n < ROUTE_MAX_ARGS && rt->args[n] != ARG_END; n++) {
@@ -181,6 +181,10 @@ router_statement(struct request *r)
 			break;
 		case ARG_ISSUER_EMAIL:
 			params[n] = cfg->issuer_email;
+			break;
+		case ARG_STALL_DAYS:
+			snprintf(days, sizeof(days), "%d", cfg->stall_days);
+			params[n] = days;
 			break;
 		case ARG_END:
 			break;

@@ -237,6 +237,15 @@ BEGIN
         FROM sessions s WHERE s.pair_id = pid), '[]'));
 END $$;
 
+-- When a pair last showed life: its start, its publication, or its latest confirmed session. The
+-- one owner of the stalled-pair rule's clock (the upkeep tick, HR statistics, an employee's overview):
+-- an active pair is stalled once this is more than --stall-days old.
+CREATE FUNCTION core.pair_last_activity(p pairs) RETURNS timestamptz LANGUAGE sql STABLE AS $$
+    SELECT greatest(p.starts_on::timestamptz, p.created_at,
+                    coalesce((SELECT max(s.occurred_at) FROM sessions s WHERE s.pair_id = p.id AND s.status = 'confirmed'),
+                             '-infinity'))
+$$;
+
 -- Periodic upkeep: end pairs whose round is over; flag pairs with no confirmed session for
 -- stall_days (once per silence). Returns how many of each.
 CREATE FUNCTION core.maintenance_tick(stall_days integer) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -251,10 +260,7 @@ BEGIN
         ended := ended + 1;
     END LOOP;
     FOR pr IN
-        SELECT p.id, p.mentor_id, p.mentee_id,
-               greatest(p.starts_on::timestamptz, p.created_at,
-                        coalesce((SELECT max(s.occurred_at) FROM sessions s WHERE s.pair_id = p.id AND s.status = 'confirmed'),
-                                 '-infinity')) AS last_activity
+        SELECT p.id, p.mentor_id, p.mentee_id, pair_last_activity(p) AS last_activity
         FROM pairs p WHERE p.status = 'active'
         FOR UPDATE SKIP LOCKED
     LOOP

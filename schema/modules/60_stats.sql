@@ -7,10 +7,7 @@ CREATE FUNCTION core.api_stats(period text, stall_days integer) RETURNS jsonb LA
     groups AS (SELECT DISTINCT department, site FROM employees),
     mgr AS (SELECT * FROM employees WHERE role IN ('mentee', 'both')),
     active_pair AS (
-        SELECT p.*, greatest(p.starts_on::timestamptz, p.created_at,
-                             coalesce((SELECT max(s.occurred_at) FROM sessions s WHERE s.pair_id = p.id AND s.status = 'confirmed'),
-                                      '-infinity')) AS last_activity
-        FROM pairs p WHERE p.status = 'active'),
+        SELECT p.*, pair_last_activity(p) AS last_activity FROM pairs p WHERE p.status = 'active'),
     -- one rule for every figure of a row: a pair and its sessions, hours and ratings count under
     -- the department and site of its manager (the mentee), the person the programme is for
     conf AS (

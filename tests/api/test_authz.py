@@ -21,6 +21,8 @@ ENDPOINTS = {
     "list_employees": ("GET", "/v1/employees", None),
     "get_employee_own": ("GET", "/v1/employees/{own}", None),
     "get_employee_other": ("GET", "/v1/employees/{other}", None),
+    "employee_overview_own": ("GET", "/v1/employees/{own}/overview", None),
+    "employee_overview_other": ("GET", "/v1/employees/{other}/overview", None),
     "list_skills": ("GET", "/v1/skills", None),
     "create_skill": ("POST", "/v1/skills", lambda: {"slug": "s_" + uuid.uuid4().hex[:12], "name": "Test skill"}),
     "patch_skill": ("PATCH", "/v1/skills/{slug}", lambda: {"description": "touched by authz test"}),
@@ -69,6 +71,9 @@ TABLE = {
     "list_employees": {"anonymous": 401, "employee": 403, "hr": 200},
     "get_employee_own": {"anonymous": 401, "employee": 200, "hr": 200},
     "get_employee_other": {"anonymous": 401, "employee": 403, "hr": 200},
+    # HR's page for one employee: not even the employee themselves
+    "employee_overview_own": {"anonymous": 401, "employee": 403, "hr": 200},
+    "employee_overview_other": {"anonymous": 401, "employee": 403, "hr": 200},
     "list_skills": {"anonymous": 200, "employee": 200, "hr": 200},
     "create_skill": {"anonymous": 401, "employee": 403, "hr": 201},
     "patch_skill": {"anonymous": 401, "employee": 403, "hr": 200},

@@ -1,14 +1,14 @@
 // Browser tests of the web app: a whole programme through the UI only, in English and in French,
 // then the ESN pages (leading by example, givers, an employee's own figures) on a company set up
-// through the API, and a token revoked while a page is open,
+// through the API, and a token revoked while a page is open, then HR's page for one employee,
 // against the real tandemd (embedded PostgreSQL) serving web/dist, driven by playwright-core in
 // Debian's chromium (headless; never a downloaded browser). Every page visited is checked with
 // axe-core (no serious or critical violation), for keyboard reachability and for CSP violations;
 // screenshots go to $TANDEM_WEB_ARTIFACTS. Then single sign-on through the real OpenID Provider of
 // tests/oidc (npm oidc-provider; its node_modules from scripts/test.sh). Ends with "N passed, N failed".
 // Environment: TANDEMD (binary), CHROMIUM (default /usr/bin/chromium), TANDEM_WEB_ARTIFACTS;
-// TANDEM_WEB_ONLY=sso runs only the dictionaries check and single sign-on (while working on it; CI
-// runs everything).
+// TANDEM_WEB_ONLY=sso runs only the dictionaries check and single sign-on, TANDEM_WEB_ONLY=employee
+// only the dictionaries check and HR's page for one employee (while working on one; CI runs everything).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -307,7 +307,12 @@ async function programme(browser, base, hrToken, lang) {
     const points = Number((await mentor.getByTestId('points').textContent()).replace(/\D/g, ''));
     assert(points > 0, `points ${points}`);
     const img = mentor.getByTestId('badges').locator('img').first();
-    assert(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'badge image did not load');
+    // the list is rendered before its images arrive: wait for this one to finish (load or error)
+    const loaded = await img.evaluate((i) => (i.complete ? i.naturalWidth > 0 : new Promise((res) => {
+      i.addEventListener('load', () => res(i.naturalWidth > 0), { once: true });
+      i.addEventListener('error', () => res(false), { once: true });
+    })));
+    assert(loaded, 'badge image did not load');
   });
   await pageChecks(mentor, 'achievements', lang);
   await check(`${lang} leaderboard with consent lists the mentor by name`, async () => {
@@ -850,6 +855,87 @@ async function firstLoadSize(browser, base) {
   assert(gz < JS_LIMIT, `${gz} bytes`);
 }
 
+// ---- HR's page for one employee (/hr/employees/{id}, GET /v1/employees/{id}/overview) ------------
+// A mentor and a manager set up through the API, a round solved and published, one session logged
+// by the manager and confirmed by the mentor; returns them with the pair's id.
+async function overviewCompany(base, hr) {
+  const tag = `${Date.now() % 1000000}`;
+  const slot = { day: 'thu', start: '14:00', end: '15:00' };
+  const mentor = await apiPerson(base, { role: 'mentor', department: `OvMentors-${tag}`, display_name: `Overview mentor ${tag}`, leaderboard_opt_in: true });
+  const manager = await apiPerson(base, { role: 'mentee', department: `OvManagers-${tag}`, display_name: `Overview manager ${tag}` });
+  ok(await call(base, 'PUT', '/v1/me/teaching', { token: mentor.token, json: { skills: [{ skill: 'linkedin', level: 5 }] } }), 200, 'teaching');
+  ok(await call(base, 'PUT', '/v1/me/learning', { token: manager.token, json: { goals: [{ skill: 'linkedin', current_level: 1, priority: 1 }] } }), 200, 'learning');
+  for (const p of [mentor, manager]) ok(await call(base, 'PUT', '/v1/me/availability', { token: p.token, json: { slots: [slot] } }), 200, 'availability');
+  const day = 864e5;
+  const round = ok(await call(base, 'POST', '/v1/rounds', { token: hr, json: { name: `Overview ${tag}`,
+    filter: { departments: [mentor.employee.department, manager.employee.department], sites: [] },
+    starts_on: isoDay(new Date(Date.now() - 30 * day)), ends_on: isoDay(new Date(Date.now() + 90 * day)) } }), 202, 'round');
+  for (let i = 0; ; i++) {
+    const r = ok(await call(base, 'GET', `/v1/rounds/${round.id}`, { token: hr }), 200, 'round');
+    if (r.status === 'solved') break;
+    assert(r.status === 'solving' || r.status === 'draft', `round ${r.status}`);
+    assert(i < 600, 'round still solving after 30 s');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  ok(await call(base, 'POST', `/v1/rounds/${round.id}/publish`, { token: hr }), 200, 'publish');
+  const pair = ok(await call(base, 'GET', '/v1/me/pairs', { token: manager.token }), 200, 'pairs').items[0];
+  const when = new Date(Date.now() - 2 * day).toISOString().replace(/\.\d+Z$/, 'Z');
+  const s = ok(await call(base, 'POST', `/v1/pairs/${pair.pair_id}/sessions`, { token: manager.token,
+    json: { occurred_at: when, duration_minutes: 90, skills: ['linkedin'], note: 'private', rating: 4 } }), 201, 'session');
+  ok(await call(base, 'POST', `/v1/sessions/${s.id}/confirm`, { token: mentor.token }), 200, 'confirm');
+  return { mentor, manager, pairId: pair.pair_id, round };
+}
+
+async function employeePage(browser, base, hrToken, co, lang) {
+  const T = dictionaries[lang];
+  const hr = await newPage(browser, lang === 'fr' ? 'fr-FR' : 'en-US');
+  const ov = ok(await call(base, 'GET', `/v1/employees/${co.manager.employee.id}/overview`, { token: hrToken }), 200, 'overview');
+  await check(`${lang} HR employee page: reached from the directory's row`, async () => {
+    assert(ov.pairs.length === 1 && ov.pairs[0].confirmed_sessions === 1 && ov.pairs[0].hours === 1.5, JSON.stringify(ov));
+    await signInWithToken(hr, base, T, hrToken);
+    await hr.getByRole('heading', { name: T.hr_title }).waitFor();
+    await hr.getByRole('link', { name: T.nav_employees }).click();
+    await hr.getByRole('heading', { name: T.emp_title }).waitFor();
+    await byLabel(hr, T.department).fill(co.manager.employee.department);
+    await hr.getByRole('button', { name: T.apply }).click();
+    await hr.getByTestId('employees').getByRole('link', { name: co.manager.employee.display_name }).click();
+    await hr.getByRole('heading', { level: 1, name: co.manager.employee.display_name }).waitFor();
+    assert(new URL(hr.url()).pathname === `/hr/employees/${co.manager.employee.id}`, hr.url());
+  });
+  await check(`${lang} HR employee page: the pair, its status and sessions as the API gives them`, async () => {
+    const table = hr.getByTestId('emp-pairs');
+    const caption = norm(await table.locator('caption').textContent());
+    assert(caption === norm(fill(T.emp_pairs_caption, { name: co.manager.employee.display_name })), `caption: ${caption}`);
+    const row = table.locator(`tr[data-pair="${co.pairId}"]`);
+    assert(await cellText(row, 'status') === norm(T.emp_status_active), `status: ${await cellText(row, 'status')}`);
+    assert(await cellText(row, 'confirmed') === nf(lang, 1), 'confirmed sessions');
+    assert(await cellText(row, 'hours') === norm(nf(lang, 1.5, 2)), `hours: ${await cellText(row, 'hours')}`);
+    assert(await cellText(row, 'rating') === norm(nf(lang, 4, 1)), 'average rating');
+    assert((await cellText(row, 'partner')).startsWith(co.mentor.employee.display_name), 'partner');
+    assert(await cellText(row, 'last') !== norm(T.emp_no_session), 'last confirmed session shown');
+    const totals = hr.getByTestId('emp-totals');
+    assert(await cellText(totals, 'sessions_confirmed') === nf(lang, ov.totals.sessions_confirmed), 'sessions confirmed');
+    assert(await cellText(totals, 'hours_received') === norm(nf(lang, 1.5, 2)), 'hours received');
+    assert(await cellText(totals, 'points') === norm(nf(lang, ov.totals.points)) && ov.totals.points > 0, 'points');
+    const badges = await cellText(totals, 'badges');
+    assert(ov.totals.badges.length > 0 && ov.totals.badges.every((b) => badges.includes(b.name)), `badges: ${badges}`);
+    assert(ov.esn === null && await hr.getByTestId('emp-esn-none').isVisible(), 'no ESN figures for someone who gave nothing');
+    assert(!(await hr.locator('main').textContent()).includes('private'), 'a session note on the page');
+  });
+  await pageChecks(hr, 'hr-employee', lang);
+  await check(`${lang} HR employee page: the partner's page, then an unknown employee`, async () => {
+    await hr.getByTestId('emp-pairs').getByRole('link', { name: co.mentor.employee.display_name }).click();
+    await hr.getByRole('heading', { level: 1, name: co.mentor.employee.display_name }).waitFor();
+    const row = hr.getByTestId('emp-pairs').locator(`tr[data-pair="${co.pairId}"]`);
+    assert((await cellText(row, 'partner')).startsWith(co.manager.employee.display_name), 'the manager as partner');
+    await goto(hr, base, '/hr/employees/999999999');
+    await hr.getByRole('heading', { level: 1, name: fill(T.emp_page_title_id, { id: '999999999' }) }).waitFor();
+    await hr.getByRole('alert').waitFor();
+  });
+  await pageChecks(hr, 'hr-employee-unknown', lang);
+  await hr.context().close();
+}
+
 async function staticHeaders(base) {
   const r = await fetch(base + '/', { headers: { 'Accept-Encoding': 'identity' } });
   const csp = r.headers.get('content-security-policy') || '';
@@ -871,7 +957,11 @@ async function staticHeaders(base) {
   assert(missing.status === 404, 'a missing asset is 404');
 }
 
+// The parts TANDEM_WEB_ONLY may name (while working on one; CI runs everything).
+const PARTS = ['sso', 'employee'];
+
 async function main() {
+  const only = process.env.TANDEM_WEB_ONLY;
   let srv, browser, sso;
   try {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
@@ -880,23 +970,33 @@ async function main() {
       const diff = [...en.filter((k) => !fr.has(k)).map((k) => `fr lacks ${k}`), ...[...fr].filter((k) => !(k in dictionaries.en)).map((k) => `en lacks ${k}`)];
       assert(diff.length === 0, diff.join(', '));
     });
-    if (process.env.TANDEM_WEB_ONLY !== 'sso') {
+    if (only && !PARTS.includes(only)) throw new Error(`TANDEM_WEB_ONLY=${only}: expected one of ${PARTS.join(', ')}`);
+    if (!only || only === 'employee') {
       srv = await startTandemd();
       const hrToken = createHr(srv.state);
-      await check('static serving: CSP, caching, validators, SPA fallback, API 404s', () => staticHeaders(srv.base));
-      await check('first load under 200 KB of compressed JavaScript', () => firstLoadSize(browser, srv.base));
-      await programme(browser, srv.base, hrToken, 'en');
-      await programme(browser, srv.base, hrToken, 'fr');
-      let company;
-      await check('ESN company set up through the API (pairs, comparison managers, teams, events imported by HR)', async () => {
-        company = await esnCompany(srv.base, hrToken);
+      if (!only) {
+        await check('static serving: CSP, caching, validators, SPA fallback, API 404s', () => staticHeaders(srv.base));
+        await check('first load under 200 KB of compressed JavaScript', () => firstLoadSize(browser, srv.base));
+        await programme(browser, srv.base, hrToken, 'en');
+        await programme(browser, srv.base, hrToken, 'fr');
+        let company;
+        await check('ESN company set up through the API (pairs, comparison managers, teams, events imported by HR)', async () => {
+          company = await esnCompany(srv.base, hrToken);
+        });
+        if (company) for (const lang of ['en', 'fr']) await leadingByExample(browser, srv.base, hrToken, company, lang);
+      }
+      let co;
+      await check('employee page: a pair set up through the API (round published, a session confirmed)', async () => {
+        co = await overviewCompany(srv.base, hrToken);
       });
-      if (company) for (const lang of ['en', 'fr']) await leadingByExample(browser, srv.base, hrToken, company, lang);
+      if (co) for (const lang of ['en', 'fr']) await employeePage(browser, srv.base, hrToken, co, lang);
     }
-    sso = {}; // filled as it starts: whatever started is stopped below
-    await ssoWorld(sso, `${Date.now() % 1000000}`);
-    await singleSignOn(browser, sso, 'en');
-    await singleSignOn(browser, sso, 'fr');
+    if (!only || only === 'sso') {
+      sso = {}; // filled as it starts: whatever started is stopped below
+      await ssoWorld(sso, `${Date.now() % 1000000}`);
+      await singleSignOn(browser, sso, 'en');
+      await singleSignOn(browser, sso, 'fr');
+    }
   } catch (e) {
     failed++;
     console.log(`not ok - harness\n  ${e.stack || e}`);

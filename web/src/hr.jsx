@@ -1,8 +1,8 @@
 // The HR console (loaded only for HR): rounds (create, watch solve, review with the why, pin,
-// forbid, re-solve and see what changed, publish), employees, dashboard, ESN impact and givers (hresn.jsx),
+// forbid, re-solve and see what changed, publish), employees and one employee's page, dashboard, ESN impact and givers (hresn.jsx),
 // badges, webhooks.
 import { useState, useEffect, useRef } from 'preact/hooks';
-import { t, fmtNumber, fmtPercent, fmtDateTime } from './i18n.js';
+import { t, fmtNumber, fmtPercent, fmtDate, fmtDateTime } from './i18n.js';
 import { api, download, localPath } from './api.js';
 import { Field, ErrorLine, useAction, useLoad, Loading } from './ui.jsx';
 import { Link, navigate } from './router.jsx';
@@ -12,6 +12,8 @@ import { Impact, EsnGivers } from './hresn.jsx';
 export default function Hr({ path }) {
   const m = path.match(/^\/hr\/rounds\/(\d+)$/);
   if (m) return <RoundReview id={Number(m[1])} />;
+  const e = path.match(/^\/hr\/employees\/(\d+)$/);
+  if (e) return <EmployeePage id={Number(e[1])} />;
   if (path === '/hr/employees') return <Employees />;
   if (path === '/hr/dashboard') return <Dashboard />;
   if (path === '/hr/impact') return <Impact />;
@@ -206,9 +208,88 @@ function Employees() {
       {!page ? <Loading /> : (
         <div class="scroll"><table data-testid="employees">
           <thead><tr><th scope="col">{t('id')}</th><th scope="col">{t('display_name')}</th><th scope="col">{t('email')}</th><th scope="col">{t('department')}</th><th scope="col">{t('site')}</th><th scope="col">{t('role')}</th><th scope="col">{t('consent_title')}</th></tr></thead>
-          <tbody>{rows.map((e) => <tr key={e.id}><td>{e.id}</td><td>{e.display_name}</td><td>{e.email}</td><td>{e.department}</td><td>{e.site}</td><td>{t('role_' + e.role)}</td><td>{e.leaderboard_opt_in ? t('yes') : t('no')}</td></tr>)}</tbody>
+          <tbody>{rows.map((e) => <tr key={e.id}><td>{e.id}</td><td><Link href={`/hr/employees/${e.id}`}>{e.display_name}</Link></td><td>{e.email}</td><td>{e.department}</td><td>{e.site}</td><td>{t('role_' + e.role)}</td><td>{e.leaderboard_opt_in ? t('yes') : t('no')}</td></tr>)}</tbody>
         </table></div>)}
       {next && <button type="button" onClick={more}>{t('more')}</button>}
+    </>
+  );
+}
+
+// One employee for HR (GET /v1/employees/{id}/overview): profile, pairs with their status and
+// confirmed sessions, totals, and the giving score where HR already sees it (ambassador candidates).
+function EmployeePage({ id }) {
+  const [ov, error] = useLoad(() => api('GET', `/v1/employees/${id}/overview`), [id]);
+  if (error) return (<><h1>{t('emp_page_title_id', { id })}</h1><ErrorLine error={error} /><p><Link href="/hr/employees">{t('emp_back')}</Link></p></>);
+  if (!ov) return <Loading />;
+  const e = ov.employee, tot = ov.totals;
+  const dash = '—';
+  return (
+    <>
+      <h1>{e.display_name}</h1>
+      <p><Link href="/hr/employees">{t('emp_back')}</Link></p>
+      <section aria-labelledby="ep-profile-h">
+        <h2 id="ep-profile-h">{t('emp_profile')}</h2>
+        <dl class="person" data-testid="emp-profile">
+          <dt>{t('email')}</dt><dd>{e.email}</dd>
+          <dt>{t('department')}</dt><dd>{e.department}</dd>
+          <dt>{t('site')}</dt><dd>{e.site || dash}</dd>
+          <dt>{t('job_title')}</dt><dd>{e.job_title || dash}</dd>
+          <dt>{t('emp_role')}</dt><dd>{t('role_' + e.role)}</dd>
+          <dt>{t('timezone')}</dt><dd>{e.timezone}</dd>
+          <dt>{t('emp_languages')}</dt><dd>{e.languages.join(', ')}</dd>
+          <dt>{t('emp_manager')}</dt><dd>{e.manager_email || dash}</dd>
+          <dt>{t('consent_title')}</dt><dd>{e.leaderboard_opt_in ? t('emp_consent_yes') : t('emp_consent_no')}</dd>
+          <dt>{t('emp_teaches')}</dt><dd>{e.teaching.map((x) => `${x.skill} (${fmtNumber(x.level)})`).join(', ') || dash}</dd>
+          <dt>{t('emp_learns')}</dt><dd>{e.learning.map((x) => `${x.skill} (${fmtNumber(x.current_level)})`).join(', ') || dash}</dd>
+        </dl>
+      </section>
+      <section aria-labelledby="ep-totals-h">
+        <h2 id="ep-totals-h">{t('emp_totals')}</h2>
+        <dl class="stats" data-testid="emp-totals">
+          <dt>{t('emp_sessions_confirmed')}</dt><dd data-cell="sessions_confirmed">{fmtNumber(tot.sessions_confirmed)}</dd>
+          <dt>{t('hours_given')}</dt><dd data-cell="hours_given">{fmtNumber(tot.hours_given, 2)}</dd>
+          <dt>{t('hours_received')}</dt><dd data-cell="hours_received">{fmtNumber(tot.hours_received, 2)}</dd>
+          <dt>{t('emp_pairs_completed')}</dt><dd data-cell="pairs_completed">{fmtNumber(tot.pairs_completed)}</dd>
+          <dt>{t('points')}</dt><dd data-cell="points">{fmtNumber(tot.points)}</dd>
+          <dt>{t('emp_level')}</dt><dd data-cell="level">{t('level_name', { n: fmtNumber(tot.level.level), name: tot.level.name })}</dd>
+          <dt>{t('badges')}</dt><dd data-cell="badges">{tot.badges.length === 0 ? t('none') : tot.badges.map((b) =>
+            `${b.name} (${fmtDate(b.awarded_at)}${b.revoked ? ', ' + t('revoked') : ''})`).join(', ')}</dd>
+        </dl>
+      </section>
+      <section aria-labelledby="ep-pairs-h">
+        <h2 id="ep-pairs-h">{t('emp_pairs')}</h2>
+        <p><small>{t('emp_stalled_help', { days: fmtNumber(ov.stall_days) })}</small></p>
+        {ov.pairs.length === 0 ? <p>{t('emp_no_pairs')}</p> : (
+          <div class="scroll"><table data-testid="emp-pairs">
+            <caption>{t('emp_pairs_caption', { name: e.display_name })}</caption>
+            <thead><tr><th scope="col">{t('emp_round')}</th><th scope="col">{t('emp_side')}</th><th scope="col">{t('emp_partner')}</th>
+              <th scope="col">{t('status')}</th><th scope="col">{t('emp_dates')}</th><th scope="col">{t('emp_confirmed')}</th>
+              <th scope="col">{t('emp_hours')}</th><th scope="col">{t('emp_last_session')}</th><th scope="col">{t('avg_rating')}</th></tr></thead>
+            <tbody>{ov.pairs.map((p) => (
+              <tr key={p.pair_id} data-pair={p.pair_id}>
+                <td>{p.round_name}</td>
+                <td>{t('emp_side_' + p.role)}</td>
+                <td data-cell="partner">{p.partner ? <Link href={`/hr/employees/${p.partner.id}`}>{p.partner.display_name}</Link> : t('emp_partner_erased')}
+                  {p.partner && <small> · {p.partner.department}</small>}</td>
+                <td data-cell="status">{t('emp_status_' + p.status)}{p.completed && <> · {t('completed')}</>}</td>
+                <td>{fmtDate(p.starts_on)} – {fmtDate(p.ends_on)}{p.ended_at && <><br /><small>{t('emp_ended_on', { date: fmtDate(p.ended_at) })}</small></>}</td>
+                <td class="num" data-cell="confirmed">{fmtNumber(p.confirmed_sessions)}</td>
+                <td class="num" data-cell="hours">{fmtNumber(p.hours, 2)}</td>
+                <td data-cell="last">{p.last_session_at ? fmtDateTime(p.last_session_at) : t('emp_no_session')}</td>
+                <td class="num" data-cell="rating">{p.average_rating == null ? dash : fmtNumber(p.average_rating, 1)}</td>
+              </tr>))}</tbody>
+          </table></div>)}
+      </section>
+      <section aria-labelledby="ep-esn-h">
+        <h2 id="ep-esn-h">{t('emp_esn')}</h2>
+        {ov.esn ? (
+          <dl class="stats" data-testid="emp-esn">
+            <dt>{t('amb_score')}</dt><dd data-cell="esn_score">{fmtNumber(ov.esn.score, 1)}</dd>
+            <dt>{t('amb_why')}</dt><dd data-cell="esn_why">{Object.entries(ov.esn.parts).filter(([, n]) => n > 0)
+              .map(([k, n]) => t('part_line', { part: t('part_' + k), n: fmtNumber(n) })).join(', ')}</dd>
+          </dl>) : <p data-testid="emp-esn-none">{t('emp_esn_none')}</p>}
+        <p><small>{t('emp_esn_privacy', { days: fmtNumber(ov.esn ? ov.esn.days : 90) })}</small></p>
+      </section>
     </>
   );
 }
