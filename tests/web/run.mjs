@@ -366,6 +366,18 @@ async function apiPerson(base, over) {
   return ok(await call(base, 'POST', '/v1/employees', { json: body }), 201, 'sign-up');
 }
 
+// Waits for round id to be solved (polling its state), then publishes it.
+async function publishWhenSolved(base, hr, id) {
+  for (let i = 0; ; i++) {
+    const r = ok(await call(base, 'GET', `/v1/rounds/${id}`, { token: hr }), 200, 'round');
+    if (r.status === 'solved') break;
+    assert(r.status === 'solving' || r.status === 'draft', `round ${r.status}`);
+    assert(i < 600, 'round still solving after 30 s');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  ok(await call(base, 'POST', `/v1/rounds/${id}/publish`, { token: hr }), 200, 'publish');
+}
+
 // The company of tests/api/test_esn.py's setup_company, twice: department A with five mentored managers
 // (one past pair each: 60 days, ended 60 days ago) and five never-mentored managers, department B with
 // five mentored and only two never-mentored managers (a comparison group too small to show), department C
@@ -392,14 +404,7 @@ async function esnCompany(base, hr) {
   const departments = [A, B, C, ...mentors.map((m) => m.employee.department)].sort();
   const round = ok(await call(base, 'POST', '/v1/rounds', { token: hr, json: { name: `ESN ${tag}`, filter: { departments, sites: [] },
     starts_on: isoDay(start), ends_on: isoDay(end) } }), 202, 'round');
-  for (let i = 0; ; i++) {
-    const r = ok(await call(base, 'GET', `/v1/rounds/${round.id}`, { token: hr }), 200, 'round');
-    if (r.status === 'solved') break;
-    assert(r.status === 'solving' || r.status === 'draft', `round ${r.status}`);
-    assert(i < 600, 'round still solving after 30 s');
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  ok(await call(base, 'POST', `/v1/rounds/${round.id}/publish`, { token: hr }), 200, 'publish');
+  await publishWhenSolved(base, hr, round.id);
   for (const m of mentees) {
     const mine = ok(await call(base, 'GET', '/v1/me/pairs', { token: m.token }), 200, 'pairs').items;
     assert(mine.length === 1, `${m.employee.email} has ${mine.length} pairs`);
@@ -870,14 +875,7 @@ async function overviewCompany(base, hr) {
   const round = ok(await call(base, 'POST', '/v1/rounds', { token: hr, json: { name: `Overview ${tag}`,
     filter: { departments: [mentor.employee.department, manager.employee.department], sites: [] },
     starts_on: isoDay(new Date(Date.now() - 30 * day)), ends_on: isoDay(new Date(Date.now() + 90 * day)) } }), 202, 'round');
-  for (let i = 0; ; i++) {
-    const r = ok(await call(base, 'GET', `/v1/rounds/${round.id}`, { token: hr }), 200, 'round');
-    if (r.status === 'solved') break;
-    assert(r.status === 'solving' || r.status === 'draft', `round ${r.status}`);
-    assert(i < 600, 'round still solving after 30 s');
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  ok(await call(base, 'POST', `/v1/rounds/${round.id}/publish`, { token: hr }), 200, 'publish');
+  await publishWhenSolved(base, hr, round.id);
   const pair = ok(await call(base, 'GET', '/v1/me/pairs', { token: manager.token }), 200, 'pairs').items[0];
   const when = new Date(Date.now() - 2 * day).toISOString().replace(/\.\d+Z$/, 'Z');
   const s = ok(await call(base, 'POST', `/v1/pairs/${pair.pair_id}/sessions`, { token: manager.token,
