@@ -60,6 +60,8 @@ BEGIN
     END IF;
     RETURN jsonb_build_object(
         'employee', profile,
+        -- a leaver (HR import, SCIM) is deactivated, not deleted: HR sees since when
+        'deactivated_at', (SELECT ts_text(e.deactivated_at) FROM employees e WHERE e.id = eid),
         'stall_days', stall_days,
         'pairs', coalesce((SELECT jsonb_agg(people_pair_json(p, eid, stall_days)
                                             ORDER BY p.status = 'active' DESC, p.starts_on DESC, p.id DESC)

@@ -139,9 +139,32 @@ def test_ended_pair_and_an_erased_partner(api, hr_token):
 def test_employee_without_pairs(api, hr_token, make_employee):
     e = make_employee()
     body = overview(api, hr_token, e.id)
-    assert body["pairs"] == [] and body["esn"] is None
+    assert body["pairs"] == [] and body["esn"] is None and body["deactivated_at"] is None
     assert body["totals"]["sessions_confirmed"] == 0 and body["totals"]["points"] == 0
     assert body["totals"]["badges"] == [] and body["totals"]["level"]["level"] == 1
+
+
+def test_a_leaver_shows_since_when(api, hr_token, make_employee):
+    """A leaver deprovisioned by the identity provider (SCIM) is deactivated, not deleted: the
+    overview says since when; reactivated, it says nothing again."""
+    e = make_employee()
+    patch = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+    before = utc_now().replace(microsecond=0)
+
+    def scim_active(value):
+        r = api.request("PATCH", f"/scim/v2/Users/{e.id}", token=hr_token,
+                        data=json.dumps({"schemas": [patch], "Operations": [
+                            {"op": "replace", "path": "active", "value": value}]}).encode(),
+                        headers={"Content-Type": "application/scim+json"})
+        assert r.status == 200 and r.body["active"] is value, r
+
+    scim_active(False)
+    left = overview(api, hr_token, e.id)["deactivated_at"]
+    assert left is not None
+    stamp = dt.datetime.strptime(left, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    assert before <= stamp <= utc_now(), (before, left)
+    scim_active(True)
+    assert overview(api, hr_token, e.id)["deactivated_at"] is None
 
 
 def test_refusals(api, hr_token, make_employee):

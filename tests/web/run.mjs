@@ -881,7 +881,12 @@ async function overviewCompany(base, hr) {
   const s = ok(await call(base, 'POST', `/v1/pairs/${pair.pair_id}/sessions`, { token: manager.token,
     json: { occurred_at: when, duration_minutes: 90, skills: ['linkedin'], note: 'private', rating: 4 } }), 201, 'session');
   ok(await call(base, 'POST', `/v1/sessions/${s.id}/confirm`, { token: mentor.token }), 200, 'confirm');
-  return { mentor, manager, pairId: pair.pair_id, round };
+  // a leaver, deprovisioned by the identity provider (SCIM): deactivated, not deleted
+  const leaver = await apiPerson(base, { role: 'mentor', department: `OvLeavers-${tag}`, display_name: `Overview leaver ${tag}` });
+  ok(await call(base, 'PATCH', `/scim/v2/Users/${leaver.employee.id}`, { token: hr, type: 'application/scim+json',
+    raw: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'active', value: false }] }) }), 200, 'deactivation');
+  return { mentor, manager, leaver, pairId: pair.pair_id, round };
 }
 
 async function employeePage(browser, base, hrToken, co, lang) {
@@ -919,6 +924,7 @@ async function employeePage(browser, base, hrToken, co, lang) {
     assert(ov.totals.badges.length > 0 && ov.totals.badges.every((b) => badges.includes(b.name)), `badges: ${badges}`);
     assert(ov.esn === null && await hr.getByTestId('emp-esn-none').isVisible(), 'no ESN figures for someone who gave nothing');
     assert(!(await hr.locator('main').textContent()).includes('private'), 'a session note on the page');
+    assert(await hr.getByTestId('emp-left').count() === 0, 'an employee still with the company shown as a leaver');
   });
   await pageChecks(hr, 'hr-employee', lang);
   await check(`${lang} HR employee page: the partner's page, then an unknown employee`, async () => {
@@ -931,6 +937,16 @@ async function employeePage(browser, base, hrToken, co, lang) {
     await hr.getByRole('alert').waitFor();
   });
   await pageChecks(hr, 'hr-employee-unknown', lang);
+  await check(`${lang} HR employee page: a leaver says since when`, async () => {
+    const left = ok(await call(base, 'GET', `/v1/employees/${co.leaver.employee.id}/overview`, { token: hrToken }), 200,
+      'overview').deactivated_at;
+    assert(left, 'the leaver has no deactivated_at');
+    await goto(hr, base, `/hr/employees/${co.leaver.employee.id}`);
+    await hr.getByRole('heading', { level: 1, name: co.leaver.employee.display_name }).waitFor();
+    const text = norm(await hr.getByTestId('emp-left').textContent());
+    const [head, tail] = T.emp_left.split('{date}').map(norm);
+    assert(text.startsWith(head) && text.endsWith(tail) && text.includes(left.slice(0, 4)), `leaver notice: ${text}`);
+  });
   await hr.context().close();
 }
 

@@ -227,6 +227,7 @@ function EmployeePage({ id }) {
     <>
       <h1>{e.display_name}</h1>
       <p><Link href="/hr/employees">{t('emp_back')}</Link></p>
+      {ov.deactivated_at && <p class="explain" data-testid="emp-left">{t('emp_left', { date: fmtDate(ov.deactivated_at) })}</p>}
       <section aria-labelledby="ep-profile-h">
         <h2 id="ep-profile-h">{t('emp_profile')}</h2>
         <dl class="person" data-testid="emp-profile">
