@@ -194,6 +194,26 @@ skip_ws(const char *b, size_t n, size_t i)
 	return i;
 }
 
+/* After an element of an array or object (*i at its end): skips a ',' and the blanks after it (1:
+ * another element follows) or the closing close (0: the container ended, *i past it); -1 on
+ * anything else. The one separator step of the array and object readers. */
+static int
+next_member(const char *b, size_t n, size_t *i, char close)
+{
+	size_t k = skip_ws(b, n, *i);
+
+	if (k < n && b[k] == ',') {
+		*i = skip_ws(b, n, k + 1);
+		return 1;
+	}
+	if (k < n && b[k] == close) {
+		*i = k + 1;
+		return 0;
+	}
+	*i = k;
+	return -1;
+}
+
 /* Parses the one JSON value starting at b[*pos] and moves *pos past it; NULL if malformed. */
 static json_t *
 load_at(const char *b, size_t n, size_t *pos)
@@ -320,7 +340,7 @@ scan_people(const char *b, size_t n, size_t *pos, int which, struct instance_src
 {
 	json_t *arr = json_array();
 	size_t i = skip_ws(b, n, *pos + 1), cap = 0;
-	int ret = 1;
+	int ret = 1, rc;
 
 	*out = NULL;
 	if (arr == NULL)
@@ -368,15 +388,12 @@ scan_people(const char *b, size_t n, size_t *pos, int which, struct instance_src
 		}
 		if (stub == NULL || json_array_append_new(arr, stub) != 0)
 			goto fail;
-		i = skip_ws(b, n, j);
-		if (i < n && b[i] == ',') {
-			i = skip_ws(b, n, i + 1);
+		i = j;
+		rc = next_member(b, n, &i, ']');
+		if (rc > 0)
 			continue;
-		}
-		if (i < n && b[i] == ']') {
-			i++;
+		if (rc == 0)
 			break;
-		}
 		ret = -1;
 		goto fail;
 	}
@@ -474,15 +491,11 @@ scan_instance(const char *b, size_t n, json_t **root, struct instance_src *src)
 			goto fail;
 		}
 		json_decref(key);
-		i = skip_ws(b, n, i);
-		if (i < n && b[i] == ',') {
-			i = skip_ws(b, n, i + 1);
+		rc = next_member(b, n, &i, '}');
+		if (rc > 0)
 			continue;
-		}
-		if (i < n && b[i] == '}') {
-			i++;
+		if (rc == 0)
 			break;
-		}
 		goto fail;
 	}
 end:

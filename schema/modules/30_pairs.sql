@@ -246,6 +246,13 @@ CREATE FUNCTION core.pair_last_activity(p pairs) RETURNS timestamptz LANGUAGE sq
                              '-infinity'))
 $$;
 
+-- Whether an active pair whose last sign of life was last_activity (pair_last_activity) is stalled:
+-- silent for stall_days. The one owner of that rule (inlined into the tick, the stats, the overview).
+CREATE FUNCTION core.pair_silent(last_activity timestamptz, stall_days integer) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT last_activity < now() - make_interval(days => stall_days)
+$$;
+
 -- Periodic upkeep: end pairs whose round is over; flag pairs with no confirmed session for
 -- stall_days (once per silence). Returns how many of each.
 CREATE FUNCTION core.maintenance_tick(stall_days integer) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -264,7 +271,7 @@ BEGIN
         FROM pairs p WHERE p.status = 'active'
         FOR UPDATE SKIP LOCKED
     LOOP
-        IF pr.last_activity < now() - make_interval(days => stall_days)
+        IF pair_silent(pr.last_activity, stall_days)
            AND NOT EXISTS (SELECT 1 FROM pairs x WHERE x.id = pr.id AND x.stalled_notified_at > pr.last_activity) THEN
             UPDATE pairs SET stalled_notified_at = now() WHERE id = pr.id;
             PERFORM event_emit('pair_stalled', false, NULL, pr.id, jsonb_build_object(

@@ -23,7 +23,7 @@ CREATE FUNCTION core.api_stats(period text, stall_days integer) RETURNS jsonb LA
              WHERE e.department = g.department AND e.site = g.site) AS active_pairs,
             (SELECT count(*) FROM active_pair ap JOIN employees e ON e.id = ap.mentee_id
              WHERE e.department = g.department AND e.site = g.site
-               AND ap.last_activity < now() - make_interval(days => stall_days)) AS stalled_pairs,
+               AND pair_silent(ap.last_activity, stall_days)) AS stalled_pairs,
             (SELECT count(*) FROM conf WHERE conf.department = g.department AND conf.site = g.site) AS sessions_given,
             (SELECT json_num(coalesce(sum(duration_min), 0) / 60.0, 2) FROM conf
              WHERE conf.department = g.department AND conf.site = g.site) AS hours_given,

@@ -15,14 +15,14 @@ LANGUAGE sql STABLE AS $$
         'partner', person_card(CASE WHEN p.mentor_id = eid THEN p.mentee_id ELSE p.mentor_id END),
         'skills', coalesce(p.detail->'skills', '[]'),
         'status', CASE WHEN p.status = 'ended' THEN 'ended'
-                       WHEN pair_last_activity(p) < now() - make_interval(days => stall_days) THEN 'stalled'
+                       WHEN pair_silent(la.t, stall_days) THEN 'stalled'
                        ELSE 'active' END,
         'completed', p.completed, 'starts_on', p.starts_on::text, 'ends_on', p.ends_on::text,
         'ended_at', ts_text(p.ended_at), 'ended_by', p.ended_by,
-        'last_activity_at', ts_text(pair_last_activity(p)),
+        'last_activity_at', ts_text(la.t),
         'confirmed_sessions', s.n, 'hours', json_num(s.minutes / 60.0, 2),
         'last_session_at', ts_text(s.latest), 'average_rating', json_num(s.rating, 2))
-    FROM rounds r,
+    FROM rounds r, (SELECT pair_last_activity(p) AS t) la, -- read once: the status and the field
          (SELECT count(*) AS n, coalesce(sum(x.duration_min), 0) AS minutes, max(x.occurred_at) AS latest,
                  avg(x.rating) AS rating
           FROM sessions x WHERE x.pair_id = p.id AND x.status = 'confirmed') s
