@@ -138,6 +138,8 @@ def main():
             s = args.seconds
             rss0 = rss_mb(proc.pid)
             health = wrk(port, tmp, "GET /healthz", 16, s, tokens[:1], path="/healthz")
+            # the floor of the p99 goal: the same server at 256 connections answering without a database
+            health256 = wrk(port, tmp, "GET /healthz", 256, s, tokens[:1], path="/healthz")
             # the ratio's two sides run back to back, --repeat times: on a shared machine the load
             # changes between phases, and the median of adjacent pairs follows it less than one pair
             pgbench_init(state)
@@ -152,7 +154,7 @@ def main():
             put = {c: wrk(port, tmp, "PUT /v1/me/availability", c, s, tokens, method="PUT",
                           path="/v1/me/availability", body=json.dumps(slots)) for c in (16, 256, 1000)}
             rss1 = rss_mb(proc.pid)
-            total = health["requests"] + sum(r["requests"] for r, _ in pairs) + \
+            total = health["requests"] + health256["requests"] + sum(r["requests"] for r, _ in pairs) + \
                 sum(r["requests"] for r in list(me.values()) + list(put.values()))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -176,6 +178,8 @@ def main():
     ratio_line("GET /v1/me mean latency at 256 by Little's law (256 / req/s)",
                f"{256 / me[256]['rps'] * 1000:.1f} ms; p99 < 10 ms needs > 25600 req/s = "
                f"{25600 / tps:.2f} x pgbench -S of this run", "(reference)", True)
+    ratio_line("GET /healthz (no database) p99 at 256, the floor of any request at 256",
+               f"{health256['p99_us'] / 1000:.2f} ms at {health256['rps']:.0f} req/s", "(reference)", True)
     ratio_line("GET /v1/me at 16 / GET /healthz at 16",
                f"{me[16]['rps']:.0f} / {health['rps']:.0f} = {me[16]['rps'] / health['rps']:.3f}", "(reference)",
                True)

@@ -255,18 +255,19 @@ esn_import(struct request *r)
 	free(text);
 }
 
-/* Reads the optional "days" parameter (1..730, default 90) as decimal text into buf. */
+/* Checks the optional "days" parameter (1..730) and points *out at it, or at NULL when absent: the
+ * default window is core.esn_default_days(), in SQL. */
 static bool
-esn_arg_days(struct request *r, char *buf, size_t len)
+esn_arg_days(struct request *r, const char **out)
 {
 	const char *s = request_arg(r, "days");
-	long long v = 90;
+	long long v;
 
 	if (s != NULL && (!validate_parse_id(s, &v) || v > 730)) {
 		request_reply_error(r, 400, "invalid_parameter", "days", "days must be 1 to 730");
 		return false;
 	}
-	snprintf(buf, len, "%lld", v);
+	*out = s;
 	return true;
 }
 
@@ -275,12 +276,10 @@ static void
 esn_ambassadors(struct request *r)
 {
 	const char *params[3] = {r->token_hash};
-	char days[24], limit[24];
+	char limit[24];
 
-	if (!esn_arg_days(r, days, sizeof(days)) ||
-	    !request_arg_limit(r, 20, 200, limit, sizeof(limit)))
+	if (!esn_arg_days(r, &params[1]) || !request_arg_limit(r, 20, 200, limit, sizeof(limit)))
 		return;
-	params[1] = days;
 	params[2] = limit;
 	request_query(r, "SELECT api.esn_ambassadors($1, $2::int, $3::int)", 3, params,
 	              request_ok_cb);
@@ -303,11 +302,9 @@ static void
 esn_me(struct request *r)
 {
 	const char *params[2] = {r->token_hash};
-	char days[24];
 
-	if (!esn_arg_days(r, days, sizeof(days)))
+	if (!esn_arg_days(r, &params[1]))
 		return;
-	params[1] = days;
 	request_query(r, "SELECT api.esn_me($1, $2::int)", 2, params, request_ok_cb);
 }
 

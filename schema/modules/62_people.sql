@@ -33,10 +33,9 @@ $$;
 -- pair of a published round (active first, then the latest), the totals, and ESN figures only where
 -- HR already sees them by name. Employees are told (My ESN activity) that only they see their figures
 -- by name and that HR sees group totals of at least esn_min_group() people and the biggest givers as
--- ambassador candidates; so the overview gives the giving score, parts and why over 90 days (the
--- ambassadors' default window) only for someone /v1/esn/ambassadors would list: never a mentor, a
--- score above zero (that rule as api.esn_ambassadors applies it). A manager's own before/during/after
--- (/v1/me/esn) is never given.
+-- ambassador candidates; so the overview gives the giving score, parts and why over the ambassadors'
+-- default window (esn_default_days) only for an ambassador candidate (esn_is_candidate). A manager's
+-- own before/during/after (/v1/me/esn) is never given.
 CREATE FUNCTION core.people_overview(eid bigint, stall_days integer, base text, org text) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -45,18 +44,18 @@ DECLARE
     counters jsonb;
     parts jsonb;
     esn jsonb;
+    days integer := esn_default_days();
+    score numeric;
 BEGIN
     IF profile IS NULL THEN
         RETURN NULL;
     END IF;
     ach := api_achievements(eid, base, org);
     counters := ach->'counters';
-    IF NOT EXISTS (SELECT 1 FROM pairs WHERE mentor_id = eid) THEN
-        parts := esn_giving_parts(eid, now() - interval '90 days', now() + interval '1 day');
-        IF esn_giving_score(parts) > 0 THEN
-            esn := jsonb_build_object('days', 90, 'score', json_num(esn_giving_score(parts), 1),
-                                      'parts', parts, 'why', esn_why(parts));
-        END IF;
+    parts := esn_giving_parts(eid, now() - make_interval(days => days), now() + interval '1 day');
+    score := esn_giving_score(parts);
+    IF esn_is_candidate(eid, score) THEN
+        esn := jsonb_build_object('days', days, 'score', json_num(score, 1), 'parts', parts, 'why', esn_why(parts));
     END IF;
     RETURN jsonb_build_object(
         'employee', profile,

@@ -180,6 +180,18 @@ CREATE FUNCTION core.esn_counters(eid bigint) RETURNS jsonb LANGUAGE sql STABLE 
         'esn_animations_after_mentoring', (SELECT count(*) FROM after WHERE kind IN ('community_created', 'community_animated')))
 $$;
 
+-- The ESN window's default length in days, when a request gives none (GET /v1/esn/ambassadors and
+-- /v1/me/esn) and for HR's overview of one employee.
+CREATE FUNCTION core.esn_default_days() RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+    SELECT 90
+$$;
+
+-- The ambassador-candidate rule's one owner: eid never mentored and gave something that weighs
+-- (score, from esn_giving_score, above zero); the ambassadors list and HR's overview both apply it.
+CREATE FUNCTION core.esn_is_candidate(eid bigint, score numeric) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT score > 0 AND NOT EXISTS (SELECT 1 FROM pairs WHERE mentor_id = eid)
+$$;
+
 -- "Why" of an ambassador candidate: the parts that weigh, in words.
 CREATE FUNCTION core.esn_why(parts jsonb) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT coalesce(string_agg(format('%s %s', parts->>w.part, replace(w.part, '_', ' ')), ', '
@@ -378,21 +390,23 @@ BEGIN
     RETURN esn_weights_json();
 END $$;
 
--- GET /v1/esn/ambassadors (HR): the highest givers over the window who never mentored, with why.
+-- GET /v1/esn/ambassadors (HR): the candidates (esn_is_candidate) with the highest giving over the
+-- window (days, or esn_default_days() when NULL), with why; only someone who acted in the window can
+-- score, so only they are scored.
 CREATE FUNCTION api.esn_ambassadors(tok bytea, days integer, lim integer) RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM auth_hr(tok);
+    days := coalesce(days, esn_default_days());
     RETURN (WITH cand AS (
                 SELECT e.id, esn_giving_parts(e.id, now() - make_interval(days => days), now() + interval '1 day') AS parts
                 FROM employees e
                 WHERE EXISTS (SELECT 1 FROM esn_events x WHERE x.actor_id = e.id
-                              AND x.occurred_at >= now() - make_interval(days => days))
-                  AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.mentor_id = e.id)),
+                              AND x.occurred_at >= now() - make_interval(days => days))),
             scored AS (SELECT id, parts, esn_giving_score(parts) AS score FROM cand)
             SELECT jsonb_build_object('days', days, 'items', coalesce(jsonb_agg(jsonb_build_object(
                        'employee', person_card(s.id), 'role', e.role, 'score', json_num(s.score, 1),
                        'parts', s.parts, 'why', esn_why(s.parts)) ORDER BY s.score DESC, s.id), '[]'))
-            FROM (SELECT * FROM scored WHERE score > 0 ORDER BY score DESC, id LIMIT lim) s
+            FROM (SELECT * FROM scored WHERE esn_is_candidate(id, score) ORDER BY score DESC, id LIMIT lim) s
             JOIN employees e ON e.id = s.id);
 END $$;
 
@@ -406,5 +420,5 @@ END $$;
 -- GET /v1/me/esn (employee)
 CREATE FUNCTION api.esn_me(tok bytea, days integer) RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
-    RETURN esn_me(auth_employee(tok), days);
+    RETURN esn_me(auth_employee(tok), coalesce(days, esn_default_days()));
 END $$;
