@@ -1,7 +1,16 @@
 /* Pairs: an employee's active pairs with an iCalendar invitation, a pair as its sides and HR see
- * it, and ending a pair with closing feedback. */
+ * it, moving its end date, and ending a pair with closing feedback. */
 #include "handlers.h"
 #include "validate.h"
+
+static const struct vrule pairs_patch_rules[] = {
+    {.name = "ends_on",
+     .type = V_STRING,
+     .required = true,
+     .min = 10,
+     .max = 10,
+     .check = validate_date},
+};
 
 static const struct vrule pairs_end_rules[] = {
     {.name = "feedback", .type = V_STRING, .min = 1, .max = 2000},
@@ -40,6 +49,16 @@ static const struct route pairs_table[] = {
      .id_of = "pair",
      .sql = "SELECT api.pair_get($1, $2::bigint)",
      .args = {ARG_TOKEN, ARG_PARAM},
+     .done = request_ok_cb},
+    {.method = "PATCH",
+     .pattern = "/v1/pairs/{}",
+     .auth = AUTH_ANY,
+     .body = BODY_REQUIRED,
+     .id_of = "pair",
+     .rules = pairs_patch_rules,
+     .nrules = NRULES(pairs_patch_rules),
+     .sql = "SELECT api.pair_patch($1, $2::bigint, $3::jsonb)",
+     .args = {ARG_TOKEN, ARG_PARAM, ARG_BODY},
      .done = request_ok_cb},
     {.method = "POST",
      .pattern = "/v1/pairs/{}/end",

@@ -122,7 +122,9 @@ BEGIN
         ics_vtimezone(tz, (first_start AT TIME ZONE tz) - interval '7 days', until_utc + interval '7 days'),
         'BEGIN:VEVENT',
         'UID:tandem-pair-' || p.id || '@tandem',
-        'DTSTAMP:' || to_char(p.created_at AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"'),
+        -- a changed end date is a revision of the same series (RFC 5545 3.8.7.4)
+        'SEQUENCE:' || p.ics_sequence,
+        'DTSTAMP:' || to_char(greatest(p.created_at, p.ends_on_changed_at) AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"'),
         'DTSTART;TZID=' || tz || ':' || to_char(first_start, 'YYYYMMDD"T"HH24MISS'),
         'DTEND;TZID=' || tz || ':' || to_char(first_start + minutes * interval '1 minute', 'YYYYMMDD"T"HH24MISS'),
         'RRULE:FREQ=WEEKLY;UNTIL=' || to_char(until_utc AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"'),
@@ -201,7 +203,8 @@ CREATE FUNCTION core.pair_json(pid bigint, for_hr boolean) RETURNS jsonb LANGUAG
         'id', p.id, 'round_id', p.round_id, 'status', p.status, 'completed', p.completed,
         'mentor', person_card(p.mentor_id), 'mentee', person_card(p.mentee_id),
         'skills', coalesce(p.detail->'skills', '[]'), 'starts_on', p.starts_on::text,
-        'ends_on', p.ends_on::text, 'ended_at', ts_text(p.ended_at), 'ended_by', p.ended_by,
+        'ends_on', p.ends_on::text, 'ends_on_changed_at', ts_text(p.ends_on_changed_at),
+        'ends_on_changed_by', p.ends_on_changed_by, 'ended_at', ts_text(p.ended_at), 'ended_by', p.ended_by,
         'confirmed_sessions', (SELECT count(*) FROM sessions s WHERE s.pair_id = p.id AND s.status = 'confirmed'),
         'feedback', (SELECT coalesce(jsonb_agg(jsonb_build_object('side', f.side, 'feedback', f.feedback,
                                                                   'rating', f.rating) ORDER BY f.side), '[]')
@@ -223,6 +226,39 @@ BEGIN
         PERFORM api_fail(404, 'not_found', NULL, 'no such pair of yours');
     END IF;
     RETURN pair_end(pid, side, p->>'feedback', (p->>'rating')::smallint);
+END $$;
+
+-- Moves an active pair's end date (either side or HR, recorded as the last change): after its start
+-- and not before today (UTC, the day the upkeep tick ends pairs by), since ending it now is
+-- POST /v1/pairs/{id}/end; the invitation's SEQUENCE goes up. The same date changes nothing.
+CREATE FUNCTION core.api_pair_set_end(pid bigint, eid bigint, is_hr boolean, p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    side text := pair_side(pid, eid, is_hr);
+    pr pairs;
+    d date := (p->>'ends_on')::date;
+BEGIN
+    IF side IS NULL THEN
+        PERFORM api_fail(404, 'not_found', NULL, 'no such pair of yours');
+    END IF;
+    SELECT * INTO pr FROM pairs WHERE id = pid FOR UPDATE;
+    IF pr.status <> 'active' THEN
+        PERFORM api_fail(409, 'conflict', 'ends_on', 'the pair has ended: its end date no longer changes');
+    END IF;
+    IF d <= pr.starts_on THEN
+        PERFORM api_fail(400, 'invalid_value', 'ends_on',
+                         format('ends_on must be after the pair''s start (%s)', pr.starts_on));
+    END IF;
+    IF d < (now() AT TIME ZONE 'UTC')::date THEN
+        PERFORM api_fail(400, 'invalid_value', 'ends_on',
+                         'ends_on must be today or later (to end the pair now, end it)');
+    END IF;
+    IF d <> pr.ends_on THEN
+        UPDATE pairs SET ends_on = d, ends_on_changed_at = now(), ends_on_changed_by = side,
+            ics_sequence = ics_sequence + 1
+        WHERE id = pid;
+    END IF;
+    RETURN pair_json(pid, side = 'hr');
 END $$;
 
 CREATE FUNCTION core.api_pair_sessions(pid bigint, eid bigint, is_hr boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -313,6 +349,15 @@ DECLARE
 BEGIN
     SELECT * INTO c FROM auth_any(tok);
     RETURN api_pair_end(pid, c.employee_id, c.hr_id IS NOT NULL, p);
+END $$;
+
+-- PATCH /v1/pairs/{id} (either side or HR): a new end date.
+CREATE FUNCTION api.pair_patch(tok bytea, pid bigint, p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    c record;
+BEGIN
+    SELECT * INTO c FROM auth_any(tok);
+    RETURN api_pair_set_end(pid, c.employee_id, c.hr_id IS NOT NULL, p);
 END $$;
 
 -- GET /v1/pairs/{id}/sessions (either side or HR)

@@ -55,7 +55,7 @@ def issue4_prerequisites(api, hr_token, template, example):
     pair = build_pairs(api, hr_token, [{"skills": ["linkedin"]}], starts_on=datetime.date(2026, 1, 1))[0]
     if template == "/v1/pairs/{pair_id}/sessions":
         return pair.mentee.token, {"pair_id": pair.id}, None
-    if template == "/v1/pairs/{pair_id}/end":
+    if template in ("/v1/pairs/{pair_id}/end", "/v1/pairs/{pair_id}"):
         return pair.mentee.token, {"pair_id": pair.id}, None
     if template == "/v1/sessions/{id}/dispute":
         return pair.mentor.token, {"id": log_session(api, pair).body["id"]}, None

@@ -301,6 +301,17 @@ async function programme(browser, base, hrToken, lang) {
     await mentor.getByRole('button', { name: T.confirm, exact: true }).click();
     await mentor.getByTestId('sessions').getByText(T.status_confirmed).waitFor();
   });
+  await check(`${lang} mentor moves the pair's end date; the page and the API say who and when`, async () => {
+    const later = isoDay(new Date(Date.now() + 150 * 864e5));
+    await byLabel(mentor, T.new_end_date).fill(later);
+    await mentor.getByRole('button', { name: T.save_end_date }).click();
+    const notice = norm(await mentor.getByTestId('end-date-changed').textContent());
+    const [head] = T.end_date_changed.split('{who}').map(norm);
+    assert(notice.startsWith(head) && notice.includes(norm(T.changed_by_mentor)), `notice: ${notice}`);
+    const id = new URL(mentor.url()).pathname.split('/').pop();
+    const pair = ok(await call(base, 'GET', `/v1/pairs/${id}`, { token: hrToken }), 200, 'pair');
+    assert(pair.ends_on === later && pair.ends_on_changed_by === 'mentor', JSON.stringify(pair));
+  });
   await check(`${lang} mentor's badge and points shown`, async () => {
     await mentor.getByRole('link', { name: T.nav_achievements }).click();
     await mentor.getByTestId('badges').waitFor();

@@ -52,6 +52,7 @@ export function PairPage({ id }) {
   const [disputing, setDisputing] = useState(null);
   const [reason, setReason] = useState('');
   const [end, setEnd] = useState({ feedback: '', rating: 5 });
+  const [newEnd, setNewEnd] = useState('');
   const act = useAction();
   if (pairErr) return <ErrorLine error={pairErr} />;
   const p = mine?.items.find((x) => x.pair_id === id);
@@ -74,6 +75,7 @@ export function PairPage({ id }) {
     await api('POST', `/v1/sessions/${sid}/${what}`, what === 'dispute' ? { reason } : undefined);
     setDisputing(null); setReason(''); reload();
   });
+  const moveEnd = (e) => { e.preventDefault(); act.run(async () => { await api('PATCH', `/v1/pairs/${id}`, { ends_on: newEnd || pair.ends_on }); setNewEnd(''); reload(); }); };
   const endPair = (e) => { e.preventDefault(); act.run(async () => { await api('POST', `/v1/pairs/${id}/end`, { feedback: end.feedback || undefined, rating: Number(end.rating) }); reload(); }); };
   return (
     <>
@@ -148,6 +150,16 @@ export function PairPage({ id }) {
         {pair.feedback.length > 0 && <ul>{pair.feedback.map((f, i) => <li key={i}><strong>{t('feedback_from_' + f.side)}</strong>: {f.feedback} {f.rating ? `(${f.rating}/5)` : ''}</li>)}</ul>}
         {pair.ended_at && <p>{t('ended')}: {fmtDateTime(pair.ended_at)}</p>}
       </section>
+      {pair.status === 'active' && (
+        <section aria-labelledby="end-date-h">
+          <h2 id="end-date-h">{t('end_date_title')}</h2>
+          <p class="explain">{t('end_date_help')}</p>
+          {pair.ends_on_changed_at && <p data-testid="end-date-changed">{t('end_date_changed', { who: t('changed_by_' + pair.ends_on_changed_by), date: fmtDateTime(pair.ends_on_changed_at) })}</p>}
+          <form onSubmit={moveEnd}>
+            <Field label={t('new_end_date')} type="date" required value={newEnd || pair.ends_on} onInput={(e) => setNewEnd(e.currentTarget.value)} />
+            <button type="submit" disabled={act.busy}>{t('save_end_date')}</button>
+          </form>
+        </section>)}
       <section aria-labelledby="end-h">
         <h2 id="end-h">{t('end_title')}</h2>
         <p class="explain">{t('end_help')}</p>
