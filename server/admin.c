@@ -95,7 +95,7 @@ static const struct admin_token_cmd admin_commands[] = {
         .with_name = false,
         .id_key = "employee_id",
         .exists_message = NULL,
-        .missing_message = "no employee with this email",
+        .missing_message = "no active employee with this email (a leaver gets no token)",
     },
 };
 

@@ -23,6 +23,7 @@ enum route_arg {
 	ARG_ISSUER_NAME,  /* --issuer-name */
 	ARG_ISSUER_EMAIL, /* --issuer-email */
 	ARG_STALL_DAYS,   /* --stall-days, as decimal text */
+	ARG_SSO,          /* "true" when single sign-on is on (--oidc-issuer), else "false" */
 };
 #define ROUTE_MAX_ARGS 5
 

@@ -186,6 +186,9 @@ router_statement(struct request *r)
 			snprintf(days, sizeof(days), "%d", cfg->stall_days);
 			params[n] = days;
 			break;
+		case ARG_SSO:
+			params[n] = cfg->oidc_issuer != NULL ? "true" : "false";
+			break;
 		case ARG_END:
 			break;
 		}

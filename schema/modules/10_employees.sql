@@ -179,9 +179,20 @@ BEGIN
     RETURN jsonb_build_object('employee', profile_json(eid), 'token', token);
 END $$;
 
--- Applies a partial update of an employee's own fields.
-CREATE FUNCTION core.api_patch_employee(eid bigint, p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+-- Applies a partial update of an employee's own fields. The email is who someone is: where the
+-- identity provider (sso) or the HR system (an imported or provisioned record) owns it, it changes
+-- there, never here; else moving onto a colleague's address before their first sign-in or import
+-- would hand their account, or their HR record, to someone else.
+CREATE FUNCTION core.api_patch_employee(eid bigint, p jsonb, sso boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    e employees;
 BEGIN
+    SELECT * INTO e FROM employees WHERE id = eid;
+    IF p ? 'email' AND lower(p->>'email') IS DISTINCT FROM e.email AND (sso OR e.source <> 'signup') THEN
+        PERFORM api_fail(403, 'email_managed', 'email',
+                         CASE WHEN sso THEN 'your email comes from the company''s identity provider: it changes there'
+                              ELSE 'your email comes from the HR system: HR changes it there' END);
+    END IF;
     UPDATE employees SET
         email = CASE WHEN p ? 'email' THEN lower(p->>'email') ELSE email END,
         display_name = CASE WHEN p ? 'display_name' THEN p->>'display_name' ELSE display_name END,
@@ -355,10 +366,10 @@ BEGIN
     RETURN (SELECT profile FROM employee_profiles WHERE employee_id = eid);
 END $$;
 
--- PATCH /v1/me
-CREATE FUNCTION api.me_patch(tok bytea, p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+-- PATCH /v1/me (sso: single sign-on is on)
+CREATE FUNCTION api.me_patch(tok bytea, p jsonb, sso boolean) RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
-    RETURN api_patch_employee(auth_employee(tok), p);
+    RETURN api_patch_employee(auth_employee(tok), p, sso);
 END $$;
 
 -- GET /v1/me/teaching

@@ -9,6 +9,7 @@ CREATE FUNCTION core.round_participants(rid bigint) RETURNS SETOF employees LANG
            OR e.department IN (SELECT jsonb_array_elements_text(r.params->'filter'->'departments')))
       AND (jsonb_array_length(coalesce(r.params->'filter'->'sites', '[]')) = 0
            OR e.site IN (SELECT jsonb_array_elements_text(r.params->'filter'->'sites')))
+      AND e.active  -- a leaver (HR import, SCIM) is never matched
 $$;
 
 -- "Name <email>" of an employee, how messages for HR and employees name people.
@@ -295,9 +296,7 @@ BEGIN
         name = coalesce(new_name, name),
         status = 'draft', updated_at = now()
     WHERE id = rid RETURNING * INTO r;
-    IF (r.params->>'ends_on')::date <= (r.params->>'starts_on')::date THEN
-        PERFORM api_fail(400, 'invalid_value', 'ends_on', 'ends_on must be after starts_on');
-    END IF;
+    PERFORM round_check_dates(r.params);
     RETURN round_json(r);
 END $$;
 
@@ -381,6 +380,16 @@ BEGIN
         PERFORM api_fail(409, 'conflict', 'pairs',
                          format('%s got an active mentor since this round was solved: re-solve it', person_label(clash)));
     END IF;
+    SELECT x.id INTO clash
+    FROM jsonb_array_elements(r.solution->'pairs') p
+    JOIN employees x ON x.id IN ((p->>'mentor')::bigint, (p->>'mentee')::bigint)
+    WHERE NOT x.active
+    ORDER BY x.id LIMIT 1;
+    IF FOUND THEN
+        PERFORM api_fail(409, 'conflict', 'pairs',
+                         format('%s left the company (deactivated) since this round was solved: re-solve it',
+                                person_label(clash)));
+    END IF;
     INSERT INTO pairs (round_id, mentor_id, mentee_id, score, detail, starts_on, ends_on, cross_department)
     SELECT rid, (p->>'mentor')::bigint, (p->>'mentee')::bigint, (p->>'score')::double precision,
            p - 'mentor' - 'mentee' - 'score',
@@ -419,8 +428,10 @@ BEGIN
     RETURN round_json(r);
 END $$;
 
--- Date rules of a round body (dates already well-formed): the reference week starts on a Monday,
--- the round ends after it starts (when the body gives both).
+-- Date rules of a round's parameters (dates already well-formed): the reference week starts on a
+-- Monday, the round ends after it starts. Checked on the body, then on the whole parameters once the
+-- defaults or the stored ones are merged in (a body giving only ends_on is compared with the default
+-- start).
 CREATE FUNCTION core.round_check_dates(p jsonb) RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF p ? 'reference_week' AND extract(isodow FROM (p->>'reference_week')::date) <> 1 THEN
@@ -438,16 +449,17 @@ DECLARE
     hid bigint := auth_hr(tok);
     d jsonb;
     j jsonb;
+    params jsonb;
 BEGIN
     PERFORM round_check_dates(p);
     d := round_defaults((p->>'starts_on')::date);
-    INSERT INTO rounds (name, status, params, created_by)
-    VALUES (p->>'name', CASE WHEN p->'solve' = 'false'::jsonb THEN 'draft' ELSE 'solving' END,
-            d || (p - 'name' - 'solve' - 'filter' - 'weights' - 'constraints')
+    params := d || (p - 'name' - 'solve' - 'filter' - 'weights' - 'constraints')
               || jsonb_build_object('filter', (d->'filter') || coalesce(p->'filter', '{}'),
                                     'weights', (d->'weights') || coalesce(p->'weights', '{}'),
-                                    'constraints', (d->'constraints') || coalesce(p->'constraints', '{}')),
-            hid)
+                                    'constraints', (d->'constraints') || coalesce(p->'constraints', '{}'));
+    PERFORM round_check_dates(params);
+    INSERT INTO rounds (name, status, params, created_by)
+    VALUES (p->>'name', CASE WHEN p->'solve' = 'false'::jsonb THEN 'draft' ELSE 'solving' END, params, hid)
     RETURNING round_json(rounds) INTO j;
     RETURN j;
 END $$;

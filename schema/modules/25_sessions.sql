@@ -19,7 +19,9 @@ DECLARE
     at timestamptz;
     bad text;
 BEGIN
-    SELECT * INTO pr FROM pairs WHERE id = pid FOR SHARE;
+    -- an update lock, not a share lock: two logs of one pair are serialised, so the overlap check
+    -- below sees the other's session (FOR SHARE let concurrent logs of the same time both pass)
+    SELECT * INTO pr FROM pairs WHERE id = pid FOR NO KEY UPDATE;
     IF NOT FOUND OR (pr.mentor_id IS DISTINCT FROM eid AND pr.mentee_id IS DISTINCT FROM eid) THEN
         PERFORM api_fail(404, 'not_found', NULL, 'no such pair of yours');
     END IF;

@@ -20,9 +20,18 @@ CREATE FUNCTION core.api_my_pairs(eid bigint) RETURNS jsonb LANGUAGE sql STABLE 
     WHERE p.mentor_id = eid OR p.mentee_id = eid
 $$;
 
--- Escapes text for an iCalendar property value.
+-- Escapes text for an iCalendar TEXT value (RFC 5545 3.3.11): a line break of any kind becomes \n and
+-- any other control character but a tab is dropped, so that no name or skill starts a property.
 CREATE FUNCTION core.ics_escape(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-    SELECT replace(replace(replace(replace(t, '\', '\\'), ';', '\;'), ',', '\,'), E'\n', '\n')
+    SELECT regexp_replace(
+        replace(replace(replace(replace(replace(replace(t, E'\r\n', E'\n'), E'\r', E'\n'), '\', '\\'), ';', '\;'),
+                        ',', '\,'), E'\n', '\n'),
+        '[\x01-\x08\x0a-\x1f\x7f]', '', 'g')
+$$;
+
+-- A name as a quoted iCalendar parameter value (RFC 5545 3.2: no control character, no DQUOTE).
+CREATE FUNCTION core.ics_param(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT regexp_replace(replace(t, '"', ''''), '[\x01-\x1f\x7f]', ' ', 'g')
 $$;
 
 -- Folds one iCalendar content line into lines of at most 75 octets (RFC 5545 3.1), never inside a
@@ -128,9 +137,9 @@ BEGIN
         'DTSTART;TZID=' || tz || ':' || to_char(first_start, 'YYYYMMDD"T"HH24MISS'),
         'DTEND;TZID=' || tz || ':' || to_char(first_start + minutes * interval '1 minute', 'YYYYMMDD"T"HH24MISS'),
         'RRULE:FREQ=WEEKLY;UNTIL=' || to_char(until_utc AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"'),
-        ics_fold('ORGANIZER;CN="' || replace(mentor.display_name, '"', '''') || '":mailto:' || mentor.email),
-        ics_fold('ATTENDEE;CN="' || replace(mentor.display_name, '"', '''') || '";ROLE=CHAIR;PARTSTAT=ACCEPTED:mailto:' || mentor.email),
-        ics_fold('ATTENDEE;CN="' || replace(mentee.display_name, '"', '''') || '";ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:' || mentee.email),
+        ics_fold('ORGANIZER;CN="' || ics_param(mentor.display_name) || '":mailto:' || mentor.email),
+        ics_fold('ATTENDEE;CN="' || ics_param(mentor.display_name) || '";ROLE=CHAIR;PARTSTAT=ACCEPTED:mailto:' || mentor.email),
+        ics_fold('ATTENDEE;CN="' || ics_param(mentee.display_name) || '";ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:' || mentee.email),
         ics_fold('SUMMARY:' || ics_escape('Tandem reverse mentoring: ' || mentor.display_name || ' and ' || mentee.display_name)),
         ics_fold('DESCRIPTION:' || ics_escape('Skills to work on: ' || coalesce(skills, ''))),
         'END:VEVENT', 'END:VCALENDAR') || E'\r\n';

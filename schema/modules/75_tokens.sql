@@ -117,12 +117,13 @@ BEGIN
 END $$;
 
 -- `tandemd admin issue-token` (owner role): another token for an existing employee (a lost token, a
--- demo employee; older tokens stay valid). No row when no employee has this email.
+-- demo employee; older tokens stay valid). No row when no active employee has this email (a leaver,
+-- deactivated by the HR import or SCIM, gets none).
 CREATE FUNCTION core.admin_issue_token(p_email text, new_hash bytea) RETURNS TABLE (id bigint, email text)
 LANGUAGE plpgsql SET search_path = core, public, pg_temp AS $$
 BEGIN
     RETURN QUERY
     INSERT INTO api_tokens (token_hash, employee_id)
-    SELECT new_hash, e.id FROM employees e WHERE lower(e.email) = lower(p_email)
+    SELECT new_hash, e.id FROM employees e WHERE lower(e.email) = lower(p_email) AND e.active
     RETURNING api_tokens.employee_id, (SELECT e.email FROM employees e WHERE e.id = api_tokens.employee_id);
 END $$;

@@ -41,7 +41,8 @@ $$;
 -- Opens a browser session (a token of kind session, idle and absolute lifetimes) for the user the
 -- provider vouched for: an HR account when the HR claim matched (created on first sign-in: the
 -- provider is the authority on who is HR), else the employee of that email; an unknown employee is
--- created from the claims when just-in-time creation is on, refused with 403 otherwise. The
+-- created from the claims when just-in-time creation is on, refused with 403 otherwise, and a
+-- deactivated one (a leaver) is refused with 403 sso_deactivated, never re-created. The
 -- verified ID token is kept on the session's row for the sign-out's id_token_hint.
 CREATE FUNCTION api.oidc_sign_in(new_hash bytea, p_email text, p_name text, is_hr boolean,
                                  jit boolean, idle_seconds integer, max_seconds integer,
@@ -50,6 +51,7 @@ RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     eid bigint;
     hid bigint;
+    is_active boolean;
     nm text := coalesce(nullif(btrim(p_name), ''), split_part(p_email, '@', 1));
 BEGIN
     IF p_email IS NULL OR p_email !~ '^[^@\s]+@[^@\s]+$' THEN
@@ -63,8 +65,13 @@ BEGIN
             RETURNING id INTO hid;
         END IF;
     ELSE
-        SELECT id INTO eid FROM employees WHERE lower(email) = lower(p_email);
-        IF NOT FOUND AND jit THEN
+        SELECT id, active INTO eid, is_active FROM employees WHERE lower(email) = lower(p_email);
+        IF FOUND AND NOT is_active THEN
+            -- a leaver (HR import, SCIM) may still sign in at the provider for a while
+            PERFORM api_fail(403, 'sso_deactivated', 'email',
+                             format('%s has left the company in Tandem''s HR data: this account is deactivated',
+                                    lower(p_email)));
+        ELSIF NOT FOUND AND jit THEN
             INSERT INTO employees (email, display_name, department, timezone, languages, role)
             VALUES (lower(p_email), left(nm, 100), 'Unassigned', 'UTC', '{en}', 'mentee')
             RETURNING id INTO eid;

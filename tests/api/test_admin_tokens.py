@@ -29,7 +29,7 @@ def test_issue_token_for_an_employee(api, server):
 def test_issue_token_for_unknown_email_fails(server):
     proc = issue(server, "nobody-at-all@example.com")
     assert proc.returncode != 0 and proc.stdout == b""
-    assert b"no employee" in proc.stderr
+    assert b"no active employee" in proc.stderr
 
 
 def test_issue_token_needs_an_email(server):

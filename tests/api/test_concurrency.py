@@ -51,3 +51,52 @@ def test_parallel_reads_and_writes(api, make_employee):
     with cf.ThreadPoolExecutor(max_workers=30) as ex:
         statuses = list(ex.map(work, range(90)))
     assert statuses == [200] * 90
+
+
+def test_concurrent_logs_of_one_time_store_one_session(api, server, make_pair):
+    """Sixteen identical session logs at once (no Idempotency-Key): the overlap rule holds under
+    concurrency, so hours cannot be stacked on one moment. To make the race certain rather than likely,
+    a transaction holds back every insert into sessions (not the reads) until the logs are all in the
+    database: with the share lock the pair used to take, each had then passed the overlap check."""
+    import subprocess
+    import threading
+    import time
+    from conftest import session_body
+    from test_external_db import conninfo
+    pair = make_pair()
+    body = session_body(pair)
+    n = 16
+    clients = [Client(api.base_url) for _ in range(n)]
+    sessions = [requests.Session() for _ in range(n)]
+    for c, s in zip(clients, sessions):
+        assert c.get("/healthz", session=s).status == 200
+    gate = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", conninfo(server.state_dir)],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    gate.stdin.write(b"BEGIN; LOCK TABLE sessions IN SHARE ROW EXCLUSIVE MODE; SELECT 1;\n")
+    gate.stdin.flush()
+    time.sleep(0.5)
+    start = threading.Barrier(n)
+
+    def post(i):
+        start.wait()
+        return clients[i].post(f"/v1/pairs/{pair.id}/sessions", body, token=pair.mentee.token, session=sessions[i]).status
+
+    def waiting():
+        out = subprocess.run(["psql", "-X", "-Atc", "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+                              conninfo(server.state_dir)], capture_output=True, text=True, timeout=30)
+        return int(out.stdout.strip() or 0)
+
+    try:
+        with cf.ThreadPoolExecutor(max_workers=n) as ex:
+            futures = [ex.submit(post, i) for i in range(n)]
+            deadline = time.monotonic() + 3
+            while waiting() < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+            gate.stdin.write(b"COMMIT;\n")
+            gate.stdin.close()
+            codes = sorted(f.result() for f in futures)
+    finally:
+        gate.wait(timeout=30)
+    assert codes == [201] + [409] * (n - 1), codes
+    assert len(api.get(f"/v1/pairs/{pair.id}/sessions", token=pair.mentee.token).body["items"]) == 1

@@ -176,3 +176,25 @@ def test_invitation_names_people_and_skills(api, pair):
     skills = {s["slug"]: s["name"] for s in api.get("/v1/skills").body["items"]}
     assert skills["esn_posting"] in str(ev["DESCRIPTION"]), ev["DESCRIPTION"]
     assert pair["mentor"]["display_name"] in str(ev["SUMMARY"]) and pair["manager"]["display_name"] in str(ev["SUMMARY"])
+
+
+def test_a_name_with_line_breaks_cannot_add_a_property_to_the_invitation(api, server, make_pair):
+    """Names reach the invitation from sign-up, SCIM, the HR import and the identity provider; whatever
+    an older path let in (set here straight in the database), a CR or LF in a name never starts a line
+    of its own: a CN parameter loses its control characters, a TEXT value escapes line breaks as \\n."""
+    import subprocess
+    from test_external_db import conninfo
+    pair = make_pair()
+    evil = "Eve\r\nATTACH:https://evil.example/x.exe\r\nX-EVIL:1\x01"
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", conninfo(server.state_dir), "-v", f"name={evil}"],
+                   input=f"UPDATE employees SET display_name = :'name' WHERE id = {pair.mentor.id};\n".encode(),
+                   check=True, timeout=30)
+    r = api.get(f"/v1/me/pairs/{pair.id}/invite.ics", token=pair.mentee.token)
+    assert r.status == 200, r
+    text = r.raw.content.decode("utf-8")
+    lines = text.split("\r\n")
+    assert not any(line.startswith(("ATTACH", "X-EVIL")) for line in lines), text
+    assert not any(ch in text.replace("\r\n", "") for ch in "\r\n\x01"), "a bare control character in the invitation"
+    ev = icalendar.Calendar.from_ical(text).walk("VEVENT")[0]
+    assert "ATTACH" not in ev and "X-EVIL" not in ev, ev
+    assert "ATTACH:https://evil.example/x.exe" in str(ev["SUMMARY"]), ev["SUMMARY"]

@@ -189,3 +189,49 @@ def test_cross_department_is_fixed_at_publication(api, make_pairs):
     assert "mentor_cross_department" not in rules
     badges = {b["badge"] for b in api.get("/v1/me/achievements", token=pair.mentor.token).body["badges"]}
     assert "bridge_builder" not in badges
+
+
+def test_a_round_ending_before_its_default_start_is_refused(api, hr_token):
+    """Only ends_on given: it is compared with the default start (next Monday), not only when the body
+    gives both dates; the round used to be created ending before it started."""
+    past = (datetime.date.today() - datetime.timedelta(days=30)).isoformat()
+    before = len(api.get("/v1/rounds", token=hr_token).body["items"])
+    assert_error(api.post("/v1/rounds", {"name": "backwards", "ends_on": past, "solve": False}, token=hr_token),
+                 400, "invalid_value", "ends_on")
+    assert len(api.get("/v1/rounds", token=hr_token).body["items"]) == before
+
+
+def test_publish_refuses_a_leaver_deactivated_after_the_solve(api, hr_token):
+    """A manager who left (SCIM active = false) between the solve and the publication: the round is not
+    published with a pair for them (409, re-solve), and the re-solve leaves them out."""
+    tag = uuid.uuid4().hex[:8]
+    people = []
+    for role in ("mentor", "mentee"):
+        r = api.post("/v1/employees", {"email": f"{role}-{tag}@example.com", "display_name": f"{role} {tag}",
+                                       "department": f"Leave-{role}-{tag}", "site": f"Leave-{tag}", "timezone": "UTC",
+                                       "languages": ["en"], "role": role})
+        assert r.status == 201, r
+        people.append(r.body)
+    mentor, mentee = people
+    assert api.put("/v1/me/teaching", {"skills": [{"skill": "linkedin", "level": 5}]},
+                   token=mentor["token"]).status == 200
+    assert api.put("/v1/me/learning", {"goals": [{"skill": "linkedin", "current_level": 0, "priority": 1}]},
+                   token=mentee["token"]).status == 200
+    for p in people:
+        assert api.put("/v1/me/availability", {"slots": [{"day": "mon", "start": "09:00", "end": "10:00"}]},
+                       token=p["token"]).status == 200
+    r = api.post("/v1/rounds", {"name": f"Leaver {tag}", "filter": {"sites": [f"Leave-{tag}"]}}, token=hr_token)
+    assert r.status == 202, r
+    rd = wait_settled(api, hr_token, r.body["id"])
+    assert rd["status"] == "solved" and len(rd["pairs"]) == 1, rd
+    gone = api.request("PATCH", f"/scim/v2/Users/{mentee['employee']['id']}", token=hr_token, validate=False,
+                       json_body={"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                                  "Operations": [{"op": "replace", "path": "active", "value": False}]},
+                       headers={"Content-Type": "application/scim+json"})
+    assert gone.status == 200, gone.text
+    assert_error(api.post(f"/v1/rounds/{rd['id']}/publish", token=hr_token), 409, "conflict", "pairs")
+    ov = api.get(f"/v1/employees/{mentor['employee']['id']}/overview", token=hr_token).body
+    assert ov["pairs"] == [], ov
+    assert api.post(f"/v1/rounds/{rd['id']}/solve", token=hr_token).status == 202
+    rd = wait_settled(api, hr_token, rd["id"])
+    assert rd["status"] == "solved" and rd["pairs"] == [], rd

@@ -9,7 +9,7 @@ import { Field, ErrorLine, useAction } from './ui.jsx';
 const ssoMessages = {
   sso_unknown_employee: 'sso_err_unknown', sso_denied: 'sso_err_denied', sso_state_invalid: 'sso_err_expired',
   invalid_parameter: 'sso_err_expired', sso_no_email: 'sso_err_email', sso_email_unverified: 'sso_err_email',
-  sso_provider_unavailable: 'sso_err_unavailable',
+  sso_provider_unavailable: 'sso_err_unavailable', sso_deactivated: 'sso_err_deactivated',
 };
 const ssoMessage = (code) => (ssoMessages[code] ? t(ssoMessages[code])
   : t('sso_err_other', { code: /^[a-z_]{1,40}$/.test(code) ? code : '?' }));
