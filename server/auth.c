@@ -476,8 +476,10 @@ auth_logout_ready_cb(void *arg, const char *error)
 	auth_logout_reply(r, url);
 }
 
-/* The token is revoked (the row, and the ID token kept with it, deleted): the browser forgets its
- * cookies; a browser session, even an expired one, also learns where to end the provider's: from
+/* The token is revoked (the row, and the ID token kept with it, deleted), or the session cookie
+ * named a session gone already (revoked elsewhere, or expired and purged: no ID token then): the
+ * browser forgets its cookies; a browser session, even an expired or gone one, also learns where
+ * to end the provider's: from
  * the end_session_endpoint already known, whatever the age of the provider's metadata (a sign-out
  * must not wait on a provider that cannot be reached), else after fetching it. */
 static void
@@ -529,8 +531,8 @@ static const struct route auth_rows[] = {
     {.method = "POST",
      .pattern = "/v1/auth/logout",
      .auth = AUTH_ANY,
-     .sql = "SELECT * FROM api.oidc_logout($1)",
-     .args = {ARG_TOKEN},
+     .sql = "SELECT * FROM api.oidc_logout($1, $2)",
+     .args = {ARG_TOKEN, ARG_VIA_COOKIE},
      .done = auth_logout_done_cb},
 };
 ROUTE_TABLE(auth_routes, auth_rows);

@@ -23,6 +23,7 @@ enum route_arg {
 	ARG_ISSUER_NAME,  /* --issuer-name */
 	ARG_ISSUER_EMAIL, /* --issuer-email */
 	ARG_STALL_DAYS,   /* --stall-days, as decimal text */
+	ARG_VIA_COOKIE,   /* "true" when the token came from the session cookie, else "false" */
 };
 #define ROUTE_MAX_ARGS 5
 
