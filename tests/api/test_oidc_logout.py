@@ -30,7 +30,9 @@ def world(tmp_path_factory):
     accounts = {"ada": {"email": f"ada-{tag}@example.com", "email_verified": True, "name": "Ada Lovelace"},
                 "bob": {"email": f"bob-{tag}@example.com", "email_verified": True, "name": "Bob Byron"},
                 "cy": {"email": f"cy-{tag}@example.com", "email_verified": True, "name": "Cy Twombly"},
-                "dee": {"email": f"dee-{tag}@example.com", "email_verified": True, "name": "Dee Dee"}}
+                "dee": {"email": f"dee-{tag}@example.com", "email_verified": True, "name": "Dee Dee"},
+                "hr": {"email": f"hr-{tag}@example.com", "email_verified": True, "name": "Grace HR",
+                       "groups": ["tandem-hr"]}}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     # the default --oidc-post-logout-redirect-uri: the web app's sign-in page, registered here
@@ -42,6 +44,8 @@ def world(tmp_path_factory):
     api = Client(srv.base_url)
     employees = {}
     for login, claims in accounts.items():
+        if login == "hr":
+            continue  # HR's account is made at its first sign-in (the groups claim)
         made = api.post("/v1/employees", employee_body(email=claims["email"]))
         assert made.status == 201, made
         employees[login] = made.body
@@ -240,6 +244,22 @@ def revoke_everywhere_from_another_device(srv, s):
     assert r.status == 204, r
 
 
+def revoke_by_hr(srv, s):
+    """HR, signed in through the provider, revokes the employee's sessions (DELETE /v1/tokens/{id})."""
+    hr, cb = browser_sign_in(srv, "hr")
+    assert cb.status == 302, cb
+    api = Client(srv.base_url)
+    me = api.get("/v1/me", session=s)
+    assert me.status == 200, me
+    listed = api.get(f"/v1/tokens?employee_id={me.body['id']}", session=hr)
+    assert listed.status == 200, listed
+    sessions = [t["id"] for t in listed.body["items"] if t["kind"] == "session"]
+    assert sessions, listed.body
+    for tid in sessions:
+        r = api.delete(f"/v1/tokens/{tid}", session=hr, headers={"X-CSRF-Token": hr.cookies.get("tandem_csrf")})
+        assert r.status == 204, r
+
+
 def purge_the_row(srv, s):
     """The session's row is gone as an expired and purged one's is (deleted behind tandemd's back)."""
     out = psql(srv.state_dir, "DELETE FROM api_tokens "
@@ -247,10 +267,10 @@ def purge_the_row(srv, s):
     assert out.returncode == 0 and out.stdout.strip() == "DELETE 1", (out.stdout, out.stderr)
 
 
-@pytest.mark.parametrize("revoke", [revoke_everywhere_from_another_device, purge_the_row])
+@pytest.mark.parametrize("revoke", [revoke_everywhere_from_another_device, revoke_by_hr, purge_the_row])
 def test_logout_of_a_session_gone_elsewhere_clears_the_cookie_and_ends_the_provider_session(world, revoke):
-    """A session revoked elsewhere (the user signed out everywhere from another device) or expired
-    and purged: the browser still holds the dead cookie and the provider's session. Signing out
+    """A session revoked elsewhere (the user signed out everywhere from another device, or HR revoked
+    it) or expired and purged: the browser still holds the dead cookie and the provider's session. Signing out
     answers as for a live session: the same cookie deletions, and the provider's logout URL, without
     id_token_hint (no row to take it from: client_id says whose post-logout URI it is); following it
     ends the provider's session."""
