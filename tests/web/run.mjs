@@ -680,6 +680,9 @@ async function singleSignOn(browser, sso, lang) {
     assert(await emp.getByRole('heading', { name: T.signup_title }).count() === 0, 'the sign-up form is shown');
   });
   await pageChecks(emp, 'sso-signin', lang);
+  // the authorization requests the browser sends to the provider, to read their ui_locales
+  const authorizations = [];
+  emp.on('request', (r) => { if (r.url().startsWith(issuer + '/auth?')) authorizations.push(new URL(r.url())); });
   await check(`${lang} SSO: the employee signs in at the provider and lands signed in`, async () => {
     await ssoSignIn(emp, issuer, T, 'ada');
     await emp.getByRole('heading', { name: T.profile_title }).waitFor({ timeout: 10000 });
@@ -688,6 +691,10 @@ async function singleSignOn(browser, sso, lang) {
     assert(name === people.ada.name, `name shown: ${name}`);
     assert(await emp.evaluate(() => localStorage.getItem('tandem.token')) === null, 'a token was stored: the session is the cookie');
     assert(await sessionCookie(emp), 'no tandem_session cookie');
+  });
+  await check(`${lang} SSO: the provider's login page was asked for the app's language (ui_locales)`, async () => {
+    const got = authorizations.map((u) => u.searchParams.get('ui_locales'));
+    assert(got.length === 1 && got[0] === lang, `ui_locales sent to the provider: ${JSON.stringify(got)}`);
   });
   await check(`${lang} SSO: a profile change through the UI is saved with the session cookie (CSRF header sent)`, async () => {
     const site = `Nantes ${lang} ${Date.now() % 10000}`;
@@ -739,6 +746,23 @@ async function singleSignOn(browser, sso, lang) {
     assert(!(await sessionCookie(emp)), 'the session cookie is still in the browser');
     const me = await fetch(base + '/v1/me', { headers: { Cookie: `tandem_session=${old}` } });
     assert(me.status === 401, `GET /v1/me with the old cookie: ${me.status}`);
+  });
+  await check(`${lang} SSO: the language switched on the sign-in page is the one the provider is asked for`, async () => {
+    const other = lang === 'fr' ? 'en' : 'fr';
+    const link = emp.getByRole('link', { name: T.signin_sso, exact: true });
+    assert(await link.getAttribute('href') === `/v1/auth/login?ui_locales=${lang}`, `link: ${await link.getAttribute('href')}`);
+    await emp.getByRole('button', { name: T.lang_switch_label }).click();
+    const switched = emp.getByRole('link', { name: dictionaries[other].signin_sso, exact: true });
+    await switched.waitFor({ timeout: 5000 });
+    assert(await switched.getAttribute('href') === `/v1/auth/login?ui_locales=${other}`, `link after the switch: ${await switched.getAttribute('href')}`);
+    // the app's choice wins over the browser's Accept-Language (the page's locale is lang's)
+    await switched.click();
+    await emp.waitForURL((u) => u.href.startsWith(issuer), { timeout: 15000 });
+    const last = authorizations.at(-1)?.searchParams.get('ui_locales');
+    assert(authorizations.length === 2 && last === other, `ui_locales after the switch: ${last}`);
+    await goto(emp, base, '/signin');
+    await emp.getByRole('button', { name: dictionaries[other].lang_switch_label }).click();
+    await link.waitFor({ timeout: 5000 });
   });
   await check(`${lang} SSO: signing in again after signing out needs the provider's login form`, async () => {
     // with the provider's session still alive the browser would go straight back to the profile
