@@ -771,6 +771,29 @@ async function singleSignOn(browser, sso, lang) {
     });
     await emp.getByRole('heading', { name: T.profile_title }).waitFor({ timeout: 10000 });
   });
+  await check(`${lang} SSO: signing out after the session was revoked from another device still ends the provider's session`, async () => {
+    const other = await newPage(browser, locale); // a second device of the same user
+    try {
+      await goto(other, base, '/');
+      await ssoSignIn(other, issuer, T, 'ada');
+      await other.getByRole('heading', { name: T.profile_title }).waitFor({ timeout: 10000 });
+      const csrf = (await other.context().cookies()).find((c) => c.name === 'tandem_csrf')?.value;
+      const all = await other.request.delete(base + '/v1/tokens/all', { headers: { 'X-CSRF-Token': csrf } });
+      assert(all.status() === 204, `sign out everywhere: ${all.status()}`);
+    } finally {
+      await other.context().close();
+    }
+    const dead = await sessionCookie(emp);
+    assert(dead, 'the first device lost its cookie');
+    assert((await fetch(base + '/v1/me', { headers: { Cookie: `tandem_session=${dead}` } })).status === 401, 'the session still lives');
+    // the page is still open on the first device: its sign-out goes through the provider all the same
+    await emp.getByRole('button', { name: T.sign_out, exact: true }).click();
+    await emp.waitForURL((u) => u.href.startsWith(issuer), { timeout: 15000 });
+    await emp.locator('button[name="logout"][value="yes"]').click();
+    await emp.waitForURL((u) => u.href.startsWith(base + '/signin'), { timeout: 15000 });
+    await emp.getByTestId('signed-out').waitFor({ timeout: 10000 });
+    assert(!(await sessionCookie(emp)), 'the dead session cookie is still in the browser');
+  });
   await emp.context().close();
 
   const tab = await newPage(browser, locale);
