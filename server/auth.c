@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define AUTH_SESSION_COOKIE "tandem_session"
 #define AUTH_CSRF_COOKIE "tandem_csrf"
@@ -28,14 +29,19 @@
 /* base64url values: 43 characters */
 #define AUTH_VALUE_LEN 64
 
+/* The languages of Tandem's web app (its dictionaries, web/src/strings.js), the default first: what
+ * the sign-in may ask the provider's login page to speak (ui_locales). */
+static const char *const auth_ui_locales[] = {"en", "fr", NULL};
+
 /* A sign-in in progress (r->data), freed by auth_flow_end before any reply. */
 struct auth_flow {
 	char state[AUTH_VALUE_LEN];
 	char nonce[AUTH_VALUE_LEN];
 	char verifier[AUTH_VALUE_LEN];
 	char session[TOKEN_LEN + 1];
-	char *url;      /* where the browser goes next */
-	char *id_token; /* sign-out: the ID token the session was opened with */
+	char *url;              /* where the browser goes next */
+	char *id_token;         /* sign-out: the ID token the session was opened with */
+	const char *ui_locales; /* sign-in: an entry of auth_ui_locales */
 };
 
 /* Frees the request's sign-in state. */
@@ -246,7 +252,7 @@ auth_login_ready_cb(void *arg, const char *error)
 		auth_fail(r, 502, "sso_provider_unavailable", NULL, "single sign-on: %s", error);
 		return;
 	}
-	f->url = oidc_authorize_url(f->state, f->nonce, f->verifier);
+	f->url = oidc_authorize_url(f->state, f->nonce, f->verifier, f->ui_locales);
 	if (f->url == NULL || !token_hash(f->state, hash)) {
 		auth_fail(r, 500, "internal", NULL, "cannot build the sign-in request");
 		return;
@@ -256,15 +262,105 @@ auth_login_ready_cb(void *arg, const char *error)
 	              auth_login_stored_cb);
 }
 
-/* GET /v1/auth/login: fresh state, nonce and PKCE verifier, then the provider. */
+/* Parses an HTTP quality value of n characters ("0", "0.5", "1.000": RFC 9110, 12.4.2) into *q,
+ * in thousandths. */
+static bool
+auth_qvalue(const char *s, size_t n, int *q)
+{
+	int v, scale = 100;
+
+	if (n == 0 || (s[0] != '0' && s[0] != '1') || (n > 1 && s[1] != '.') || n > 5)
+		return false;
+	v = (s[0] - '0') * 1000;
+	for (size_t i = 2; i < n; i++, scale /= 10) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v += (s[i] - '0') * scale;
+	}
+	if (v > 1000)
+		return false;
+	*q = v;
+	return true;
+}
+
+/* The language of auth_ui_locales the request's Accept-Language header prefers (by primary subtag:
+ * "fr-CA" is fr; the highest q, the first on a tie; q=0 refuses), or NULL when it names none. */
+static const char *
+auth_accept_language(struct request *r)
+{
+	const char *h = request_header(r, "Accept-Language");
+	const char *best = NULL;
+	int bestq = 0;
+
+	while (h != NULL && *h != '\0') {
+		size_t n = strcspn(h, ","), tag, sub;
+		const char *item = h, *end = h + n, *p;
+		int q = 1000;
+		bool ok = true;
+
+		h = *end == ',' ? end + 1 : end;
+		while (item < end && (*item == ' ' || *item == '\t'))
+			item++;
+		tag = strcspn(item, " \t;,");
+		sub = strcspn(item, "- \t;,");
+		/* parameters (";q=0.8"): only q counts */
+		for (p = memchr(item + tag, ';', (size_t)(end - item - tag)); ok && p != NULL;
+		     p = memchr(p, ';', (size_t)(end - p))) {
+			p++;
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+			if (end - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+				p += 2;
+				ok = auth_qvalue(p, strcspn(p, " \t;,"), &q);
+			}
+		}
+		for (size_t i = 0; ok && auth_ui_locales[i] != NULL; i++)
+			if (sub == strlen(auth_ui_locales[i]) &&
+			    strncasecmp(item, auth_ui_locales[i], sub) == 0 && q > bestq) {
+				best = auth_ui_locales[i];
+				bestq = q;
+			}
+	}
+	return best;
+}
+
+/* The language the provider's login page should speak (ui_locales): the web app's choice (the
+ * ui_locales parameter, one of auth_ui_locales, else 400), else the browser's Accept-Language,
+ * else Tandem's default; false once it has replied. */
+static bool
+auth_login_language(struct request *r, const char **out)
+{
+	const char *asked;
+
+	if (!request_arg_choice(r, "ui_locales", auth_ui_locales, NULL, &asked))
+		return false;
+	*out = auth_ui_locales[0];
+	if (asked == NULL) {
+		asked = auth_accept_language(r);
+		if (asked == NULL)
+			return true;
+	}
+	for (size_t i = 0; auth_ui_locales[i] != NULL; i++)
+		if (strcmp(asked, auth_ui_locales[i]) == 0)
+			*out = auth_ui_locales[i];
+	return true;
+}
+
+/* GET /v1/auth/login[?ui_locales]: fresh state, nonce and PKCE verifier, then the provider. */
 static void
 auth_login(struct request *r)
 {
-	struct auth_flow *f = calloc(1, sizeof(*f));
+	struct auth_flow *f;
+	const char *lang;
 
+	auth_divert_browser(r);
+	if (!auth_login_language(r, &lang))
+		return;
+	f = calloc(1, sizeof(*f));
 	r->data = f;
 	r->data_free = auth_flow_end;
-	auth_divert_browser(r);
+	if (f != NULL)
+		f->ui_locales = lang;
 	if (f == NULL || !oidc_random(f->state, sizeof(f->state)) ||
 	    !oidc_random(f->nonce, sizeof(f->nonce)) ||
 	    !oidc_random(f->verifier, sizeof(f->verifier))) {
@@ -476,8 +572,10 @@ auth_logout_ready_cb(void *arg, const char *error)
 	auth_logout_reply(r, url);
 }
 
-/* The token is revoked (the row, and the ID token kept with it, deleted): the browser forgets its
- * cookies; a browser session, even an expired one, also learns where to end the provider's: from
+/* The token is revoked (the row, and the ID token kept with it, deleted), or the session cookie
+ * named a session gone already (revoked elsewhere, or expired and purged: no ID token then): the
+ * browser forgets its cookies; a browser session, even an expired or gone one, also learns where
+ * to end the provider's: from
  * the end_session_endpoint already known, whatever the age of the provider's metadata (a sign-out
  * must not wait on a provider that cannot be reached), else after fetching it. */
 static void
@@ -529,8 +627,8 @@ static const struct route auth_rows[] = {
     {.method = "POST",
      .pattern = "/v1/auth/logout",
      .auth = AUTH_ANY,
-     .sql = "SELECT * FROM api.oidc_logout($1)",
-     .args = {ARG_TOKEN},
+     .sql = "SELECT * FROM api.oidc_logout($1, $2)",
+     .args = {ARG_TOKEN, ARG_VIA_COOKIE},
      .done = auth_logout_done_cb},
 };
 ROUTE_TABLE(auth_routes, auth_rows);

@@ -24,6 +24,7 @@ enum route_arg {
 	ARG_ISSUER_EMAIL, /* --issuer-email */
 	ARG_STALL_DAYS,   /* --stall-days, as decimal text */
 	ARG_SSO,          /* "true" when single sign-on is on (--oidc-issuer), else "false" */
+	ARG_VIA_COOKIE,   /* "true" when the token came from the session cookie, else "false" */
 };
 #define ROUTE_MAX_ARGS 5
 

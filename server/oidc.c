@@ -506,12 +506,13 @@ oidc_random(char *buf, size_t len)
 }
 
 char *
-oidc_authorize_url(const char *state, const char *nonce, const char *verifier)
+oidc_authorize_url(const char *state, const char *nonce, const char *verifier,
+                   const char *ui_locales)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	char challenge[64];
-	char *client = NULL, *redirect = NULL, *url = NULL;
+	char *client = NULL, *redirect = NULL, *url = NULL, *locales = NULL;
 	char *authz = NULL;
 	size_t n;
 
@@ -524,18 +525,22 @@ oidc_authorize_url(const char *state, const char *nonce, const char *verifier)
 	pthread_mutex_unlock(&oidc.lock);
 	client = evhttp_encode_uri(oidc.cfg->oidc_client_id);
 	redirect = evhttp_encode_uri(oidc.cfg->oidc_redirect_uri);
-	if (authz == NULL || client == NULL || redirect == NULL)
+	locales = evhttp_encode_uri(ui_locales != NULL ? ui_locales : "");
+	if (authz == NULL || client == NULL || redirect == NULL || locales == NULL)
 		goto out;
-	n = strlen(authz) + strlen(client) + strlen(redirect) + strlen(state) + strlen(nonce) + 256;
+	n = strlen(authz) + strlen(client) + strlen(redirect) + strlen(state) + strlen(nonce) +
+	    strlen(locales) + 256;
 	url = malloc(n);
+	/* ui_locales: OpenID Connect Core 1.0, 3.1.2.1 (the End-User's preferred languages) */
 	if (url != NULL)
 		snprintf(url, n,
 		         "%s%sresponse_type=code&client_id=%s&redirect_uri=%s"
 		         "&scope=openid%%20email%%20profile&state=%s&nonce=%s&code_challenge=%s"
-		         "&code_challenge_method=S256",
+		         "&code_challenge_method=S256%s%s",
 		         authz, strchr(authz, '?') ? "&" : "?", client, redirect, state, nonce,
-		         challenge);
+		         challenge, locales[0] != '\0' ? "&ui_locales=" : "", locales);
 out:
+	free(locales);
 	free(authz);
 	free(client);
 	free(redirect);

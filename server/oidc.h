@@ -34,9 +34,10 @@ typedef void (*oidc_ready_fn)(void *arg, const char *error);
 void oidc_discover(struct event_base *base, oidc_ready_fn fn, void *arg);
 
 /* The provider's authorization URL for this sign-in (after oidc_discover succeeded), with the
- * PKCE challenge of verifier (S256); NULL on failure. Caller frees. */
-char *oidc_authorize_url(const char *state, const char *nonce, const char *verifier)
-    __attribute__((warn_unused_result));
+ * PKCE challenge of verifier (S256) and ui_locales (the login page's language, BCP47 tags; left
+ * out when NULL); NULL on failure. Caller frees. */
+char *oidc_authorize_url(const char *state, const char *nonce, const char *verifier,
+                         const char *ui_locales) __attribute__((warn_unused_result));
 
 /* The provider's RP-Initiated Logout URL ending the session opened with id_token (after
  * oidc_discover succeeded): end_session_endpoint with id_token_hint (left out when id_token is

@@ -29,6 +29,7 @@ struct request {
 	/* the SHA-256 of the bearer token as bytea text ("\\x..."), "" when the route takes none:
 	 * every api function authenticates from it in the request's one statement */
 	char token_hash[67];
+	bool via_cookie; /* the token is the browser's session cookie (no Authorization header) */
 	const struct route *route; /* the matched route */
 	/* set while the caller is not yet verified: a client error (4xx) replied then is held and
 	 * hold_error called instead, so the router can check the caller before sending it */

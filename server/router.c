@@ -189,6 +189,9 @@ router_statement(struct request *r)
 		case ARG_SSO:
 			params[n] = cfg->oidc_issuer != NULL ? "true" : "false";
 			break;
+		case ARG_VIA_COOKIE:
+			params[n] = r->via_cookie ? "true" : "false";
+			break;
 		case ARG_END:
 			break;
 		}
@@ -362,6 +365,7 @@ router_dispatch_cb(struct evhttp_request *ev, void *arg)
 	/* one round trip: the route's statement authenticates; a refusal before it waits for
 	 * api.authorize */
 	r->hold_error = router_hold_cb;
+	r->via_cookie = from_cookie;
 	/* the browser sends cookies with any request, a forged one too: writes must prove they come
 	 * from our page (double submit of the CSRF cookie in a header) */
 	if (from_cookie && strcmp(method, "GET") != 0 && !auth_csrf_ok(r, token)) {

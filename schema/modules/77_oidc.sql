@@ -92,12 +92,17 @@ END $$;
 -- browser session (is_session) is ended even when it has expired, idle or past its lifetime: who
 -- signs out after a pause must still be able to end the provider's session, so the server is told,
 -- with the ID token the session was opened with (hint) unless the upkeep tick has cleared it
--- already; the row and the token go together. A bearer token is authenticated first (401 when
--- unknown or expired), as everywhere.
-CREATE FUNCTION api.oidc_logout(tok bytea, OUT is_session boolean, OUT hint text) LANGUAGE plpgsql AS $$
+-- already; the row and the token go together. A session cookie (via_cookie) whose session is gone
+-- already (revoked elsewhere: another device's "sign out everywhere", HR, deactivation; or expired
+-- and purged) is a sign-out too: nothing is left to revoke, but the browser must still forget the
+-- dead cookie and end the provider's session (no hint: the ID token went with the row). The router
+-- checked the cookie's CSRF header before. A bearer token is authenticated first (401 when unknown
+-- or expired), as everywhere: its caller holds it, and learns that it is dead.
+CREATE FUNCTION api.oidc_logout(tok bytea, via_cookie boolean, OUT is_session boolean, OUT hint text)
+LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM api_tokens t WHERE t.token_hash = tok AND t.kind = 'session' RETURNING t.id_token INTO hint;
-    is_session := FOUND;
+    is_session := FOUND OR (via_cookie AND NOT EXISTS (SELECT 1 FROM api_tokens t WHERE t.token_hash = tok));
     IF NOT is_session THEN
         PERFORM auth_any(tok);
         DELETE FROM api_tokens t WHERE t.token_hash = tok;

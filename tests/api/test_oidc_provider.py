@@ -100,12 +100,13 @@ def world(tmp_path_factory):
     provider.stop()
 
 
-def browser_sign_in(srv, login, callback_headers=None):
+def browser_sign_in(srv, login, callback_headers=None, params=None, pages=None):
     """Follows redirects and submits the provider's login and consent forms like a browser; returns
-    (session, the validated response of /v1/auth/callback, sent with callback_headers)."""
+    (session, the validated response of /v1/auth/callback, sent with callback_headers). params: the
+    query of /v1/auth/login; pages, a list, gets the provider's pages (HTML) as shown."""
     s = requests.Session()
     api = Client(srv.base_url)
-    r = api.get("/v1/auth/login", session=s)
+    r = api.get("/v1/auth/login", session=s, params=params)
     assert r.status == 302, r
     url, method, form = r.headers["Location"], "GET", None
     for _ in range(20):
@@ -117,6 +118,8 @@ def browser_sign_in(srv, login, callback_headers=None):
             url, method, form = urllib.parse.urljoin(url, resp.headers["Location"]), "GET", None
             continue
         assert resp.status_code == 200, f"{method} {url}: {resp.status_code} {resp.text[:500]}"
+        if pages is not None:
+            pages.append(resp.text)
         action = re.search(r'<form[^>]*action="([^"]+)"', resp.text)
         prompt = re.search(r'name="prompt" value="(\w+)"', resp.text)
         assert action and prompt, resp.text[:1000]
@@ -211,3 +214,60 @@ def test_sign_in_methods_name_sso_and_sign_up_without_starting_a_sign_in(world, 
     assert closed.status == 200 and closed.body == {"sso": True, "signup": False}, closed
     plain = api.get("/v1/auth/methods")  # the shared server: no SSO, sign-up open by default
     assert plain.status == 200 and plain.body == {"sso": False, "signup": True}, plain
+
+
+def authorization_request(srv, **kw):
+    """The query of the provider's authorization URL /v1/auth/login redirects to."""
+    r = Client(srv.base_url).get("/v1/auth/login", **kw)
+    assert r.status == 302, r
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["Location"]).query, strict_parsing=True)
+
+
+@pytest.mark.parametrize("params, accept_language, want", [
+    ({"ui_locales": "fr"}, None, "fr"),  # the web app's choice
+    ({"ui_locales": "en"}, None, "en"),
+    ({"ui_locales": "en"}, "fr-FR,fr;q=0.9", "en"),  # the choice wins over the browser's header
+    ({"ui_locales": "fr"}, "en-GB,en;q=0.9", "fr"),
+    ({}, "fr-CA,fr;q=0.9,en;q=0.8", "fr"),  # no choice: the browser's header, by primary subtag
+    ({}, "de-DE, en;q=0.5, FR;Q=0.7", "fr"),  # by q-value, case-insensitive
+    ({}, "en-GB,en;q=0.9,fr;q=0.8", "en"),
+    ({}, "fr;q=0, de", "en"),  # q=0: not acceptable; neither: Tandem's default
+    ({}, "fr;q=2, en;q=0.1", "en"),  # an invalid q-value makes its entry ignored
+    ({}, "de", "en"),
+    ({}, None, "en"),
+])
+def test_sign_in_asks_the_provider_for_the_users_language(world, params, accept_language, want):
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+    q = authorization_request(world["srv"], params=params, headers=headers)
+    assert q["ui_locales"] == [want], q
+    assert q["client_id"] == [CLIENT_ID] and q["code_challenge_method"] == ["S256"], q
+
+
+def test_the_provider_gets_the_language_and_the_sign_in_completes(world):
+    """The real provider receives ui_locales (its development login page lists the parameters of the
+    authorization request) and the sign-in goes through as without it (the server with --oidc-jit:
+    the newcomer is created at the first sign-in)."""
+    srv = world["jit"]
+    for lang in ("fr", "en"):
+        pages = []
+        s, cb = browser_sign_in(srv, "newcomer", params={"ui_locales": lang}, pages=pages)
+        assert pages, "the provider showed no page"
+        shown = re.search(r"<strong>ui_locales</strong>: ([^<]*)<", pages[0])
+        assert shown and shown.group(1).strip() == f"&#39;{lang}&#39;", pages[0][-2000:]
+        assert cb.status == 302, cb
+        assert Client(srv.base_url).get("/v1/me", session=s).status == 200
+
+
+@pytest.mark.parametrize("value", ["de", "FR", "fr-FR", "fr en", "", "fr&prompt=none", "en\r\nX-Injected: 1"])
+def test_sign_in_refuses_a_language_tandem_does_not_speak(world, value):
+    """ui_locales is one of Tandem's languages or refused: nothing the user sends is reflected into
+    the provider's URL, and no sign-in is started (no tandem_login cookie). A browser is sent back to
+    the sign-in page with the error's code, as for every refusal of the sign-in routes."""
+    api = Client(world["srv"].base_url)
+    r = api.get("/v1/auth/login", params={"ui_locales": value})
+    assert_error(r, 400, "invalid_parameter", "ui_locales")
+    assert "Set-Cookie" not in r.headers and "Location" not in r.headers, r.headers
+    b = api.get("/v1/auth/login", params={"ui_locales": value}, headers=BROWSER)
+    assert b.status == 303, b
+    assert b.headers["Location"] == world["srv"].base_url + "/signin?sso_error=invalid_parameter", b
+    assert "Set-Cookie" not in b.headers, b.headers

@@ -691,6 +691,9 @@ async function singleSignOn(browser, sso, lang) {
     assert(await emp.getByRole('heading', { name: T.signup_title }).count() === 0, 'the sign-up form is shown');
   });
   await pageChecks(emp, 'sso-signin', lang);
+  // the authorization requests the browser sends to the provider, to read their ui_locales
+  const authorizations = [];
+  emp.on('request', (r) => { if (r.url().startsWith(issuer + '/auth?')) authorizations.push(new URL(r.url())); });
   await check(`${lang} SSO: the employee signs in at the provider and lands signed in`, async () => {
     await ssoSignIn(emp, issuer, T, 'ada');
     await emp.getByRole('heading', { name: T.profile_title }).waitFor({ timeout: 10000 });
@@ -699,6 +702,10 @@ async function singleSignOn(browser, sso, lang) {
     assert(name === people.ada.name, `name shown: ${name}`);
     assert(await emp.evaluate(() => localStorage.getItem('tandem.token')) === null, 'a token was stored: the session is the cookie');
     assert(await sessionCookie(emp), 'no tandem_session cookie');
+  });
+  await check(`${lang} SSO: the provider's login page was asked for the app's language (ui_locales)`, async () => {
+    const got = authorizations.map((u) => u.searchParams.get('ui_locales'));
+    assert(got.length === 1 && got[0] === lang, `ui_locales sent to the provider: ${JSON.stringify(got)}`);
   });
   await check(`${lang} SSO: a profile change through the UI is saved with the session cookie (CSRF header sent)`, async () => {
     const site = `Nantes ${lang} ${Date.now() % 10000}`;
@@ -751,12 +758,52 @@ async function singleSignOn(browser, sso, lang) {
     const me = await fetch(base + '/v1/me', { headers: { Cookie: `tandem_session=${old}` } });
     assert(me.status === 401, `GET /v1/me with the old cookie: ${me.status}`);
   });
+  await check(`${lang} SSO: the language switched on the sign-in page is the one the provider is asked for`, async () => {
+    const other = lang === 'fr' ? 'en' : 'fr';
+    const link = emp.getByRole('link', { name: T.signin_sso, exact: true });
+    assert(await link.getAttribute('href') === `/v1/auth/login?ui_locales=${lang}`, `link: ${await link.getAttribute('href')}`);
+    await emp.getByRole('button', { name: T.lang_switch_label }).click();
+    const switched = emp.getByRole('link', { name: dictionaries[other].signin_sso, exact: true });
+    await switched.waitFor({ timeout: 5000 });
+    assert(await switched.getAttribute('href') === `/v1/auth/login?ui_locales=${other}`, `link after the switch: ${await switched.getAttribute('href')}`);
+    // the app's choice wins over the browser's Accept-Language (the page's locale is lang's)
+    await switched.click();
+    await emp.waitForURL((u) => u.href.startsWith(issuer), { timeout: 15000 });
+    const last = authorizations.at(-1)?.searchParams.get('ui_locales');
+    assert(authorizations.length === 2 && last === other, `ui_locales after the switch: ${last}`);
+    await goto(emp, base, '/signin');
+    await emp.getByRole('button', { name: dictionaries[other].lang_switch_label }).click();
+    await link.waitFor({ timeout: 5000 });
+  });
   await check(`${lang} SSO: signing in again after signing out needs the provider's login form`, async () => {
     // with the provider's session still alive the browser would go straight back to the profile
     await ssoSignIn(emp, issuer, T, 'ada', async () => {
       await emp.locator('input[name="login"]').waitFor({ timeout: 10000 });
     });
     await emp.getByRole('heading', { name: T.profile_title }).waitFor({ timeout: 10000 });
+  });
+  await check(`${lang} SSO: signing out after the session was revoked from another device still ends the provider's session`, async () => {
+    const other = await newPage(browser, locale); // a second device of the same user
+    try {
+      await goto(other, base, '/');
+      await ssoSignIn(other, issuer, T, 'ada');
+      await other.getByRole('heading', { name: T.profile_title }).waitFor({ timeout: 10000 });
+      const csrf = (await other.context().cookies()).find((c) => c.name === 'tandem_csrf')?.value;
+      const all = await other.request.delete(base + '/v1/tokens/all', { headers: { 'X-CSRF-Token': csrf } });
+      assert(all.status() === 204, `sign out everywhere: ${all.status()}`);
+    } finally {
+      await other.context().close();
+    }
+    const dead = await sessionCookie(emp);
+    assert(dead, 'the first device lost its cookie');
+    assert((await fetch(base + '/v1/me', { headers: { Cookie: `tandem_session=${dead}` } })).status === 401, 'the session still lives');
+    // the page is still open on the first device: its sign-out goes through the provider all the same
+    await emp.getByRole('button', { name: T.sign_out, exact: true }).click();
+    await emp.waitForURL((u) => u.href.startsWith(issuer), { timeout: 15000 });
+    await emp.locator('button[name="logout"][value="yes"]').click();
+    await emp.waitForURL((u) => u.href.startsWith(base + '/signin'), { timeout: 15000 });
+    await emp.getByTestId('signed-out').waitFor({ timeout: 10000 });
+    assert(!(await sessionCookie(emp)), 'the dead session cookie is still in the browser');
   });
   await emp.context().close();
 

@@ -1,7 +1,7 @@
 // Sign in with the company account (single sign-on), sign up (creates an employee, returns a token;
 // hidden when sign-up is closed) or sign in with a token (employee or HR).
 import { useEffect, useState } from 'preact/hooks';
-import { t } from './i18n.js';
+import { t, getLang } from './i18n.js';
 import { api, auth, signInMethods, whoami } from './api.js';
 import { Field, ErrorLine, useAction } from './ui.jsx';
 
@@ -67,7 +67,8 @@ export function SignIn({ onSignedIn, expired }) {
       {expired && <p class="error" role="alert" data-testid="expired">{t('session_expired')}</p>}
       {ssoError && <p class="error" role="alert" data-testid="sso-error">{ssoMessage(ssoError)}</p>}
       {signedOut && !ssoError && <p role="status" data-testid="signed-out">{t('signed_out')}</p>}
-      {methods.sso && <p><a class="button" href="/v1/auth/login" data-testid="sso">{t('signin_sso')}</a></p>}
+      {/* the provider's login page in the app's language (tandemd passes it on as ui_locales) */}
+      {methods.sso && <p><a class="button" href={`/v1/auth/login?ui_locales=${getLang()}`} data-testid="sso">{t('signin_sso')}</a></p>}
       <div class="columns">
         {methods.signup && <section aria-labelledby="signup-h">
           <h2 id="signup-h">{t('signup_title')}</h2>
