@@ -52,7 +52,10 @@ DECLARE
     eid bigint;
     hid bigint;
     is_active boolean;
-    nm text := coalesce(nullif(btrim(p_name), ''), split_part(p_email, '@', 1));
+    -- the name claim is often the user's to edit at the provider: no control character reaches a
+    -- profile (the API's own validator refuses them in every string)
+    nm text := coalesce(nullif(btrim(regexp_replace(p_name, '[\x01-\x1f\x7f]', ' ', 'g')), ''),
+                        split_part(p_email, '@', 1));
 BEGIN
     IF p_email IS NULL OR p_email !~ '^[^@\s]+@[^@\s]+$' THEN
         PERFORM api_fail(403, 'sso_no_email', 'email',

@@ -63,6 +63,9 @@ ACCOUNTS = {
            "groups": ["staff", "tandem-hr"]},
     "stranger": {"email": "stranger-{tag}@example.com", "email_verified": True, "name": "Stranger"},
     "newcomer": {"email": "newcomer-{tag}@example.com", "email_verified": True, "name": "New Comer"},
+    # a name claim the user edited at the provider, with line breaks (test_sso_identity)
+    "multiline": {"email": "multiline-{tag}@example.com", "email_verified": True,
+                  "name": "Eve\r\nATTACH:https://evil.example/x"},
 }
 
 

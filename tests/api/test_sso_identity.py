@@ -58,3 +58,11 @@ def test_under_single_sign_on_the_email_is_the_provider_s(world):
     s, cb = browser_sign_in(srv, "stranger")
     assert_error(cb, 403, "sso_unknown_employee", "email")
     assert api.get("/v1/me", token=token).body["email"] == mover.body["employee"]["email"]
+
+
+def test_a_name_claim_s_control_characters_never_reach_a_profile(world):
+    api = Client(world["jit"].base_url)
+    s, cb = browser_sign_in(world["jit"], "multiline")
+    assert cb.status == 302, cb
+    name = api.get("/v1/me", session=s).body["display_name"]
+    assert name == "Eve  ATTACH:https://evil.example/x", repr(name)
