@@ -805,6 +805,23 @@ async function singleSignOn(browser, sso, lang) {
     await emp.getByTestId('signed-out').waitFor({ timeout: 10000 });
     assert(!(await sessionCookie(emp)), 'the dead session cookie is still in the browser');
   });
+  await check(`${lang} SSO: a page opened after the session was revoked offers to sign out of the company account`, async () => {
+    await goto(emp, base, '/');
+    await ssoSignIn(emp, issuer, T, 'ada');
+    await emp.getByRole('heading', { name: T.profile_title }).waitFor({ timeout: 10000 });
+    const csrf = (await emp.context().cookies()).find((c) => c.name === 'tandem_csrf')?.value;
+    const all = await emp.request.delete(base + '/v1/tokens/all', { headers: { 'X-CSRF-Token': csrf } });
+    assert(all.status() === 204, `sign out everywhere: ${all.status()}`);
+    await goto(emp, base, '/'); // a new visit: the app finds the session gone
+    await emp.getByRole('heading', { name: T.signin_title }).waitFor({ timeout: 10000 });
+    await emp.getByRole('button', { name: T.sso_sign_out_provider, exact: true }).click();
+    await emp.waitForURL((u) => u.href.startsWith(issuer), { timeout: 15000 });
+    await emp.locator('button[name="logout"][value="yes"]').click();
+    await emp.waitForURL((u) => u.href.startsWith(base + '/signin'), { timeout: 15000 });
+    await emp.getByTestId('signed-out').waitFor({ timeout: 10000 });
+    assert(!(await sessionCookie(emp)), 'the dead session cookie is still in the browser');
+    assert(await emp.getByTestId('sso-sign-out').count() === 0, 'the offer stays after signing out');
+  });
   await emp.context().close();
 
   const tab = await newPage(browser, locale);

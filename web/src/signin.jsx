@@ -2,7 +2,7 @@
 // hidden when sign-up is closed) or sign in with a token (employee or HR).
 import { useEffect, useState } from 'preact/hooks';
 import { t, getLang } from './i18n.js';
-import { api, auth, signInMethods, whoami } from './api.js';
+import { api, auth, signInMethods, whoami, hasSession, signOut } from './api.js';
 import { Field, ErrorLine, useAction } from './ui.jsx';
 
 // The error code tandemd's sign-in routes send a browser back with (/signin?sso_error=...), in words.
@@ -28,6 +28,10 @@ export function SignIn({ onSignedIn, expired }) {
   const [signedOut] = useState(() => new URLSearchParams(location.search).get('signed_out') === '1');
   // shown once: a reload or a bookmark of the page does not repeat it
   useEffect(() => { if (ssoError || signedOut) history.replaceState(null, '', location.pathname); }, []);
+  // the session cookie is still here but the server no longer knows it (revoked from another
+  // device, expired): the company account may still be signed in at the provider, so offer to end it
+  const [dead, setDead] = useState(() => !auth.token() && hasSession());
+  const endProvider = async () => { const to = await signOut(); setDead(false); if (to) location.assign(to); };
   const up = useAction(), inn = useAction();
   const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value });
 
@@ -69,6 +73,8 @@ export function SignIn({ onSignedIn, expired }) {
       {signedOut && !ssoError && <p role="status" data-testid="signed-out">{t('signed_out')}</p>}
       {/* the provider's login page in the app's language (tandemd passes it on as ui_locales) */}
       {methods.sso && <p><a class="button" href={`/v1/auth/login?ui_locales=${getLang()}`} data-testid="sso">{t('signin_sso')}</a></p>}
+      {methods.sso && dead && <p>{t('sso_dead_session')}{' '}
+        <button type="button" data-testid="sso-sign-out" onClick={endProvider}>{t('sso_sign_out_provider')}</button></p>}
       <div class="columns">
         {methods.signup && <section aria-labelledby="signup-h">
           <h2 id="signup-h">{t('signup_title')}</h2>
