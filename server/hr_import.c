@@ -79,6 +79,10 @@ static const struct hr_column hr_columns[HR_NFIELDS] = {
                      "linemanager", "managerworkemail"}},
 };
 
+/* The fields a person reads (in the app, in calendar invitations): plain text on one line. */
+static const int hr_plain_fields[] = {HR_DISPLAY_NAME, HR_FIRST_NAME, HR_LAST_NAME,
+                                      HR_DEPARTMENT,   HR_SITE,       HR_JOB_TITLE};
+
 /* The field a header name stands for, or -1: compares without case, spaces, '_', '-', '.'. */
 static int
 hr_import_column_of(const char *header)
@@ -230,6 +234,17 @@ hr_import_row(const char *const vals[HR_NFIELDS], size_t line)
 			                              hr_columns[f].name, "code", "too_long",
 			                              "message", hr_columns[f].name,
 			                              ": longer than the limit of ", max));
+			return row;
+		}
+	}
+	for (size_t i = 0; i < sizeof(hr_plain_fields) / sizeof(hr_plain_fields[0]); i++) {
+		int f = hr_plain_fields[i];
+
+		if (vals[f] != NULL && !validate_no_controls(vals[f])) {
+			hr_import_reject(
+			    row, hr_columns[f].name, "invalid_value",
+			    "%s: control characters (line breaks, tabs...) are not allowed",
+			    hr_columns[f].name);
 			return row;
 		}
 	}

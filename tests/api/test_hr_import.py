@@ -369,3 +369,25 @@ def test_full_import_that_would_deactivate_a_large_share_needs_a_confirmation(ow
                              params={"mode": "full", "allow_mass_deactivation": "yes"}),
                  400, "invalid_parameter", "allow_mass_deactivation")
 
+
+def test_import_refuses_control_characters_in_names(own):
+    """A name, department, site or job title with a control character (CR/LF, tab, NUL...) is a
+    rejected row (invalid_value, with its field): such text would break calendar invitations."""
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    header = ("Employee ID", "Email", "Display Name", "Department", "Site", "Job Title")
+    rows = [[f"{tag}-0", f"c0-{tag}@example.com", "Eve\r\nATTACH:https://evil.example/x", "D", "", ""],
+            [f"{tag}-1", f"c1-{tag}@example.com", "Eve", "D\x07", "", ""],
+            [f"{tag}-2", f"c2-{tag}@example.com", "Eve", "D", "Ly\ton", ""],
+            [f"{tag}-3", f"c3-{tag}@example.com", "Eve", "D", "", "Boss\x7f"],
+            [f"{tag}-4", f"c4-{tag}@example.com", "Eve Ok", f"Dept-{tag}", "Lyon", "Boss"]]
+    r = post_csv(api, hr, extract(rows, header=header))
+    assert r.status == 200, r
+    got = [(x["line"], x["field"], x["code"]) for x in r.body["rejected"]]
+    assert got == [(2, "display_name", "invalid_value"), (4, "department", "invalid_value"),
+                   (5, "site", "invalid_value"), (6, "job_title", "invalid_value")], r.body["rejected"]
+    assert r.body["counts"]["created"] == 1
+    j = post_json(api, hr, [{"employee_id": f"{tag}-j", "email": f"cj-{tag}@example.com", "first_name": "Eve\n",
+                             "last_name": "X", "department": "D"}])
+    assert [(x["line"], x["field"], x["code"]) for x in j.body["rejected"]] == [(1, "first_name", "invalid_value")]
+    assert j.body["counts"]["created"] == 0
