@@ -324,8 +324,28 @@ DECLARE
     mref text;
     lang text := lower(substr(u->>'preferredLanguage', 1, 2));
     was_active boolean;
+    attr text;
+    val jsonb;
 BEGIN
     PERFORM pg_advisory_xact_lock(7346213);
+    -- the attributes Tandem keeps are SCIM strings (name and the extension complex): a value of
+    -- another JSON type is refused, never stored as its JSON text
+    IF jsonb_typeof(u->'name') NOT IN ('object', 'null') THEN
+        PERFORM scim_fail(400, 'invalidValue', 'name must be a complex attribute (an object)');
+    END IF;
+    IF jsonb_typeof(ent) NOT IN ('object', 'null') THEN
+        PERFORM scim_fail(400, 'invalidValue',
+                          'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User must be an object');
+    END IF;
+    FOR attr, val IN VALUES ('userName', u->'userName'), ('externalId', u->'externalId'),
+                            ('displayName', u->'displayName'), ('name.formatted', u->'name'->'formatted'),
+                            ('name.givenName', u->'name'->'givenName'), ('name.familyName', u->'name'->'familyName'),
+                            ('title', u->'title'), ('timezone', u->'timezone'),
+                            ('preferredLanguage', u->'preferredLanguage'), ('department', ent->'department') LOOP
+        IF jsonb_typeof(val) NOT IN ('string', 'null') THEN
+            PERFORM scim_fail(400, 'invalidValue', format('%s must be a string', attr));
+        END IF;
+    END LOOP;
     IF v_email IS NULL OR v_email !~ '^[^@\s]+@[^@\s]+$' OR length(v_email) > 254 THEN
         PERFORM scim_fail(400, 'invalidValue', 'userName must be the employee''s email address');
     END IF;

@@ -198,3 +198,40 @@ def test_scim_discovery_documents(api):
     spc = api.get("/scim/v2/ServiceProviderConfig").body
     assert spc["patch"]["supported"] is True and spc["filter"]["supported"] is True
     assert spc["authenticationSchemes"][0]["type"] == "oauthbearertoken"
+
+
+def scim_patch_ops(api, hr_token, uid, *ops):
+    return scim(api, "PATCH", f"/scim/v2/Users/{uid}", hr_token, {"schemas": [PATCH], "Operations": list(ops)})
+
+
+def assert_invalid_value_changes_nothing(api, hr_token, uid, before, r):
+    assert_scim_error(r, 400, "invalidValue")
+    assert r.body.get("detail"), r.body
+    after = scim(api, "GET", f"/scim/v2/Users/{uid}", hr_token).body
+    for k in ("displayName", "title", ENT, "userName"):
+        assert after.get(k) == before.get(k), (k, after.get(k), before.get(k))
+
+
+def test_scim_refuses_wrongly_typed_values(api, hr_token):
+    """A string attribute given another JSON type (an array, an object, a number) is a 400
+    invalidValue in SCIM's error shape that changes nothing; it used to be stored as its JSON text."""
+    tag = uuid.uuid4().hex[:8]
+    r = scim(api, "POST", "/scim/v2/Users", hr_token, user_body(f"t{tag}", displayName=["x"]))
+    assert_scim_error(r, 400, "invalidValue")
+    assert scim(api, "GET", "/scim/v2/Users", hr_token,
+                params={"filter": f'userName eq "scim-t{tag}@example.com"'}).body["totalResults"] == 0
+    u = scim(api, "POST", "/scim/v2/Users", hr_token, user_body(tag)).body
+    for ops in ([{"op": "replace", "path": "displayName", "value": ["x"]}],
+                [{"op": "replace", "path": "name.givenName", "value": {"a": 1}}],
+                [{"op": "replace", "path": f"{ENT}:department", "value": {"x": 1}}],
+                [{"op": "replace", "value": {"title": 5}}],
+                [{"op": "replace", "value": {f"{ENT}:department": ["Ops"]}}],
+                [{"op": "replace", "value": {"name": "Sam"}}],
+                [{"op": "replace", "path": "title", "value": "Fine"},
+                 {"op": "replace", "path": "emails[type eq \"work\"].value", "value": {"v": 1}}]):
+        assert_invalid_value_changes_nothing(api, hr_token, u["id"], u, scim_patch_ops(api, hr_token, u["id"], *ops))
+    for over in ({"displayName": {"a": 1}}, {ENT: {"department": {"x": 1}}}, {"title": True}, {ENT: "Ops"}):
+        r = scim(api, "PUT", f"/scim/v2/Users/{u['id']}", hr_token, user_body(tag, **over))
+        assert_invalid_value_changes_nothing(api, hr_token, u["id"], u, r)
+    emp = api.get(f"/v1/employees/{u['id']}", token=hr_token).body
+    assert emp["display_name"] == f"Sam {tag}" and emp["department"] == f"Scim-{tag}", emp
