@@ -391,3 +391,26 @@ def test_import_refuses_control_characters_in_names(own):
                              "last_name": "X", "department": "D"}])
     assert [(x["line"], x["field"], x["code"]) for x in j.body["rejected"]] == [(1, "first_name", "invalid_value")]
     assert j.body["counts"]["created"] == 0
+
+
+def test_full_import_keeps_people_whose_rows_are_unreadable_but_name_them(own):
+    """A row whose name is not UTF-8 still names its person by the id beside it; a JSON item that is
+    an array instead of an object, by its texts: neither is a leaver, and the run's other leavers are
+    processed (the rows name someone)."""
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    base = [f"A{tag},a-{tag}@example.com,Ann A,Dept-{tag}", f"B{tag},b-{tag}@example.com,Bob B,Dept-{tag}",
+            f"C{tag},c-{tag}@example.com,Cy C,Dept-{tag}"]
+    assert post_csv(api, hr, simple_csv(base)).body["counts"]["created"] == 3
+    latin1 = simple_csv(base[:1]).encode() + f"B{tag},b-{tag}@example.com,Bj\xf6rn B,Dept-{tag}\r\n".encode("latin-1")
+    d = api.request("POST", "/v1/employees/import", token=hr, data=latin1, headers={"Content-Type": "text/csv"},
+                    params={"mode": "full", "dry_run": "true", "allow_mass_deactivation": "true"})
+    assert d.status == 200 and [x["code"] for x in d.body["rejected"]] == ["invalid_encoding"], d
+    gone = [x["email"] for x in d.body["deactivated"]]
+    assert f"b-{tag}@example.com" not in gone and f"c-{tag}@example.com" in gone, gone
+    d = post_json(api, hr, [{"employee_id": f"A{tag}", "email": f"a-{tag}@example.com", "display_name": "Ann A",
+                             "department": f"Dept-{tag}"}, [f"B{tag}", "Bob B"]], mode="full", dry_run="true",
+                  allow_mass_deactivation="true")
+    assert d.status == 200 and d.body["leavers_withheld"] is None, d
+    gone = [x["email"] for x in d.body["deactivated"]]
+    assert f"b-{tag}@example.com" not in gone and f"c-{tag}@example.com" in gone, gone
