@@ -154,12 +154,15 @@ hr_import_add_json_key(json_t *keys, const json_t *v, bool items)
 }
 
 /* A row whose columns cannot be trusted (a CSV record with the wrong number of fields, a JSON
- * item that is not an object), rejected with code and message, keys taking the texts of cells. */
+ * item that is not an object), rejected with code and message: keys, the texts of all its cells
+ * (nobody they name is a leaver); own_keys, the cells that may be its own id or email (the row
+ * names its person only when one of these is someone's). Takes both arrays (NULL: none). */
 static json_t *
-hr_import_malformed(size_t line, json_t *keys, const char *code, const char *msg)
+hr_import_malformed(size_t line, json_t *keys, json_t *own_keys, const char *code, const char *msg)
 {
-	json_t *row = json_pack("{s:I, s:b, s:o}", "line", (json_int_t)line, "malformed", 1, "keys",
-	                        keys ? keys : json_array());
+	json_t *row =
+	    json_pack("{s:I, s:b, s:o, s:o}", "line", (json_int_t)line, "malformed", 1, "keys",
+	              keys ? keys : json_array(), "own_keys", own_keys ? own_keys : json_array());
 
 	if (row != NULL)
 		hr_import_reject(row, NULL, code, "%s", msg);
@@ -381,15 +384,27 @@ hr_import_csv(struct request *r, const char *data, size_t len, json_t *rows, jso
 		for (int f = 0; f < HR_NFIELDS; f++)
 			vals[f] = col_of[f] >= 0 ? csv_field(t, i, (size_t)col_of[f]) : NULL;
 		if (csv_nfields(t, i) != ncols) {
-			json_t *keys = json_array();
+			json_t *keys = json_array(), *own = json_array();
+			long nf = (long)csv_nfields(t, i), delta = nf - (long)ncols;
 			char n[48];
 
-			/* which cell is the id or the email is unknown: every cell may be */
-			for (size_t j = 0; keys != NULL && j < csv_nfields(t, i); j++)
-				hr_import_add_key(keys, csv_field(t, i, j));
+			for (long j = 0; keys != NULL && j < nf; j++)
+				hr_import_add_key(keys, csv_field(t, i, (size_t)j));
+			/* a stray separator (or a lost cell) before the id or email column shifts
+			 * it by at most the difference in fields */
+			for (int k = 0; own != NULL && k < 2; k++) {
+				long c = col_of[k == 0 ? HR_EMPLOYEE_ID : HR_EMAIL];
+
+				for (long j = delta < 0 ? delta : 0; j <= (delta > 0 ? delta : 0);
+				     j++)
+					if (c + j >= 0 && c + j < nf)
+						hr_import_add_key(own,
+						                  csv_field(t, i, (size_t)(c + j)));
+			}
 			snprintf(n, sizeof(n), "%zu fields where the header has %zu",
 			         csv_nfields(t, i), ncols);
-			row = hr_import_malformed(csv_line(t, i), keys, "wrong_field_count", n);
+			row =
+			    hr_import_malformed(csv_line(t, i), keys, own, "wrong_field_count", n);
 		} else {
 			row = hr_import_row(vals, csv_line(t, i));
 		}
@@ -459,8 +474,10 @@ hr_import_json(struct request *r, const char *data, size_t len, json_t *rows, js
 			keys = json_array();
 			if (keys != NULL)
 				hr_import_add_json_key(keys, item, true);
-			row = hr_import_malformed(i + 1, keys, "invalid_value",
-			                          "each employee must be an object");
+			/* no columns: every text may be its own id or email */
+			row =
+			    hr_import_malformed(i + 1, keys, json_deep_copy(keys), "invalid_value",
+			                        "each employee must be an object");
 			goto append;
 		}
 		keys = json_array();

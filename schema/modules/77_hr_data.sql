@@ -79,7 +79,8 @@ BEGIN
            CASE WHEN jsonb_array_length(coalesce(x->'languages', '[]')) > 0
                 THEN ARRAY(SELECT jsonb_array_elements_text(x->'languages')) END AS languages,
            nullif(x->>'manager', '') AS manager, x->'rejected' AS rejected,
-           coalesce(x->'keys', '[]') AS keys, coalesce((x->>'malformed')::boolean, false) AS malformed,
+           coalesce(x->'keys', '[]') AS keys, coalesce(x->'own_keys', x->'keys', '[]') AS own_keys,
+           coalesce((x->>'malformed')::boolean, false) AS malformed,
            NULL::bigint AS eid, false AS is_new, NULL::bigint AS mgr_eid, NULL::integer AS mgr_line, NULL::text[] AS changes
     FROM jsonb_array_elements(rows) AS t(x);
     CREATE INDEX ON hr_in (ext);
@@ -140,20 +141,22 @@ BEGIN
     WHERE h.rejected IS NULL AND (h.mgr_line = h.line OR (h.eid IS NOT NULL AND h.mgr_eid = h.eid));
 
     -- whom each rejected row names: anyone whose HR id or email is one of its texts (its employee_id
-    -- and email, its other keys); one statement per key, as for the manager
+    -- and email, its other keys: nobody they name is a leaver); own: by a text that may be the
+    -- row's own id or email (own_keys). One statement per key, as for the manager.
     CREATE TEMP TABLE hr_tie ON COMMIT DROP AS
-    WITH k AS (SELECT h.line, btrim(s.k) AS k FROM hr_in h
-               CROSS JOIN LATERAL (SELECT jsonb_array_elements_text(h.keys)
-                                   UNION ALL SELECT h.ext UNION ALL SELECT h.email) AS s(k)
+    WITH k AS (SELECT h.line, btrim(s.k) AS k, s.own FROM hr_in h
+               CROSS JOIN LATERAL (SELECT jsonb_array_elements_text(h.keys), false
+                                   UNION ALL SELECT jsonb_array_elements_text(h.own_keys), true
+                                   UNION ALL SELECT h.ext, true UNION ALL SELECT h.email, true) AS s(k, own)
                WHERE h.rejected IS NOT NULL AND nullif(btrim(s.k), '') IS NOT NULL)
-    SELECT k.line, e.id AS eid FROM k JOIN employees e ON e.external_id = k.k
+    SELECT k.line, e.id AS eid, k.own FROM k JOIN employees e ON e.external_id = k.k
     UNION
-    SELECT k.line, e.id FROM k JOIN employees e ON lower(e.email) = lower(k.k);
+    SELECT k.line, e.id, k.own FROM k JOIN employees e ON lower(e.email) = lower(k.k);
     -- rejected rows that name nobody and may have meant anyone: a malformed row (its columns
-    -- cannot be trusted), or a row with neither an id nor an email (a well-formed row whose id or
-    -- email is nobody's is a newcomer)
+    -- cannot be trusted) none of whose own_keys is someone's, or a row with neither an id nor an
+    -- email (a well-formed row whose id or email is nobody's is a newcomer)
     SELECT coalesce(array_agg(h.line ORDER BY h.line), '{}') INTO untied FROM hr_in h
-    WHERE h.rejected IS NOT NULL AND NOT EXISTS (SELECT 1 FROM hr_tie t WHERE t.line = h.line)
+    WHERE h.rejected IS NOT NULL AND NOT EXISTS (SELECT 1 FROM hr_tie t WHERE t.line = h.line AND t.own)
       AND (h.malformed OR (h.ext IS NULL AND h.email IS NULL AND jsonb_array_length(h.keys) = 0));
     SELECT count(*) INTO n_managed FROM employees WHERE source = 'import' AND active;
 

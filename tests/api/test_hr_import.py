@@ -414,3 +414,22 @@ def test_full_import_keeps_people_whose_rows_are_unreadable_but_name_them(own):
     assert d.status == 200 and d.body["leavers_withheld"] is None, d
     gone = [x["email"] for x in d.body["deactivated"]]
     assert f"b-{tag}@example.com" not in gone and f"c-{tag}@example.com" in gone, gone
+
+
+def test_full_import_malformed_row_naming_only_someone_else_holds_the_leavers(own):
+    """A malformed row whose own id and email cells (allowing for the shift its stray separator
+    makes) name nobody, but whose manager cell names Ann, does not name its person: Ann is kept, and
+    no leaver is processed (Bob, whose row it may be, is not deactivated)."""
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    head = "employee_id,email,display_name,department,manager\r\n"
+    base = [f"A{tag},a-{tag}@example.com,Ann A,Dept-{tag},", f"B{tag},b-{tag}@example.com,Bob B,Dept-{tag},A{tag}"]
+    r = post_csv(api, hr, head + "".join(x + "\r\n" for x in base))
+    assert r.status == 200 and r.body["counts"]["created"] == 2, r
+    bad = head + f"Bx{tag},,Bob, B,Dept-{tag},A{tag}\r\n"
+    d = post_csv(api, hr, bad, mode="full", dry_run=True, allow_mass=True)
+    assert d.status == 200 and d.body["deactivated"] == [], d.body["deactivated"][:3]
+    held = d.body["leavers_withheld"]
+    assert held["code"] == "unidentified_rejected_rows" and held["lines"] == [2], held
+    would = [x["email"] for x in held["would_deactivate"]]
+    assert f"b-{tag}@example.com" in would and f"a-{tag}@example.com" not in would, would
