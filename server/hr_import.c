@@ -144,7 +144,7 @@ hr_import_add_json_key(json_t *keys, const json_t *v, bool items)
 
 		snprintf(num, sizeof(num), "%.17g", d);
 		hr_import_add_key(keys, num);
-		if (d == (double)(long long)d) {
+		if (d > -9e18 && d < 9e18 && d == (double)(long long)d) {
 			snprintf(num, sizeof(num), "%lld", (long long)d);
 			hr_import_add_key(keys, num);
 		}
@@ -522,9 +522,10 @@ hr_import_json(struct request *r, const char *data, size_t len, json_t *rows, js
 				hr_import_add_key(keys, vals[HR_EMPLOYEE_ID]);
 				hr_import_add_key(keys, vals[HR_EMAIL]);
 				json_object_set(row, "keys", keys);
+			}
+			if (row != NULL)
 				hr_import_reject(row, wrong, "invalid_value",
 				                 "%s: must be a string", wrong);
-			}
 		} else {
 			row = hr_import_row(vals, i + 1);
 		}

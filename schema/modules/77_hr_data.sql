@@ -41,9 +41,10 @@ CREATE FUNCTION core.hr_mass_deactivation_min() RETURNS integer LANGUAGE sql IMM
 CREATE FUNCTION core.hr_mass_deactivation_share() RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT 0.10 $$;
 
 -- Imports the HR system's extract. rows: [{line, employee_id, email, display_name, department,
--- site, job_title, timezone, languages, manager} | {line, employee_id?, email?, keys?, malformed?,
--- rejected: {field, code, message}}] as parsed by the server (keys: other texts of a rejected row
--- that may be an id or an email; malformed: the row's columns cannot be trusted); cols: the
+-- site, job_title, timezone, languages, manager} | {line, employee_id?, email?, keys?, own_keys?,
+-- malformed?, rejected: {field, code, message}}] as parsed by the server (keys: other texts of a
+-- rejected row that may be an id or an email; own_keys: those that may be the row's own, keys when
+-- absent; malformed: the row's columns cannot be trusted); cols: the
 -- canonical columns the file has (a column it lacks is left as is). mode 'full': employees of
 -- earlier imports absent from the file are deactivated, except anyone a rejected row names; when a
 -- rejected row names nobody (it may have meant anyone), or the leavers would be a mass
