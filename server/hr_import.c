@@ -79,6 +79,10 @@ static const struct hr_column hr_columns[HR_NFIELDS] = {
                      "linemanager", "managerworkemail"}},
 };
 
+/* The fields a person reads (in the app, in calendar invitations): plain text on one line. */
+static const int hr_plain_fields[] = {HR_DISPLAY_NAME, HR_FIRST_NAME, HR_LAST_NAME,
+                                      HR_DEPARTMENT,   HR_SITE,       HR_JOB_TITLE};
+
 /* The field a header name stands for, or -1: compares without case, spaces, '_', '-', '.'. */
 static int
 hr_import_column_of(const char *header)
@@ -110,6 +114,59 @@ hr_import_reject(json_t *row, const char *field, const char *code, const char *f
 	                              field ? json_string(field) : json_null(), "code", code,
 	                              "message", msg));
 	return false;
+}
+
+/* Adds text to a rejected row's keys (the texts that may be an HR id or an email, so that the row
+ * still names its person in a full extract) when it is UTF-8 and not empty. */
+static void
+hr_import_add_key(json_t *keys, const char *text)
+{
+	if (text != NULL && *text && validate_utf8(text))
+		json_array_append_new(keys, json_string(text));
+}
+
+/* Adds a JSON value's text to keys: a string as it is, a number as written (an integral real also
+ * as an integer), and the items of an array; other values name nobody. */
+static void
+hr_import_add_json_key(json_t *keys, const json_t *v, bool items)
+{
+	char num[64];
+	size_t i;
+	json_t *x;
+
+	if (json_is_string(v)) {
+		hr_import_add_key(keys, json_string_value(v));
+	} else if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		hr_import_add_key(keys, num);
+	} else if (json_is_real(v)) {
+		double d = json_real_value(v);
+
+		snprintf(num, sizeof(num), "%.17g", d);
+		hr_import_add_key(keys, num);
+		if (d > -9e18 && d < 9e18 && d == (double)(long long)d) {
+			snprintf(num, sizeof(num), "%lld", (long long)d);
+			hr_import_add_key(keys, num);
+		}
+	} else if (items && json_is_array(v)) {
+		json_array_foreach(v, i, x) hr_import_add_json_key(keys, x, false);
+	}
+}
+
+/* A row whose columns cannot be trusted (a CSV record with the wrong number of fields, a JSON
+ * item that is not an object), rejected with code and message: keys, the texts of all its cells
+ * (nobody they name is a leaver); own_keys, the cells that may be its own id or email (the row
+ * names its person only when one of these is someone's). Takes both arrays (NULL: none). */
+static json_t *
+hr_import_malformed(size_t line, json_t *keys, json_t *own_keys, const char *code, const char *msg)
+{
+	json_t *row =
+	    json_pack("{s:I, s:b, s:o, s:o}", "line", (json_int_t)line, "malformed", 1, "keys",
+	              keys ? keys : json_array(), "own_keys", own_keys ? own_keys : json_array());
+
+	if (row != NULL)
+		hr_import_reject(row, NULL, code, "%s", msg);
+	return row;
 }
 
 /* Splits a languages cell ("en, fr", "en;de", "en-GB|fr_FR") into ISO 639-1 codes; false on a
@@ -157,6 +214,11 @@ hr_import_row(const char *const vals[HR_NFIELDS], size_t line)
 
 	if (row == NULL)
 		return NULL;
+	if (vals[HR_EMPLOYEE_ID] != NULL && *vals[HR_EMPLOYEE_ID] &&
+	    validate_utf8(vals[HR_EMPLOYEE_ID]))
+		json_object_set_new(row, "employee_id", json_string(vals[HR_EMPLOYEE_ID]));
+	if (vals[HR_EMAIL] != NULL && *vals[HR_EMAIL] && validate_utf8(vals[HR_EMAIL]))
+		json_object_set_new(row, "email", json_string(vals[HR_EMAIL]));
 	for (int f = 0; f < HR_NFIELDS; f++) {
 		if (vals[f] != NULL && !validate_utf8(vals[f])) {
 			hr_import_reject(row, hr_columns[f].name, "invalid_encoding",
@@ -165,10 +227,6 @@ hr_import_row(const char *const vals[HR_NFIELDS], size_t line)
 			return row;
 		}
 	}
-	if (vals[HR_EMPLOYEE_ID] != NULL && *vals[HR_EMPLOYEE_ID])
-		json_object_set_new(row, "employee_id", json_string(vals[HR_EMPLOYEE_ID]));
-	if (vals[HR_EMAIL] != NULL && *vals[HR_EMAIL])
-		json_object_set_new(row, "email", json_string(vals[HR_EMAIL]));
 	for (int f = 0; f < HR_NFIELDS; f++) {
 		if (vals[f] != NULL && strlen(vals[f]) > hr_columns[f].max) {
 			char max[24];
@@ -179,6 +237,17 @@ hr_import_row(const char *const vals[HR_NFIELDS], size_t line)
 			                              hr_columns[f].name, "code", "too_long",
 			                              "message", hr_columns[f].name,
 			                              ": longer than the limit of ", max));
+			return row;
+		}
+	}
+	for (size_t i = 0; i < sizeof(hr_plain_fields) / sizeof(hr_plain_fields[0]); i++) {
+		int f = hr_plain_fields[i];
+
+		if (vals[f] != NULL && !validate_no_controls(vals[f])) {
+			hr_import_reject(
+			    row, hr_columns[f].name, "invalid_value",
+			    "%s: control characters (line breaks, tabs...) are not allowed",
+			    hr_columns[f].name);
 			return row;
 		}
 	}
@@ -315,13 +384,27 @@ hr_import_csv(struct request *r, const char *data, size_t len, json_t *rows, jso
 		for (int f = 0; f < HR_NFIELDS; f++)
 			vals[f] = col_of[f] >= 0 ? csv_field(t, i, (size_t)col_of[f]) : NULL;
 		if (csv_nfields(t, i) != ncols) {
+			json_t *keys = json_array(), *own = json_array();
+			long nf = (long)csv_nfields(t, i), delta = nf - (long)ncols;
 			char n[48];
 
-			row = json_pack("{s:I}", "line", (json_int_t)csv_line(t, i));
+			for (long j = 0; keys != NULL && j < nf; j++)
+				hr_import_add_key(keys, csv_field(t, i, (size_t)j));
+			/* a stray separator (or a lost cell) before the id or email column shifts
+			 * it by at most the difference in fields */
+			for (int k = 0; own != NULL && k < 2; k++) {
+				long c = col_of[k == 0 ? HR_EMPLOYEE_ID : HR_EMAIL];
+
+				for (long j = delta < 0 ? delta : 0; j <= (delta > 0 ? delta : 0);
+				     j++)
+					if (c + j >= 0 && c + j < nf)
+						hr_import_add_key(own,
+						                  csv_field(t, i, (size_t)(c + j)));
+			}
 			snprintf(n, sizeof(n), "%zu fields where the header has %zu",
 			         csv_nfields(t, i), ncols);
-			if (row != NULL)
-				hr_import_reject(row, NULL, "wrong_field_count", "%s", n);
+			row =
+			    hr_import_malformed(csv_line(t, i), keys, own, "wrong_field_count", n);
 		} else {
 			row = hr_import_row(vals, csv_line(t, i));
 		}
@@ -382,17 +465,22 @@ hr_import_json(struct request *r, const char *data, size_t len, json_t *rows, js
 	{
 		const char *vals[HR_NFIELDS] = {NULL};
 		char *joined = NULL;
-		json_t *row = NULL;
+		json_t *row = NULL, *keys;
 		const char *key;
+		const char *wrong = NULL; /* the first field that is not a string */
 		json_t *v;
 
 		if (!json_is_object(item)) {
-			row = json_pack("{s:I}", "line", (json_int_t)i + 1);
-			if (row != NULL)
-				hr_import_reject(row, NULL, "invalid_value", "%s",
-				                 "each employee must be an object");
+			keys = json_array();
+			if (keys != NULL)
+				hr_import_add_json_key(keys, item, true);
+			/* no columns: every text may be its own id or email */
+			row =
+			    hr_import_malformed(i + 1, keys, json_deep_copy(keys), "invalid_value",
+			                        "each employee must be an object");
 			goto append;
 		}
+		keys = json_array();
 		json_object_foreach(item, key, v)
 		{
 			int f = hr_import_column_of(key);
@@ -418,17 +506,30 @@ hr_import_json(struct request *r, const char *data, size_t len, json_t *rows, js
 				continue;
 			}
 			if (!json_is_string(v)) {
-				row = json_pack("{s:I}", "line", (json_int_t)i + 1);
-				if (row != NULL)
-					hr_import_reject(row, hr_columns[f].name, "invalid_value",
-					                 "%s: must be a string",
-					                 hr_columns[f].name);
-				break;
+				/* the row is rejected, but an id or email of another type (a
+				 * number) still names its person */
+				if (wrong == NULL)
+					wrong = hr_columns[f].name;
+				if ((f == HR_EMPLOYEE_ID || f == HR_EMAIL) && keys != NULL)
+					hr_import_add_json_key(keys, v, false);
+				continue;
 			}
 			vals[f] = json_string_value(v);
 		}
-		if (row == NULL)
+		if (wrong != NULL) {
+			row = json_pack("{s:I}", "line", (json_int_t)i + 1);
+			if (row != NULL && keys != NULL) {
+				hr_import_add_key(keys, vals[HR_EMPLOYEE_ID]);
+				hr_import_add_key(keys, vals[HR_EMAIL]);
+				json_object_set(row, "keys", keys);
+			}
+			if (row != NULL)
+				hr_import_reject(row, wrong, "invalid_value",
+				                 "%s: must be a string", wrong);
+		} else {
 			row = hr_import_row(vals, i + 1);
+		}
+		json_decref(keys);
 		free(joined);
 	append:
 		if (row == NULL || json_array_append_new(rows, row) != 0) {
@@ -442,8 +543,8 @@ out:
 	return ok;
 }
 
-/* POST /v1/employees/import?mode=full|partial[&dry_run=true]: parses the extract by its
- * Content-Type (text/csv or application/json) and runs api.hr_import. */
+/* POST /v1/employees/import?mode=full|partial[&dry_run=true][&allow_mass_deactivation=true]: parses
+ * the extract by its Content-Type (text/csv or application/json) and runs api.hr_import. */
 static void
 hr_import_run(struct request *r)
 {
@@ -452,10 +553,10 @@ hr_import_run(struct request *r)
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
 	size_t len = evbuffer_get_length(in);
 	const char *ctype = request_header(r, "Content-Type");
-	const char *mode, *dry, *fmt;
+	const char *mode, *dry, *mass, *fmt;
 	json_t *rows = json_array(), *cols = json_array();
 	char *rows_text = NULL, *cols_text = NULL;
-	const char *params[6];
+	const char *params[7];
 	const char *data;
 	bool ok;
 
@@ -467,7 +568,8 @@ hr_import_run(struct request *r)
 		goto out;
 	}
 	if (!request_arg_choice(r, "mode", modes, NULL, &mode) ||
-	    !request_arg_choice(r, "dry_run", bools, "false", &dry))
+	    !request_arg_choice(r, "dry_run", bools, "false", &dry) ||
+	    !request_arg_choice(r, "allow_mass_deactivation", bools, "false", &mass))
 		goto out;
 	if (ctype != NULL && (strncasecmp(ctype, "text/csv", 8) == 0 ||
 	                      strncasecmp(ctype, "application/csv", 15) == 0)) {
@@ -504,8 +606,10 @@ hr_import_run(struct request *r)
 	params[3] = dry;
 	params[4] = rows_text;
 	params[5] = cols_text;
-	request_query_bulk(r, "SELECT api.hr_import($1, $2, $3, $4::boolean, $5::jsonb, $6::jsonb)",
-	                   6, params, request_ok_cb);
+	params[6] = mass;
+	request_query_bulk(
+	    r, "SELECT api.hr_import($1, $2, $3, $4::boolean, $5::jsonb, $6::jsonb, $7::boolean)",
+	    7, params, request_ok_cb);
 out:
 	free(rows_text);
 	free(cols_text);

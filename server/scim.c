@@ -19,6 +19,18 @@
 #define SCIM_MEDIA "application/scim+json"
 #define SCIM_ERROR_SCHEMA "urn:ietf:params:scim:api:messages:2.0:Error"
 #define SCIM_MAX_COUNT 200
+#define SCIM_ENT "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+#define SCIM_CORE_PREFIX "urn:ietf:params:scim:schemas:core:2.0:User:"
+
+/* The attributes a person reads (the display name and its parts, the title, the department), as
+ * PATCH paths: plain text, by validate.c's one rule. */
+static const char *const scim_plain_paths[] = {"displayName",
+                                               "name.formatted",
+                                               "name.givenName",
+                                               "name.familyName",
+                                               "title",
+                                               SCIM_ENT ":department",
+                                               NULL};
 
 /* scimType values of RFC 7644 3.12; the SQL raises them as the error code. */
 static const char *const scim_types[] = {
@@ -177,11 +189,55 @@ scim_check_username(struct request *r, const json_t *user, bool required)
 	return false;
 }
 
+/* True unless v (the value of attr) is a string with a control character (which would break a
+ * calendar invitation's lines); replies 400 invalidValue then. Other types are the SQL's to refuse.
+ */
+static bool
+scim_check_plain(struct request *r, const char *attr, const json_t *v)
+{
+	if (!json_is_string(v) || validate_no_controls(json_string_value(v)))
+		return true;
+	request_reply_error(r, 400, "invalidValue", NULL,
+	                    "%s: control characters (line breaks, tabs...) are not allowed", attr);
+	return false;
+}
+
+/* Checks the plain-text attributes of a User, or of a PATCH value object without a path (which
+ * may also name the department by its fully qualified key); replies 400 and returns false. */
+static bool
+scim_check_user_text(struct request *r, const json_t *u)
+{
+	const json_t *name = json_object_get(u, "name");
+	const json_t *ent = json_object_get(u, SCIM_ENT);
+
+	return scim_check_plain(r, "displayName", json_object_get(u, "displayName")) &&
+	       scim_check_plain(r, "name.formatted", json_object_get(name, "formatted")) &&
+	       scim_check_plain(r, "name.givenName", json_object_get(name, "givenName")) &&
+	       scim_check_plain(r, "name.familyName", json_object_get(name, "familyName")) &&
+	       scim_check_plain(r, "title", json_object_get(u, "title")) &&
+	       scim_check_plain(r, "department", json_object_get(ent, "department")) &&
+	       scim_check_plain(r, "department", json_object_get(u, SCIM_ENT ":department"));
+}
+
+/* Checks the value of a PATCH operation with a path (the core schema's prefix left out, as the SQL
+ * does) when the path is one of the plain-text attributes. */
+static bool
+scim_check_path_text(struct request *r, const char *path, const json_t *val)
+{
+	if (strncmp(path, SCIM_CORE_PREFIX, strlen(SCIM_CORE_PREFIX)) == 0)
+		path += strlen(SCIM_CORE_PREFIX);
+	for (const char *const *p = scim_plain_paths; *p; p++)
+		if (strcmp(*p, path) == 0)
+			return scim_check_plain(r, path, val);
+	return true;
+}
+
 /* POST /scim/v2/Users */
 static void
 scim_create(struct request *r)
 {
-	if (!scim_parse_body(r) || !scim_check_username(r, r->body, true))
+	if (!scim_parse_body(r) || !scim_check_username(r, r->body, true) ||
+	    !scim_check_user_text(r, r->body))
 		return;
 	scim_statement(r, "SELECT api.scim_user_create($1, $2, $3::jsonb)", false, true,
 	               scim_created_cb);
@@ -198,13 +254,15 @@ scim_get(struct request *r)
 static void
 scim_replace(struct request *r)
 {
-	if (!scim_parse_body(r) || !scim_check_username(r, r->body, true))
+	if (!scim_parse_body(r) || !scim_check_username(r, r->body, true) ||
+	    !scim_check_user_text(r, r->body))
 		return;
 	scim_statement(r, "SELECT api.scim_user_replace($1, $2, $3, $4::jsonb)", true, true,
 	               scim_ok_cb);
 }
 
-/* PATCH /scim/v2/Users/{id}: a PatchOp message; userName values are checked here. */
+/* PATCH /scim/v2/Users/{id}: a PatchOp message; userName values and plain-text attributes are
+ * checked here. */
 static void
 scim_patch(struct request *r)
 {
@@ -237,7 +295,9 @@ scim_patch(struct request *r)
 				return;
 			}
 		} else if (path == NULL && json_is_object(val) &&
-		           !scim_check_username(r, val, false)) {
+		           (!scim_check_username(r, val, false) || !scim_check_user_text(r, val))) {
+			return;
+		} else if (path != NULL && !scim_check_path_text(r, path, val)) {
 			return;
 		}
 	}

@@ -68,14 +68,13 @@ validate_utf8(const char *s)
 	return true;
 }
 
-/* True when s contains an ASCII control character. */
-static bool
-validate_has_control(const char *s)
+bool
+validate_no_controls(const char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
+			return false;
+	return true;
 }
 
 /* True when s holds only spaces (a required text must say something). */
@@ -96,7 +95,7 @@ validate_string(const char *s, const struct vrule *rule, const char *prefix, con
 	size_t len = validate_utf8_len(s);
 	char msg[160];
 
-	if (validate_has_control(s)) {
+	if (!validate_no_controls(s)) {
 		validate_fail(err, "invalid_value", prefix, name,
 		              "control characters are not allowed");
 		return false;

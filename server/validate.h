@@ -65,6 +65,10 @@ bool validate_parse_date(const char *s, int *y, int *m, int *d) __attribute__((w
 /* Largest UTC offset a timestamp may carry, in minutes (UTC+14:00, Kiribati). */
 #define VALIDATE_MAX_UTC_OFFSET_MINUTES (14 * 60)
 
+/* True when s holds no control character (U+0000-U+001F, U+007F): the one rule for every text a
+ * person sees (names, departments, sites, titles), whatever the path it comes by. */
+bool validate_no_controls(const char *s);
+
 /* Checks that s is well-formed UTF-8 (what PostgreSQL accepts as text). */
 bool validate_utf8(const char *s);
 

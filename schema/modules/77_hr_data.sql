@@ -34,12 +34,25 @@ END $$;
 CREATE FUNCTION core.hr_default_timezone() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'UTC' $$;
 CREATE FUNCTION core.hr_default_languages() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$ SELECT '{en}'::text[] $$;
 
+-- The guard against a truncated or wrong full extract: a full import that would deactivate more
+-- than this many employees and more than this share of the active imported ones deactivates
+-- nobody unless HR confirms with allow_mass_deactivation=true.
+CREATE FUNCTION core.hr_mass_deactivation_min() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 3 $$;
+CREATE FUNCTION core.hr_mass_deactivation_share() RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT 0.10 $$;
+
 -- Imports the HR system's extract. rows: [{line, employee_id, email, display_name, department,
--- site, job_title, timezone, languages, manager} | {line, rejected: {field, code, message}}] as
--- parsed by the server; cols: the canonical columns the file has (a column it lacks is left as is).
--- mode 'full': employees of earlier imports absent from the file are deactivated. A dry run
--- returns the same report and changes nothing; applying twice changes nothing the second time.
-CREATE FUNCTION core.hr_import(hid bigint, fmt text, mode text, dry_run boolean, rows jsonb, cols jsonb)
+-- site, job_title, timezone, languages, manager} | {line, employee_id?, email?, keys?, own_keys?,
+-- malformed?, rejected: {field, code, message}}] as parsed by the server (keys: other texts of a
+-- rejected row that may be an id or an email; own_keys: those that may be the row's own, keys when
+-- absent; malformed: the row's columns cannot be trusted); cols: the
+-- canonical columns the file has (a column it lacks is left as is). mode 'full': employees of
+-- earlier imports absent from the file are deactivated, except anyone a rejected row names; when a
+-- rejected row names nobody (it may have meant anyone), or the leavers would be a mass
+-- (hr_mass_deactivation_*) without allow_mass, no leaver is processed and leavers_withheld says
+-- why. A dry run returns the same report and changes nothing; applying twice changes nothing the
+-- second time.
+CREATE FUNCTION core.hr_import(hid bigint, fmt text, mode text, dry_run boolean, rows jsonb, cols jsonb,
+                               allow_mass boolean)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     has_site boolean := cols ? 'site';
@@ -53,6 +66,9 @@ DECLARE
     n_created integer;
     n_updated integer;
     n_rejected integer;
+    n_managed integer;
+    untied integer[];
+    withheld jsonb;
     import_id bigint;
 BEGIN
     PERFORM pg_advisory_xact_lock(7346213); -- one import or provisioning change at a time
@@ -64,6 +80,8 @@ BEGIN
            CASE WHEN jsonb_array_length(coalesce(x->'languages', '[]')) > 0
                 THEN ARRAY(SELECT jsonb_array_elements_text(x->'languages')) END AS languages,
            nullif(x->>'manager', '') AS manager, x->'rejected' AS rejected,
+           coalesce(x->'keys', '[]') AS keys, coalesce(x->'own_keys', x->'keys', '[]') AS own_keys,
+           coalesce((x->>'malformed')::boolean, false) AS malformed,
            NULL::bigint AS eid, false AS is_new, NULL::bigint AS mgr_eid, NULL::integer AS mgr_line, NULL::text[] AS changes
     FROM jsonb_array_elements(rows) AS t(x);
     CREATE INDEX ON hr_in (ext);
@@ -123,6 +141,26 @@ BEGIN
         'message', 'an employee cannot be their own manager')
     WHERE h.rejected IS NULL AND (h.mgr_line = h.line OR (h.eid IS NOT NULL AND h.mgr_eid = h.eid));
 
+    -- whom each rejected row names: anyone whose HR id or email is one of its texts (its employee_id
+    -- and email, its other keys: nobody they name is a leaver); own: by a text that may be the
+    -- row's own id or email (own_keys). One statement per key, as for the manager.
+    CREATE TEMP TABLE hr_tie ON COMMIT DROP AS
+    WITH k AS (SELECT h.line, btrim(s.k) AS k, s.own FROM hr_in h
+               CROSS JOIN LATERAL (SELECT jsonb_array_elements_text(h.keys), false
+                                   UNION ALL SELECT jsonb_array_elements_text(h.own_keys), true
+                                   UNION ALL SELECT h.ext, true UNION ALL SELECT h.email, true) AS s(k, own)
+               WHERE h.rejected IS NOT NULL AND nullif(btrim(s.k), '') IS NOT NULL)
+    SELECT k.line, e.id AS eid, k.own FROM k JOIN employees e ON e.external_id = k.k
+    UNION
+    SELECT k.line, e.id, k.own FROM k JOIN employees e ON lower(e.email) = lower(k.k);
+    -- rejected rows that name nobody and may have meant anyone: a malformed row (its columns
+    -- cannot be trusted) none of whose own_keys is someone's, or a row with neither an id nor an
+    -- email (a well-formed row whose id or email is nobody's is a newcomer)
+    SELECT coalesce(array_agg(h.line ORDER BY h.line), '{}') INTO untied FROM hr_in h
+    WHERE h.rejected IS NOT NULL AND NOT EXISTS (SELECT 1 FROM hr_tie t WHERE t.line = h.line AND t.own)
+      AND (h.malformed OR (h.ext IS NULL AND h.email IS NULL AND jsonb_array_length(h.keys) = 0));
+    SELECT count(*) INTO n_managed FROM employees WHERE source = 'import' AND active;
+
     -- what changes for employees already in Tandem
     UPDATE hr_in h SET changes = array_remove(ARRAY[
             CASE WHEN e.external_id IS DISTINCT FROM h.ext AND h.ext IS NOT NULL THEN 'employee_id' END,
@@ -165,19 +203,37 @@ BEGIN
     END IF;
 
     IF mode = 'full' THEN
-        FOR leaver IN
-            SELECT e.id, e.external_id, e.email FROM employees e
-            WHERE e.source = 'import' AND e.active
-              AND NOT EXISTS (SELECT 1 FROM hr_in h WHERE h.eid = e.id)
-            ORDER BY e.id
-        LOOP
+        CREATE TEMP TABLE hr_leaver ON COMMIT DROP AS
+        SELECT e.id, e.external_id, e.email FROM employees e
+        WHERE e.source = 'import' AND e.active
+          AND NOT EXISTS (SELECT 1 FROM hr_in h WHERE h.eid = e.id)
+          AND NOT EXISTS (SELECT 1 FROM hr_tie t WHERE t.eid = e.id);
+        IF cardinality(untied) > 0 THEN
+            withheld := jsonb_build_object('code', 'unidentified_rejected_rows', 'lines', to_jsonb(untied),
+                'message', format('no leaver was deactivated: rejected line(s) %s name nobody and may be anyone '
+                                  '(fix them and import again)', array_to_string(untied, ', ')));
+        ELSIF (SELECT count(*) FROM hr_leaver) > hr_mass_deactivation_min()
+              AND (SELECT count(*) FROM hr_leaver) > hr_mass_deactivation_share() * n_managed
+              AND NOT allow_mass THEN
+            withheld := jsonb_build_object('code', 'mass_deactivation', 'lines', '[]'::jsonb,
+                'message', format('no leaver was deactivated: the file would deactivate %s of the %s active imported '
+                                  'employees (more than %s%%); check the file, then import it with '
+                                  'allow_mass_deactivation=true', (SELECT count(*) FROM hr_leaver), n_managed,
+                                  round(hr_mass_deactivation_share() * 100)));
+        END IF;
+        FOR leaver IN SELECT * FROM hr_leaver ORDER BY id LOOP
             deact := deact || jsonb_build_object('id', leaver.id, 'employee_id', leaver.external_id,
                 'email', leaver.email,
-                'pairs_ended', CASE WHEN dry_run
+                'pairs_ended', CASE WHEN dry_run OR withheld IS NOT NULL
                     THEN (SELECT count(*) FROM pairs p WHERE p.status = 'active'
                           AND (p.mentor_id = leaver.id OR p.mentee_id = leaver.id))
                     ELSE employee_deactivate(leaver.id) END);
         END LOOP;
+        IF withheld IS NOT NULL THEN
+            withheld := withheld || jsonb_build_object('would_deactivate', deact);
+            deact := '[]';
+        END IF;
+        DROP TABLE hr_leaver;
     END IF;
 
     IF NOT dry_run THEN
@@ -198,20 +254,22 @@ BEGIN
         'updated', coalesce(jsonb_agg(jsonb_build_object('line', line, 'id', eid, 'employee_id', ext, 'email', email,
                                                          'fields', to_jsonb(changes)) ORDER BY line)
                             FILTER (WHERE rejected IS NULL AND cardinality(changes) > 0), '[]'),
-        'deactivated', deact,
+        'deactivated', deact, 'leavers_withheld', withheld,
         'rejected', coalesce(jsonb_agg(jsonb_build_object('line', line, 'field', rejected->>'field',
                                                           'code', rejected->>'code', 'message', rejected->>'message')
                                        ORDER BY line) FILTER (WHERE rejected IS NOT NULL), '[]'))
     INTO report FROM hr_in;
     DROP TABLE hr_in;
+    DROP TABLE hr_tie;
     RETURN report;
 END $$;
 
 -- POST /v1/employees/import (HR)
-CREATE FUNCTION api.hr_import(tok bytea, fmt text, mode text, dry_run boolean, rows jsonb, cols jsonb)
+CREATE FUNCTION api.hr_import(tok bytea, fmt text, mode text, dry_run boolean, rows jsonb, cols jsonb,
+                              allow_mass boolean)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
-    RETURN hr_import(auth_hr(tok), fmt, mode, dry_run, rows, cols);
+    RETURN hr_import(auth_hr(tok), fmt, mode, dry_run, rows, cols, allow_mass);
 END $$;
 
 -- SCIM 2.0 (RFC 7643/7644): a Tandem employee as a SCIM User; id = the employee id, externalId =
@@ -270,8 +328,28 @@ DECLARE
     mref text;
     lang text := lower(substr(u->>'preferredLanguage', 1, 2));
     was_active boolean;
+    attr text;
+    val jsonb;
 BEGIN
     PERFORM pg_advisory_xact_lock(7346213);
+    -- the attributes Tandem keeps are SCIM strings (name and the extension complex): a value of
+    -- another JSON type is refused, never stored as its JSON text
+    IF jsonb_typeof(u->'name') NOT IN ('object', 'null') THEN
+        PERFORM scim_fail(400, 'invalidValue', 'name must be a complex attribute (an object)');
+    END IF;
+    IF jsonb_typeof(ent) NOT IN ('object', 'null') THEN
+        PERFORM scim_fail(400, 'invalidValue',
+                          'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User must be an object');
+    END IF;
+    FOR attr, val IN VALUES ('userName', u->'userName'), ('externalId', u->'externalId'),
+                            ('displayName', u->'displayName'), ('name.formatted', u->'name'->'formatted'),
+                            ('name.givenName', u->'name'->'givenName'), ('name.familyName', u->'name'->'familyName'),
+                            ('title', u->'title'), ('timezone', u->'timezone'),
+                            ('preferredLanguage', u->'preferredLanguage'), ('department', ent->'department') LOOP
+        IF jsonb_typeof(val) NOT IN ('string', 'null') THEN
+            PERFORM scim_fail(400, 'invalidValue', format('%s must be a string', attr));
+        END IF;
+    END LOOP;
     IF v_email IS NULL OR v_email !~ '^[^@\s]+@[^@\s]+$' OR length(v_email) > 254 THEN
         PERFORM scim_fail(400, 'invalidValue', 'userName must be the employee''s email address');
     END IF;

@@ -23,10 +23,12 @@ def own():
         srv.stop()
 
 
-def post_csv(api, token, text, mode="partial", dry_run=None, ctype="text/csv"):
+def post_csv(api, token, text, mode="partial", dry_run=None, ctype="text/csv", allow_mass=False):
     params = {"mode": mode}
     if dry_run is not None:
         params["dry_run"] = "true" if dry_run else "false"
+    if allow_mass:
+        params["allow_mass_deactivation"] = "true"
     return api.request("POST", "/v1/employees/import", token=token, data=text.encode("utf-8"),
                        headers={"Content-Type": ctype}, params=params)
 
@@ -153,16 +155,17 @@ def test_full_extract_deactivates_leaver_and_ends_their_pair(own):
     r = post_csv(api, hr, extract(rows))
     assert r.status == 200 and r.body["counts"]["updated"] == 1, r
     assert "employee_id" in r.body["updated"][0]["fields"]
-    # the next full extract lacks the mentor: a dry run names them, changes nothing
+    # the next full extract lacks the mentor: a dry run names them, changes nothing (this server has
+    # other tests' imported employees, absent from the file too: a mass deactivation to confirm)
     full = extract(rows[1:])
-    dry = post_csv(api, hr, full, mode="full", dry_run=True)
+    dry = post_csv(api, hr, full, mode="full", dry_run=True, allow_mass=True)
     assert dry.status == 200, dry
     leavers = {d["email"]: d for d in dry.body["deactivated"]}
     assert pair.mentor.profile["email"] in leavers and leavers[pair.mentor.profile["email"]]["pairs_ended"] == 1
     assert api.get(f"/v1/pairs/{pair.id}", token=hr).body["status"] == "active"
     assert api.get("/v1/me", token=pair.mentor.token).status == 200
     # applied: deactivated, pair ended cleanly, tokens revoked
-    r = post_csv(api, hr, full, mode="full")
+    r = post_csv(api, hr, full, mode="full", allow_mass=True)
     assert pair.mentor.profile["email"] in {d["email"] for d in r.body["deactivated"]}
     p = api.get(f"/v1/pairs/{pair.id}", token=hr).body
     assert p["status"] == "ended" and p["ended_by"] == "leaver", p
@@ -264,3 +267,169 @@ def test_bulk_import_has_its_own_statement_timeout():
                 assert listed.status == 200 and listed.body["items"] == [], listed
         finally:
             srv.stop()
+
+
+def post_json(api, token, employees, mode="partial", **params):
+    return api.request("POST", "/v1/employees/import", token=token, json_body={"employees": employees},
+                       params={"mode": mode, **params})
+
+
+def simple_csv(rows):
+    return "employee_id,email,display_name,department\r\n" + "".join(r + "\r\n" for r in rows)
+
+
+def test_full_import_keeps_a_person_whose_row_has_a_stray_comma(own):
+    """A full extract where Bob's name was exported unquoted with a comma: his row is rejected
+    (wrong_field_count) but still names him, so he is no leaver; Cy, absent, still is."""
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    people3 = [f"A{tag},a-{tag}@example.com,Ann A,Dept-{tag}", f"B{tag},b-{tag}@example.com,Bob B,Dept-{tag}",
+               f"C{tag},c-{tag}@example.com,Cy C,Dept-{tag}"]
+    r = post_csv(api, hr, simple_csv(people3))
+    assert r.status == 200 and r.body["counts"]["created"] == 3, r
+    bad = simple_csv([people3[0], f"B{tag},b-{tag}@example.com,Bob, B,Dept-{tag}"])
+    d = post_csv(api, hr, bad, mode="full", dry_run=True, allow_mass=True)
+    assert d.status == 200, d
+    assert [(x["line"], x["code"]) for x in d.body["rejected"]] == [(3, "wrong_field_count")], d.body["rejected"]
+    gone = [x["email"] for x in d.body["deactivated"]]
+    assert f"b-{tag}@example.com" not in gone, "a person whose row was rejected is treated as a leaver"
+    assert f"a-{tag}@example.com" not in gone and f"c-{tag}@example.com" in gone, gone
+    assert d.body["leavers_withheld"] is None, d.body["leavers_withheld"]
+
+
+def test_full_json_import_with_numeric_ids_keeps_everyone_listed(own):
+    """A JSON extract typing the ids as numbers: every row is rejected (employee_id must be a string)
+    but each still names its person (the number's text, the email), so none of them is a leaver."""
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    n = int(uuid.uuid4().int % 10**9)
+    rows = [{"employee_id": str(n + i), "email": f"k{i}-{tag}@example.com", "display_name": f"K {i}",
+             "department": f"K-{tag}"} for i in range(4)]
+    r = post_json(api, hr, rows)
+    assert r.status == 200 and r.body["counts"]["created"] == 4, r
+    listed = rows[:3]
+    for x in listed:
+        x["employee_id"] = int(x["employee_id"])  # the HR system's JSON export types ids as numbers
+    listed[2]["email"] = 42  # and this one's email is garbage: the id still names the person
+    d = post_json(api, hr, listed, mode="full", dry_run="true", allow_mass_deactivation="true")
+    assert d.status == 200, d
+    assert {(x["line"], x["code"]) for x in d.body["rejected"]} == {(1, "invalid_value"), (2, "invalid_value"),
+                                                                   (3, "invalid_value")}, d.body["rejected"]
+    mine = [x["email"] for x in d.body["deactivated"] if tag in x["email"]]
+    assert mine == [f"k3-{tag}@example.com"], mine
+    assert d.body["leavers_withheld"] is None
+
+
+def test_full_import_with_an_unidentifiable_rejected_row_deactivates_nobody(own):
+    """A rejected row that names nobody (no id, no email, or a malformed row none of whose cells is a
+    known id or email) may have meant anyone: the rest is applied, no leaver is processed, and the
+    report says why (leavers_withheld)."""
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    base = [f"A{tag},a-{tag}@example.com,Ann A,Dept-{tag}", f"B{tag},b-{tag}@example.com,Bob B,Dept-{tag}"]
+    assert post_csv(api, hr, simple_csv(base)).body["counts"]["created"] == 2
+    for extra, line in ((f",,Bob B,Dept-{tag}", 3), (f"B{tag}x,b-{tag}x@example,Bob, B,Dept-{tag}", 3)):
+        d = post_csv(api, hr, simple_csv([base[0], extra]), mode="full", dry_run=True, allow_mass=True)
+        assert d.status == 200, d
+        assert d.body["deactivated"] == [] and d.body["counts"]["deactivated"] == 0, d.body["deactivated"][:3]
+        held = d.body["leavers_withheld"]
+        assert held["code"] == "unidentified_rejected_rows" and held["lines"] == [line], held
+        assert f"b-{tag}@example.com" in [x["email"] for x in held["would_deactivate"]], held
+    # JSON: an item that is not an object
+    d = post_json(api, hr, [{"employee_id": f"A{tag}", "email": f"a-{tag}@example.com", "display_name": "Ann A",
+                             "department": f"Dept-{tag}"}, "Bob B"], mode="full", dry_run="true",
+                  allow_mass_deactivation="true")
+    assert d.status == 200 and d.body["deactivated"] == [], d
+    assert d.body["leavers_withheld"]["lines"] == [2], d.body["leavers_withheld"]
+    # applied: the good rows are, nobody is deactivated
+    d = post_csv(api, hr, simple_csv([f"A{tag},a-{tag}@example.com,Ann Renamed,Dept-{tag}", ",,?,?"]), mode="full",
+                 allow_mass=True)
+    assert d.status == 200 and d.body["counts"]["updated"] == 1 and d.body["counts"]["deactivated"] == 0, d
+    items = api.get("/v1/employees", token=hr, params={"department": f"Dept-{tag}"}).body["items"]
+    assert sorted(e["display_name"] for e in items) == ["Ann Renamed", "Bob B"], items
+
+
+def test_full_import_that_would_deactivate_a_large_share_needs_a_confirmation(own):
+    """A full extract that would deactivate more than 10 % of the imported active employees (and more
+    than 3) deactivates nobody unless allow_mass_deactivation=true: a truncated or wrong file."""
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    rows = [f"M{tag}{i},m{i}-{tag}@example.com,M {i},Dept-{tag}" for i in range(6)]
+    assert post_csv(api, hr, simple_csv(rows)).body["counts"]["created"] == 6
+    d = post_csv(api, hr, simple_csv(rows[:1]), mode="full", dry_run=True)
+    assert d.status == 200 and d.body["deactivated"] == [], d.body["deactivated"][:3]
+    held = d.body["leavers_withheld"]
+    assert held["code"] == "mass_deactivation" and held["lines"] == [], held
+    assert {f"m{i}-{tag}@example.com" for i in range(1, 6)} <= {x["email"] for x in held["would_deactivate"]}
+    d = post_csv(api, hr, simple_csv(rows[:1]), mode="full", dry_run=True, allow_mass=True)
+    assert d.body["leavers_withheld"] is None
+    assert {f"m{i}-{tag}@example.com" for i in range(1, 6)} <= {x["email"] for x in d.body["deactivated"]}
+    assert_error(api.request("POST", "/v1/employees/import", token=hr, data=simple_csv(rows[:1]).encode(),
+                             headers={"Content-Type": "text/csv"},
+                             params={"mode": "full", "allow_mass_deactivation": "yes"}),
+                 400, "invalid_parameter", "allow_mass_deactivation")
+
+
+def test_import_refuses_control_characters_in_names(own):
+    """A name, department, site or job title with a control character (CR/LF, tab, NUL...) is a
+    rejected row (invalid_value, with its field): such text would break calendar invitations."""
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    header = ("Employee ID", "Email", "Display Name", "Department", "Site", "Job Title")
+    rows = [[f"{tag}-0", f"c0-{tag}@example.com", "Eve\r\nATTACH:https://evil.example/x", "D", "", ""],
+            [f"{tag}-1", f"c1-{tag}@example.com", "Eve", "D\x07", "", ""],
+            [f"{tag}-2", f"c2-{tag}@example.com", "Eve", "D", "Ly\ton", ""],
+            [f"{tag}-3", f"c3-{tag}@example.com", "Eve", "D", "", "Boss\x7f"],
+            [f"{tag}-4", f"c4-{tag}@example.com", "Eve Ok", f"Dept-{tag}", "Lyon", "Boss"]]
+    r = post_csv(api, hr, extract(rows, header=header))
+    assert r.status == 200, r
+    got = [(x["line"], x["field"], x["code"]) for x in r.body["rejected"]]
+    assert got == [(2, "display_name", "invalid_value"), (4, "department", "invalid_value"),
+                   (5, "site", "invalid_value"), (6, "job_title", "invalid_value")], r.body["rejected"]
+    assert r.body["counts"]["created"] == 1
+    j = post_json(api, hr, [{"employee_id": f"{tag}-j", "email": f"cj-{tag}@example.com", "first_name": "Eve\n",
+                             "last_name": "X", "department": "D"}])
+    assert [(x["line"], x["field"], x["code"]) for x in j.body["rejected"]] == [(1, "first_name", "invalid_value")]
+    assert j.body["counts"]["created"] == 0
+
+
+def test_full_import_keeps_people_whose_rows_are_unreadable_but_name_them(own):
+    """A row whose name is not UTF-8 still names its person by the id beside it; a JSON item that is
+    an array instead of an object, by its texts: neither is a leaver, and the run's other leavers are
+    processed (the rows name someone)."""
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    base = [f"A{tag},a-{tag}@example.com,Ann A,Dept-{tag}", f"B{tag},b-{tag}@example.com,Bob B,Dept-{tag}",
+            f"C{tag},c-{tag}@example.com,Cy C,Dept-{tag}"]
+    assert post_csv(api, hr, simple_csv(base)).body["counts"]["created"] == 3
+    latin1 = simple_csv(base[:1]).encode() + f"B{tag},b-{tag}@example.com,Bj\xf6rn B,Dept-{tag}\r\n".encode("latin-1")
+    d = api.request("POST", "/v1/employees/import", token=hr, data=latin1, headers={"Content-Type": "text/csv"},
+                    params={"mode": "full", "dry_run": "true", "allow_mass_deactivation": "true"})
+    assert d.status == 200 and [x["code"] for x in d.body["rejected"]] == ["invalid_encoding"], d
+    gone = [x["email"] for x in d.body["deactivated"]]
+    assert f"b-{tag}@example.com" not in gone and f"c-{tag}@example.com" in gone, gone
+    d = post_json(api, hr, [{"employee_id": f"A{tag}", "email": f"a-{tag}@example.com", "display_name": "Ann A",
+                             "department": f"Dept-{tag}"}, [f"B{tag}", "Bob B"]], mode="full", dry_run="true",
+                  allow_mass_deactivation="true")
+    assert d.status == 200 and d.body["leavers_withheld"] is None, d
+    gone = [x["email"] for x in d.body["deactivated"]]
+    assert f"b-{tag}@example.com" not in gone and f"c-{tag}@example.com" in gone, gone
+
+
+def test_full_import_malformed_row_naming_only_someone_else_holds_the_leavers(own):
+    """A malformed row whose own id and email cells (allowing for the shift its stray separator
+    makes) name nobody, but whose manager cell names Ann, does not name its person: Ann is kept, and
+    no leaver is processed (Bob, whose row it may be, is not deactivated)."""
+    api, hr = own
+    tag = uuid.uuid4().hex[:8]
+    head = "employee_id,email,display_name,department,manager\r\n"
+    base = [f"A{tag},a-{tag}@example.com,Ann A,Dept-{tag},", f"B{tag},b-{tag}@example.com,Bob B,Dept-{tag},A{tag}"]
+    r = post_csv(api, hr, head + "".join(x + "\r\n" for x in base))
+    assert r.status == 200 and r.body["counts"]["created"] == 2, r
+    bad = head + f"Bx{tag},,Bob, B,Dept-{tag},A{tag}\r\n"
+    d = post_csv(api, hr, bad, mode="full", dry_run=True, allow_mass=True)
+    assert d.status == 200 and d.body["deactivated"] == [], d.body["deactivated"][:3]
+    held = d.body["leavers_withheld"]
+    assert held["code"] == "unidentified_rejected_rows" and held["lines"] == [2], held
+    would = [x["email"] for x in held["would_deactivate"]]
+    assert f"b-{tag}@example.com" in would and f"a-{tag}@example.com" not in would, would

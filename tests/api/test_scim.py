@@ -198,3 +198,75 @@ def test_scim_discovery_documents(api):
     spc = api.get("/scim/v2/ServiceProviderConfig").body
     assert spc["patch"]["supported"] is True and spc["filter"]["supported"] is True
     assert spc["authenticationSchemes"][0]["type"] == "oauthbearertoken"
+
+
+def scim_patch_ops(api, hr_token, uid, *ops):
+    return scim(api, "PATCH", f"/scim/v2/Users/{uid}", hr_token, {"schemas": [PATCH], "Operations": list(ops)})
+
+
+def assert_invalid_value_changes_nothing(api, hr_token, uid, before, r):
+    assert_scim_error(r, 400, "invalidValue")
+    assert r.body.get("detail"), r.body
+    after = scim(api, "GET", f"/scim/v2/Users/{uid}", hr_token).body
+    for k in ("displayName", "title", ENT, "userName"):
+        assert after.get(k) == before.get(k), (k, after.get(k), before.get(k))
+
+
+def test_scim_refuses_wrongly_typed_values(api, hr_token):
+    """A string attribute given another JSON type (an array, an object, a number) is a 400
+    invalidValue in SCIM's error shape that changes nothing; it used to be stored as its JSON text."""
+    tag = uuid.uuid4().hex[:8]
+    r = scim(api, "POST", "/scim/v2/Users", hr_token, user_body(f"t{tag}", displayName=["x"]))
+    assert_scim_error(r, 400, "invalidValue")
+    assert scim(api, "GET", "/scim/v2/Users", hr_token,
+                params={"filter": f'userName eq "scim-t{tag}@example.com"'}).body["totalResults"] == 0
+    u = scim(api, "POST", "/scim/v2/Users", hr_token, user_body(tag)).body
+    for ops in ([{"op": "replace", "path": "displayName", "value": ["x"]}],
+                [{"op": "replace", "path": "name.givenName", "value": {"a": 1}}],
+                [{"op": "replace", "path": f"{ENT}:department", "value": {"x": 1}}],
+                [{"op": "replace", "value": {"title": 5}}],
+                [{"op": "replace", "value": {f"{ENT}:department": ["Ops"]}}],
+                [{"op": "replace", "value": {"name": "Sam"}}],
+                [{"op": "replace", "path": "title", "value": "Fine"},
+                 {"op": "replace", "path": "emails[type eq \"work\"].value", "value": {"v": 1}}]):
+        assert_invalid_value_changes_nothing(api, hr_token, u["id"], u, scim_patch_ops(api, hr_token, u["id"], *ops))
+    for over in ({"displayName": {"a": 1}}, {ENT: {"department": {"x": 1}}}, {"title": True}, {ENT: "Ops"}):
+        r = scim(api, "PUT", f"/scim/v2/Users/{u['id']}", hr_token, user_body(tag, **over))
+        assert_invalid_value_changes_nothing(api, hr_token, u["id"], u, r)
+    emp = api.get(f"/v1/employees/{u['id']}", token=hr_token).body
+    assert emp["display_name"] == f"Sam {tag}" and emp["department"] == f"Scim-{tag}", emp
+
+
+def test_scim_refuses_control_characters_in_names(api, hr_token, make_pair):
+    """A display name (or its parts), title or department with a control character (CR/LF, tab,
+    DEL...) is a 400 invalidValue that changes nothing: a provisioned "Eve\\r\\nATTACH:..." used to be
+    stored and then written into the partner's calendar invitation."""
+    tag = uuid.uuid4().hex[:8]
+    r = scim(api, "POST", "/scim/v2/Users", hr_token, user_body(f"c{tag}", name={"givenName": "a\nb", "familyName": "c"}))
+    assert_scim_error(r, 400, "invalidValue")
+    assert scim(api, "GET", "/scim/v2/Users", hr_token,
+                params={"filter": f'userName eq "scim-c{tag}@example.com"'}).body["totalResults"] == 0
+    pair = make_pair()
+    uid = str(pair.mentor.id)
+    before = scim(api, "GET", f"/scim/v2/Users/{uid}", hr_token).body
+    for ops in ([{"op": "replace", "path": "displayName", "value": "Eve\r\nATTACH:https://evil.example/x.exe"}],
+                [{"op": "replace", "path": "displayName", "value": "a\nb"}],
+                [{"op": "replace", "path": f"{CORE}:displayName", "value": "a\tb"}],
+                [{"op": "add", "path": "name.familyName", "value": "x\x7f"}],
+                [{"op": "replace", "path": "title", "value": "Boss\x1b[31m"}],
+                [{"op": "replace", "path": f"{ENT}:department", "value": "Ops\r\n"}],
+                [{"op": "replace", "value": {"displayName": "Eve\nX"}}],
+                [{"op": "replace", "value": {f"{ENT}:department": "D\x01"}}],
+                [{"op": "replace", "value": {ENT: {"department": "D\n"}}}],
+                [{"op": "replace", "value": {"name": {"givenName": "G\n"}}}]):
+        assert_invalid_value_changes_nothing(api, hr_token, uid, before, scim_patch_ops(api, hr_token, uid, *ops))
+    u = scim(api, "POST", "/scim/v2/Users", hr_token, user_body(tag)).body
+    for over in ({"displayName": "Eve\r\nX"}, {"title": "T\n"}, {ENT: {"department": "x\ty"}}):
+        assert_invalid_value_changes_nothing(api, hr_token, u["id"], u,
+                                             scim(api, "PUT", f"/scim/v2/Users/{u['id']}", hr_token,
+                                                  user_body(tag, **over)))
+    # plain text from anywhere in the world is fine
+    r = scim_patch_ops(api, hr_token, uid, {"op": "replace", "path": "displayName", "value": "Zoé O'Neill-Ñúñez 山田"})
+    assert r.status == 200 and r.body["displayName"] == "Zoé O'Neill-Ñúñez 山田", r
+    ics = api.get(f"/v1/me/pairs/{pair.id}/invite.ics", token=pair.mentee.token, validate=False)
+    assert ics.status == 200 and not any(l.startswith("ATTACH:") for l in ics.text.split("\r\n")), ics.text[:500]

@@ -178,6 +178,18 @@ test_timestamp_offsets(void)
 }
 
 /* Text reaching PostgreSQL must be well-formed UTF-8: %FF in a query used to fail as a 500. */
+/* The control-character rule of every text a person reads (names, departments, sites, titles). */
+static void
+test_no_controls(void)
+{
+	CHECK(validate_no_controls(""));
+	CHECK(validate_no_controls("Zo\xc3\xa9 O'Neill-Smith (Paris)"));
+	CHECK(!validate_no_controls("Eve\r\nATTACH:x"));
+	CHECK(!validate_no_controls("a\tb"));
+	CHECK(!validate_no_controls("\x1f"));
+	CHECK(!validate_no_controls("del\x7f"));
+}
+
 static void
 test_utf8(void)
 {
@@ -301,6 +313,7 @@ main(void)
 	test_formats();
 	test_timestamp_offsets();
 	test_utf8();
+	test_no_controls();
 	test_slots();
 	test_tokens();
 	return CHECK_SUMMARY();
