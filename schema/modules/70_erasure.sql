@@ -2,7 +2,8 @@
 -- guards, so that rebuilding schema core never drops the trigger.
 
 -- Erasure of an employee (DELETE /v1/me, SCIM DELETE), before their row goes: their own words go
--- (session notes they wrote as the manager, their closing feedback); then their side of every pair
+-- (as the manager: session notes, the replies replayed for a retried key, the keys their client
+-- chose; as the mentor: dispute reasons; either side: closing feedback); then their side of every pair
 -- is set null (what the foreign key would do after) and their active pairs end through
 -- core.pair_end as an ending by that side would: the partner who stays gets the completion points,
 -- badges and the pair_completed event, while the erased side, already null, earns nothing and is
@@ -12,8 +13,10 @@ SET search_path = core, public, pg_temp AS $$
 DECLARE
     pr record;
 BEGIN
-    UPDATE sessions SET note = '', response = NULL, request_hash = NULL
+    UPDATE sessions SET note = '', response = NULL, request_hash = NULL, idempotency_key = NULL
     WHERE pair_id IN (SELECT id FROM pairs WHERE mentee_id = OLD.id);
+    UPDATE sessions SET dispute_reason = NULL
+    WHERE pair_id IN (SELECT id FROM pairs WHERE mentor_id = OLD.id) AND dispute_reason IS NOT NULL;
     DELETE FROM pair_feedback f USING pairs p
     WHERE f.pair_id = p.id AND ((p.mentor_id = OLD.id AND f.side = 'mentor')
                                 OR (p.mentee_id = OLD.id AND f.side = 'mentee'));

@@ -112,3 +112,47 @@ def test_erasing_without_a_confirmed_session_completes_nothing(api, make_pair):
     got = api.get(f"/v1/pairs/{pair.id}", token=pair.mentor.token).body
     assert (got["status"], got["ended_by"], got["completed"]) == ("ended", "mentee", False)
     assert "mentor_pair_completed" not in _ledger_rules(api, pair.mentor)
+
+
+def test_erasing_the_mentor_blanks_their_dispute_reasons_and_feedback(api, server, make_pair):
+    """The erased mentor's own words go: their dispute reasons (kept before) and their closing feedback;
+    the manager's note, rating and feedback stay, and the session stays disputed."""
+    marker = "mentorwords" + os.urandom(6).hex()
+    pair = make_pair()
+    disputed = log_session(api, pair, note="the manager's own note").body
+    d = api.post(f"/v1/sessions/{disputed['id']}/dispute", {"reason": f"Mentor's own words {marker}"},
+                 token=pair.mentor.token)
+    assert d.status == 200, d
+    confirmed_session(api, pair)
+    assert api.post(f"/v1/pairs/{pair.id}/end", {"feedback": f"from the mentor {marker}", "rating": 4},
+                    token=pair.mentor.token).status == 200
+    assert api.post(f"/v1/pairs/{pair.id}/end", {"feedback": "from the manager", "rating": 5},
+                    token=pair.mentee.token).status == 200
+    assert marker in dump(server.state_dir)
+    assert api.delete("/v1/me", token=pair.mentor.token).status == 204
+    assert marker not in dump(server.state_dir), "the erased mentor's words are kept"
+    items = {s["id"]: s for s in api.get(f"/v1/pairs/{pair.id}/sessions", token=pair.mentee.token).body["items"]}
+    assert items[disputed["id"]]["status"] == "disputed" and items[disputed["id"]]["dispute_reason"] is None
+    assert items[disputed["id"]]["note"] == "the manager's own note"
+    got = api.get(f"/v1/pairs/{pair.id}", token=pair.mentee.token).body
+    assert [(f["side"], f["feedback"], f["rating"]) for f in got["feedback"]] == [("mentee", "from the manager", 5)]
+
+
+def test_erasing_the_manager_blanks_their_words_and_idempotency_keys(api, server, make_pair):
+    """The erased manager's session notes, replayed replies, idempotency keys (chosen by their client) and
+    closing feedback go; the mentor's feedback stays."""
+    marker = "managerwords" + os.urandom(6).hex()
+    pair = make_pair()
+    s = log_session(api, pair, idempotency_key=f"key-{marker}", note=f"note {marker}").body
+    c = api.post(f"/v1/sessions/{s['id']}/confirm", token=pair.mentor.token)
+    assert c.status == 200, c
+    assert api.post(f"/v1/pairs/{pair.id}/end", {"feedback": f"from the manager {marker}"},
+                    token=pair.mentee.token).status == 200
+    assert api.post(f"/v1/pairs/{pair.id}/end", {"feedback": "from the mentor"}, token=pair.mentor.token).status == 200
+    assert marker in dump(server.state_dir)
+    assert api.delete("/v1/me", token=pair.mentee.token).status == 204
+    assert marker not in dump(server.state_dir), "the erased manager's words are kept"
+    items = api.get(f"/v1/pairs/{pair.id}/sessions", token=pair.mentor.token).body["items"]
+    assert [(x["id"], x["status"], x["note"]) for x in items] == [(s["id"], "confirmed", "")]
+    got = api.get(f"/v1/pairs/{pair.id}", token=pair.mentor.token).body
+    assert [(f["side"], f["feedback"]) for f in got["feedback"]] == [("mentor", "from the mentor")]
