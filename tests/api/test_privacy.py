@@ -156,3 +156,18 @@ def test_erasing_the_manager_blanks_their_words_and_idempotency_keys(api, server
     assert [(x["id"], x["status"], x["note"]) for x in items] == [(s["id"], "confirmed", "")]
     got = api.get(f"/v1/pairs/{pair.id}", token=pair.mentor.token).body
     assert [(f["side"], f["feedback"]) for f in got["feedback"]] == [("mentor", "from the mentor")]
+
+
+def test_erasure_unnames_the_events_of_their_pairs(api, make_pair):
+    """An earlier pair's pair_completed event named the erased manager by id after the pair itself had
+    forgotten them: it shows null, as the pair does, and the mentor's id stays."""
+    pair = make_pair()
+    confirmed_session(api, pair)
+    assert api.post(f"/v1/pairs/{pair.id}/end", {}, token=pair.mentee.token).status == 200
+
+    def completed():
+        events = api.get("/v1/me/export", token=pair.mentor.token).body["events"]
+        return [e["payload"] for e in events if e["type"] == "pair_completed" and e["payload"]["pair_id"] == pair.id]
+    assert [(x["mentor_id"], x["manager_id"]) for x in completed()] == [(pair.mentor.id, pair.mentee.id)]
+    assert api.delete("/v1/me", token=pair.mentee.token).status == 204
+    assert [(x["mentor_id"], x["manager_id"]) for x in completed()] == [(pair.mentor.id, None)]

@@ -397,6 +397,19 @@ def test_stalled_pair_event(api, hr_token, upkeep, make_employee):
     assert all(x["type"] != "pair_stalled" for x in feed)
 
 
+def test_erasure_unnames_a_stalled_event(api, hr_token, upkeep):
+    """A stalled pair's private event kept the erased manager's id after the pair had forgotten them: the
+    mentor and HR now see it null, as the pair's side."""
+    pair = build_pairs(api, hr_token, [{}])[0]
+    hits = wait_events(api, pair.mentor.token, lambda e: e["payload"]["pair_id"] == pair.id)
+    assert len(hits) == 1 and hits[0]["payload"]["manager_id"] == pair.mentee.id, hits
+    assert api.delete("/v1/me", token=pair.mentee.token).status == 204
+    for token in (pair.mentor.token, hr_token):
+        seen = [e["payload"] for e in api.get("/v1/events", token=token).body["items"]
+                if e["payload"]["pair_id"] == pair.id]
+        assert [(x["mentor_id"], x["manager_id"]) for x in seen] == [(pair.mentor.id, None)], seen
+
+
 def test_round_end_ends_pairs(api, hr_token, upkeep):
     over = upkeep["over"]
     deadline = time.monotonic() + 10
