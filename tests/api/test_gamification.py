@@ -221,7 +221,8 @@ def test_revoke_award(api, hr_token, make_pair):
 
 
 def test_erasing_a_person_keeps_the_partner_ledger(api, hr_token, make_pair):
-    """DELETE /v1/me after earning points and badges: 204; the partner's ledger and badges stay; the erased
+    """DELETE /v1/me after earning points and badges: 204; the partner's ledger and badges stay (plus the
+    completion award of the pair the erasure ended, as the manager's own ending would give); the erased
     person's hosted assertions are gone (404) and they leave the boards."""
     pair = make_pair(mentee={"leaderboard_opt_in": True})
     confirmed_session(api, pair)
@@ -237,7 +238,10 @@ def test_erasing_a_person_keeps_the_partner_ledger(api, hr_token, make_pair):
     assert r.status == 204, r
     assert_error(api.get(path), 404, "not_found")
     after = ledger(api, pair.mentor)
-    assert after["total"] == partner_before["total"] and len(after["items"]) == len(partner_before["items"])
+    assert after["items"][:len(partner_before["items"])] == partner_before["items"]
+    assert [(x["rule"], x["points"]) for x in after["items"][len(partner_before["items"]):]] == \
+        [("mentor_pair_completed", 30)]
+    assert after["total"] == partner_before["total"] + 30
     assert badge_slugs(api, pair.mentor) == ["bridge_builder", "first_step"]
     assert api.get("/v1/leaderboards", token=hr_token, params={"board": "managers", "scope": "site",
                                                                 "scope_value": site}).body["entries"] == []

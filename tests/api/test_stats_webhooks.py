@@ -267,6 +267,30 @@ def test_failed_delivery_is_retried(hooks, hook_receiver):
         api.delete(f"/v1/webhooks/{w['id']}", token=hr_token)
 
 
+def test_erasure_delivers_the_pair_completed_webhook(hooks, hook_receiver):
+    """A manager erasing their account ends their completed pair as their own ending would: the pair_completed
+    webhook fires (erasure used to skip it), naming the mentor who stays and the erased side only as a former
+    colleague."""
+    _, api, hr_token = hooks
+    rec = hook_receiver()
+    w = register(api, hr_token, "pair_completed", rec.url)
+    try:
+        pair = build_pairs(api, hr_token, [{}])[0]
+        confirmed_session(api, pair)
+        assert api.delete("/v1/me", token=pair.mentee.token).status == 204
+
+        def ours(xs):
+            return [json.loads(x["body"]) for x in xs if json.loads(x["body"])["payload"].get("pair_id") == pair.id]
+        got = ours(rec.wait_for(lambda xs: len(ours(xs)) >= 1))
+        assert len(got) == 1, f"no pair_completed delivery for the erased manager's pair: {rec.received}"
+        SPEC.validate_instance({"$ref": "#/components/schemas/WebhookDelivery"}, got[0], "webhook delivery")
+        assert got[0]["type"] == "pair_completed"
+        assert got[0]["payload"]["manager"] == "A former colleague" and got[0]["payload"]["sessions"] == 1
+        assert pair.mentee.email not in json.dumps(got[0])
+    finally:
+        api.delete(f"/v1/webhooks/{w['id']}", token=hr_token)
+
+
 def test_rotated_secret_signs_beside_the_old_one_during_grace(hooks, hook_receiver):
     """After a rotation with a grace period both signatures are sent (new first); with grace 0 only the new."""
     _, api, hr_token = hooks
@@ -371,6 +395,19 @@ def test_stalled_pair_event(api, hr_token, upkeep, make_employee):
     # private: never in the public feed
     feed = api.get("/v1/activity", token=hr_token, params={"limit": 100}).body["items"]
     assert all(x["type"] != "pair_stalled" for x in feed)
+
+
+def test_erasure_unnames_a_stalled_event(api, hr_token, upkeep):
+    """A stalled pair's private event kept the erased manager's id after the pair had forgotten them: the
+    mentor and HR now see it null, as the pair's side."""
+    pair = build_pairs(api, hr_token, [{}])[0]
+    hits = wait_events(api, pair.mentor.token, lambda e: e["payload"]["pair_id"] == pair.id)
+    assert len(hits) == 1 and hits[0]["payload"]["manager_id"] == pair.mentee.id, hits
+    assert api.delete("/v1/me", token=pair.mentee.token).status == 204
+    for token in (pair.mentor.token, hr_token):
+        seen = [e["payload"] for e in api.get("/v1/events", token=token).body["items"]
+                if e["payload"]["pair_id"] == pair.id]
+        assert [(x["mentor_id"], x["manager_id"]) for x in seen] == [(pair.mentor.id, None)], seen
 
 
 def test_round_end_ends_pairs(api, hr_token, upkeep):
