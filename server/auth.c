@@ -3,6 +3,7 @@
  * /v1/auth/logout ends it (and names the provider's URL ending the provider's session:
  * RP-Initiated Logout). Also the session cookie and CSRF checks the router applies. */
 #include "auth.h"
+#include "validate.h"
 #include "handlers.h"
 #include "log.h"
 #include "oidc.h"
@@ -433,6 +434,10 @@ auth_callback_claims_cb(void *arg, json_t *claims, const char *id_token, int sta
 	}
 	email = json_string_value(json_object_get(claims, cfg->oidc_email_claim));
 	name = json_string_value(json_object_get(claims, "name"));
+	/* the name claim is often the user's to edit at the provider: one with a control character
+	 * (validate.c's one rule) is not used, and the profile is named from the email instead */
+	if (name != NULL && !validate_no_controls(name))
+		name = NULL;
 	verified = json_object_get(claims, "email_verified");
 	if (email == NULL) {
 		auth_fail(r, 403, "sso_no_email", cfg->oidc_email_claim,

@@ -380,6 +380,12 @@ BEGIN
         PERFORM api_fail(409, 'conflict', 'pairs',
                          format('%s got an active mentor since this round was solved: re-solve it', person_label(clash)));
     END IF;
+    -- the people of the solution, share-locked: a deactivation under way (HR import, SCIM) either
+    -- commits first and is seen below, or waits for this publication and then ends its new pairs
+    PERFORM 1 FROM employees x
+    WHERE x.id IN (SELECT (p->>k)::bigint FROM jsonb_array_elements(r.solution->'pairs') p,
+                                               unnest(ARRAY['mentor', 'mentee']) k)
+    ORDER BY x.id FOR SHARE;
     SELECT x.id INTO clash
     FROM jsonb_array_elements(r.solution->'pairs') p
     JOIN employees x ON x.id IN ((p->>'mentor')::bigint, (p->>'mentee')::bigint)
@@ -428,6 +434,12 @@ BEGIN
     RETURN round_json(r);
 END $$;
 
+-- How long a round's pairs may run, from their start: programmes last 6 to 12 months; two years
+-- bounds what a round or a moved end date may ask (an invitation covers the whole span).
+CREATE FUNCTION core.programme_max_days() RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+    SELECT 731
+$$;
+
 -- Date rules of a round's parameters (dates already well-formed): the reference week starts on a
 -- Monday, the round ends after it starts. Checked on the body, then on the whole parameters once the
 -- defaults or the stored ones are merged in (a body giving only ends_on is compared with the default
@@ -439,6 +451,12 @@ BEGIN
     END IF;
     IF p ? 'starts_on' AND p ? 'ends_on' AND (p->>'ends_on')::date <= (p->>'starts_on')::date THEN
         PERFORM api_fail(400, 'invalid_value', 'ends_on', 'ends_on must be after starts_on');
+    END IF;
+    IF p ? 'starts_on' AND p ? 'ends_on'
+       AND (p->>'ends_on')::date > (p->>'starts_on')::date + programme_max_days() THEN
+        PERFORM api_fail(400, 'invalid_value', 'ends_on',
+                         format('a round lasts at most %s days (ends_on %s at the latest)', programme_max_days(),
+                                (p->>'starts_on')::date + programme_max_days()));
     END IF;
 END $$;
 

@@ -237,8 +237,9 @@ BEGIN
     RETURN pair_end(pid, side, p->>'feedback', (p->>'rating')::smallint);
 END $$;
 
--- Moves an active pair's end date (either side or HR, recorded as the last change): after its start
--- and not before today (UTC, the day the upkeep tick ends pairs by), since ending it now is
+-- Moves an active pair's end date (either side or HR, recorded as the last change): after its start,
+-- within programme_max_days() of it, and not before today_utc() (the day the upkeep tick ends pairs
+-- by), since ending it now is
 -- POST /v1/pairs/{id}/end; the invitation's SEQUENCE goes up. The same date changes nothing.
 CREATE FUNCTION core.api_pair_set_end(pid bigint, eid bigint, is_hr boolean, p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -258,7 +259,12 @@ BEGIN
         PERFORM api_fail(400, 'invalid_value', 'ends_on',
                          format('ends_on must be after the pair''s start (%s)', pr.starts_on));
     END IF;
-    IF d < (now() AT TIME ZONE 'UTC')::date THEN
+    IF d > pr.starts_on + programme_max_days() THEN
+        PERFORM api_fail(400, 'invalid_value', 'ends_on',
+                         format('a pair runs at most %s days (ends_on %s at the latest)', programme_max_days(),
+                                pr.starts_on + programme_max_days()));
+    END IF;
+    IF d < today_utc() THEN
         PERFORM api_fail(400, 'invalid_value', 'ends_on',
                          'ends_on must be today or later (to end the pair now, end it)');
     END IF;
@@ -298,6 +304,12 @@ LANGUAGE sql STABLE AS $$
     SELECT last_activity < now() - make_interval(days => stall_days)
 $$;
 
+-- Today's date in UTC: the upkeep tick ends a pair the day after its ends_on, and a moved end date
+-- may not be before it.
+CREATE FUNCTION core.today_utc() RETURNS date LANGUAGE sql STABLE AS $$
+    SELECT (now() AT TIME ZONE 'UTC')::date
+$$;
+
 -- Periodic upkeep: end pairs whose round is over; flag pairs with no confirmed session for
 -- stall_days (once per silence). Returns how many of each.
 CREATE FUNCTION core.maintenance_tick(stall_days integer) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -306,7 +318,7 @@ DECLARE
     ended integer := 0;
     stalled integer := 0;
 BEGIN
-    FOR pr IN SELECT id FROM pairs WHERE status = 'active' AND ends_on < (now() AT TIME ZONE 'UTC')::date
+    FOR pr IN SELECT id FROM pairs WHERE status = 'active' AND ends_on < today_utc()
               ORDER BY id FOR UPDATE SKIP LOCKED LOOP
         PERFORM pair_end(pr.id, 'round_end', NULL, NULL);
         ended := ended + 1;

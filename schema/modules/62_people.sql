@@ -52,8 +52,10 @@ BEGIN
     END IF;
     ach := api_achievements(eid, base, org);
     counters := ach->'counters';
-    parts := esn_giving_parts(eid, now() - make_interval(days => days), now() + interval '1 day');
-    score := esn_giving_score(parts);
+    IF esn_never_mentored(eid) THEN
+        parts := esn_giving_parts(eid, now() - make_interval(days => days), now() + interval '1 day');
+        score := esn_giving_score(parts);
+    END IF;
     IF esn_is_candidate(eid, score) THEN
         esn := jsonb_build_object('days', days, 'score', json_num(score, 1), 'parts', parts, 'why', esn_why(parts));
     END IF;

@@ -3,8 +3,8 @@
 -- what an HR-managed employee gets by default and of what deactivation does.
 
 -- Deactivates an employee (a leaver): their active pairs end cleanly (ended_by 'leaver', completed
--- with the usual points when a session was confirmed), every token is revoked (a deactivated
--- account cannot sign in) and their matching preferences (teaching, learning, availability) are
+-- with the usual points when a session was confirmed), every token is revoked, their HR
+-- account's too when they had one (a deactivated account cannot sign in) and their matching preferences (teaching, learning, availability) are
 -- erased, which also keeps them out of every round's pools. Profile, pairs' history, points and
 -- badges stay until the account is erased (SCIM DELETE). Returns the number of pairs ended.
 CREATE FUNCTION core.employee_deactivate(eid bigint) RETURNS integer LANGUAGE plpgsql AS $$
@@ -23,6 +23,9 @@ BEGIN
         n := n + 1;
     END LOOP;
     DELETE FROM api_tokens WHERE employee_id = eid;
+    -- the same person's HR account (one email) keeps no access either
+    DELETE FROM api_tokens WHERE hr_id IN (SELECT h.id FROM hr_accounts h, employees e
+                                           WHERE e.id = eid AND lower(h.email) = lower(e.email));
     DELETE FROM teaching WHERE employee_id = eid;
     DELETE FROM learning WHERE employee_id = eid;
     DELETE FROM availability WHERE employee_id = eid;

@@ -41,8 +41,9 @@ $$;
 -- Opens a browser session (a token of kind session, idle and absolute lifetimes) for the user the
 -- provider vouched for: an HR account when the HR claim matched (created on first sign-in: the
 -- provider is the authority on who is HR), else the employee of that email; an unknown employee is
--- created from the claims when just-in-time creation is on, refused with 403 otherwise, and a
--- deactivated one (a leaver) is refused with 403 sso_deactivated, never re-created. The
+-- created from the claims when just-in-time creation is on, refused with 403 otherwise; a
+-- deactivated employee (a leaver) is refused with 403 sso_deactivated, as HR too, and never
+-- re-created. The
 -- verified ID token is kept on the session's row for the sign-out's id_token_hint.
 CREATE FUNCTION api.oidc_sign_in(new_hash bytea, p_email text, p_name text, is_hr boolean,
                                  jit boolean, idle_seconds integer, max_seconds integer,
@@ -52,33 +53,34 @@ DECLARE
     eid bigint;
     hid bigint;
     is_active boolean;
-    -- the name claim is often the user's to edit at the provider: no control character reaches a
-    -- profile (the API's own validator refuses them in every string)
-    nm text := coalesce(nullif(btrim(regexp_replace(p_name, '[\x01-\x1f\x7f]', ' ', 'g')), ''),
-                        split_part(p_email, '@', 1));
+    nm text := coalesce(nullif(btrim(p_name), ''), split_part(p_email, '@', 1));
 BEGIN
     IF p_email IS NULL OR p_email !~ '^[^@\s]+@[^@\s]+$' THEN
         PERFORM api_fail(403, 'sso_no_email', 'email',
                          'the identity provider sent no usable email for this account');
     END IF;
+    -- one person, one email: a leaver (HR import, SCIM) signs in neither as an employee nor as HR
+    -- (a leaver may still sign in at the provider for a while); the share lock orders this sign-in
+    -- with a deactivation under way, which then revokes the session opened here
+    SELECT id, active INTO eid, is_active FROM employees WHERE lower(email) = lower(p_email) FOR SHARE;
+    IF FOUND AND NOT is_active THEN
+        PERFORM api_fail(403, 'sso_deactivated', 'email',
+                         format('%s has left the company in Tandem''s HR data: this account is deactivated',
+                                lower(p_email)));
+    END IF;
     IF is_hr THEN
+        eid := NULL;
         SELECT id INTO hid FROM hr_accounts WHERE lower(email) = lower(p_email);
         IF NOT FOUND THEN
             INSERT INTO hr_accounts (email, display_name) VALUES (lower(p_email), left(nm, 100))
             RETURNING id INTO hid;
         END IF;
     ELSE
-        SELECT id, active INTO eid, is_active FROM employees WHERE lower(email) = lower(p_email);
-        IF FOUND AND NOT is_active THEN
-            -- a leaver (HR import, SCIM) may still sign in at the provider for a while
-            PERFORM api_fail(403, 'sso_deactivated', 'email',
-                             format('%s has left the company in Tandem''s HR data: this account is deactivated',
-                                    lower(p_email)));
-        ELSIF NOT FOUND AND jit THEN
+        IF eid IS NULL AND jit THEN
             INSERT INTO employees (email, display_name, department, timezone, languages, role)
             VALUES (lower(p_email), left(nm, 100), 'Unassigned', 'UTC', '{en}', 'mentee')
             RETURNING id INTO eid;
-        ELSIF NOT FOUND THEN
+        ELSIF eid IS NULL THEN
             PERFORM api_fail(403, 'sso_unknown_employee', 'email',
                              format('%s signed in at the identity provider but is not a Tandem employee: '
                                     'ask HR to import or provision this account', lower(p_email)));

@@ -186,10 +186,15 @@ CREATE FUNCTION core.esn_default_days() RETURNS integer LANGUAGE sql IMMUTABLE A
     SELECT 90
 $$;
 
+-- Half of the ambassador-candidate rule, checked before a score is worth computing.
+CREATE FUNCTION core.esn_never_mentored(eid bigint) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT NOT EXISTS (SELECT 1 FROM pairs WHERE mentor_id = eid)
+$$;
+
 -- The ambassador-candidate rule's one owner: eid never mentored and gave something that weighs
 -- (score, from esn_giving_score, above zero); the ambassadors list and HR's overview both apply it.
 CREATE FUNCTION core.esn_is_candidate(eid bigint, score numeric) RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT score > 0 AND NOT EXISTS (SELECT 1 FROM pairs WHERE mentor_id = eid)
+    SELECT score > 0 AND esn_never_mentored(eid)
 $$;
 
 -- "Why" of an ambassador candidate: the parts that weigh, in words.
@@ -401,7 +406,8 @@ BEGIN
                 SELECT e.id, esn_giving_parts(e.id, now() - make_interval(days => days), now() + interval '1 day') AS parts
                 FROM employees e
                 WHERE EXISTS (SELECT 1 FROM esn_events x WHERE x.actor_id = e.id
-                              AND x.occurred_at >= now() - make_interval(days => days))),
+                              AND x.occurred_at >= now() - make_interval(days => days))
+                  AND esn_never_mentored(e.id)),
             scored AS (SELECT id, parts, esn_giving_score(parts) AS score FROM cand)
             SELECT jsonb_build_object('days', days, 'items', coalesce(jsonb_agg(jsonb_build_object(
                        'employee', person_card(s.id), 'role', e.role, 'score', json_num(s.score, 1),

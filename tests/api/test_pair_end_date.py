@@ -70,9 +70,22 @@ def test_bad_end_dates_are_refused_and_change_nothing(api, hr_token):
     later = (today_utc() + dt.timedelta(days=300)).isoformat()
     assert_error(api.patch(url, {"ends_on": later, "starts_on": later}, token=pair.mentee.token), 400,
                  "unknown_field", "starts_on")
+    # at most two years from the pair's start (an invitation covers the whole span: a year 9999 end
+    # made every .ics time out); a round has the same bound
+    start = dt.date.fromisoformat(before["starts_on"])
+    assert_error(api.patch(url, {"ends_on": (start + dt.timedelta(days=732)).isoformat()}, token=pair.mentee.token),
+                 400, "invalid_value", "ends_on")
+    assert_error(api.patch(url, {"ends_on": "9999-12-31"}, token=hr_token), 400, "invalid_value", "ends_on")
+    assert_error(api.post("/v1/rounds", {"name": "too long", "starts_on": "2027-01-04", "ends_on": "2029-01-05",
+                                         "solve": False}, token=hr_token), 400, "invalid_value", "ends_on")
+    assert api.patch(url, {"ends_on": (start + dt.timedelta(days=731)).isoformat()}, token=pair.mentee.token).status \
+        == 200
+    assert api.patch(url, {"ends_on": before["ends_on"]}, token=pair.mentee.token).status == 200
+    before = dict(before, ends_on_changed_at=api.get(url, token=hr_token).body["ends_on_changed_at"],
+                  ends_on_changed_by="mentee")
     after = api.get(url, token=pair.mentee.token).body
     assert after == before, (before, after)
-    assert int(invitation(api, pair.id, pair.mentee.token)["SEQUENCE"]) == 0
+    assert int(invitation(api, pair.id, pair.mentee.token)["SEQUENCE"]) == 2
 
 
 def test_only_the_two_sides_and_hr_move_a_pair_s_end_date(api, hr_token, make_employee):

@@ -235,3 +235,51 @@ def test_publish_refuses_a_leaver_deactivated_after_the_solve(api, hr_token):
     assert api.post(f"/v1/rounds/{rd['id']}/solve", token=hr_token).status == 202
     rd = wait_settled(api, hr_token, rd["id"])
     assert rd["status"] == "solved" and rd["pairs"] == [], rd
+
+
+def test_a_publication_and_a_deactivation_at_once_leave_no_leaver_paired(api, server, hr_token):
+    """The manager's deactivation (as SCIM or the HR import runs it) is under way, uncommitted, when HR
+    publishes: the publication waits for it and refuses (409), instead of pairing the leaver."""
+    import subprocess
+    import threading
+    import time
+    from test_external_db import conninfo
+    tag = uuid.uuid4().hex[:8]
+    people = []
+    for role in ("mentor", "mentee"):
+        r = api.post("/v1/employees", {"email": f"{role}-{tag}@example.com", "display_name": f"{role} {tag}",
+                                       "department": f"Race-{role}-{tag}", "site": f"Race-{tag}", "timezone": "UTC",
+                                       "languages": ["en"], "role": role})
+        assert r.status == 201, r
+        people.append(r.body)
+    mentor, mentee = people
+    assert api.put("/v1/me/teaching", {"skills": [{"skill": "linkedin", "level": 5}]},
+                   token=mentor["token"]).status == 200
+    assert api.put("/v1/me/learning", {"goals": [{"skill": "linkedin", "current_level": 0, "priority": 1}]},
+                   token=mentee["token"]).status == 200
+    for p in people:
+        assert api.put("/v1/me/availability", {"slots": [{"day": "mon", "start": "09:00", "end": "10:00"}]},
+                       token=p["token"]).status == 200
+    r = api.post("/v1/rounds", {"name": f"Race {tag}", "filter": {"sites": [f"Race-{tag}"]}}, token=hr_token)
+    assert r.status == 202, r
+    rd = wait_settled(api, hr_token, r.body["id"])
+    assert rd["status"] == "solved" and len(rd["pairs"]) == 1, rd
+    mid = mentee["employee"]["id"]
+    gate = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", conninfo(server.state_dir)],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    gate.stdin.write(f"BEGIN; SELECT core.employee_deactivate({mid});\n".encode())
+    gate.stdin.flush()
+    time.sleep(0.5)
+    result = {}
+    publisher = threading.Thread(target=lambda: result.update(
+        r=api.post(f"/v1/rounds/{rd['id']}/publish", token=hr_token)))
+    publisher.start()
+    time.sleep(1)
+    gate.stdin.write(b"COMMIT;\n")
+    gate.stdin.close()
+    gate.wait(timeout=30)
+    publisher.join(timeout=30)
+    assert_error(result["r"], 409, "conflict", "pairs")
+    out = subprocess.run(["psql", "-X", "-Atc", f"SELECT count(*) FROM pairs WHERE mentee_id = {mid} AND status = 'active'",
+                          conninfo(server.state_dir)], capture_output=True, text=True, timeout=30).stdout
+    assert out.strip() == "0", out

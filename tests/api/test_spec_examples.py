@@ -52,10 +52,16 @@ def issue4_prerequisites(api, hr_token, template, example):
         def cleanup(resp):
             assert api.delete(f"/v1/webhooks/{r.body['id']}", token=hr_token).status == 204
         return hr_token, {"id": r.body["id"]}, cleanup
+    if template == "/v1/pairs/{pair_id}":
+        # the example's new end date (2030-06-30) must be today or later and within two years of the
+        # pair's start: a pair of a round starting in 2030
+        pair = build_pairs(api, hr_token, [{"skills": ["linkedin"]}], starts_on=datetime.date(2030, 1, 7),
+                           ends_on=datetime.date(2030, 3, 31))[0]
+        return pair.mentee.token, {"pair_id": pair.id}, None
     pair = build_pairs(api, hr_token, [{"skills": ["linkedin"]}], starts_on=datetime.date(2026, 1, 1))[0]
     if template == "/v1/pairs/{pair_id}/sessions":
         return pair.mentee.token, {"pair_id": pair.id}, None
-    if template in ("/v1/pairs/{pair_id}/end", "/v1/pairs/{pair_id}"):
+    if template == "/v1/pairs/{pair_id}/end":
         return pair.mentee.token, {"pair_id": pair.id}, None
     if template == "/v1/sessions/{id}/dispute":
         return pair.mentor.token, {"id": log_session(api, pair).body["id"]}, None
