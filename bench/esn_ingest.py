@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Ingests N ESN events (default 1,000,000) through the bulk path (POST /v1/esn/import, NDJSON batches)
 into a fresh tandemd, and prints events/s and the database size, beside a reference in the same run:
-psql \\copy of the same rows into a plain, unindexed table of the same cluster.
+psql \\copy of the same rows into a plain, unindexed table of the same cluster. Then HR's ambassador
+candidates (GET /v1/esn/ambassadors, the 90-day giving score of everyone who acted) beside counting
+and sorting the same window's actors in that plain table.
 
 Usage: bench/esn_ingest.py [--events 1000000] [--employees 2000] [--batch 20000]"""
 
@@ -102,6 +104,24 @@ def main():
         copy_s = time.monotonic() - c0
         copy_size = int(psql(state, "SELECT pg_total_relation_size('bench_copy')"))
         os.unlink(path)
+        # HR's ambassador candidates over the default 90 days, beside the least a ranking of givers
+        # needs: the same window's events per actor counted and sorted from the plain copy
+        psql(state, "ANALYZE")
+        amb = []
+        for _ in range(3):
+            a0 = time.monotonic()
+            conn.request("GET", "/v1/esn/ambassadors?limit=20", headers={"Authorization": f"Bearer {token}"})
+            resp = conn.getresponse()
+            listed = json.loads(resp.read())
+            if resp.status != 200:
+                raise SystemExit(f"ambassadors failed: {resp.status} {listed}")
+            amb.append(time.monotonic() - a0)
+        ref = []
+        for _ in range(3):
+            r0 = time.monotonic()
+            psql(state, "SELECT actor, count(*) FROM bench_copy WHERE t >= now() - interval '90 days' "
+                        "GROUP BY actor ORDER BY 2 DESC LIMIT 20")
+            ref.append(time.monotonic() - r0)
         batch_times.sort()
         print(f"events sent {sent:,}, stored {stored:,}, unmatched {unmatched:,}, employees {args.employees:,}, "
               f"batch {args.batch:,}")
@@ -110,6 +130,10 @@ def main():
               f"batch p50 {batch_times[len(batch_times) // 2]:.2f} s, max {batch_times[-1]:.2f} s")
         print(f"database size: esn_events {int(sizes[0]) / 2**20:.1f} MiB, esn_ingest_keys {int(sizes[1]) / 2**20:.1f} MiB, "
               f"whole database {int(sizes[2]) / 2**20:.1f} MiB (was {db0 / 2**20:.1f} MiB)")
+        print(f"GET /v1/esn/ambassadors (90 days, {len(listed['items'])} listed): median "
+              f"{sorted(amb)[1] * 1000:.0f} ms of 3; reference, psql counting and sorting the same window's "
+              f"actors in the plain copy: median {sorted(ref)[1] * 1000:.0f} ms of 3 (psql's start included) = "
+              f"{sorted(amb)[1] / sorted(ref)[1]:.1f} x reference")
         print(f"reference psql \\copy into a plain table: {sent / copy_s:,.0f} rows/s ({copy_s:.1f} s), "
               f"{copy_size / 2**20:.1f} MiB; tandem = {(sent / server) / (sent / copy_s):.3f} x reference")
 
