@@ -134,10 +134,11 @@ CREATE FUNCTION core.round_detail(rid bigint) RETURNS json LANGUAGE sql STABLE A
 $$;
 
 
--- A mentor's ESN giving score over the last 90 days (core.esn_*, 90_esn.sql, resolved at run time).
+-- A mentor's ESN giving score over the ESN window's default (core.esn_*, 90_esn.sql, resolved at run time).
 CREATE FUNCTION core.round_giving_score(eid bigint) RETURNS double precision LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN json_num(esn_giving_score(esn_giving_parts(eid, now() - interval '90 days', now() + interval '1 day')), 1);
+    RETURN json_num(esn_giving_score(esn_giving_parts(eid, now() - make_interval(days => esn_default_days()),
+                                                      now() + interval '1 day')), 1);
 END $$;
 
 -- The matcher's domain-form instance of a round (see api-spec/matcher-instance.schema.json).

@@ -140,28 +140,47 @@ BEGIN
     RETURN res;
 END $$;
 
--- The giving score's parts of an employee over [since, until): what they gave to others and how far
--- it reached. Answers = answers of theirs accepted by someone else; comments and reactions count
--- unless aimed at themselves; animations = communities created or animated; reach = distinct other
--- people, and other departments and sites than their own, among the people they answered, commented
--- or reacted to.
+-- The giving score's parts of each employee of ids over [since, until), in one pass over their
+-- events (HR's ambassadors list scores everyone who acted): what they gave to others and how far it
+-- reached. Answers = answers of theirs accepted by someone else; comments and reactions count unless
+-- aimed at themselves; animations = communities created or animated; reach = distinct other people,
+-- and other departments and sites than their own, among the people they answered, commented or
+-- reacted to. One row per id (ids distinct).
+CREATE FUNCTION core.esn_giving_parts_of(ids bigint[], since timestamptz, until timestamptz)
+RETURNS TABLE (employee_id bigint, parts jsonb) LANGUAGE sql STABLE AS $$
+    WITH ev AS (SELECT x.actor_id, x.kind, x.target_id FROM esn_events x
+                WHERE x.actor_id = ANY (ids) AND x.occurred_at >= since AND x.occurred_at < until),
+    counts AS (
+        SELECT a.id,
+               count(*) FILTER (WHERE ev.kind = 'answer_accepted' AND ev.target_id <> a.id) AS answers,
+               count(*) FILTER (WHERE ev.kind = 'comment' AND ev.target_id IS DISTINCT FROM a.id) AS comments,
+               count(*) FILTER (WHERE ev.kind = 'reaction_given' AND ev.target_id IS DISTINCT FROM a.id) AS reactions,
+               count(*) FILTER (WHERE ev.kind IN ('community_created', 'community_animated')) AS animations,
+               count(*) FILTER (WHERE ev.kind = 'post') AS posts,
+               count(*) FILTER (WHERE ev.kind = 'share') AS shares
+        FROM unnest(ids) a(id) LEFT JOIN ev ON ev.actor_id = a.id
+        GROUP BY a.id),
+    reached AS (
+        SELECT DISTINCT ev.actor_id, t.id, t.department, t.site
+        FROM ev JOIN employees t ON t.id = ev.target_id
+        WHERE ev.kind IN ('answer_accepted', 'comment', 'reaction_given') AND ev.target_id <> ev.actor_id),
+    spread AS (
+        SELECT r.actor_id, count(*) AS people,
+               count(DISTINCT r.department) FILTER (WHERE r.department <> me.department) AS departments,
+               count(DISTINCT r.site) FILTER (WHERE r.site <> me.site AND r.site <> '') AS sites
+        FROM reached r JOIN employees me ON me.id = r.actor_id
+        GROUP BY r.actor_id)
+    SELECT c.id, jsonb_build_object(
+        'answers', c.answers, 'comments', c.comments, 'reactions', c.reactions, 'animations', c.animations,
+        'posts', c.posts, 'shares', c.shares, 'people_reached', coalesce(s.people, 0),
+        'departments_reached', coalesce(s.departments, 0), 'sites_reached', coalesce(s.sites, 0))
+    FROM counts c LEFT JOIN spread s ON s.actor_id = c.id
+$$;
+
+-- The giving score's parts of one employee over [since, until) (esn_giving_parts_of).
 CREATE FUNCTION core.esn_giving_parts(eid bigint, since timestamptz, until timestamptz) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    WITH me AS (SELECT * FROM employees WHERE id = eid),
-    ev AS (SELECT * FROM esn_events WHERE actor_id = eid AND occurred_at >= since AND occurred_at < until),
-    given AS (SELECT * FROM ev WHERE target_id IS DISTINCT FROM eid),
-    reached AS (SELECT DISTINCT t.id, t.department, t.site FROM given g JOIN employees t ON t.id = g.target_id
-                WHERE g.kind IN ('answer_accepted', 'comment', 'reaction_given'))
-    SELECT jsonb_build_object(
-        'answers', (SELECT count(*) FROM given WHERE kind = 'answer_accepted' AND target_id IS NOT NULL),
-        'comments', (SELECT count(*) FROM given WHERE kind = 'comment'),
-        'reactions', (SELECT count(*) FROM given WHERE kind = 'reaction_given'),
-        'animations', (SELECT count(*) FROM ev WHERE kind IN ('community_created', 'community_animated')),
-        'posts', (SELECT count(*) FROM ev WHERE kind = 'post'),
-        'shares', (SELECT count(*) FROM ev WHERE kind = 'share'),
-        'people_reached', (SELECT count(*) FROM reached),
-        'departments_reached', (SELECT count(DISTINCT department) FROM reached WHERE department <> (SELECT department FROM me)),
-        'sites_reached', (SELECT count(DISTINCT site) FROM reached WHERE site <> (SELECT site FROM me) AND site <> ''))
+    SELECT parts FROM esn_giving_parts_of(ARRAY[eid], since, until)
 $$;
 
 -- The giving score of parts: the sum of each part times its HR-set weight (esn_weights).
@@ -403,11 +422,13 @@ BEGIN
     PERFORM auth_hr(tok);
     days := coalesce(days, esn_default_days());
     RETURN (WITH cand AS (
-                SELECT e.id, esn_giving_parts(e.id, now() - make_interval(days => days), now() + interval '1 day') AS parts
-                FROM employees e
-                WHERE EXISTS (SELECT 1 FROM esn_events x WHERE x.actor_id = e.id
-                              AND x.occurred_at >= now() - make_interval(days => days))
-                  AND esn_never_mentored(e.id)),
+                SELECT g.employee_id AS id, g.parts
+                FROM esn_giving_parts_of(
+                    ARRAY(SELECT e.id FROM employees e
+                          WHERE EXISTS (SELECT 1 FROM esn_events x WHERE x.actor_id = e.id
+                                        AND x.occurred_at >= now() - make_interval(days => days))
+                            AND esn_never_mentored(e.id)),
+                    now() - make_interval(days => days), now() + interval '1 day') g),
             scored AS (SELECT id, parts, esn_giving_score(parts) AS score FROM cand)
             SELECT jsonb_build_object('days', days, 'items', coalesce(jsonb_agg(jsonb_build_object(
                        'employee', person_card(s.id), 'role', e.role, 'score', json_num(s.score, 1),
