@@ -747,3 +747,12 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.longrepr = f"undeclared skip (declare it in tests/api/expected_skips.txt with its reason): {reason}"
+
+
+def scim_deactivate(api, hr_token, eid):
+    """Deactivates employee eid as an identity provider does (SCIM PATCH active = false): a leaver."""
+    r = api.request("PATCH", f"/scim/v2/Users/{eid}", token=hr_token, validate=False,
+                    json_body={"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                               "Operations": [{"op": "replace", "path": "active", "value": False}]},
+                    headers={"Content-Type": "application/scim+json"})
+    assert r.status == 200, r.text

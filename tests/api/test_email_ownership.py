@@ -1,7 +1,7 @@
 """Who owns an employee's email without single sign-on: a record provisioned by the HR system (SCIM or
 the HR import) keeps the email HR gave it, and a leaver gets no new token from the admin command."""
 
-from conftest import assert_error, employee_body
+from conftest import assert_error, employee_body, scim_deactivate
 from test_admin_tokens import issue
 from test_scim import issue_token, scim, user_body
 
@@ -29,9 +29,6 @@ def test_a_leaver_gets_no_token_from_the_admin_command(server, api, hr_token):
     assert made.status == 201, made
     email = made.body["userName"]
     issue_token(server, email)
-    gone = scim(api, "PATCH", f"/scim/v2/Users/{made.body['id']}", hr_token,
-                {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                 "Operations": [{"op": "replace", "path": "active", "value": False}]})
-    assert gone.status == 200, gone
+    scim_deactivate(api, hr_token, made.body["id"])
     proc = issue(server, email)
     assert proc.returncode != 0 and proc.stdout == b"" and b"no active employee" in proc.stderr, proc

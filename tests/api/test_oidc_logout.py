@@ -94,6 +94,20 @@ def provider_answer(srv, s):
     raise AssertionError("the provider never answered with a form or the callback")
 
 
+def confirm_provider_logout(srv, s, url):
+    """Follows an end_session_url like a browser: the provider asks to confirm, then sends it back to
+    Tandem's post-logout page."""
+    page = s.get(url, allow_redirects=False, timeout=10)
+    assert page.status_code == 200, page.text[:500]
+    form = re.search(r'<form id="op.logoutForm" method="post" action="([^"]+)">'
+                     r'<input type="hidden" name="xsrf" value="([^"]+)"/>', page.text)
+    assert form, page.text[:1000]
+    done = s.post(urllib.parse.urljoin(url, form.group(1)), data={"xsrf": form.group(2), "logout": "yes"},
+                  allow_redirects=False, timeout=10)
+    assert done.status_code in (302, 303), done.text[:500]
+    assert done.headers["Location"] == srv.base_url + "/signin?signed_out=1"
+
+
 def discovery(provider):
     return requests.get(provider.issuer + "/.well-known/openid-configuration", timeout=10).json()
 
@@ -141,15 +155,7 @@ def test_following_the_end_session_url_ends_the_provider_session(world):
     assert provider_answer(srv, s) == "callback"  # the provider remembers bob
     out = logout(srv, s)
     assert out.status == 200, out
-    page = s.get(out.body["end_session_url"], allow_redirects=False, timeout=10)
-    assert page.status_code == 200, page.text[:500]
-    form = re.search(r'<form id="op.logoutForm" method="post" action="([^"]+)">'
-                     r'<input type="hidden" name="xsrf" value="([^"]+)"/>', page.text)
-    assert form, page.text[:1000]
-    done = s.post(urllib.parse.urljoin(out.body["end_session_url"], form.group(1)),
-                  data={"xsrf": form.group(2), "logout": "yes"}, allow_redirects=False, timeout=10)
-    assert done.status_code in (302, 303), done.text[:500]
-    assert done.headers["Location"] == srv.base_url + "/signin?signed_out=1"
+    confirm_provider_logout(srv, s, out.body["end_session_url"])
     assert provider_answer(srv, s) == "login"  # signed out at the provider too
     again, cb2 = browser_sign_in(srv, "bob")
     assert cb2.status == 302, cb2
@@ -303,15 +309,7 @@ def test_logout_of_a_session_gone_elsewhere_clears_the_cookie_and_ends_the_provi
     q = urllib.parse.parse_qs(url.query, strict_parsing=True)
     assert q == {"client_id": [CLIENT_ID], "post_logout_redirect_uri": [srv.base_url + "/signin?signed_out=1"]}, q
     # the browser follows it: the provider asks to confirm, then sends it back to Tandem
-    page = s.get(out.body["end_session_url"], allow_redirects=False, timeout=10)
-    assert page.status_code == 200, page.text[:500]
-    form = re.search(r'<form id="op.logoutForm" method="post" action="([^"]+)">'
-                     r'<input type="hidden" name="xsrf" value="([^"]+)"/>', page.text)
-    assert form, page.text[:1000]
-    done = s.post(urllib.parse.urljoin(out.body["end_session_url"], form.group(1)),
-                  data={"xsrf": form.group(2), "logout": "yes"}, allow_redirects=False, timeout=10)
-    assert done.status_code in (302, 303), done.text[:500]
-    assert done.headers["Location"] == srv.base_url + "/signin?signed_out=1"
+    confirm_provider_logout(srv, s, out.body["end_session_url"])
     assert provider_answer(srv, s) == "login"  # signed out at the provider too
 
 

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from conftest import assert_error, confirmed_session
+from conftest import assert_error, confirmed_session, scim_deactivate
 from conftest import wait_round as wait_settled
 
 pytestmark = pytest.mark.rounds
@@ -201,14 +201,14 @@ def test_a_round_ending_before_its_default_start_is_refused(api, hr_token):
     assert len(api.get("/v1/rounds", token=hr_token).body["items"]) == before
 
 
-def test_publish_refuses_a_leaver_deactivated_after_the_solve(api, hr_token):
-    """A manager who left (SCIM active = false) between the solve and the publication: the round is not
-    published with a pair for them (409, re-solve), and the re-solve leaves them out."""
+def solved_round_of_one_pair(api, hr_token, label):
+    """A mentor and a manager of a site of their own, and a solved round of that site pairing them:
+    (mentor, mentee, round detail), the people as their sign-up answers."""
     tag = uuid.uuid4().hex[:8]
     people = []
     for role in ("mentor", "mentee"):
         r = api.post("/v1/employees", {"email": f"{role}-{tag}@example.com", "display_name": f"{role} {tag}",
-                                       "department": f"Leave-{role}-{tag}", "site": f"Leave-{tag}", "timezone": "UTC",
+                                       "department": f"{label}-{role}-{tag}", "site": f"{label}-{tag}", "timezone": "UTC",
                                        "languages": ["en"], "role": role})
         assert r.status == 201, r
         people.append(r.body)
@@ -220,15 +220,18 @@ def test_publish_refuses_a_leaver_deactivated_after_the_solve(api, hr_token):
     for p in people:
         assert api.put("/v1/me/availability", {"slots": [{"day": "mon", "start": "09:00", "end": "10:00"}]},
                        token=p["token"]).status == 200
-    r = api.post("/v1/rounds", {"name": f"Leaver {tag}", "filter": {"sites": [f"Leave-{tag}"]}}, token=hr_token)
+    r = api.post("/v1/rounds", {"name": f"{label} {tag}", "filter": {"sites": [f"{label}-{tag}"]}}, token=hr_token)
     assert r.status == 202, r
     rd = wait_settled(api, hr_token, r.body["id"])
     assert rd["status"] == "solved" and len(rd["pairs"]) == 1, rd
-    gone = api.request("PATCH", f"/scim/v2/Users/{mentee['employee']['id']}", token=hr_token, validate=False,
-                       json_body={"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                                  "Operations": [{"op": "replace", "path": "active", "value": False}]},
-                       headers={"Content-Type": "application/scim+json"})
-    assert gone.status == 200, gone.text
+    return mentor, mentee, rd
+
+
+def test_publish_refuses_a_leaver_deactivated_after_the_solve(api, hr_token):
+    """A manager who left (SCIM active = false) between the solve and the publication: the round is not
+    published with a pair for them (409, re-solve), and the re-solve leaves them out."""
+    mentor, mentee, rd = solved_round_of_one_pair(api, hr_token, "Leave")
+    scim_deactivate(api, hr_token, mentee["employee"]["id"])
     assert_error(api.post(f"/v1/rounds/{rd['id']}/publish", token=hr_token), 409, "conflict", "pairs")
     ov = api.get(f"/v1/employees/{mentor['employee']['id']}/overview", token=hr_token).body
     assert ov["pairs"] == [], ov
@@ -244,26 +247,7 @@ def test_a_publication_and_a_deactivation_at_once_leave_no_leaver_paired(api, se
     import threading
     import time
     from test_external_db import conninfo
-    tag = uuid.uuid4().hex[:8]
-    people = []
-    for role in ("mentor", "mentee"):
-        r = api.post("/v1/employees", {"email": f"{role}-{tag}@example.com", "display_name": f"{role} {tag}",
-                                       "department": f"Race-{role}-{tag}", "site": f"Race-{tag}", "timezone": "UTC",
-                                       "languages": ["en"], "role": role})
-        assert r.status == 201, r
-        people.append(r.body)
-    mentor, mentee = people
-    assert api.put("/v1/me/teaching", {"skills": [{"skill": "linkedin", "level": 5}]},
-                   token=mentor["token"]).status == 200
-    assert api.put("/v1/me/learning", {"goals": [{"skill": "linkedin", "current_level": 0, "priority": 1}]},
-                   token=mentee["token"]).status == 200
-    for p in people:
-        assert api.put("/v1/me/availability", {"slots": [{"day": "mon", "start": "09:00", "end": "10:00"}]},
-                       token=p["token"]).status == 200
-    r = api.post("/v1/rounds", {"name": f"Race {tag}", "filter": {"sites": [f"Race-{tag}"]}}, token=hr_token)
-    assert r.status == 202, r
-    rd = wait_settled(api, hr_token, r.body["id"])
-    assert rd["status"] == "solved" and len(rd["pairs"]) == 1, rd
+    mentor, mentee, rd = solved_round_of_one_pair(api, hr_token, "Race")
     mid = mentee["employee"]["id"]
     gate = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", conninfo(server.state_dir)],
                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)

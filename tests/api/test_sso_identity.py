@@ -2,16 +2,8 @@
 leaver (deactivated by SCIM) is refused at sign-in and never re-created, and an employee cannot move
 their account onto a colleague's email, which would hand them the colleague's first sign-in."""
 
-from conftest import Client, assert_error, create_hr, employee_body
+from conftest import Client, assert_error, create_hr, employee_body, scim_deactivate
 from test_oidc_provider import BROWSER, browser_sign_in, world  # noqa: F401 (world is a fixture)
-
-
-def scim_deactivate(api, hr_token, eid):
-    r = api.request("PATCH", f"/scim/v2/Users/{eid}", token=hr_token, validate=False,
-                    json_body={"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                               "Operations": [{"op": "replace", "path": "active", "value": False}]},
-                    headers={"Content-Type": "application/scim+json"})
-    assert r.status == 200, r.text
 
 
 def test_a_leaver_cannot_sign_in_through_the_provider(world):
